@@ -1,0 +1,3 @@
+// Public surface of @trm/core.
+export * from './config/index.js';
+export * from './tasks/vocab.js';

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs on the GPU host, from the repository root, before a command: unpacks what prepare.sh brought and exports
+# the environment Dawn needs. Use as `source scripts/gpu/remote-setup.sh && node packages/<pkg>/dist/<cmd>.mjs ...`.
+for f in .gl/*.deb; do dpkg -x "$f" /; done
+ldconfig
+export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
+export __EGL_VENDOR_LIBRARY_FILENAMES=${__EGL_VENDOR_LIBRARY_FILENAMES:-/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json}
+mkdir -p /opt/trm/bin node_modules
+[ -x /opt/trm/bin/node ] || { xz -dc .gpu/node.xz > /opt/trm/bin/node && chmod +x /opt/trm/bin/node; }
+[ -d node_modules/webgpu ] || xz -dc .gpu/webgpu.tar.xz | tar xf - -C node_modules
+export PATH=/opt/trm/bin:$PATH
+echo "node $(node --version), GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null)"

@@ -1,0 +1,22 @@
+// Public surface of @trm/trainer: the TRM model in TensorFlow.js, its float64 reference, losses, optimisers,
+// the gradient of one supervision step, and the backend choice.
+export * from './autodiff/matmul.js';
+export * from './autodiff/no-gradient.js';
+export * from './backend/backend.js';
+export * from './loss/act-loss.js';
+export * from './loss/cross-entropy.js';
+export * from './model/init.js';
+export * from './model/layers.js';
+export * from './model/model.js';
+export * from './model/net.js';
+export * from './model/puzzle-table.js';
+export * from './model/rope.js';
+export * from './model/step.js';
+export * from './optim/adam-atan2.js';
+export * from './optim/adamw.js';
+export * from './optim/ema.js';
+export * from './optim/optimizer.js';
+export * from './optim/schedule.js';
+export * from './optim/sign-sgd.js';
+export * from './reference/trm-reference.js';
+export * from './train/forward-backward.js';

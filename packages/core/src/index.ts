@@ -7,6 +7,8 @@ export * from './augment/translate.js';
 export * from './check/arc.js';
 export * from './check/sudoku.js';
 export * from './config/index.js';
+export * from './dataset/index.js';
+export * from './npy/index.js';
 export * from './safetensors/index.js';
 export * from './tasks/arc.js';
 export * from './tasks/grid.js';

@@ -1,0 +1,296 @@
+// ARC datasets (TRM-SPEC §6.4, after the reference's build_arc_dataset.py). arc1 = ARC-AGI-1 training +
+// evaluation + ConceptARC with evaluation as the test set; arc2 = ARC-AGI-2 training + evaluation (when present)
+// + ConceptARC with evaluation as the test set. The test set's demonstration pairs go to the train split and its
+// test pairs to the test split; every pair of the other tasks goes to train. Each task becomes one group of up to
+// 1 + `augment` unique variants (dihedral transform + colour permutation, deduplicated by a hash over all pairs),
+// each with its own puzzle identifier (from 1; 0 is "<blank>") shared by its train and test parts. Train examples
+// are translated on the canvas except one random example per puzzle; test examples sit at (0, 0).
+// Tasks are processed one at a time and streamed to disk, so memory stays flat however large the output.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type ArcAugmentation, applyArcAugmentation, randomArcAugmentation } from '../augment/arc.js';
+import { randomTranslation } from '../augment/translate.js';
+import { type ArcOffset, type ArcTask, arcVariantName, encodeArc, loadArcTaskDir } from '../tasks/arc.js';
+import type { Grid } from '../tasks/grid.js';
+import { ARC } from '../tasks/vocab.js';
+import { Progress } from '../util/progress.js';
+import { Rng } from '../util/random.js';
+import { type BuildOptions, type BuildSummary, checkInteger, DEFAULT_SEED, defaultLog, summaryLine } from './build.js';
+import { IDENTIFIERS_FILE, README_FILE, TEST_PUZZLES_FILE } from './layout.js';
+import type { DatasetBuildInfo } from './metadata.js';
+import { datasetReadme } from './readme.js';
+import type { SplitWriter } from './split-writer.js';
+import { DatasetWriter } from './writer.js';
+
+export type ArcDatasetTask = 'arc1' | 'arc2';
+
+export interface ArcBuildOptions extends BuildOptions {
+  task: ArcDatasetTask;
+  /** Augmented variants per task besides the original (default 1000, as the reference). */
+  augment?: number;
+  /** Use at most this many tasks of each task set (first in sorted order), for quick builds. */
+  limit?: number;
+  /** Use only these task ids. */
+  onlyIds?: readonly string[];
+}
+
+/** One task set of a build: its folder under --input and whether it is the test set. */
+export interface ArcTaskSet {
+  name: string;
+  /** Folder relative to --input; searched recursively for *.json tasks. */
+  dir: string;
+  testSet: boolean;
+  /** Missing folders of optional sets are reported, not fatal (ARC-AGI-2 evaluation is held out here). */
+  optional: boolean;
+}
+
+export const ARC_TASK_SETS: Record<ArcDatasetTask, readonly ArcTaskSet[]> = {
+  arc1: [
+    { name: 'training', dir: 'arc-agi-1/training', testSet: false, optional: false },
+    { name: 'evaluation', dir: 'arc-agi-1/evaluation', testSet: true, optional: false },
+    { name: 'concept', dir: 'conceptarc/corpus', testSet: false, optional: false },
+  ],
+  arc2: [
+    { name: 'training2', dir: 'arc-agi-2/training', testSet: false, optional: false },
+    { name: 'evaluation2', dir: 'arc-agi-2/evaluation', testSet: true, optional: true },
+    { name: 'concept', dir: 'conceptarc/corpus', testSet: false, optional: false },
+  ],
+};
+
+/** The reference's retry budget: at most 5 draws per wanted variant. */
+export const ARC_AUGMENT_TRIES_FACTOR = 5;
+export const DEFAULT_ARC_AUGMENT = 1000;
+
+type Split = 'train' | 'test';
+
+interface ArcExample {
+  input: Grid;
+  output: Grid;
+  split: Split;
+}
+
+interface ArcVariantPlan {
+  name: string;
+  examples: ArcExample[];
+}
+
+const ORIGIN: ArcOffset = { row: 0, col: 0 };
+
+/** The examples of a task with their split; pairs without an output are dropped from train, dummy [[0]] in test. */
+export function arcTaskExamples(task: ArcTask, testSet: boolean, onMissing: (what: string) => void): ArcExample[] {
+  const examples: ArcExample[] = task.train.map((p) => ({ input: p.input, output: p.output, split: 'train' }));
+  task.test.forEach((p, i) => {
+    const split: Split = testSet ? 'test' : 'train';
+    if (p.output) examples.push({ input: p.input, output: p.output, split });
+    else if (split === 'test') {
+      // As the reference: a placeholder keeps the test input in the data; the evaluator scores against the real solution.
+      onMissing(`test[${i}] has no output; a [[0]] placeholder label is used`);
+      examples.push({ input: p.input, output: [[0]], split });
+    } else onMissing(`test[${i}] has no output; the pair is left out of training`);
+  });
+  return examples;
+}
+
+function gridBytes(g: Grid): number[] {
+  const out = [g.length, g[0]!.length];
+  for (const row of g) for (const v of row) out.push(v);
+  return out;
+}
+
+/** Order-independent identity of a variant: the sorted SHA-256 of each (input, output) pair, shapes included. */
+export function arcVariantKey(examples: readonly { input: Grid; output: Grid }[]): string {
+  return examples
+    .map((e) =>
+      createHash('sha256')
+        .update(Uint8Array.from([...gridBytes(e.input), ...gridBytes(e.output)]))
+        .digest('base64'),
+    )
+    .sort()
+    .join('|');
+}
+
+/**
+ * The original and up to `augment` unique augmented variants of a task, drawing at most
+ * ARC_AUGMENT_TRIES_FACTOR * augment candidates. Pure given the Rng state.
+ */
+export function arcVariants(taskId: string, examples: ArcExample[], augment: number, rng: Rng): ArcVariantPlan[] {
+  const plans: ArcVariantPlan[] = [{ name: taskId, examples }];
+  if (augment <= 0) return plans;
+  const seen = new Set([arcVariantKey(examples)]);
+  for (let t = 0; t < ARC_AUGMENT_TRIES_FACTOR * augment && plans.length < augment + 1; t++) {
+    const aug: ArcAugmentation = randomArcAugmentation(rng);
+    const mapped = examples.map((e) => ({
+      input: applyArcAugmentation(e.input, aug),
+      output: applyArcAugmentation(e.output, aug),
+      split: e.split,
+    }));
+    const key = arcVariantKey(mapped);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    plans.push({ name: arcVariantName(taskId, aug.tid, aug.perm), examples: mapped });
+  }
+  return plans;
+}
+
+/** Writes one variant's examples of `split` as a puzzle; train examples are translated but for one. */
+function writePuzzle(w: SplitWriter, examples: ArcExample[], id: number, translate: boolean, rng: Rng): boolean {
+  if (examples.length === 0) return false;
+  const fixed = translate ? rng.int(0, examples.length - 1) : -1;
+  examples.forEach((e, i) => {
+    const offset = translate && i !== fixed ? randomTranslation(rng, [e.input, e.output]) : ORIGIN;
+    w.addExample(encodeArc(e.input, offset), encodeArc(e.output, offset));
+  });
+  w.endPuzzle(id);
+  return true;
+}
+
+interface LoadedSet {
+  set: ArcTaskSet;
+  path: string;
+  tasks: Map<string, ArcTask>;
+}
+
+async function loadTaskSets(opts: ArcBuildOptions, notes: string[], log: (l: string) => void): Promise<LoadedSet[]> {
+  const loaded: LoadedSet[] = [];
+  const owner = new Map<string, string>();
+  const wanted = opts.onlyIds ? new Set(opts.onlyIds) : null;
+  for (const set of ARC_TASK_SETS[opts.task]) {
+    const path = resolve(opts.input, set.dir);
+    if (!existsSync(path)) {
+      if (!set.optional)
+        throw new Error(`--input ${opts.input} has no ${set.name} task set (expected the folder ${path})`);
+      const note =
+        `The ${set.name} task set was not found (${path}): it is left out, so the test split is empty and ` +
+        `${TEST_PUZZLES_FILE} holds no tasks. Add the folder and rebuild to evaluate on it.`;
+      notes.push(note);
+      log(`warning: ${note}`);
+      loaded.push({ set, path, tasks: new Map() });
+      continue;
+    }
+    let ids = [...(await loadArcTaskDir(path)).entries()];
+    if (ids.length === 0 && !set.optional) throw new Error(`--input ${opts.input}: ${path} holds no *.json tasks`);
+    for (const [id] of ids) {
+      const other = owner.get(id);
+      if (other) throw new Error(`task id ${id} is in both the ${other} and the ${set.name} task sets`);
+      owner.set(id, set.name);
+    }
+    if (wanted) ids = ids.filter(([id]) => wanted.has(id));
+    if (opts.limit !== undefined) ids = ids.slice(0, opts.limit);
+    loaded.push({ set, path, tasks: new Map(ids) });
+  }
+  if (wanted) {
+    const missing = [...wanted].filter((id) => !owner.has(id));
+    if (missing.length > 0) throw new Error(`--only-ids: no task named ${missing.join(', ')} in ${opts.input}`);
+  }
+  if (opts.limit !== undefined) notes.push(`Quick build: at most ${opts.limit} tasks per task set (--limit).`);
+  if (wanted) notes.push(`Only the tasks ${[...wanted].join(', ')} (--only-ids).`);
+  return loaded;
+}
+
+/** Builds an ARC dataset from the task sets under `--input` into `--out`. */
+export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSummary> {
+  const started = performance.now();
+  const log = opts.log ?? defaultLog;
+  const seed = opts.seed ?? DEFAULT_SEED;
+  const augment = opts.augment ?? DEFAULT_ARC_AUGMENT;
+  if (opts.task !== 'arc1' && opts.task !== 'arc2')
+    throw new RangeError(`--task must be arc1 or arc2 for an ARC build (got ${opts.task})`);
+  checkInteger('--augment', augment, 0, 100_000);
+  checkInteger('--limit', opts.limit, 1);
+  checkInteger('--seed', seed, 0, 2 ** 32 - 1);
+  if (!existsSync(opts.input))
+    throw new Error(`--input ${opts.input} does not exist (expected the folder holding the ARC task sets)`);
+  const notes: string[] = [];
+  const sets = await loadTaskSets(opts, notes, log);
+  const rng = new Rng(seed);
+  const writer = DatasetWriter.create(resolve(opts.out), { force: opts.force });
+  try {
+    const train = writer.split('train', ARC.seqLen);
+    const test = writer.split('test', ARC.seqLen);
+    const identifiers = ['<blank>'];
+    const testPuzzles: Record<string, ArcTask> = {};
+    const short: string[] = [];
+    const missing: string[] = [];
+    const totalTasks = sets.reduce((a, s) => a + s.tasks.size, 0);
+    const progress = new Progress(`${opts.task} tasks`, totalTasks, { unit: 'tasks', silent: opts.quiet });
+    for (const { set, tasks } of sets) {
+      for (const [taskId, task] of tasks) {
+        // Yield between tasks so that Ctrl-C (an aborted signal) can stop the build.
+        await new Promise((r) => setImmediate(r));
+        if (opts.signal?.aborted) throw new Error('build stopped');
+        if (set.testSet) testPuzzles[taskId] = task;
+        const examples = arcTaskExamples(task, set.testSet, (what) => missing.push(`${taskId} ${what}`));
+        const plans = arcVariants(taskId, examples, augment, rng);
+        if (plans.length < augment + 1) short.push(`${taskId} (${plans.length - 1})`);
+        let inTrain = false;
+        let inTest = false;
+        for (const plan of plans) {
+          const id = identifiers.length;
+          identifiers.push(plan.name);
+          const part = (s: Split) => plan.examples.filter((e) => e.split === s);
+          inTrain = writePuzzle(train, part('train'), id, true, rng) || inTrain;
+          inTest = writePuzzle(test, part('test'), id, false, rng) || inTest;
+        }
+        if (inTrain) train.endGroup();
+        if (inTest) test.endGroup();
+        progress.tick(1, { puzzles: identifiers.length - 1, examples: train.examples + test.examples });
+      }
+    }
+    progress.finish();
+    notes.push(
+      augment === 0
+        ? 'No augmentation: one puzzle per task.'
+        : `Each task is a group of its original and up to ${augment} unique variants (dihedral transform + colour ` +
+            `permutation of 1..9, at most ${ARC_AUGMENT_TRIES_FACTOR * augment} draws).`,
+      'Train examples are translated to a random canvas offset except one random example per puzzle; test examples sit at (0, 0).',
+    );
+    if (short.length > 0)
+      notes.push(
+        `${short.length} tasks have fewer than ${augment} unique variants: ${short.slice(0, 20).join(', ')}${short.length > 20 ? ', ...' : ''}.`,
+      );
+    if (missing.length > 0) notes.push(`Pairs without an output: ${missing.join('; ')}.`);
+    const build: DatasetBuildInfo = {
+      task: opts.task,
+      seed,
+      augment,
+      subsample: null,
+      sources: sets.map((s) => ({ name: s.set.name, path: s.path, items: s.tasks.size })),
+      notes,
+      created: new Date().toISOString(),
+      tool: '@trm/core build-dataset',
+    };
+    const meta = {
+      pad_id: 0,
+      ignore_label_id: 0,
+      blank_identifier_id: 0,
+      vocab_size: ARC.vocabSize,
+      num_puzzle_identifiers: identifiers.length,
+      build,
+    };
+    const splits = [train.finish(meta), test.finish(meta)];
+    writer.writeJson(IDENTIFIERS_FILE, identifiers);
+    writer.writeJson(TEST_PUZZLES_FILE, testPuzzles);
+    const summary: BuildSummary = {
+      task: opts.task,
+      out: writer.outDir,
+      splits,
+      examples: splits.reduce((a, s) => a + s.examples, 0),
+      puzzles: splits.reduce((a, s) => a + s.puzzles, 0),
+      groups: splits.reduce((a, s) => a + s.groups, 0),
+      bytes: 0,
+      seconds: 0,
+      notes,
+    };
+    writer.writeText(README_FILE, datasetReadme(summary, build));
+    writer.commit();
+    summary.bytes = writer.bytes();
+    summary.seconds = (performance.now() - started) / 1000;
+    for (const n of notes) log(`note: ${n}`);
+    log(summaryLine(summary));
+    return summary;
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+}

@@ -12,6 +12,7 @@ export * from './dataset/index.js';
 export * from './generate/index.js';
 export * from './npy/index.js';
 export * from './safetensors/index.js';
+export * from './submission/index.js';
 export * from './tasks/arc.js';
 export * from './tasks/grid.js';
 export * from './tasks/maze.js';

@@ -12,6 +12,12 @@ describe('Rng', () => {
     expect(Array.from({ length: 5 }, () => c.random())).toEqual(next);
   });
 
+  it('keeps its sequence (datasets and runs depend on it)', () => {
+    const r = new Rng(123);
+    expect([r.nextUint32(), r.nextUint32(), r.nextUint32()]).toEqual([629417593, 1268586715, 283082504]);
+    expect(new Rng(r.getState()).getState().every((w) => w >= 0 && w < 2 ** 32)).toBe(true);
+  });
+
   it('draws uniform integers in range and fair permutations', () => {
     const r = new Rng(1);
     const counts = new Array(6).fill(0);

@@ -22,27 +22,29 @@ export class Rng {
   private d: number;
 
   constructor(seed: number | RngState = 0) {
+    // The state words are kept as int32 (`| 0`): V8 stores values above 2^31 as heap numbers, which made every
+    // draw about ten times slower. The sequence is the same as with unsigned words.
     if (Array.isArray(seed)) {
-      [this.a, this.b, this.c, this.d] = seed.map((x) => x >>> 0) as RngState;
+      [this.a, this.b, this.c, this.d] = seed.map((x) => x | 0) as RngState;
     } else {
       const sm = splitmix32(seed);
-      this.a = sm();
-      this.b = sm();
-      this.c = sm();
-      this.d = sm();
+      this.a = sm() | 0;
+      this.b = sm() | 0;
+      this.c = sm() | 0;
+      this.d = sm() | 0;
       for (let i = 0; i < 12; i++) this.nextUint32();
     }
   }
 
   /** A uniformly distributed unsigned 32-bit integer. */
   nextUint32(): number {
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
+    const t = (this.a + this.b + this.d) | 0;
+    this.d = (this.d + 1) | 0;
     this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
-    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
-    this.c = (this.c + t) >>> 0;
-    return t;
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
   }
 
   /** Uniform in [0, 1) with 53 bits of precision. */
@@ -85,10 +87,10 @@ export class Rng {
   }
 
   getState(): RngState {
-    return [this.a, this.b, this.c, this.d];
+    return [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0];
   }
 
   setState(s: RngState): void {
-    [this.a, this.b, this.c, this.d] = s.map((x) => x >>> 0) as RngState;
+    [this.a, this.b, this.c, this.d] = s.map((x) => x | 0) as RngState;
   }
 }

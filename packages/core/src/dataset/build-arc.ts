@@ -92,33 +92,41 @@ export function arcTaskExamples(task: ArcTask, testSet: boolean, onMissing: (wha
   return examples;
 }
 
-function gridBytes(g: Grid): number[] {
-  const out = [g.length, g[0]!.length];
-  for (const row of g) for (const v of row) out.push(v);
-  return out;
+/** Scratch space for one pair: two grids of at most 30x30 plus their shapes. */
+const pairBytes = new Uint8Array(2 * (2 + ARC.side * ARC.side));
+
+function putGrid(g: Grid, at: number): number {
+  pairBytes[at++] = g.length;
+  pairBytes[at++] = g[0]!.length;
+  for (const row of g) for (const v of row) pairBytes[at++] = v;
+  return at;
 }
 
 /** Order-independent identity of a variant: the sorted SHA-256 of each (input, output) pair, shapes included. */
 export function arcVariantKey(examples: readonly { input: Grid; output: Grid }[]): string {
-  return examples
-    .map((e) =>
-      createHash('sha256')
-        .update(Uint8Array.from([...gridBytes(e.input), ...gridBytes(e.output)]))
-        .digest('base64'),
-    )
-    .sort()
-    .join('|');
+  const digests: string[] = [];
+  for (const e of examples) {
+    const end = putGrid(e.output, putGrid(e.input, 0));
+    digests.push(createHash('sha256').update(pairBytes.subarray(0, end)).digest('base64'));
+  }
+  return digests.sort().join('|');
 }
 
 /**
- * The original and up to `augment` unique augmented variants of a task, drawing at most
- * ARC_AUGMENT_TRIES_FACTOR * augment candidates. Pure given the Rng state.
+ * The original and then up to `augment` unique augmented variants of a task, drawing at most
+ * ARC_AUGMENT_TRIES_FACTOR * augment candidates. Lazy, so that each variant can be written and dropped before the
+ * next is made; deterministic given the Rng state (the consumer may draw from the same Rng in between).
  */
-export function arcVariants(taskId: string, examples: ArcExample[], augment: number, rng: Rng): ArcVariantPlan[] {
-  const plans: ArcVariantPlan[] = [{ name: taskId, examples }];
-  if (augment <= 0) return plans;
+export function* arcVariants(
+  taskId: string,
+  examples: ArcExample[],
+  augment: number,
+  rng: Rng,
+): Generator<ArcVariantPlan, void, undefined> {
+  yield { name: taskId, examples };
+  if (augment <= 0) return;
   const seen = new Set([arcVariantKey(examples)]);
-  for (let t = 0; t < ARC_AUGMENT_TRIES_FACTOR * augment && plans.length < augment + 1; t++) {
+  for (let t = 0; t < ARC_AUGMENT_TRIES_FACTOR * augment && seen.size < augment + 1; t++) {
     const aug: ArcAugmentation = randomArcAugmentation(rng);
     const mapped = examples.map((e) => ({
       input: applyArcAugmentation(e.input, aug),
@@ -128,9 +136,8 @@ export function arcVariants(taskId: string, examples: ArcExample[], augment: num
     const key = arcVariantKey(mapped);
     if (seen.has(key)) continue;
     seen.add(key);
-    plans.push({ name: arcVariantName(taskId, aug.tid, aug.perm), examples: mapped });
+    yield { name: arcVariantName(taskId, aug.tid, aug.perm), examples: mapped };
   }
-  return plans;
 }
 
 /** Writes one variant's examples of `split` as a puzzle; train examples are translated but for one. */
@@ -221,17 +228,18 @@ export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSumma
         if (opts.signal?.aborted) throw new Error('build stopped');
         if (set.testSet) testPuzzles[taskId] = task;
         const examples = arcTaskExamples(task, set.testSet, (what) => missing.push(`${taskId} ${what}`));
-        const plans = arcVariants(taskId, examples, augment, rng);
-        if (plans.length < augment + 1) short.push(`${taskId} (${plans.length - 1})`);
+        let variants = 0;
         let inTrain = false;
         let inTest = false;
-        for (const plan of plans) {
+        for (const plan of arcVariants(taskId, examples, augment, rng)) {
           const id = identifiers.length;
           identifiers.push(plan.name);
           const part = (s: Split) => plan.examples.filter((e) => e.split === s);
           inTrain = writePuzzle(train, part('train'), id, true, rng) || inTrain;
           inTest = writePuzzle(test, part('test'), id, false, rng) || inTest;
+          variants++;
         }
+        if (variants < augment + 1) short.push(`${taskId} (${variants - 1})`);
         if (inTrain) train.endGroup();
         if (inTest) test.endGroup();
         progress.tick(1, { puzzles: identifiers.length - 1, examples: train.examples + test.examples });

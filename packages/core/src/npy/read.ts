@@ -1,5 +1,6 @@
 // Reading .npy files into typed arrays: from bytes already in memory, a whole file at once, or rows on demand
 // (`openNpy`) for arrays too large to load, the way the reference loader memory-maps inputs and labels.
+import { constants } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { assertLittleEndianHost, NPY_DTYPES, type NpyArray, type NpyTypedArray } from './dtype.js';
 import { type NpyHeader, npyHeaderLength, parseNpyHeader, shapeSize } from './header.js';
@@ -104,7 +105,12 @@ export class NpyFile {
     if (this.closed) throw new Error(`${this.path} is closed`);
     if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > this.rows)
       throw new RangeError(`${this.path}: rows [${start}, ${start + count}) are outside [0, ${this.rows})`);
-    const bytes = new Uint8Array(count * this.rowSize * this.elementBytes);
+    const size = count * this.rowSize * this.elementBytes;
+    if (size > constants.MAX_LENGTH)
+      throw new RangeError(
+        `${this.path}: ${size} bytes are more than one typed array can hold (${constants.MAX_LENGTH}); read fewer rows at a time`,
+      );
+    const bytes = new Uint8Array(size);
     readAt(this.fd, bytes, this.header.dataOffset + start * this.rowSize * this.elementBytes, this.path);
     return toTyped(this.header, bytes, count * this.rowSize);
   }

@@ -1,0 +1,95 @@
+// Saving a training run as a model folder plus its training state, and loading both back for --resume. The folder's
+// weights are the EMA weights (the reference checkpoints its EMA model) with the live buffers (H_init, L_init, the
+// puzzle table); the live weights, moments and carry go to train-state.*. Every file is written atomically and
+// train-state.json, written last, names the save, so an interrupted save is detected instead of resumed from.
+import { randomUUID } from 'node:crypto';
+import type { ModelConfig, TrainConfig } from '@trm/core';
+import { readModelFolder, writeModelFolder } from '../checkpoint/model-folder.js';
+import {
+  readTrainState,
+  type TrainStateFile,
+  writeTrainState,
+  STATE_FORMAT_VERSION,
+} from '../checkpoint/train-state.js';
+import { type NamedArrays, PUZZLE_TABLE_NAME } from '../model/model.js';
+import type { RunStateArrays, RunStateJson, TrainingRun } from './training-run.js';
+
+/** What a resumed run must know besides the arrays: how the run was set up. */
+export interface RunMeta {
+  preset: string | null;
+  model: ModelConfig;
+  train: TrainConfig;
+  total_steps: number;
+  /** the training data: a dataset folder, or a description of generated data */
+  data: string;
+  /** examples and groups of the training split, to refuse resuming on different data */
+  data_shape: { examples: number; groups: number };
+  backend: string;
+  /** seconds of training before this save (all sessions) */
+  wall_s: number;
+  eval_every: number;
+  eval_examples: number;
+}
+
+export interface SaveInput {
+  dir: string;
+  run: TrainingRun;
+  meta: RunMeta;
+  /** the model card (README.md) */
+  card: string;
+  identifiers: string[] | null;
+}
+
+/** Writes the model folder and the training state of `run` into `dir`. */
+export async function saveCheckpoint({ dir, run, meta, card, identifiers }: SaveInput): Promise<void> {
+  const { json, arrays } = await run.exportState();
+  const id = randomUUID();
+  const weights: NamedArrays = {};
+  for (const [name, v] of run.model.variables) {
+    const fromEma = arrays.ema?.[name];
+    weights[name] = fromEma ??
+      arrays.params[name] ?? { shape: v.shape.slice(), data: (await v.data()) as Float32Array };
+  }
+  const table = run.model.puzzleTable;
+  if (table) weights[PUZZLE_TABLE_NAME] = { shape: [table.rows, table.dim], data: table.data };
+  await writeModelFolder(dir, {
+    config: run.config,
+    weights,
+    identifiers,
+    card,
+    metadata: { 'trm.checkpoint_id': id, 'trm.step': String(json.step), 'trm.task': run.config.task },
+  });
+  const state: TrainStateFile<RunMeta> = {
+    format_version: STATE_FORMAT_VERSION,
+    checkpoint_id: id,
+    saved_at: new Date().toISOString(),
+    run: json,
+    meta,
+  };
+  await writeTrainState(dir, state, arrays);
+}
+
+export interface ResumePoint {
+  meta: RunMeta;
+  /** the folder's weights (EMA values for the parameters, live buffers): what to build the model from */
+  weights: NamedArrays;
+  identifiers: string[] | null;
+  json: RunStateJson;
+  arrays: RunStateArrays;
+}
+
+/** Reads a checkpoint written by saveCheckpoint and checks that its files belong together. */
+export async function loadCheckpoint(dir: string): Promise<ResumePoint> {
+  const { state, arrays } = await readTrainState<RunMeta>(dir);
+  const folder = await readModelFolder(dir);
+  const id = folder.metadata['trm.checkpoint_id'];
+  if (id !== state.checkpoint_id)
+    throw new Error(
+      `${dir}: weights.safetensors (save ${id ?? 'unknown'}) and train-state.json (save ${state.checkpoint_id}) come from different saves; the last save was interrupted`,
+    );
+  if (state.meta.train.ema) {
+    arrays.ema = {};
+    for (const name of Object.keys(arrays.params)) arrays.ema[name] = folder.weights[name]!;
+  }
+  return { meta: state.meta, weights: folder.weights, identifiers: folder.identifiers, json: state.run, arrays };
+}

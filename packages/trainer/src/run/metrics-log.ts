@@ -1,0 +1,133 @@
+// Training metrics as JSON lines (metrics.jsonl beside the checkpoint): one `train` record per logging window,
+// averaged as the reference logs them (losses per row of the batch, the rest per halted row), and one `eval`
+// record per evaluation. The records are kept in memory too, for the plot and the model card.
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import type { EvalResult } from '../evaluate/evaluate.js';
+import type { StepReport } from './training-run.js';
+
+export interface TrainRecord {
+  kind: 'train';
+  step: number;
+  epoch: number;
+  lr: number;
+  /** seconds of training so far (resumed runs included) */
+  time_s: number;
+  /** batch rows processed per second over the window */
+  samples_per_s: number;
+  steps_per_s: number;
+  /** rows that halted in the window (the rows the accuracies below count) */
+  count: number;
+  accuracy: number;
+  exact_accuracy: number;
+  q_halt_accuracy: number;
+  /** mean supervision steps of the rows that halted */
+  steps: number;
+  /** loss per row, averaged over the window's steps */
+  lm_loss: number;
+  q_halt_loss: number;
+  /** fraction of slots that halted per step */
+  halt_rate: number;
+}
+
+export interface EvalRecord extends EvalResult {
+  kind: 'eval';
+  step: number;
+  split: string;
+  time_s: number;
+}
+
+export type MetricRecord = TrainRecord | EvalRecord;
+
+/** Sums StepReports until `flush` turns them into one TrainRecord. */
+export class MetricWindow {
+  private n = 0;
+  private sums = { count: 0, accuracy: 0, exact: 0, qacc: 0, steps: 0, lm: 0, qh: 0, halted: 0, rows: 0 };
+  private last: StepReport | null = null;
+  private started = performance.now();
+
+  add(r: StepReport): void {
+    const m = r.metrics;
+    const s = this.sums;
+    s.count += m.count;
+    s.accuracy += m.accuracy;
+    s.exact += m.exact_accuracy;
+    s.qacc += m.q_halt_accuracy;
+    s.steps += m.steps;
+    s.lm += m.lm_loss / r.batchSize;
+    s.qh += m.q_halt_loss / r.batchSize;
+    s.halted += r.halted;
+    s.rows += r.batchSize;
+    this.n++;
+    this.last = r;
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  flush(epoch: number, timeS: number): TrainRecord | null {
+    if (!this.last) return null;
+    const s = this.sums;
+    const c = Math.max(s.count, 1);
+    const seconds = Math.max((performance.now() - this.started) / 1000, 1e-9);
+    const rec: TrainRecord = {
+      kind: 'train',
+      step: this.last.step,
+      epoch,
+      lr: this.last.lr,
+      time_s: timeS,
+      samples_per_s: s.rows / seconds,
+      steps_per_s: this.n / seconds,
+      count: s.count,
+      accuracy: s.accuracy / c,
+      exact_accuracy: s.exact / c,
+      q_halt_accuracy: s.qacc / c,
+      steps: s.steps / c,
+      lm_loss: s.lm / this.n,
+      q_halt_loss: s.qh / this.n,
+      halt_rate: s.halted / s.rows,
+    };
+    this.n = 0;
+    this.sums = { count: 0, accuracy: 0, exact: 0, qacc: 0, steps: 0, lm: 0, qh: 0, halted: 0, rows: 0 };
+    this.last = null;
+    this.started = performance.now();
+    return rec;
+  }
+}
+
+/** Appends records to a JSON-lines file and remembers them (those already in the file too, on resume). */
+export class MetricsLog {
+  readonly records: MetricRecord[] = [];
+
+  constructor(
+    readonly path: string,
+    opts: { keepExisting: boolean; upToStep?: number },
+  ) {
+    if (opts.keepExisting && existsSync(path)) {
+      const kept: MetricRecord[] = [];
+      for (const line of readFileSync(path, 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        const rec = JSON.parse(line) as MetricRecord;
+        // Records written after the checkpoint being resumed from describe steps that will be redone.
+        if (opts.upToStep === undefined || rec.step <= opts.upToStep) kept.push(rec);
+      }
+      this.records.push(...kept);
+    }
+    // Rewrite so the file holds exactly what is remembered.
+    appendFileSync(path, '', { flag: 'w' });
+    for (const r of this.records) appendFileSync(path, `${JSON.stringify(r)}\n`);
+  }
+
+  append(rec: MetricRecord): void {
+    this.records.push(rec);
+    appendFileSync(this.path, `${JSON.stringify(rec)}\n`);
+  }
+
+  lastEval(): EvalRecord | undefined {
+    for (let i = this.records.length - 1; i >= 0; i--) {
+      const r = this.records[i]!;
+      if (r.kind === 'eval') return r;
+    }
+    return undefined;
+  }
+}

@@ -62,15 +62,17 @@ export const ARC_TASK_SETS: Record<ArcDatasetTask, readonly ArcTaskSet[]> = {
 export const ARC_AUGMENT_TRIES_FACTOR = 5;
 export const DEFAULT_ARC_AUGMENT = 1000;
 
-type Split = 'train' | 'test';
+export type ArcSplit = 'train' | 'test';
 
-interface ArcExample {
+/** One (input, output) pair of a task and the split it goes to. */
+export interface ArcExample {
   input: Grid;
   output: Grid;
-  split: Split;
+  split: ArcSplit;
 }
 
-interface ArcVariantPlan {
+/** One variant of a task: its identifiers.json name and its (augmented) examples. */
+export interface ArcVariantPlan {
   name: string;
   examples: ArcExample[];
 }
@@ -81,7 +83,7 @@ const ORIGIN: ArcOffset = { row: 0, col: 0 };
 export function arcTaskExamples(task: ArcTask, testSet: boolean, onMissing: (what: string) => void): ArcExample[] {
   const examples: ArcExample[] = task.train.map((p) => ({ input: p.input, output: p.output, split: 'train' }));
   task.test.forEach((p, i) => {
-    const split: Split = testSet ? 'test' : 'train';
+    const split: ArcSplit = testSet ? 'test' : 'train';
     if (p.output) examples.push({ input: p.input, output: p.output, split });
     else if (split === 'test') {
       // As the reference: a placeholder keeps the test input in the data; the evaluator scores against the real solution.
@@ -234,7 +236,7 @@ export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSumma
         for (const plan of arcVariants(taskId, examples, augment, rng)) {
           const id = identifiers.length;
           identifiers.push(plan.name);
-          const part = (s: Split) => plan.examples.filter((e) => e.split === s);
+          const part = (s: ArcSplit) => plan.examples.filter((e) => e.split === s);
           inTrain = writePuzzle(train, part('train'), id, true, rng) || inTrain;
           inTest = writePuzzle(test, part('test'), id, false, rng) || inTest;
           variants++;

@@ -1,7 +1,8 @@
 // Public surface of @trm/trainer: the TRM model in TensorFlow.js, its float64 reference, losses, optimisers,
 // the gradient of one supervision step, and the backend choice.
-export * from './autodiff/matmul.js';
-export * from './autodiff/no-gradient.js';
+export * from './ops/matmul.js';
+export * from './ops/no-gradient.js';
+export * from './ops/one-hot.js';
 export * from './backend/backend.js';
 export * from './loss/act-loss.js';
 export * from './loss/cross-entropy.js';

@@ -3,7 +3,7 @@
 // trainer differentiates loss / global_batch_size. Every row counts for the loss; metrics count halted rows only.
 import * as tf from '@tensorflow/tfjs';
 import type { LossType } from '@trm/core';
-import { withoutGradient } from '../autodiff/no-gradient.js';
+import { withoutGradient } from '../ops/no-gradient.js';
 import { bceWithLogits, IGNORE_LABEL_ID, tokenCrossEntropy } from './cross-entropy.js';
 
 export interface ActLossInputs {

@@ -2,7 +2,8 @@
 // per token with the ignore label -100 giving 0. Float32 here; the reference computes stable-max in float64 from
 // bf16 logits, which no tfjs GPU backend offers.
 import * as tf from '@tensorflow/tfjs';
-import { withoutGradient } from '../autodiff/no-gradient.js';
+import { withoutGradient } from '../ops/no-gradient.js';
+import { oneHotFloat } from '../ops/one-hot.js';
 
 /** The label that contributes no loss (the reference's IGNORE_LABEL_ID); data loaders map PAD labels to it. */
 export const IGNORE_LABEL_ID = -100;
@@ -39,7 +40,7 @@ export function tokenCrossEntropy(
   const V = logits.shape[2];
   const logp = lossType === 'stablemax_cross_entropy' ? logStablemax(logits) : tf.logSoftmax(logits);
   // An ignored label (-100) one-hot encodes to a zero row, so it picks no log-probability.
-  const pick = tf.oneHot(tf.cast(labels, 'int32'), V, 1, 0, 'float32');
+  const pick = oneHotFloat(labels, V);
   return tf.neg(tf.sum(tf.mul(logp, pick), -1)) as tf.Tensor2D;
 }
 

@@ -2,7 +2,7 @@
 // bidirectional attention with RoPE (or the MLP-mixer over the sequence, mlp_t), post-norm residuals, and the
 // reasoning module L_level(h, inj) = blocks(h + inj) that serves both the z_L and the z_H update.
 import * as tf from '@tensorflow/tfjs';
-import { linear, matmul } from '../autodiff/matmul.js';
+import { linear, matmul } from '../ops/matmul.js';
 import { param, type TrmNet } from './net.js';
 
 /** x * rsqrt(mean(x^2) + eps) over the last axis. No gain: the reference's RMSNorm has none. */
@@ -10,16 +10,35 @@ export function rmsNorm(x: tf.Tensor, eps: number): tf.Tensor {
   return tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps)));
 }
 
-/** down(silu(gate) * up) with [gate | up] = gate_up(x), the first half of gate_up's rows being the gate. */
+/**
+ * down(silu(gate) * up) with [gate | up] = gate_up(x), the first half of gate_up's rows being the gate.
+ * The weight is split rather than the activation: splitting the last axis of a large activation is slow on the
+ * cpu backend (a strided copy per element), slicing the rows of a weight is a contiguous copy.
+ */
 export function swiglu(x: tf.Tensor, gateUp: tf.Tensor, down: tf.Tensor): tf.Tensor {
-  const [gate, up] = tf.split(linear(x, gateUp), 2, -1) as [tf.Tensor, tf.Tensor];
-  return linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), down);
+  const [wGate, wUp] = tf.split(gateUp, 2, 0) as [tf.Tensor, tf.Tensor];
+  const gate = linear(x, wGate);
+  return linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(x, wUp)), down);
 }
 
-/** RoPE in the rotate-half layout: x cos + concat(-x2, x1) sin, for x [B, H, L, hd] and tables [L, hd]. */
+/**
+ * rotate_half(x) = concat(-x2, x1) over the last axis, as a product with a signed permutation matrix [hd, hd]:
+ * a plain matmul is fast on every backend, where slicing the last axis in halves is slow on cpu.
+ */
+export function rotateHalf(x: tf.Tensor): tf.Tensor {
+  const hd = x.shape[x.rank - 1]!;
+  const half = hd / 2;
+  const r = new Float32Array(hd * hd);
+  for (let e = 0; e < half; e++) {
+    r[(e + half) * hd + e] = -1; // out[e] = -x[e + half]
+    r[e * hd + e + half] = 1; // out[e + half] = x[e]
+  }
+  return matmul(x.reshape([-1, hd]), tf.tensor2d(r, [hd, hd])).reshape(x.shape);
+}
+
+/** RoPE in the rotate-half layout: x cos + rotate_half(x) sin, for x [B, H, L, hd] and tables [L, hd]. */
 export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
-  const [x1, x2] = tf.split(x, 2, -1) as [tf.Tensor, tf.Tensor];
-  return tf.add(tf.mul(x, cos), tf.mul(tf.concat([tf.neg(x2), x1], -1), sin));
+  return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin));
 }
 
 /**
@@ -30,11 +49,12 @@ export function attention(net: TrmNet, prefix: string, h: tf.Tensor): tf.Tensor 
   const [B, L, D] = h.shape as [number, number, number];
   const heads = net.config.num_heads;
   const hd = D / heads;
-  const qkv = tf.transpose(
-    linear(h, param(net, `${prefix}.qkv_proj.weight`)).reshape([B, L, 3 * heads, hd]),
-    [0, 2, 1, 3],
-  );
-  let [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  // Q, K, V from the row blocks of the fused weight, each to [B, heads, L, hd].
+  const project = (w: tf.Tensor) => tf.transpose(linear(h, w).reshape([B, L, heads, hd]), [0, 2, 1, 3]);
+  const [wq, wk, wv] = tf.split(param(net, `${prefix}.qkv_proj.weight`), 3, 0) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  let q = project(wq);
+  let k = project(wk);
+  const v = project(wv);
   if (net.rope) {
     q = applyRope(q, net.rope.cos, net.rope.sin);
     k = applyRope(k, net.rope.cos, net.rope.sin);

@@ -2,7 +2,8 @@
 // heads, and the carry with its reset. The recursion is split so that training can run the first H_cycles - 1
 // full recursions outside the gradient tape (the reference runs them under no_grad) and only the last one on it.
 import * as tf from '@tensorflow/tfjs';
-import { linear, matmul } from '../autodiff/matmul.js';
+import { linear, matmul } from '../ops/matmul.js';
+import { oneHotFloat } from '../ops/one-hot.js';
 import { reasoningModule } from './layers.js';
 import { param, type TrmNet } from './net.js';
 
@@ -40,7 +41,7 @@ export function inputEmbeddings(net: TrmNet, inputs: StepInputs): tf.Tensor3D {
   const [B, S] = inputs.tokens.shape;
   if (S !== c.seq_len) throw new Error(`tokens must be [B, ${c.seq_len}] (got [${inputs.tokens.shape.join(', ')}])`);
   // One-hot times the table instead of a gather: the gather's gradient needs UnsortedSegmentSum, absent on wasm.
-  const oneHot = tf.oneHot(inputs.tokens.reshape([B * S]), c.vocab_size, 1, 0, 'float32');
+  const oneHot = oneHotFloat(inputs.tokens.reshape([B * S]), c.vocab_size);
   let x = matmul(oneHot, param(net, 'embed_tokens.embedding_weight')).reshape([B, S, D]);
   const P = net.prefixLen;
   if (P > 0) {

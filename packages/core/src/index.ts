@@ -7,6 +7,7 @@ export * from './augment/translate.js';
 export * from './check/arc.js';
 export * from './check/maze.js';
 export * from './check/sudoku.js';
+export * from './command/run-command.js';
 export * from './config/index.js';
 export * from './dataset/index.js';
 export * from './generate/index.js';

@@ -2,17 +2,11 @@
 // the process wiring in cli/build-dataset.ts so that tests can call it directly.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { UsageError } from '../command/run-command.js';
 import { buildArcDataset, DEFAULT_ARC_AUGMENT } from './build-arc.js';
 import { type BuildOptions, type BuildSummary, DATASET_TASKS, type DatasetTask, DEFAULT_SEED } from './build.js';
 import { buildMazeDataset } from './build-maze.js';
 import { buildSudokuDataset } from './build-sudoku.js';
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 export const BUILD_DATASET_USAGE = `Usage: pnpm --filter @trm/core build-dataset --task <task> --input <path> --out <dir> [options]
 

@@ -5,15 +5,9 @@ import { parseArgs } from 'node:util';
 import { formatDuration, Progress } from '../util/progress.js';
 import { Rng } from '../util/random.js';
 import { type PuzzleCsvRecord, writePuzzleCsv } from './csv.js';
+import { UsageError } from '../command/run-command.js';
 import { generateMaze, mazeSource, resolveMazeOptions } from './maze.js';
 import { generateSudoku, MIN_SUDOKU_GIVENS, sudokuSource } from './sudoku.js';
-
-export class GenerateUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GenerateUsageError';
-  }
-}
 
 export const GENERATE_USAGE = `Usage: pnpm --filter @trm/core generate --task sudoku|maze --count N --out <file.csv> [options]
 
@@ -57,7 +51,7 @@ export type GenerateCommand =
 function integer(flag: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min) {
-    throw new GenerateUsageError(`--${flag} must be an integer >= ${min} (got ${JSON.stringify(value)})`);
+    throw new UsageError(`--${flag} must be an integer >= ${min} (got ${JSON.stringify(value)})`);
   }
   return Number(value);
 }
@@ -65,10 +59,10 @@ function integer(flag: string, value: string | undefined, fallback: number, min 
 function range(flag: string, value: string | undefined, fallback: [number, number]): [number, number] {
   if (value === undefined) return fallback;
   const m = /^(\d+)(?:\.\.(\d+))?$/.exec(value);
-  if (!m) throw new GenerateUsageError(`--${flag} must be N or A..B (got ${JSON.stringify(value)})`);
+  if (!m) throw new UsageError(`--${flag} must be N or A..B (got ${JSON.stringify(value)})`);
   const lo = Number(m[1]);
   const hi = m[2] === undefined ? lo : Number(m[2]);
-  if (hi < lo) throw new GenerateUsageError(`--${flag} range ${value} is empty (A must not exceed B)`);
+  if (hi < lo) throw new UsageError(`--${flag} range ${value} is empty (A must not exceed B)`);
   return [lo, hi];
 }
 
@@ -94,21 +88,21 @@ export function parseGenerateArgs(argv: readonly string[], cwd: string): Generat
       allowPositionals: false,
     }));
   } catch (err) {
-    throw new GenerateUsageError((err as Error).message);
+    throw new UsageError((err as Error).message);
   }
   if (values.help) return { kind: 'help' };
   const str = (k: string) => values[k] as string | undefined;
   const task = str('task');
   if (task !== 'sudoku' && task !== 'maze') {
-    throw new GenerateUsageError(`--task must be sudoku or maze (got ${JSON.stringify(task ?? '')})`);
+    throw new UsageError(`--task must be sudoku or maze (got ${JSON.stringify(task ?? '')})`);
   }
   const count = integer('count', str('count'), Number.NaN, 1);
-  if (Number.isNaN(count)) throw new GenerateUsageError('--count is required');
+  if (Number.isNaN(count)) throw new UsageError('--count is required');
   const out = str('out');
-  if (!out) throw new GenerateUsageError('--out is required (the CSV file to write)');
+  if (!out) throw new UsageError('--out is required (the CSV file to write)');
   const givens = range('givens', str('givens'), [30, 79]);
   if (givens[0] < MIN_SUDOKU_GIVENS || givens[1] > 81) {
-    throw new GenerateUsageError(`--givens must lie in ${MIN_SUDOKU_GIVENS}..81 (got ${str('givens')})`);
+    throw new UsageError(`--givens must lie in ${MIN_SUDOKU_GIVENS}..81 (got ${str('givens')})`);
   }
   const side = integer('side', str('side'), 30, 2);
   const walls = str('walls') === undefined ? undefined : range('walls', str('walls'), [0, 0]);
@@ -116,7 +110,7 @@ export function parseGenerateArgs(argv: readonly string[], cwd: string): Generat
   try {
     resolveMazeOptions({ side, minPathLength, minWalls: walls?.[0], maxWalls: walls?.[1] });
   } catch (err) {
-    throw new GenerateUsageError((err as Error).message);
+    throw new UsageError((err as Error).message);
   }
   return {
     kind: 'generate',

@@ -2,7 +2,8 @@
 // states to 1e-5, over chained steps with a partial reset, for the attention+RoPE, MLP-mixer and learned-position
 // variants. Each step starts both sides from the reference's previous state (rounded to float32): the recursion
 // amplifies rounding, so free-running chains drift apart by 5-8x per step in the mlp_t configs here (the float64
-// reference moves as much under float32-sized weight noise), which would hide what this test checks.
+// reference moves as much under float32-sized weight noise), which would hide what this test checks. Measured
+// worst differences: 8.5e-7 (attention), 4.9e-6 (mlp_t), 8.7e-7 (learned positions).
 import * as tf from '@tensorflow/tfjs';
 import { type ModelConfig, Rng } from '@trm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +38,7 @@ const VARIANTS: Record<string, Partial<ModelConfig>> = {
     hidden_size: 24,
     num_heads: 2,
     L_layers: 2,
-    H_cycles: 3,
+    H_cycles: 2,
     L_cycles: 1,
     seq_len: 7,
     mlp_t: true,

@@ -1,4 +1,4 @@
-// `pnpm build`: bundles every command-line entry point (`packages/*/src/cli/*.ts`) into one ES module per command
+// `pnpm build`: bundles every command-line entry point (`packages/*/src/{cli,bench}/*.ts`) into one ES module per command
 // under `packages/<pkg>/dist/`, so a command runs with plain `node` where the workspace is not installed (for
 // example on a GPU host that only receives a copy of the tree). Native and optional packages stay external.
 import { readdirSync, existsSync } from 'node:fs';
@@ -19,11 +19,13 @@ const packages = readdirSync(join(root, 'packages'));
 let count = 0;
 const started = performance.now();
 for (const pkg of packages) {
-  const cliDir = join(root, 'packages', pkg, 'src', 'cli');
-  if (!existsSync(cliDir)) continue;
-  const entries = readdirSync(cliDir)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-    .map((f) => join(cliDir, f));
+  const entries = ['cli', 'bench'].flatMap((dir) => {
+    const full = join(root, 'packages', pkg, 'src', dir);
+    if (!existsSync(full)) return [];
+    return readdirSync(full)
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => join(full, f));
+  });
   for (const entry of entries) {
     const outfile = join(root, 'packages', pkg, 'dist', `${basename(entry, '.ts')}.mjs`);
     await build({

@@ -98,7 +98,7 @@ async function tryWebgpu(): Promise<Attempt> {
     return { ok: false, reason: `webgpu: ${message(e)}` };
   }
   try {
-    await importOptional('@tensorflow/tfjs-backend-webgpu');
+    await import('@tensorflow/tfjs-backend-webgpu');
   } catch (e) {
     return { ok: false, reason: `@tensorflow/tfjs-backend-webgpu not importable: ${message(e)}` };
   }

@@ -118,15 +118,41 @@ export const PRESETS: Record<string, Preset> = {
   },
   'sudoku-tiny': {
     name: 'sudoku-tiny',
-    description: 'CPU size, 9x9 sudoku with attention (D=64, T=2 n=2): learns easy sudoku in minutes on 2 cores',
+    description:
+      'CPU size, 9x9 sudoku with attention (D=64, T=2 n=2); slow to learn sudoku on a CPU: use sudoku-tiny-mlp for that',
     model: model('sudoku', { ...tiny }),
     train: train({ ...tinyTrain }),
   },
+  // Tuned for learning easy sudoku fast on a CPU (measured on wasm, 16 runs side by side): the MLP-mixer learns
+  // where attention with 1-D RoPE did not within 400 steps; one recursion of one layer per supervision step at
+  // D=32 is ~3x cheaper than D=64 with T=2 n=2 for the same steps-to-accuracy; 4 supervision steps (instead of 16)
+  // mean 4x more new puzzles per step before halting is learned and 4x cheaper evaluation; EMA 0.98 instead of
+  // 0.999 so that the EMA weights follow a run of a few hundred steps (without EMA: 79 % instead of 96 %).
   'sudoku-tiny-mlp': {
     name: 'sudoku-tiny-mlp',
-    description: 'CPU size, 9x9 sudoku MLP-mixer (D=64, T=2 n=2, no positional encoding)',
-    model: model('sudoku', { ...tiny, mlp_t: true, pos_encodings: 'none' }),
-    train: train({ ...tinyTrain }),
+    description:
+      'CPU size, 9x9 sudoku MLP-mixer (D=32, 1 layer, T=1 n=1, 4 supervision steps): learns easy sudoku to >95 % in ~400 steps',
+    model: model('sudoku', {
+      ...tiny,
+      mlp_t: true,
+      pos_encodings: 'none',
+      hidden_size: 32,
+      puzzle_emb_ndim: 32,
+      L_layers: 1,
+      H_cycles: 1,
+      L_cycles: 1,
+      halt_max_steps: 4,
+      batch_size: 32,
+    }),
+    train: train({
+      ...tinyTrain,
+      global_batch_size: 32,
+      epochs: 8,
+      eval_interval: 2,
+      lr: 3e-3,
+      lr_warmup_steps: 20,
+      ema_rate: 0.98,
+    }),
   },
   'maze-tiny': {
     name: 'maze-tiny',

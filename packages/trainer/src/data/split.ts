@@ -34,8 +34,8 @@ export interface InMemorySplit extends Omit<SplitSource, 'readRows'> {
 
 /** A split whose token files stay on disk (core's DatasetSplitFiles has this shape). */
 export interface OnDiskSplit extends Omit<SplitSource, 'readRows'> {
-  inputs: { readRows(start: number, count: number): ArrayLike<number> };
-  labels: { readRows(start: number, count: number): ArrayLike<number> };
+  inputs: { readRows(start: number, count: number): ArrayLike<number | bigint> };
+  labels: { readRows(start: number, count: number): ArrayLike<number | bigint> };
 }
 
 export function fromMemory(split: InMemorySplit): SplitSource {
@@ -49,7 +49,7 @@ export function fromMemory(split: InMemorySplit): SplitSource {
   };
 }
 
-function asTokens(a: ArrayLike<number>, what: string): Uint8Array {
+function asTokens(a: ArrayLike<number | bigint>, what: string): Uint8Array {
   if (!(a instanceof Uint8Array)) throw new Error(`${what} must be stored as uint8 token ids`);
   return a;
 }

@@ -27,7 +27,7 @@ export interface PlotOptions {
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#17becf', '#7f7f7f'];
-const MARGIN = { left: 56, right: 12, top: 28, bottom: 38 };
+const MARGIN = { left: 56, right: 22, top: 28, bottom: 38 };
 
 function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -3,7 +3,8 @@
 import type { MetricRecord } from '../run/metrics-log.js';
 import { type Panel, plotSvg } from './line-plot.js';
 
-export function trainingCurvesSvg(records: readonly MetricRecord[], title = ''): string {
+/** `maxSteps` is the model's halt_max_steps, the steps every evaluated example runs. */
+export function trainingCurvesSvg(records: readonly MetricRecord[], title = '', maxSteps = 16): string {
   const train = records.filter((r) => r.kind === 'train');
   const evals = records.filter((r) => r.kind === 'eval');
   const pts = (f: (r: (typeof train)[number]) => number): [number, number][] => train.map((r) => [r.step, f(r)]);
@@ -26,7 +27,7 @@ export function trainingCurvesSvg(records: readonly MetricRecord[], title = ''):
         { name: 'train token accuracy', points: pts((r) => (r.count > 0 ? r.accuracy : Number.NaN)) },
         { name: 'train exact', points: pts((r) => (r.count > 0 ? r.exact_accuracy : Number.NaN)) },
         { name: 'train q_halt accuracy', points: pts((r) => (r.count > 0 ? r.q_halt_accuracy : Number.NaN)) },
-        { name: 'eval exact (16 steps)', points: evals.map((r) => [r.step, r.exact_accuracy]) },
+        { name: `eval exact (${maxSteps} steps)`, points: evals.map((r) => [r.step, r.exact_accuracy]) },
         { name: 'eval exact (halting)', points: evals.map((r) => [r.step, r.exact_accuracy_halted]) },
       ],
     },

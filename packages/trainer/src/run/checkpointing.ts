@@ -14,6 +14,15 @@ import {
 import { type NamedArrays, PUZZLE_TABLE_NAME } from '../model/model.js';
 import type { RunStateArrays, RunStateJson, TrainingRun } from './training-run.js';
 
+/** Easy sudoku generated in memory (see data/easy-sudoku.ts). */
+export interface GeneratedData {
+  kind: 'easy-sudoku';
+  train: number;
+  test: number;
+  blanks: [number, number];
+  seed: number;
+}
+
 /** What a resumed run must know besides the arrays: how the run was set up. */
 export interface RunMeta {
   preset: string | null;
@@ -22,6 +31,8 @@ export interface RunMeta {
   total_steps: number;
   /** the training data: a dataset folder, or a description of generated data */
   data: string;
+  /** how generated data was made (regenerated identically on resume); absent for a dataset folder */
+  generated?: GeneratedData;
   /** examples and groups of the training split, to refuse resuming on different data */
   data_shape: { examples: number; groups: number };
   backend: string;

@@ -1,0 +1,118 @@
+// `eval`: scores a model folder on the splits of a dataset folder: exact accuracy after halt_max_steps supervision
+// steps (the reference's metric) and with early halting, the steps early halting used, token accuracy and halt
+// accuracy, per split.
+import { existsSync, writeFileSync } from 'node:fs';
+import { BACKEND_NAMES, type BackendName, selectBackend } from '../backend/backend.js';
+import { readModelFolder } from '../checkpoint/model-folder.js';
+import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
+import { mapIdentifiers } from '../data/identifier-map.js';
+import { type EvalResult, evaluate } from '../evaluate/evaluate.js';
+import { type CommandSpec, FlagError, parseFlags } from '../flags/flags.js';
+import { TrmModel } from '../model/model.js';
+import type { CommandIo } from './environment.js';
+
+export const evalSpec: CommandSpec = {
+  usage: 'pnpm --filter @trm/trainer eval',
+  summary:
+    'Evaluates a model folder on a dataset folder: exact accuracy after all supervision steps (the reference metric)\n' +
+    'and with early halting (stop at the first positive halt logit), with the steps it used, per split.',
+  flags: [
+    { name: 'model', kind: 'path', value: '<dir>', help: 'model folder (config.json + weights.safetensors)' },
+    { name: 'data', kind: 'path', value: '<dir>', help: 'dataset folder' },
+    { name: 'split', kind: 'string', value: '<name|all>', default: 'test', help: 'split to evaluate, or all of them' },
+    { name: 'limit', kind: 'int', min: 0, value: '<n>', default: 0, help: 'first n examples of each split, 0 = all' },
+    { name: 'batch', kind: 'int', min: 1, value: '<n>', help: "batch size (default: the model's)" },
+    {
+      name: 'steps',
+      kind: 'int',
+      min: 1,
+      value: '<n>',
+      help: 'supervision steps per example (default: halt_max_steps)',
+    },
+    { name: 'backend', kind: 'enum', choices: BACKEND_NAMES, default: 'auto', help: 'TensorFlow.js backend' },
+    { name: 'json', kind: 'path', value: '<file>', help: 'also write the results as JSON' },
+  ],
+  examples: [
+    'pnpm --filter @trm/trainer eval --model runs/sudoku-tiny-mlp --data data/sudoku-easy',
+    'pnpm --filter @trm/trainer eval --model models/maze --data data/maze --split all --limit 1000 --json maze-eval.json',
+  ],
+};
+
+export interface EvalCommandResult {
+  model: string;
+  data: string;
+  steps: number;
+  splits: (EvalResult & { split: string; seconds: number })[];
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+export async function evalCommand(argv: readonly string[], io: CommandIo): Promise<EvalCommandResult | null> {
+  const { values: f, help } = parseFlags(argv, evalSpec);
+  if (help) return null;
+  const modelDir = f.model as string | undefined;
+  const dataDir = f.data as string | undefined;
+  if (!modelDir) throw new FlagError('--model <dir> is required', '--model');
+  if (!dataDir) throw new FlagError('--data <dir> is required', '--data');
+  if (!existsSync(modelDir)) throw new FlagError(`--model ${modelDir} does not exist`, '--model');
+  if (!existsSync(dataDir)) throw new FlagError(`--data ${dataDir} does not exist`, '--data');
+  const wanted = f.split as string;
+  const splits = wanted === 'all' ? ['train', 'test'].filter((s) => hasSplit(dataDir, s)) : [wanted];
+  for (const s of splits)
+    if (!hasSplit(dataDir, s)) throw new FlagError(`--split ${s}: ${dataDir} has no ${s}/dataset.json`, '--split');
+  if (splits.length === 0) throw new FlagError(`--data ${dataDir} has no train or test split`, '--data');
+
+  const folder = await readModelFolder(modelDir);
+  await selectBackend(f.backend as BackendName, io.quiet ? () => {} : io.err);
+  const model = TrmModel.fromWeights(folder.config, folder.weights);
+  const steps = (f.steps as number | undefined) ?? folder.config.halt_max_steps;
+  const batchSize = (f.batch as number | undefined) ?? folder.config.batch_size;
+  const result: EvalCommandResult = { model: modelDir, data: dataDir, steps, splits: [] };
+  try {
+    for (const split of splits) {
+      const opened = openSplit(dataDir, split);
+      try {
+        const c = configForData(folder.config, opened.metadata, `${dataDir} (${split})`);
+        if (c.seq_len !== folder.config.seq_len || c.vocab_size !== folder.config.vocab_size)
+          throw new FlagError(
+            `--data ${dataDir} has seq_len ${c.seq_len} / vocab ${c.vocab_size}, the model ${folder.config.seq_len} / ${folder.config.vocab_size}`,
+            '--data',
+          );
+        const ids = mapIdentifiers(
+          folder.identifiers,
+          datasetIdentifiers(dataDir),
+          opened.metadata.num_puzzle_identifiers,
+          folder.config.num_puzzle_identifiers,
+        );
+        const used = new Set(opened.source.puzzleIdentifiers);
+        const missing = ids.unknown.filter((u) => used.has(u.id));
+        if (missing.length > 0)
+          throw new Error(
+            `${missing.length} puzzle(s) of ${dataDir} (${split}) are unknown to the model, e.g. "${missing[0]!.name}": fit their embeddings with the adapt command first`,
+          );
+        const t0 = performance.now();
+        const r = await evaluate(model, model.puzzleTable, opened.source, {
+          batchSize,
+          steps,
+          limit: (f.limit as number) > 0 ? (f.limit as number) : undefined,
+          idMap: ids.map,
+        });
+        const seconds = (performance.now() - t0) / 1000;
+        result.splits.push({ split, seconds, ...r });
+        io.out(
+          `${split}: ${r.examples} examples, exact ${pct(r.exact_accuracy)} at ${steps} steps, ${pct(r.exact_accuracy_halted)} with early halting (${r.steps_halted.toFixed(2)} steps), token accuracy ${pct(r.accuracy)}, q_halt accuracy ${pct(r.q_halt_accuracy)} [${seconds.toFixed(1)} s]`,
+        );
+      } finally {
+        opened.close();
+      }
+    }
+  } finally {
+    model.dispose();
+  }
+  if (f.json) writeFileSync(f.json as string, `${JSON.stringify(result, null, 2)}\n`);
+  const head = result.splits
+    .map((s) => `${s.split} ${pct(s.exact_accuracy)} / ${pct(s.exact_accuracy_halted)}`)
+    .join(', ');
+  io.out(`evaluated ${modelDir} on ${dataDir}: exact at ${steps} steps / with halting: ${head}`);
+  return result;
+}

@@ -1,0 +1,108 @@
+// The train command end to end on test-micro with generated sudoku: output folder, exact resume through the CLI
+// (6 steps straight = 3 steps + --resume to 6, with an interrupted session in between), and flag errors.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSafetensors } from '@trm/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CommandIo } from './environment.js';
+import { trainCommand } from './train.js';
+
+const root = mkdtempSync(join(tmpdir(), 'trm-train-cmd-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function io(signal?: AbortSignal): CommandIo & { lines: string[] } {
+  const lines: string[] = [];
+  return { out: (l) => lines.push(l), err: () => {}, quiet: true, signal, lines };
+}
+
+const common = [
+  '--preset',
+  'test-micro',
+  '--backend',
+  'wasm',
+  '--eval-every',
+  '0',
+  '--eval-examples',
+  '8',
+  '--generate',
+  '64',
+];
+
+async function tensors(path: string): Promise<Record<string, number[]>> {
+  const f = await readSafetensors(path);
+  return Object.fromEntries([...f.tensors].map(([k, t]) => [k, Array.from(t.data as ArrayLike<number>)]));
+}
+
+describe('train command', () => {
+  it('writes the model folder, metrics, curves and a summary line', async () => {
+    const out = join(root, 'straight');
+    const cli = io();
+    const summary = await trainCommand([...common, '--steps', '6', '--out', out, '--log-every', '2'], cli);
+    expect(summary?.step).toBe(6);
+    for (const f of [
+      'config.json',
+      'weights.safetensors',
+      'README.md',
+      'train-state.json',
+      'train-state.safetensors',
+      'metrics.jsonl',
+      'curves.svg',
+    ])
+      expect(existsSync(join(out, f)), f).toBe(true);
+    const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records.filter((r) => r.kind === 'train').map((r) => r.step)).toEqual([2, 4, 6]);
+    expect(records.filter((r) => r.kind === 'eval')).toHaveLength(1);
+    expect(records.at(-1).examples).toBe(8);
+    expect(cli.lines).toHaveLength(1);
+    expect(cli.lines[0]).toMatch(/^done: step 6\/6 in .* test exact .* \(8 examples\); saved to /);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('6 of 6 optimiser steps');
+  });
+
+  it('resumes exactly: 3 steps, an interrupted session, then --resume to 6 equals 6 steps straight', async () => {
+    const out = join(root, 'split');
+    await trainCommand([...common, '--steps', '3', '--out', out], io());
+    const aborted = new AbortController();
+    aborted.abort();
+    const stopped = await trainCommand(
+      ['--out', out, '--resume', '--steps', '6', '--backend', 'wasm'],
+      io(aborted.signal),
+    );
+    expect(stopped?.interrupted).toBe(true);
+    expect(stopped?.step).toBe(3);
+    const resumed = await trainCommand(
+      ['--out', out, '--resume', '--steps', '6', '--backend', 'wasm', '--quiet'],
+      io(),
+    );
+    expect(resumed?.step).toBe(6);
+
+    const straight = join(root, 'straight');
+    expect(await tensors(join(out, 'weights.safetensors'))).toEqual(
+      await tensors(join(straight, 'weights.safetensors')),
+    );
+    expect(await tensors(join(out, 'train-state.safetensors'))).toEqual(
+      await tensors(join(straight, 'train-state.safetensors')),
+    );
+    const state = (d: string) => JSON.parse(readFileSync(join(d, 'train-state.json'), 'utf8')).run;
+    expect(state(out)).toEqual(state(straight));
+  });
+
+  it('refuses to overwrite a saved run, to resume nothing, and to change the batch on resume', async () => {
+    const out = join(root, 'straight');
+    await expect(trainCommand([...common, '--steps', '1', '--out', out], io())).rejects.toThrow(
+      /already holds a saved run: pass --resume/,
+    );
+    await expect(trainCommand(['--out', join(root, 'none'), '--resume'], io())).rejects.toThrow(
+      /--resume: .* holds no saved run/,
+    );
+    await expect(trainCommand(['--out', out, '--resume', '--batch', '4'], io())).rejects.toThrow(
+      '--batch cannot change on --resume (the run was saved with 8, got 4)',
+    );
+    await expect(trainCommand(['--preset', 'maze-tiny', '--out', join(root, 'maze')], io())).rejects.toThrow(
+      '--data is required for task "maze"',
+    );
+  });
+});

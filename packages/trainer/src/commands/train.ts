@@ -1,0 +1,288 @@
+// `train`: trains a preset on a dataset folder (or, for sudoku without --data, on easy sudoku generated in memory)
+// and writes a model folder with its training state to --out; --resume continues a saved run exactly.
+import { existsSync } from 'node:fs';
+import { getPreset, type ModelConfig, PRESET_NAMES, Rng, type TrainConfig, validateModelConfig } from '@trm/core';
+import { BACKEND_NAMES, type BackendName, selectBackend } from '../backend/backend.js';
+import { hasTrainState } from '../checkpoint/train-state.js';
+import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
+import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
+import { fromMemory, type SplitSource } from '../data/split.js';
+import { type CommandSpec, FlagError, parseFlags, resolveUserPath } from '../flags/flags.js';
+import { type GeneratedData, loadCheckpoint, type ResumePoint, type RunMeta } from '../run/checkpointing.js';
+import { runSession, type SessionSummary } from '../run/session.js';
+import { type CommandIo, machineDescription } from './environment.js';
+
+const DEFAULT_PRESET = 'sudoku-tiny-mlp';
+/** Easy sudoku generated when a sudoku preset has no --data. */
+const GENERATED = { train: 2000, test: 256, blanks: [3, 6] as [number, number] };
+
+export const trainSpec: CommandSpec = {
+  usage: 'pnpm --filter @trm/trainer train',
+  summary:
+    'Trains a Tiny Recursive Model with deep supervision on the persistent ACT carry and writes a model folder\n' +
+    '(config.json, weights.safetensors with the EMA weights, README.md) plus train-state.* , metrics.jsonl and\n' +
+    'curves.svg to --out. Without --data a sudoku preset trains on easy sudoku generated in memory.',
+  flags: [
+    {
+      name: 'preset',
+      kind: 'enum',
+      choices: PRESET_NAMES,
+      help: `model and optimiser preset (default: ${DEFAULT_PRESET})`,
+    },
+    {
+      name: 'data',
+      kind: 'path',
+      value: '<dir>',
+      help: 'dataset folder (train/ and optionally test/, as build-dataset writes)',
+    },
+    { name: 'out', kind: 'path', value: '<dir>', help: 'output folder (default: runs/<preset>)' },
+    {
+      name: 'generate',
+      kind: 'int',
+      min: 1,
+      value: '<n>',
+      default: GENERATED.train,
+      help: `without --data: easy sudoku puzzles generated for training (plus ${GENERATED.test} for testing)`,
+    },
+    { name: 'steps', kind: 'int', min: 1, value: '<n>', help: 'optimiser steps (default: epochs x examples / batch)' },
+    { name: 'batch', kind: 'int', min: 1, value: '<n>', help: "batch size (default: the preset's)" },
+    {
+      name: 'lr',
+      kind: 'number',
+      min: 0,
+      exclusiveMin: true,
+      value: '<x>',
+      help: "learning rate (default: the preset's)",
+    },
+    { name: 'optimizer', kind: 'enum', choices: ['adam_atan2', 'adamw'], help: "optimiser (default: the preset's)" },
+    {
+      name: 'seed',
+      kind: 'int',
+      min: 0,
+      value: '<n>',
+      help: 'seed of the initialisation, data order and exploration (default: 0)',
+    },
+    { name: 'backend', kind: 'enum', choices: BACKEND_NAMES, default: 'auto', help: 'TensorFlow.js backend' },
+    { name: 'resume', kind: 'bool', help: 'continue the run saved in --out (same data order and RNG)' },
+    {
+      name: 'eval-every',
+      kind: 'int',
+      min: 0,
+      value: '<n>',
+      help: "evaluate and save every n steps, 0 = only at the end (default: the preset's eval_interval in steps)",
+    },
+    {
+      name: 'eval-examples',
+      kind: 'int',
+      min: 0,
+      value: '<n>',
+      help: 'test examples per evaluation, 0 = all (default: 1000)',
+    },
+    { name: 'log-every', kind: 'int', min: 1, value: '<n>', default: 10, help: 'steps per metrics.jsonl record' },
+    { name: 'quiet', kind: 'bool', help: 'no progress output' },
+  ],
+  examples: [
+    'pnpm --filter @trm/trainer train --preset sudoku-tiny-mlp --steps 500 --out runs/easy-sudoku',
+    'pnpm --filter @trm/trainer train --preset sudoku-mlp --data data/sudoku-1k-aug100 --batch 64 --backend wasm',
+    'pnpm --filter @trm/trainer train --out runs/easy-sudoku --resume --steps 800',
+  ],
+};
+
+interface Prepared {
+  meta: RunMeta;
+  train: SplitSource;
+  test: SplitSource | null;
+  identifiers: string[] | null;
+  close: () => void;
+}
+
+function generatedData(g: GeneratedData): { train: SplitSource; test: SplitSource } {
+  const rng = new Rng(g.seed);
+  return {
+    train: fromMemory(sudokuSplit(easySudoku(g.train, g.blanks, rng))),
+    test: fromMemory(sudokuSplit(easySudoku(g.test, g.blanks, rng))),
+  };
+}
+
+function describeGenerated(g: GeneratedData): string {
+  return `easy sudoku generated in memory (${g.train} train / ${g.test} test puzzles, ${g.blanks[0]}-${g.blanks[1]} blanks, seed ${g.seed})`;
+}
+
+/** Opens the data and fills the model's data-dependent fields; `model` is the preset's or the saved one. */
+function prepareData(
+  dataDir: string | undefined,
+  generated: GeneratedData | undefined,
+  model: ModelConfig,
+): Omit<Prepared, 'meta'> & {
+  model: ModelConfig;
+  description: string;
+  shape: RunMeta['data_shape'];
+  examplesPerEpoch: number;
+} {
+  if (dataDir) {
+    if (!existsSync(dataDir)) throw new FlagError(`--data ${dataDir} does not exist`, '--data');
+    if (!hasSplit(dataDir, 'train'))
+      throw new FlagError(`--data ${dataDir} has no train split (train/dataset.json)`, '--data');
+    const train = openSplit(dataDir, 'train');
+    const test = hasSplit(dataDir, 'test') ? openSplit(dataDir, 'test') : null;
+    const m = train.metadata;
+    return {
+      model: configForData(model, m, dataDir),
+      train: train.source,
+      test: test?.source ?? null,
+      identifiers: datasetIdentifiers(dataDir),
+      close: () => {
+        train.close();
+        test?.close();
+      },
+      description: dataDir,
+      shape: { examples: train.source.numExamples, groups: train.numGroups },
+      examplesPerEpoch: m.total_groups * m.mean_puzzle_examples,
+    };
+  }
+  if (!generated)
+    throw new FlagError(
+      `--data is required for task "${model.task}" (only sudoku presets can train on generated puzzles)`,
+      '--data',
+    );
+  const g = generatedData(generated);
+  return {
+    model,
+    train: g.train,
+    test: g.test,
+    identifiers: null,
+    close: () => {},
+    description: describeGenerated(generated),
+    shape: { examples: generated.train, groups: generated.train },
+    examplesPerEpoch: generated.train,
+  };
+}
+
+type Flags = Record<string, string | number | boolean | undefined>;
+
+function prepareNew(f: Flags): Prepared {
+  const preset = getPreset((f.preset as string | undefined) ?? DEFAULT_PRESET);
+  const seed = (f.seed as number | undefined) ?? 0;
+  const train: TrainConfig = { ...preset.train, seed };
+  if (f.batch !== undefined) train.global_batch_size = f.batch as number;
+  if (f.lr !== undefined) train.lr = f.lr as number;
+  if (f.optimizer !== undefined) train.optimizer = f.optimizer as TrainConfig['optimizer'];
+  const generated: GeneratedData | undefined =
+    f.data === undefined && preset.model.task === 'sudoku'
+      ? { kind: 'easy-sudoku', ...GENERATED, train: f.generate as number, seed }
+      : undefined;
+  const d = prepareData(f.data as string | undefined, generated, preset.model);
+  const model = validateModelConfig({ ...d.model, batch_size: train.global_batch_size });
+  const perEpoch = d.examplesPerEpoch / train.global_batch_size;
+  const totalSteps = (f.steps as number | undefined) ?? Math.max(1, Math.floor(train.epochs * perEpoch));
+  const evalEvery = (f['eval-every'] as number | undefined) ?? Math.max(1, Math.floor(train.eval_interval * perEpoch));
+  return {
+    meta: {
+      preset: preset.name,
+      model,
+      train,
+      total_steps: totalSteps,
+      data: d.description,
+      generated,
+      data_shape: d.shape,
+      backend: '',
+      wall_s: 0,
+      eval_every: evalEvery,
+      eval_examples: (f['eval-examples'] as number | undefined) ?? 1000,
+    },
+    train: d.train,
+    test: d.test,
+    identifiers: d.identifiers,
+    close: d.close,
+  };
+}
+
+function prepareResume(f: Flags, point: ResumePoint): Prepared {
+  const meta = structuredClone(point.meta);
+  const fixed: [string, unknown, unknown][] = [
+    ['preset', f.preset, meta.preset],
+    ['batch', f.batch, meta.train.global_batch_size],
+    ['lr', f.lr, meta.train.lr],
+    ['optimizer', f.optimizer, meta.train.optimizer],
+    ['seed', f.seed, meta.train.seed],
+  ];
+  for (const [name, given, saved] of fixed)
+    if (given !== undefined && given !== saved)
+      throw new FlagError(
+        `--${name} cannot change on --resume (the run was saved with ${saved}, got ${given})`,
+        `--${name}`,
+      );
+  if (f.steps !== undefined) {
+    if ((f.steps as number) < point.json.step)
+      throw new FlagError(`--steps ${f.steps} is below the saved step ${point.json.step}`, '--steps');
+    meta.total_steps = f.steps as number;
+  }
+  if (f['eval-every'] !== undefined) meta.eval_every = f['eval-every'] as number;
+  if (f['eval-examples'] !== undefined) meta.eval_examples = f['eval-examples'] as number;
+  const dataDir = (f.data as string | undefined) ?? (meta.generated ? undefined : meta.data);
+  const d = prepareData(dataDir, meta.generated, meta.model);
+  if (d.shape.examples !== meta.data_shape.examples || d.shape.groups !== meta.data_shape.groups)
+    throw new FlagError(
+      `--data ${d.description} has ${d.shape.examples} examples in ${d.shape.groups} groups, but the run was trained on ${meta.data_shape.examples} in ${meta.data_shape.groups}`,
+      '--data',
+    );
+  if (d.model.seq_len !== meta.model.seq_len || d.model.num_puzzle_identifiers !== meta.model.num_puzzle_identifiers)
+    throw new FlagError(
+      `--data ${d.description} does not match the saved model's seq_len / puzzle identifiers`,
+      '--data',
+    );
+  return { meta, train: d.train, test: d.test, identifiers: d.identifiers ?? point.identifiers, close: d.close };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+/** Runs the train command; returns the session summary (null for --help). */
+export async function trainCommand(argv: readonly string[], io: CommandIo): Promise<SessionSummary | null> {
+  const { values: f, help } = parseFlags(argv, trainSpec);
+  if (help) return null;
+  const out =
+    (f.out as string | undefined) ?? resolveUserPath(`runs/${(f.preset as string | undefined) ?? DEFAULT_PRESET}`);
+  if (f.resume && !hasTrainState(out))
+    throw new FlagError(`--resume: ${out} holds no saved run (train-state.json is missing)`, '--resume');
+  if (!f.resume && hasTrainState(out))
+    throw new FlagError(
+      `--out ${out} already holds a saved run: pass --resume to continue it, or choose another --out`,
+      '--out',
+    );
+  const point = f.resume ? await loadCheckpoint(out) : null;
+  const prepared = point ? prepareResume(f, point) : prepareNew(f);
+  try {
+    prepared.meta.backend = (await selectBackend(f.backend as BackendName, io.quiet ? () => {} : io.err)).backend;
+    const m = prepared.meta;
+    if (!io.quiet)
+      io.err(
+        `${point ? `resuming at step ${point.json.step}` : 'training'} ${m.preset ?? m.model.task} for ${m.total_steps} steps (batch ${m.train.global_batch_size}) on ${m.data}`,
+      );
+    const summary = await runSession({
+      meta: m,
+      train: prepared.train,
+      test: prepared.test,
+      identifiers: prepared.identifiers,
+      out,
+      resume: point,
+      logEvery: f['log-every'] as number,
+      signal: io.signal,
+      quiet: io.quiet || (f.quiet as boolean),
+      command: `${trainSpec.usage} ${argv.filter((a) => a !== '--resume').join(' ')}`.trim(),
+      machine: machineDescription(),
+    });
+    const t = summary.lastTrain;
+    const e = summary.lastEval;
+    io.out(
+      `${summary.interrupted ? 'interrupted' : 'done'}: step ${summary.step}/${summary.totalSteps} in ${summary.sessionSeconds.toFixed(1)} s` +
+        (t ? `, train exact ${pct(t.exact_accuracy)} (halted rows), lm loss ${t.lm_loss.toFixed(4)}` : '') +
+        (e
+          ? `, test exact ${pct(e.exact_accuracy)} at ${m.model.halt_max_steps} steps / ${pct(e.exact_accuracy_halted)} with halting (${e.examples} examples)`
+          : '') +
+        `; saved to ${out}`,
+    );
+    return summary;
+  } finally {
+    prepared.close();
+  }
+}

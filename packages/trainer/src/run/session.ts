@@ -1,0 +1,176 @@
+// A training session from start (or a saved checkpoint) to the last step: the loop of TRM-SPEC §3-§5 with what a
+// person running it needs around it. A progress bar (step, loss, accuracy, halting rate, samples/s, ETA), metrics
+// as JSON lines and the curves as SVG beside the checkpoint, periodic evaluation of the EMA model, a checkpoint at
+// every evaluation and at the end, and on abort (Ctrl-C) a save before returning.
+import { writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatDuration, Progress } from '@trm/core';
+import { type CardFacts, modelCard, type SplitAccuracy } from '../checkpoint/model-card.js';
+import type { SplitSource } from '../data/split.js';
+import { evaluate } from '../evaluate/evaluate.js';
+import { trainingCurvesSvg } from '../plot/training-curves.js';
+import { type ResumePoint, type RunMeta, saveCheckpoint } from './checkpointing.js';
+import { type EvalRecord, MetricsLog, MetricWindow, type TrainRecord } from './metrics-log.js';
+import { TrainingRun } from './training-run.js';
+
+export const METRICS_FILE = 'metrics.jsonl';
+export const CURVES_FILE = 'curves.svg';
+
+export interface SessionOptions {
+  /** settings of the run (for a resumed run: those saved with it) */
+  meta: RunMeta;
+  train: SplitSource;
+  /** evaluated every `meta.eval_every` steps and at the end; null: no evaluation */
+  test: SplitSource | null;
+  identifiers: string[] | null;
+  out: string;
+  /** continue from this checkpoint (loadCheckpoint) */
+  resume: ResumePoint | null;
+  /** stop after this step (default meta.total_steps) */
+  stopAt?: number;
+  /** training rows logged as one record */
+  logEvery: number;
+  /** aborting (Ctrl-C) ends the session after the current step, with a save */
+  signal?: AbortSignal;
+  quiet?: boolean;
+  /** for the model card */
+  command: string;
+  machine: string;
+}
+
+export interface SessionSummary {
+  step: number;
+  totalSteps: number;
+  /** seconds of training, resumed sessions included */
+  wallSeconds: number;
+  sessionSeconds: number;
+  interrupted: boolean;
+  lastTrain: TrainRecord | null;
+  lastEval: EvalRecord | null;
+  out: string;
+}
+
+export async function runSession(o: SessionOptions): Promise<SessionSummary> {
+  const meta = structuredClone(o.meta);
+  const log = (line: string) => {
+    if (!o.quiet) process.stderr.write(`${line}\n`);
+  };
+  await mkdir(o.out, { recursive: true });
+  const run = new TrainingRun({
+    model: meta.model,
+    train: meta.train,
+    totalSteps: meta.total_steps,
+    data: o.train,
+    weights: o.resume?.weights,
+  });
+  try {
+    if (o.resume) run.importState(o.resume.json, o.resume.arrays);
+    const start = run.step;
+    const stopAt = Math.min(o.stopAt ?? meta.total_steps, meta.total_steps);
+    const metrics = new MetricsLog(join(o.out, METRICS_FILE), { keepExisting: o.resume !== null, upToStep: start });
+    const window = new MetricWindow();
+    const began = performance.now();
+    const wallBefore = meta.wall_s;
+    const wall = () => wallBefore + (performance.now() - began) / 1000;
+    const progress = new Progress(`train ${meta.preset ?? meta.model.task}`, Math.max(0, stopAt - start), {
+      unit: 'steps',
+      silent: o.quiet,
+    });
+    let lastTrain: TrainRecord | null = null;
+    let lastEval: EvalRecord | null = metrics.lastEval() ?? null;
+    let shown = { loss: Number.NaN, acc: Number.NaN, halt: Number.NaN, sps: 0 };
+
+    const writeCurves = () =>
+      writeFileSync(
+        join(o.out, CURVES_FILE),
+        trainingCurvesSvg(metrics.records, meta.preset ?? '', meta.model.halt_max_steps),
+      );
+    const doEval = async () => {
+      if (!o.test) return;
+      const t0 = performance.now();
+      const r = await evaluate(run.evalNet(), run.model.puzzleTable, o.test, {
+        batchSize: run.batchSize,
+        limit: meta.eval_examples > 0 ? meta.eval_examples : undefined,
+      });
+      lastEval = { kind: 'eval', split: 'test', step: run.step, time_s: wall(), ...r };
+      metrics.append(lastEval);
+      log(
+        `eval step ${run.step}: exact ${(100 * r.exact_accuracy).toFixed(1)} % at ${meta.model.halt_max_steps} steps, ${(100 * r.exact_accuracy_halted).toFixed(1)} % with halting (${r.steps_halted.toFixed(2)} steps) on ${r.examples} test examples [${((performance.now() - t0) / 1000).toFixed(1)} s]`,
+      );
+    };
+    const save = async () => {
+      meta.wall_s = wall();
+      const evals: SplitAccuracy[] = lastEval ? [lastEval] : [];
+      const facts: CardFacts = {
+        title: `TRM ${meta.preset ?? meta.model.task}`,
+        preset: meta.preset,
+        model: meta.model,
+        train: meta.train,
+        data: meta.data,
+        steps: run.step,
+        totalSteps: meta.total_steps,
+        wallSeconds: meta.wall_s,
+        backend: meta.backend,
+        machine: o.machine,
+        command: o.command,
+        trainMetrics: lastTrain,
+        evals,
+      };
+      await saveCheckpoint({ dir: o.out, run, meta, card: modelCard(facts), identifiers: o.identifiers });
+      writeCurves();
+    };
+
+    let interrupted = false;
+    while (run.step < stopAt) {
+      if (o.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const r = await run.trainStep();
+      window.add(r);
+      if (window.size >= o.logEvery || r.step === stopAt) {
+        lastTrain = window.flush(run.epochs, wall());
+        if (lastTrain) {
+          metrics.append(lastTrain);
+          shown = {
+            loss: lastTrain.lm_loss,
+            acc: lastTrain.accuracy,
+            halt: lastTrain.halt_rate,
+            sps: lastTrain.samples_per_s,
+          };
+        }
+      }
+      progress.tick(1, {
+        step: `${r.step}/${meta.total_steps}`,
+        loss: shown.loss,
+        acc: shown.acc,
+        halt: shown.halt,
+        'samples/s': Math.round(shown.sps),
+      });
+      const evalDue = meta.eval_every > 0 && r.step % meta.eval_every === 0 && r.step < stopAt;
+      if (evalDue) {
+        await doEval();
+        await save();
+      }
+    }
+    if (!interrupted) await doEval();
+    else log(`interrupted at step ${run.step}: saving to ${o.out}`);
+    await save();
+    const summary: SessionSummary = {
+      step: run.step,
+      totalSteps: meta.total_steps,
+      wallSeconds: meta.wall_s,
+      sessionSeconds: (performance.now() - began) / 1000,
+      interrupted,
+      lastTrain,
+      lastEval,
+      out: o.out,
+    };
+    progress.finish();
+    log(`trained ${run.step - start} steps in ${formatDuration(summary.sessionSeconds)}; checkpoint in ${o.out}`);
+    return summary;
+  } finally {
+    run.dispose();
+  }
+}

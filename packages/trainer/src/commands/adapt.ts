@@ -15,6 +15,7 @@ import { type EvalResult, evaluate } from '../evaluate/evaluate.js';
 import { type CommandSpec, FlagError, parseFlags } from '../flags/flags.js';
 import { PUZZLE_TABLE_NAME } from '../model/model.js';
 import { MetricWindow, type TrainRecord } from '../run/metrics-log.js';
+import { yieldToEventLoop } from '../run/yield.js';
 import { TrainingRun } from '../run/training-run.js';
 import { type CommandIo, machineDescription } from './environment.js';
 
@@ -82,6 +83,7 @@ export async function adaptCommand(argv: readonly string[], io: CommandIo): Prom
   const out = (f.out as string | undefined) ?? `${modelDir.replace(/\/+$/, '')}-adapted`;
   if (existsSync(out) && out === modelDir) throw new FlagError('--out must differ from --model', '--out');
 
+  const quiet = io.quiet || (f.quiet as boolean);
   const folder = await readModelFolder(modelDir);
   const table = folder.weights[PUZZLE_TABLE_NAME];
   if (!table)
@@ -134,11 +136,11 @@ export async function adaptCommand(argv: readonly string[], io: CommandIo): Prom
     };
     const data = puzzleSubset(train.source, (p) => fresh.has(plan.idMap[train.source.puzzleIdentifiers[p]!]!));
     const steps = f.steps as number;
-    if (!io.quiet)
+    if (!quiet)
       io.err(
         `adapting ${plan.newRows.length} new puzzle identifier(s) (${data.numExamples} training examples in ${data.groupIndices.length - 1} groups) for ${steps} steps; ${rows} known rows stay as they are`,
       );
-    const backend = (await selectBackend(f.backend as BackendName, io.quiet ? () => {} : io.err)).backend;
+    const backend = (await selectBackend(f.backend as BackendName, quiet ? () => {} : io.err)).backend;
     const run = new TrainingRun({
       model: config,
       train: trainConfig,
@@ -155,12 +157,13 @@ export async function adaptCommand(argv: readonly string[], io: CommandIo): Prom
       idMap: plan.idMap,
     });
     try {
-      const progress = new Progress('adapt', steps, { unit: 'steps', silent: io.quiet || (f.quiet as boolean) });
+      const progress = new Progress('adapt', steps, { unit: 'steps', silent: quiet });
       const window = new MetricWindow();
       const t0 = performance.now();
       let lastTrain: TrainRecord | null = null;
       while (run.step < steps && !io.signal?.aborted) {
         const r = await run.trainStep();
+        await yieldToEventLoop(); // so that Ctrl-C is seen between steps
         window.add(r);
         if (window.size >= 10 || r.step === steps)
           lastTrain = window.flush(run.epochs, (performance.now() - t0) / 1000) ?? lastTrain;

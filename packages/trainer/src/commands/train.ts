@@ -249,12 +249,13 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
       `--out ${out} already holds a saved run: pass --resume to continue it, or choose another --out`,
       '--out',
     );
+  const quiet = io.quiet || (f.quiet as boolean);
   const point = f.resume ? await loadCheckpoint(out) : null;
   const prepared = point ? prepareResume(f, point) : prepareNew(f);
   try {
-    prepared.meta.backend = (await selectBackend(f.backend as BackendName, io.quiet ? () => {} : io.err)).backend;
+    prepared.meta.backend = (await selectBackend(f.backend as BackendName, quiet ? () => {} : io.err)).backend;
     const m = prepared.meta;
-    if (!io.quiet)
+    if (!quiet)
       io.err(
         `${point ? `resuming at step ${point.json.step}` : 'training'} ${m.preset ?? m.model.task} for ${m.total_steps} steps (batch ${m.train.global_batch_size}) on ${m.data}`,
       );
@@ -267,7 +268,7 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
       resume: point,
       logEvery: f['log-every'] as number,
       signal: io.signal,
-      quiet: io.quiet || (f.quiet as boolean),
+      quiet,
       command: `${trainSpec.usage} ${argv.filter((a) => a !== '--resume').join(' ')}`.trim(),
       machine: machineDescription(),
     });

@@ -13,6 +13,7 @@ import { trainingCurvesSvg } from '../plot/training-curves.js';
 import { type ResumePoint, type RunMeta, saveCheckpoint } from './checkpointing.js';
 import { type EvalRecord, MetricsLog, MetricWindow, type TrainRecord } from './metrics-log.js';
 import { TrainingRun } from './training-run.js';
+import { yieldToEventLoop } from './yield.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
 export const CURVES_FILE = 'curves.svg';
@@ -128,6 +129,9 @@ export async function runSession(o: SessionOptions): Promise<SessionSummary> {
         break;
       }
       const r = await run.trainStep();
+      // On wasm and cpu a step never waits for I/O, so without this the loop would starve the event loop and a
+      // Ctrl-C (a signal event) would not be seen until the end of the run.
+      await yieldToEventLoop();
       window.add(r);
       if (window.size >= o.logEvery || r.step === stopAt) {
         lastTrain = window.flush(run.epochs, wall());

@@ -154,6 +154,25 @@ export const PRESETS: Record<string, Preset> = {
       ema_rate: 0.98,
     }),
   },
+  'sudoku-small-mlp': {
+    name: 'sudoku-small-mlp',
+    description:
+      'CPU size with real recursion, 9x9 sudoku MLP-mixer (D=64, 2 layers, T=2 n=2, 8 supervision steps): the shipped sudoku model',
+    model: model('sudoku', {
+      ...tiny,
+      mlp_t: true,
+      pos_encodings: 'none',
+      halt_max_steps: 8,
+    }),
+    train: train({
+      ...tinyTrain,
+      epochs: 20,
+      eval_interval: 1,
+      lr: 2e-3,
+      lr_warmup_steps: 100,
+      ema_rate: 0.995,
+    }),
+  },
   'maze-tiny': {
     name: 'maze-tiny',
     description: 'CPU size, 30x30 maze with attention (D=64, T=2 n=2)',

@@ -1,5 +1,5 @@
 // Public surface of @trm/trainer: the TRM model in TensorFlow.js, its float64 reference, losses, optimisers,
-// the gradient of one supervision step, and the backend choice.
+// the gradient of one supervision step, the backend choice, and the training loop with its checkpoints.
 export * from './ops/matmul.js';
 export * from './ops/no-gradient.js';
 export * from './ops/one-hot.js';
@@ -21,3 +21,14 @@ export * from './optim/schedule.js';
 export * from './optim/sign-sgd.js';
 export * from './reference/trm-reference.js';
 export * from './train/forward-backward.js';
+// The training loop and its files.
+export * from './act/slots.js';
+export * from './checkpoint/model-folder.js';
+export * from './checkpoint/train-state.js';
+export * from './data/dataset-folder.js';
+export * from './data/test-batches.js';
+export * from './data/train-sampler.js';
+export * from './evaluate/evaluate.js';
+export * from './run/checkpointing.js';
+export * from './run/session.js';
+export * from './run/training-run.js';

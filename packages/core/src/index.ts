@@ -19,5 +19,6 @@ export * from './tasks/grid.js';
 export * from './tasks/maze.js';
 export * from './tasks/sudoku.js';
 export * from './tasks/vocab.js';
+export * from './util/atomic-file.js';
 export * from './util/progress.js';
 export * from './util/random.js';

@@ -1,9 +1,7 @@
 // Writing generated puzzles in the CSV layout of the sudoku and maze sources (`source,question,answer,rating`,
 // one puzzle per line), streamed so that millions of rows never sit in memory, and atomically (temporary file +
 // rename) so that an interrupted run never leaves a half-written file under the target name.
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { writeAtomic } from '../util/atomic-file.js';
 
 export interface PuzzleCsvRecord {
   source: string;
@@ -32,10 +30,8 @@ export async function writePuzzleCsv(
   path: string,
   rows: Iterable<PuzzleCsvRecord> | AsyncIterable<PuzzleCsvRecord>,
 ): Promise<number> {
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const file = await open(temp, 'wx');
-  let count = 0;
-  try {
+  return writeAtomic(path, async (file) => {
+    let count = 0;
     let pending = `${PUZZLE_CSV_HEADER}\n`;
     for await (const row of rows) {
       pending += `${formatPuzzleCsvLine(row)}\n`;
@@ -46,13 +42,6 @@ export async function writePuzzleCsv(
       }
     }
     await file.appendFile(pending);
-    await file.sync();
-    await file.close();
-    await rename(temp, path);
-  } catch (err) {
-    await file.close().catch(() => undefined);
-    await rm(temp, { force: true });
-    throw err;
-  }
-  return count;
+    return count;
+  });
 }

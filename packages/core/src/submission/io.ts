@@ -1,8 +1,7 @@
 // Reading and writing submission.json. Writing is atomic (temporary file + rename), so a crash mid-way never
 // leaves a truncated submission behind; reading validates (see validate.ts).
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import type { ArcSubmission, ArcTestCounts } from './types.js';
 import { parseSubmission, submissionProblems, SubmissionError } from './validate.js';
 
@@ -14,20 +13,7 @@ export async function writeSubmission(
 ): Promise<void> {
   const problems = submissionProblems(submission, expected);
   if (problems.length > 0) throw new SubmissionError(problems);
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    const file = await open(temp, 'wx');
-    try {
-      await file.writeFile(JSON.stringify(submission));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(path, JSON.stringify(submission));
 }
 
 /** Reads and validates a submission file; errors name the file. */

@@ -13,9 +13,9 @@ import {
   toFloat32,
   validateModelConfig,
   writeSafetensors,
+  writeFileAtomic,
 } from '@trm/core';
 import type { NamedArray, NamedArrays } from '../model/model.js';
-import { writeFileAtomic } from './atomic-file.js';
 
 export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_FILE = 'weights.safetensors';

@@ -5,10 +5,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readSafetensors, type StoredTensor, toFloat32, writeSafetensors } from '@trm/core';
+import { readSafetensors, type StoredTensor, toFloat32, writeFileAtomic, writeSafetensors } from '@trm/core';
 import type { NamedArrays } from '../model/model.js';
 import type { RunStateArrays, RunStateJson } from '../run/training-run.js';
-import { writeFileAtomic } from './atomic-file.js';
 
 export const STATE_FILE = 'train-state.safetensors';
 export const STATE_JSON = 'train-state.json';

@@ -1,6 +1,8 @@
 // The shell of every command-line tool of the project: parse the flags (a UsageError becomes exit code 2 with a
 // hint to --help), print the usage for --help, run with an AbortSignal that the first Ctrl-C fires (the second
-// exits at once), and turn a failure into one line on stderr and exit code 1. Exit 130 after an interruption.
+// exits at once), and turn a failure into one line on stderr and exit code 1 (2 when a flag or config was wrong).
+// Exit 130 after an interruption.
+import { ConfigError } from '../config/validate.js';
 
 /** A bad command line: the message names the flag and what was expected. */
 export class UsageError extends Error {
@@ -52,9 +54,12 @@ export async function runCommand<C>(spec: CommandSpec<C>, argv = process.argv.sl
     return stop.signal.aborted ? 130 : 0;
   } catch (err) {
     if (stop.signal.aborted) return 130;
-    process.stderr.write(`${spec.name}: ${err instanceof Error ? err.message : String(err)}\n`);
-    if (process.env.TRM_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-    return 1;
+    // A flag or config found wrong only while running (a dataset of another task, say) is still bad input.
+    const badInput = err instanceof UsageError || err instanceof ConfigError;
+    process.stderr.write(`${spec.name}: ${err instanceof Error ? err.message : String(err)}`);
+    process.stderr.write(badInput ? ' (see --help)\n' : '\n');
+    if (!badInput && process.env.TRM_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return badInput ? 2 : 1;
   } finally {
     process.off('SIGINT', onSigint);
   }

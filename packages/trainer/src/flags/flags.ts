@@ -1,6 +1,7 @@
 // Command-line flags for the trainer's commands: a declarative list (name, kind, default, help) gives both the
 // parser and the --help text, so the two cannot disagree. Errors name the flag and say what was expected.
 import { isAbsolute, resolve } from 'node:path';
+import { UsageError } from '@trm/core';
 
 interface FlagBase {
   name: string;
@@ -18,7 +19,8 @@ export type FlagSpec =
 
 export type FlagValues = Record<string, string | number | boolean | undefined>;
 
-export class FlagError extends Error {
+/** A bad flag; a UsageError, so the command runner answers it with exit code 2. */
+export class FlagError extends UsageError {
   constructor(
     message: string,
     readonly flag: string,

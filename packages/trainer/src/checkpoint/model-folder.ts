@@ -7,6 +7,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   checkpointTensors,
+  f32ToBf16,
+  f32ToF16,
   type ModelConfig,
   SafetensorsFile,
   type SafetensorsSource,
@@ -40,19 +42,27 @@ function* chunksOf(a: Float32Array): Generator<Float32Array> {
   for (let i = 0; i < a.length; i += TABLE_CHUNK) yield a.subarray(i, Math.min(a.length, i + TABLE_CHUNK));
 }
 
+/** Storage type of the weights: float32 for training, float16 halves a shipped model (H_init/L_init stay bf16). */
+export type WeightsDtype = 'float32' | 'float16';
+
 /** Writes weights.safetensors in the reference's names; refuses a missing tensor or a wrong shape. */
 export async function writeWeights(
   path: string,
   config: ModelConfig,
   weights: NamedArrays,
   metadata: Record<string, string> = {},
+  dtype: WeightsDtype = 'float32',
 ): Promise<void> {
   const sources: SafetensorsSource[] = checkpointTensors(config).map((spec) => {
     const w = weights[spec.name];
     if (!w) throw new Error(`cannot write ${path}: tensor ${spec.name} is missing`);
     if (w.shape.length !== spec.shape.length || w.shape.some((d, i) => d !== spec.shape[i]))
       throw new Error(`cannot write ${path}: ${spec.name} has shape [${w.shape}], expected [${spec.shape}]`);
-    return { name: spec.name, dtype: 'F32', shape: spec.shape, data: () => chunksOf(w.data) };
+    if (dtype === 'float32') return { name: spec.name, dtype: 'F32', shape: spec.shape, data: () => chunksOf(w.data) };
+    // H_init/L_init hold bf16 values (as in the reference), which bf16 stores exactly.
+    return spec.dtype === 'bfloat16'
+      ? { name: spec.name, dtype: 'BF16', shape: spec.shape, data: f32ToBf16(w.data) }
+      : { name: spec.name, dtype: 'F16', shape: spec.shape, data: f32ToF16(w.data) };
   });
   await writeSafetensors(path, sources, {
     metadata: { format: 'pt', 'trm.format_version': FORMAT_VERSION, ...metadata },

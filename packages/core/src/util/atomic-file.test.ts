@@ -15,6 +15,12 @@ describe('atomic files', () => {
     expect(await readFile(path, 'utf8')).toBe('{"v":2}');
   });
 
+  it('creates a missing folder', async () => {
+    const path = join(dir, 'new', 'deeper', 'c.csv');
+    await writeFileAtomic(path, 'x');
+    expect(await readFile(path, 'utf8')).toBe('x');
+  });
+
   it('leaves the target untouched and no temporary file when writing fails', async () => {
     const path = join(dir, 'b.txt');
     await writeFileAtomic(path, 'old');

@@ -20,6 +20,8 @@ export interface BackendChoice {
 type Attempt = { ok: true; note: string } | { ok: false; reason: string };
 
 function message(e: unknown): string {
+  // An optional package that is simply absent is the common case: say so without Node's long resolution message.
+  if ((e as { code?: unknown } | null)?.code === 'ERR_MODULE_NOT_FOUND') return 'not installed';
   return e instanceof Error ? e.message.split('\n')[0]! : String(e);
 }
 

@@ -1,7 +1,8 @@
 // `eval`: scores a model folder on the splits of a dataset folder: exact accuracy after halt_max_steps supervision
 // steps (the reference's metric) and with early halting, the steps early halting used, token accuracy and halt
 // accuracy, per split.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { Progress, writeFileAtomic } from '@trm/core';
 import { BACKEND_NAMES, type BackendName, selectBackend } from '../backend/backend.js';
 import { readModelFolder } from '../checkpoint/model-folder.js';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
@@ -91,12 +92,18 @@ export async function evalCommand(argv: readonly string[], io: CommandIo): Promi
             `${missing.length} puzzle(s) of ${dataDir} (${split}) are unknown to the model, e.g. "${missing[0]!.name}": fit their embeddings with the adapt command first`,
           );
         const t0 = performance.now();
+        let bar: Progress | null = null;
         const r = await evaluate(model, model.puzzleTable, opened.source, {
           batchSize,
           steps,
           limit: (f.limit as number) > 0 ? (f.limit as number) : undefined,
           idMap: ids.map,
+          onBatch: (done, total) => {
+            bar ??= new Progress(`eval ${split}`, total, { unit: 'examples', silent: io.quiet });
+            bar.update(done);
+          },
         });
+        (bar as Progress | null)?.finish();
         const seconds = (performance.now() - t0) / 1000;
         result.splits.push({ split, seconds, ...r });
         io.out(
@@ -109,7 +116,7 @@ export async function evalCommand(argv: readonly string[], io: CommandIo): Promi
   } finally {
     model.dispose();
   }
-  if (f.json) writeFileSync(f.json as string, `${JSON.stringify(result, null, 2)}\n`);
+  if (f.json) await writeFileAtomic(f.json as string, `${JSON.stringify(result, null, 2)}\n`);
   const head = result.splits
     .map((s) => `${s.split} ${pct(s.exact_accuracy)} / ${pct(s.exact_accuracy_halted)}`)
     .join(', ');

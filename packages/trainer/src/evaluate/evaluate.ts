@@ -71,6 +71,7 @@ export async function evaluate(
   const B = opts.batchSize;
   const S = net.config.seq_len;
   const total = Math.min(split.numExamples, opts.limit ?? Number.POSITIVE_INFINITY);
+  opts.onBatch?.(0, total);
   let n = 0;
   let exact = 0;
   let acc = 0;

@@ -19,7 +19,7 @@ import { Rng } from '../util/random.js';
 import { type BuildOptions, type BuildSummary, checkInteger, DEFAULT_SEED, defaultLog, summaryLine } from './build.js';
 import { IDENTIFIERS_FILE, README_FILE, TEST_PUZZLES_FILE } from './layout.js';
 import type { DatasetBuildInfo } from './metadata.js';
-import { datasetReadme } from './readme.js';
+import { finishBuild } from './finish-build.js';
 import type { SplitWriter } from './split-writer.js';
 import { DatasetWriter } from './writer.js';
 
@@ -281,24 +281,7 @@ export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSumma
     const splits = [train.finish(meta), test.finish(meta)];
     writer.writeJson(IDENTIFIERS_FILE, identifiers);
     writer.writeJson(TEST_PUZZLES_FILE, testPuzzles);
-    const summary: BuildSummary = {
-      task: opts.task,
-      out: writer.outDir,
-      splits,
-      examples: splits.reduce((a, s) => a + s.examples, 0),
-      puzzles: splits.reduce((a, s) => a + s.puzzles, 0),
-      groups: splits.reduce((a, s) => a + s.groups, 0),
-      bytes: 0,
-      seconds: 0,
-      notes,
-    };
-    writer.writeText(README_FILE, datasetReadme(summary, build));
-    writer.commit();
-    summary.bytes = writer.bytes();
-    summary.seconds = (performance.now() - started) / 1000;
-    for (const n of notes) log(`note: ${n}`);
-    log(summaryLine(summary));
-    return summary;
+    return finishBuild(writer, { task: opts.task, splits, notes, build, started, log });
   } catch (err) {
     writer.abort();
     throw err;

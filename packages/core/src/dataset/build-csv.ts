@@ -9,7 +9,7 @@ import { type BuildOptions, type BuildSummary, checkInteger, DEFAULT_SEED, defau
 import { findTrainTestCsv, type PuzzleCsvRow, readPuzzleCsv } from './csv.js';
 import { IDENTIFIERS_FILE, README_FILE } from './layout.js';
 import type { DatasetBuildInfo } from './metadata.js';
-import { datasetReadme } from './readme.js';
+import { finishBuild } from './finish-build.js';
 import type { SplitSummary } from './split-writer.js';
 import { DatasetWriter } from './writer.js';
 
@@ -107,24 +107,7 @@ export async function buildCsvDataset<P>(spec: CsvTaskSpec<P>, opts: CsvBuildOpt
       );
     }
     writer.writeJson(IDENTIFIERS_FILE, ['<blank>']);
-    const summary: BuildSummary = {
-      task: spec.task,
-      out: writer.outDir,
-      splits,
-      examples: splits.reduce((a, s) => a + s.examples, 0),
-      puzzles: splits.reduce((a, s) => a + s.puzzles, 0),
-      groups: splits.reduce((a, s) => a + s.groups, 0),
-      bytes: 0,
-      seconds: 0,
-      notes,
-    };
-    writer.writeText(README_FILE, datasetReadme(summary, build));
-    writer.commit();
-    summary.bytes = writer.bytes();
-    summary.seconds = (performance.now() - started) / 1000;
-    for (const n of notes) log(`note: ${n}`);
-    log(summaryLine(summary));
-    return summary;
+    return finishBuild(writer, { task: spec.task, splits, notes, build, started, log });
   } catch (err) {
     writer.abort();
     throw err;

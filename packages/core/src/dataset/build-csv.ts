@@ -5,9 +5,9 @@
 import { resolve } from 'node:path';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/random.js';
-import { type BuildOptions, type BuildSummary, checkInteger, DEFAULT_SEED, defaultLog, summaryLine } from './build.js';
+import { type BuildOptions, type BuildSummary, checkInteger, DEFAULT_SEED, defaultLog } from './build.js';
 import { findTrainTestCsv, type PuzzleCsvRow, readPuzzleCsv } from './csv.js';
-import { IDENTIFIERS_FILE, README_FILE } from './layout.js';
+import { IDENTIFIERS_FILE } from './layout.js';
 import type { DatasetBuildInfo } from './metadata.js';
 import { finishBuild } from './finish-build.js';
 import type { SplitSummary } from './split-writer.js';

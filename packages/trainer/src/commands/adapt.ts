@@ -12,7 +12,7 @@ import { readModelFolder, writeModelFolder } from '../checkpoint/model-folder.js
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
 import { puzzleSubset } from '../data/puzzle-subset.js';
 import { type EvalResult, evaluate } from '../evaluate/evaluate.js';
-import { type CommandSpec, FlagError, parseFlags } from '../flags/flags.js';
+import { type CommandSpec, FlagError, parseFlags, requiredPath } from '../flags/flags.js';
 import { PUZZLE_TABLE_NAME } from '../model/model.js';
 import { MetricWindow, type TrainRecord } from '../run/metrics-log.js';
 import { yieldToEventLoop } from '../run/yield.js';
@@ -73,11 +73,8 @@ const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 export async function adaptCommand(argv: readonly string[], io: CommandIo): Promise<AdaptResult | null> {
   const { values: f, help } = parseFlags(argv, adaptSpec);
   if (help) return null;
-  const modelDir = f.model as string | undefined;
-  const dataDir = f.data as string | undefined;
-  if (!modelDir) throw new FlagError('--model <dir> is required', '--model');
-  if (!dataDir) throw new FlagError('--data <dir> is required', '--data');
-  if (!existsSync(modelDir)) throw new FlagError(`--model ${modelDir} does not exist`, '--model');
+  const modelDir = requiredPath(f, 'model', { exists: true });
+  const dataDir = requiredPath(f, 'data');
   if (!hasSplit(dataDir, 'train'))
     throw new FlagError(`--data ${dataDir} has no train split (train/dataset.json)`, '--data');
   const out = (f.out as string | undefined) ?? `${modelDir.replace(/\/+$/, '')}-adapted`;

@@ -1,14 +1,10 @@
-// `eval`: scores a model folder on the splits of a dataset folder: exact accuracy after halt_max_steps supervision
-// steps (the reference's metric) and with early halting, the steps early halting used, token accuracy and halt
-// accuracy, per split.
-import { existsSync } from 'node:fs';
 import { Progress, writeFileAtomic } from '@trm/core';
 import { BACKEND_NAMES, type BackendName, selectBackend } from '../backend/backend.js';
 import { readModelFolder } from '../checkpoint/model-folder.js';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
 import { mapIdentifiers } from '../data/identifier-map.js';
 import { type EvalResult, evaluate } from '../evaluate/evaluate.js';
-import { type CommandSpec, FlagError, parseFlags } from '../flags/flags.js';
+import { type CommandSpec, FlagError, parseFlags, requiredPath } from '../flags/flags.js';
 import { TrmModel } from '../model/model.js';
 import type { CommandIo } from './environment.js';
 
@@ -51,12 +47,8 @@ const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 export async function evalCommand(argv: readonly string[], io: CommandIo): Promise<EvalCommandResult | null> {
   const { values: f, help } = parseFlags(argv, evalSpec);
   if (help) return null;
-  const modelDir = f.model as string | undefined;
-  const dataDir = f.data as string | undefined;
-  if (!modelDir) throw new FlagError('--model <dir> is required', '--model');
-  if (!dataDir) throw new FlagError('--data <dir> is required', '--data');
-  if (!existsSync(modelDir)) throw new FlagError(`--model ${modelDir} does not exist`, '--model');
-  if (!existsSync(dataDir)) throw new FlagError(`--data ${dataDir} does not exist`, '--data');
+  const modelDir = requiredPath(f, 'model', { exists: true });
+  const dataDir = requiredPath(f, 'data', { exists: true });
   const wanted = f.split as string;
   const splits = wanted === 'all' ? ['train', 'test'].filter((s) => hasSplit(dataDir, s)) : [wanted];
   for (const s of splits)

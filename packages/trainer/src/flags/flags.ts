@@ -1,5 +1,6 @@
 // Command-line flags for the trainer's commands: a declarative list (name, kind, default, help) gives both the
 // parser and the --help text, so the two cannot disagree. Errors name the flag and say what was expected.
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '@trm/core';
 
@@ -141,4 +142,12 @@ export function helpText(spec: CommandSpec): string {
     lines.push(h.length < width ? `  ${h.padEnd(width)}${t}` : `  ${h}\n  ${''.padEnd(width)}${t}`);
   lines.push(`  ${'--help'.padEnd(width)}show this help`, '', 'Examples:', ...spec.examples.map((e) => `  ${e}`), '');
   return lines.join('\n');
+}
+
+/** The value of a required path flag (`--model <dir> is required`), optionally one that must exist. */
+export function requiredPath(values: FlagValues, name: string, o: { exists?: boolean } = {}): string {
+  const v = values[name] as string | undefined;
+  if (!v) throw new FlagError(`--${name} <dir> is required`, `--${name}`);
+  if (o.exists && !existsSync(v)) throw new FlagError(`--${name} ${v} does not exist`, `--${name}`);
+  return v;
 }

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONFIG_FILE, IDENTIFIERS_FILE, readModelFolder, WEIGHTS_FILE, writeWeights } from '@trm/trainer';
+import { CONFIG_FILE, IDENTIFIERS_FILE, readModelFolder, WEIGHTS_FILE, writeWeights } from '@trm/core';
 
 const [runDir, outDir] = process.argv.slice(2);
 if (!runDir || !outDir) {

@@ -22,3 +22,4 @@ export * from './tasks/vocab.js';
 export * from './util/atomic-file.js';
 export * from './util/progress.js';
 export * from './util/random.js';
+export * from './model-folder/model-folder.js';

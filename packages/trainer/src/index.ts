@@ -23,7 +23,6 @@ export * from './reference/trm-reference.js';
 export * from './train/forward-backward.js';
 // The training loop and its files.
 export * from './act/slots.js';
-export * from './checkpoint/model-folder.js';
 export * from './checkpoint/train-state.js';
 export * from './data/dataset-folder.js';
 export * from './data/test-batches.js';

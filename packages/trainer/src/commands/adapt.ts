@@ -8,7 +8,7 @@ import { Progress, type TrainConfig, validateModelConfig } from '@trm/core';
 import { extendTable, planTable } from '../adapt/new-identifiers.js';
 import { BACKEND_NAMES, type BackendName, selectBackend } from '../backend/backend.js';
 import { modelCard } from '../checkpoint/model-card.js';
-import { readModelFolder, writeModelFolder } from '../checkpoint/model-folder.js';
+import { readModelFolder, writeModelFolder } from '@trm/core';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
 import { puzzleSubset } from '../data/puzzle-subset.js';
 import { type EvalResult, evaluate } from '../evaluate/evaluate.js';

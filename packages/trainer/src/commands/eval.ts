@@ -1,6 +1,6 @@
 import { Progress, writeFileAtomic } from '@trm/core';
 import { BACKEND_NAMES, type BackendName, selectBackend } from '../backend/backend.js';
-import { readModelFolder } from '../checkpoint/model-folder.js';
+import { readModelFolder } from '@trm/core';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
 import { mapIdentifiers } from '../data/identifier-map.js';
 import { type EvalResult, evaluate } from '../evaluate/evaluate.js';

@@ -2,18 +2,21 @@
 // layout), H_init/L_init as non-trainable variables, the puzzle table in host memory, and the RoPE tables.
 // Creation follows the reference's initialisation (TRM-SPEC §1.2), seeded by core's Rng so it is reproducible.
 import * as tf from '@tensorflow/tfjs';
-import { checkpointTensors, type ModelConfig, puzzleEmbLen, Rng, stateLen, type TensorSpec } from '@trm/core';
+import {
+  checkpointTensors,
+  type ModelConfig,
+  type NamedArrays,
+  puzzleEmbLen,
+  Rng,
+  stateLen,
+  type TensorSpec,
+} from '@trm/core';
 import { toBfloat16, truncatedNormal } from './init.js';
 import type { ParamSet, TrmNet } from './net.js';
 import { PuzzleTable } from './puzzle-table.js';
 import { ropeTables } from './rope.js';
 
-/** A named float32 array with its shape: the exchange format of weights and optimiser state. */
-export interface NamedArray {
-  shape: number[];
-  data: Float32Array;
-}
-export type NamedArrays = Record<string, NamedArray>;
+export type { NamedArray, NamedArrays } from '@trm/core';
 
 export const PUZZLE_TABLE_NAME = 'puzzle_emb.weights';
 

@@ -4,7 +4,7 @@
 // train-state.json, written last, names the save, so an interrupted save is detected instead of resumed from.
 import { randomUUID } from 'node:crypto';
 import type { ModelConfig, TrainConfig } from '@trm/core';
-import { readModelFolder, writeModelFolder } from '../checkpoint/model-folder.js';
+import { readModelFolder, writeModelFolder } from '@trm/core';
 import {
   readTrainState,
   type TrainStateFile,

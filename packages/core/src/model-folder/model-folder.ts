@@ -5,23 +5,26 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  checkpointTensors,
-  f32ToBf16,
-  f32ToF16,
-  type ModelConfig,
-  SafetensorsFile,
-  type SafetensorsSource,
-  toFloat32,
-  validateModelConfig,
-  writeSafetensors,
-  writeFileAtomic,
-} from '@trm/core';
-import type { NamedArray, NamedArrays } from '../model/model.js';
+import { checkpointTensors } from '../config/derived.js';
+import type { ModelConfig } from '../config/types.js';
+import { validateModelConfig } from '../config/validate.js';
+import { f32ToBf16 } from '../safetensors/bfloat16.js';
+import { toFloat32 } from '../safetensors/cast.js';
+import { f32ToF16 } from '../safetensors/float16.js';
+import { SafetensorsFile } from '../safetensors/reader.js';
+import { type SafetensorsSource, writeSafetensors } from '../safetensors/writer.js';
+import { IDENTIFIERS_FILE } from '../dataset/layout.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+
+/** A named float32 array with its shape: the exchange format of weights and optimiser state. */
+export interface NamedArray {
+  shape: number[];
+  data: Float32Array;
+}
+export type NamedArrays = Record<string, NamedArray>;
 
 export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_FILE = 'weights.safetensors';
-export const IDENTIFIERS_FILE = 'identifiers.json';
 export const CARD_FILE = 'README.md';
 export const FORMAT_VERSION = '1';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getPreset, Rng, validateModelConfig } from '../packages/core/src/index.js';
 import { type BackendName, selectBackend } from '../packages/trainer/src/backend/backend.js';
-import { machineDescription } from '../packages/trainer/src/commands/environment.js';
+import { machineDescription } from '@trm/core';
 import { easySudoku, sudokuSplit } from '../packages/trainer/src/data/easy-sudoku.js';
 import { fromMemory } from '../packages/trainer/src/data/split.js';
 import { evaluate } from '../packages/trainer/src/evaluate/evaluate.js';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { countParameters, getPreset, Rng, stateLen, TASK_SHAPES } from '../packages/core/src/index.js';
 import { type BackendName, selectBackend } from '../packages/trainer/src/backend/backend.js';
-import { machineDescription } from '../packages/trainer/src/commands/environment.js';
+import { machineDescription } from '@trm/core';
 import { fromMemory, type SplitSource } from '../packages/trainer/src/data/split.js';
 import { evaluate } from '../packages/trainer/src/evaluate/evaluate.js';
 import { TrainingRun } from '../packages/trainer/src/run/training-run.js';

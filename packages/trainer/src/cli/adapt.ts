@@ -1,5 +1,5 @@
 // `pnpm --filter @trm/trainer adapt`: see commands/adapt.ts and --help.
 import { adaptCommand, adaptSpec } from '../commands/adapt.js';
-import { main } from '../commands/main.js';
+import { runCli } from '@trm/core';
 
-await main(adaptSpec, adaptCommand);
+await runCli(adaptSpec, adaptCommand);

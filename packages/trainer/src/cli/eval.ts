@@ -1,5 +1,5 @@
 // `pnpm --filter @trm/trainer eval`: see commands/eval.ts and --help.
 import { evalCommand, evalSpec } from '../commands/eval.js';
-import { main } from '../commands/main.js';
+import { runCli } from '@trm/core';
 
-await main(evalSpec, evalCommand);
+await runCli(evalSpec, evalCommand);

@@ -1,5 +1,5 @@
 // `pnpm --filter @trm/trainer train`: see commands/train.ts and --help.
 import { trainCommand, trainSpec } from '../commands/train.js';
-import { main } from '../commands/main.js';
+import { runCli } from '@trm/core';
 
-await main(trainSpec, trainCommand);
+await runCli(trainSpec, trainCommand);

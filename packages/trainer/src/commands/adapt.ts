@@ -12,14 +12,14 @@ import { readModelFolder, writeModelFolder } from '@trm/core';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
 import { puzzleSubset } from '../data/puzzle-subset.js';
 import { type EvalResult, evaluate } from '../evaluate/evaluate.js';
-import { type CommandSpec, FlagError, parseFlags, requiredPath } from '../flags/flags.js';
+import { type CliSpec, FlagError, parseFlags, requiredPath } from '@trm/core';
 import { PUZZLE_TABLE_NAME } from '../model/model.js';
 import { MetricWindow, type TrainRecord } from '../run/metrics-log.js';
 import { yieldToEventLoop } from '../run/yield.js';
 import { TrainingRun } from '../run/training-run.js';
-import { type CommandIo, machineDescription } from './environment.js';
+import { type CommandIo, machineDescription } from '@trm/core';
 
-export const adaptSpec: CommandSpec = {
+export const adaptSpec: CliSpec = {
   usage: 'pnpm --filter @trm/trainer adapt',
   summary:
     'Fits puzzle-embedding rows for the puzzle identifiers of --data that the model has not seen (test-time training\n' +

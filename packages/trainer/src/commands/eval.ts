@@ -4,11 +4,11 @@ import { readModelFolder } from '@trm/core';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
 import { mapIdentifiers } from '../data/identifier-map.js';
 import { type EvalResult, evaluate } from '../evaluate/evaluate.js';
-import { type CommandSpec, FlagError, parseFlags, requiredPath } from '../flags/flags.js';
+import { type CliSpec, FlagError, parseFlags, requiredPath } from '@trm/core';
 import { TrmModel } from '../model/model.js';
-import type { CommandIo } from './environment.js';
+import type { CommandIo } from '@trm/core';
 
-export const evalSpec: CommandSpec = {
+export const evalSpec: CliSpec = {
   usage: 'pnpm --filter @trm/trainer eval',
   summary:
     'Evaluates a model folder on a dataset folder: exact accuracy after all supervision steps (the reference metric)\n' +

@@ -8,7 +8,7 @@ import { Rng, SUDOKU } from '@trm/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
 import { writeDataset } from '../data/write-dataset.js';
-import type { CommandIo } from './environment.js';
+import type { CommandIo } from '@trm/core';
 import { evalCommand } from './eval.js';
 import { trainCommand } from './train.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '@trm/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CommandIo } from './environment.js';
+import type { CommandIo } from '@trm/core';
 import { trainCommand } from './train.js';
 
 const root = mkdtempSync(join(tmpdir(), 'trm-train-cmd-'));

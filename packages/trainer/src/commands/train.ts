@@ -7,16 +7,16 @@ import { hasTrainState } from '../checkpoint/train-state.js';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
 import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
 import { fromMemory, type SplitSource } from '../data/split.js';
-import { type CommandSpec, FlagError, parseFlags, resolveUserPath } from '../flags/flags.js';
+import { type CliSpec, FlagError, parseFlags, resolveUserPath } from '@trm/core';
 import { type GeneratedData, loadCheckpoint, type ResumePoint, type RunMeta } from '../run/checkpointing.js';
 import { runSession, type SessionSummary } from '../run/session.js';
-import { type CommandIo, machineDescription } from './environment.js';
+import { type CommandIo, machineDescription } from '@trm/core';
 
 const DEFAULT_PRESET = 'sudoku-tiny-mlp';
 /** Easy sudoku generated when a sudoku preset has no --data. */
 const GENERATED = { train: 2000, test: 256, blanks: [3, 6] as [number, number] };
 
-export const trainSpec: CommandSpec = {
+export const trainSpec: CliSpec = {
   usage: 'pnpm --filter @trm/trainer train',
   summary:
     'Trains a Tiny Recursive Model with deep supervision on the persistent ACT carry and writes a model folder\n' +

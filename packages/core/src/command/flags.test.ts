@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type CommandSpec, type FlagError, helpText, parseFlags } from './flags.js';
+import { type CliSpec, type FlagError, helpText, parseFlags } from './flags.js';
 
-const spec: CommandSpec = {
+const spec: CliSpec = {
   usage: 'trm demo',
   summary: 'A demo command.',
   flags: [

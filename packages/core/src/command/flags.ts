@@ -1,8 +1,8 @@
-// Command-line flags for the trainer's commands: a declarative list (name, kind, default, help) gives both the
+// Command-line flags for every command: a declarative list (name, kind, default, help) gives both the
 // parser and the --help text, so the two cannot disagree. Errors name the flag and say what was expected.
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { UsageError } from '@trm/core';
+import { UsageError } from './run-command.js';
 
 interface FlagBase {
   name: string;
@@ -31,7 +31,7 @@ export class FlagError extends UsageError {
   }
 }
 
-export interface CommandSpec {
+export interface CliSpec {
   /** e.g. "pnpm --filter @trm/trainer train" */
   usage: string;
   summary: string;
@@ -89,7 +89,7 @@ function convert(spec: FlagSpec, raw: string): string | number {
  * Parses `--name value`, `--name=value` and boolean `--name`. Unknown flags, missing values and bad values throw a
  * FlagError naming the flag. `help` is true when --help or -h was given (nothing else is checked then).
  */
-export function parseFlags(argv: readonly string[], spec: CommandSpec): { values: FlagValues; help: boolean } {
+export function parseFlags(argv: readonly string[], spec: CliSpec): { values: FlagValues; help: boolean } {
   if (argv.includes('--help') || argv.includes('-h')) return { values: {}, help: true };
   const byName = new Map(spec.flags.map((f) => [f.name, f]));
   const values: FlagValues = {};
@@ -130,7 +130,7 @@ export function parseFlags(argv: readonly string[], spec: CommandSpec): { values
 }
 
 /** The --help text: usage, summary, every flag with its default, and examples. */
-export function helpText(spec: CommandSpec): string {
+export function helpText(spec: CliSpec): string {
   const rows = spec.flags.map((f) => {
     const head = `--${f.name}${f.kind === 'bool' ? '' : ` ${f.value ?? (f.kind === 'enum' ? `<${f.choices.join('|')}>` : '<value>')}`}`;
     const def = f.kind !== 'bool' && f.default !== undefined ? ` (default: ${f.default})` : '';

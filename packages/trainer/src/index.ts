@@ -13,6 +13,7 @@ export * from './model/net.js';
 export * from './model/puzzle-table.js';
 export * from './model/rope.js';
 export * from './model/step.js';
+export * from './model/host-step.js';
 export * from './optim/adam-atan2.js';
 export * from './optim/adamw.js';
 export * from './optim/ema.js';

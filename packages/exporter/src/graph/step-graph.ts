@@ -1,0 +1,396 @@
+// One supervision step of TRM as an ONNX graph (ARCHITECTURE.md "ONNX step graph", TRM-SPEC §1-2): input
+// embedding, reset of the state to H_init/L_init, the H_cycles x (L_cycles + 1) applications of the shared
+// network unrolled, and the heads. The functions mirror the trainer's model (packages/trainer/src/model), one per
+// idea: rmsNorm, swiglu, attention, block, reasoningModule, step.
+import {
+  checkpointTensors,
+  f32ToF16,
+  type ModelConfig,
+  type NamedArrays,
+  puzzleEmbLen,
+  ropeTables,
+  stateLen,
+} from '@trm/core';
+import { GraphBuilder } from '../onnx/graph-builder.js';
+import { DataType, type DataTypeId, type Dim, encodeModel, type ValueInfoMsg } from '../onnx/onnx-proto.js';
+
+/**
+ * fp32: float32 weights and arithmetic. fp16-weights: weights stored as float16 and widened once at load (half the
+ * file, float32 arithmetic). fp16: float16 weights, state and arithmetic (RMSNorm statistics in float32), for GPU
+ * providers; logits and q_halt are still float32.
+ */
+export type GraphDtype = 'fp32' | 'fp16-weights' | 'fp16';
+export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'fp16-weights', 'fp16'];
+
+/**
+ * Op choices, measured per execution provider (README "Op choices"):
+ * - norm: `decomposed` = Pow/ReduceMean/Add/Sqrt/Div (fused by ORT's CPU optimiser), `op` = RMSNormalization (opset 23).
+ * - attention: `decomposed` = MatMul/Softmax/MatMul, `mha` = com.microsoft.MultiHeadAttention.
+ * - swiglu: `fused` = one MatMul for [gate | up] then Split, `split` = two MatMuls.
+ */
+export interface OpChoice {
+  norm: 'decomposed' | 'op';
+  attention: 'decomposed' | 'mha';
+  swiglu: 'fused' | 'split';
+}
+export const DEFAULT_OPS: OpChoice = { norm: 'op', attention: 'mha', swiglu: 'fused' };
+
+export interface StepGraphOptions {
+  dtype?: GraphDtype;
+  ops?: Partial<OpChoice>;
+  /** extra metadata_props (e.g. the source model's name) */
+  metadata?: Record<string, string>;
+}
+
+export const ONNX_FORMAT_VERSION = '1';
+export const OPSET = 23;
+export const IR_VERSION = 10;
+// biome-ignore lint/suspicious/noApproximativeNumericConstant: the reference's literal, which is not exactly 1/sqrt(2)
+const LEARNED_POS_SCALE = 0.707106781;
+
+interface Ctx {
+  g: GraphBuilder;
+  c: ModelConfig;
+  ops: OpChoice;
+  dtype: GraphDtype;
+  /** element type of the arithmetic */
+  ct: DataTypeId;
+  /** RoPE tables for q (pre-scaled by 1/sqrt(head_dim) when that is exact) and k, or null */
+  rope: { cosQ: string; sinQ: string; cosK: string; sinK: string; qScaled: boolean } | null;
+  /** weights already in the graph: stored name -> value in the compute type (the shared net is used many times) */
+  cache: Map<string, string>;
+}
+
+/** Adds a weight in the graph's storage type and returns the name of its value in the compute type. */
+function weight(x: Ctx, name: string, dims: number[], data: Float32Array | (() => Float32Array)): string {
+  const known = x.cache.get(name);
+  if (known) return known;
+  const values = typeof data === 'function' ? data() : data;
+  let value: string;
+  if (x.dtype === 'fp32') value = x.g.initializer(name, dims, DataType.FLOAT, values);
+  else {
+    const stored = x.g.initializer(name, dims, DataType.FLOAT16, f32ToF16(values));
+    value = x.dtype === 'fp16' ? stored : x.g.op('Cast', [stored], { to: DataType.FLOAT }, 'w32');
+  }
+  x.cache.set(name, value);
+  return value;
+}
+
+/** A scalar constant in the compute type. */
+function scalar(x: Ctx, value: number): string {
+  if (x.ct === DataType.FLOAT) return x.g.scalar(value);
+  const name = `const_f16_${value}`;
+  if (x.g.initializers.some((t) => t.name === name)) return name;
+  return x.g.initializer(name, [], DataType.FLOAT16, f32ToF16(Float32Array.of(value)));
+}
+
+/** [rows, cols] row-major -> [cols, rows]: PyTorch's [out, in] linear weights become MatMul's [in, out]. */
+function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) out[k * rows + r] = data[r * cols + k]!;
+  return out;
+}
+
+function tensor(weights: NamedArrays, name: string): { shape: number[]; data: Float32Array } {
+  const t = weights[name];
+  if (!t) throw new Error(`weights lack tensor ${name}`);
+  return t;
+}
+
+/** MatMul by a PyTorch linear weight [out, in] (stored transposed); rows [from, to) of it when given. */
+function linear(x: Ctx, input: string, weights: NamedArrays, name: string, rows?: [number, number]): string {
+  const t = tensor(weights, name);
+  const [out, inn] = t.shape as [number, number];
+  const [from, to] = rows ?? [0, out];
+  const label = rows ? `${name}[${from}:${to}]^T` : `${name}^T`;
+  const w = weight(x, label, [inn, to - from], () =>
+    transpose2d(t.data.subarray(from * inn, to * inn), to - from, inn),
+  );
+  return x.g.op('MatMul', [input, w]);
+}
+
+/** RMSNorm without gain over `axis` (TRM-SPEC §1.5); statistics in float32 whatever the compute type. */
+function rmsNorm(x: Ctx, input: string, axis: number): string {
+  const { g, c } = x;
+  if (x.ops.norm === 'op' && axis === -1) {
+    const D = c.hidden_size;
+    // RMSNormalization requires a scale; ones keep TRM's gain-free norm. Stored in the compute type, never widened.
+    const ones =
+      x.cache.get('rms_ones') ??
+      (x.ct === DataType.FLOAT
+        ? g.initializer('rms_ones', [D], DataType.FLOAT, new Float32Array(D).fill(1))
+        : g.initializer('rms_ones', [D], DataType.FLOAT16, f32ToF16(new Float32Array(D).fill(1))));
+    x.cache.set('rms_ones', ones);
+    return g.op(
+      'RMSNormalization',
+      [input, ones],
+      { axis: -1, epsilon: { float: c.rms_norm_eps }, stash_type: 1 },
+      'rms',
+    );
+  }
+  const h = x.ct === DataType.FLOAT ? input : g.op('Cast', [input], { to: DataType.FLOAT });
+  const sq = g.op('Pow', [h, g.scalar(2)]);
+  const mean = g.op('ReduceMean', [sq, g.ints([axis])], { keepdims: 1 });
+  const std = g.op('Sqrt', [g.op('Add', [mean, g.scalar(c.rms_norm_eps)])]);
+  const y = g.op('Div', [h, std], {}, 'rms');
+  return x.ct === DataType.FLOAT ? y : g.op('Cast', [y], { to: x.ct });
+}
+
+/** silu(gate) * up for [gate | up] along `axis`. */
+function gatedSilu(x: Ctx, gate: string, up: string): string {
+  const { g } = x;
+  return g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
+}
+
+/** Channel SwiGLU over the last axis: down(silu(gate) * up), [gate | up] = gate_up(h). */
+function swiglu(x: Ctx, h: string, weights: NamedArrays, prefix: string): string {
+  const gu = `${prefix}.gate_up_proj.weight`;
+  const I = tensor(weights, gu).shape[0]! / 2;
+  let act: string;
+  if (x.ops.swiglu === 'split') {
+    act = gatedSilu(x, linear(x, h, weights, gu, [0, I]), linear(x, h, weights, gu, [I, 2 * I]));
+  } else {
+    const both = linear(x, h, weights, gu);
+    const [gate, up] = x.g.node('Split', [both, x.g.ints([I, I])], { axis: -1 }, { outputs: 2 }) as [string, string];
+    act = gatedSilu(x, gate, up);
+  }
+  return linear(x, act, weights, `${prefix}.down_proj.weight`);
+}
+
+/**
+ * The MLP-mixer's SwiGLU over the sequence for h [B, L, D]: W_gate_up [2I, L] @ h and W_down [L, I] @ act, so no
+ * transpose is needed (the reference transposes to [B, D, L] and applies a linear layer; the products are the same).
+ */
+function sequenceSwiglu(x: Ctx, h: string, weights: NamedArrays, prefix: string): string {
+  const { g } = x;
+  const gu = tensor(weights, `${prefix}.gate_up_proj.weight`);
+  const [twoI, L] = gu.shape as [number, number];
+  const I = twoI / 2;
+  const wg = weight(x, `${prefix}.gate_up_proj.weight[0:${I}]`, [I, L], gu.data.subarray(0, I * L));
+  const wu = weight(x, `${prefix}.gate_up_proj.weight[${I}:${twoI}]`, [I, L], gu.data.subarray(I * L));
+  const act = gatedSilu(x, g.op('MatMul', [wg, h]), g.op('MatMul', [wu, h]));
+  const down = tensor(weights, `${prefix}.down_proj.weight`);
+  const wd = weight(x, `${prefix}.down_proj.weight`, down.shape, down.data);
+  return g.op('MatMul', [wd, act]);
+}
+
+/** rotate_half(t) * sin + t * cos over the last axis (TRM-SPEC §1.4). */
+function applyRope(x: Ctx, t: string, cos: string, sin: string): string {
+  const { g } = x;
+  const hd = x.c.hidden_size / x.c.num_heads;
+  const [t1, t2] = g.node('Split', [t, g.ints([hd / 2, hd / 2])], { axis: -1 }, { outputs: 2 }) as [string, string];
+  const rotated = g.op('Concat', [g.op('Neg', [t2]), t1], { axis: -1 });
+  return g.op('Add', [g.op('Mul', [t, cos]), g.op('Mul', [rotated, sin])]);
+}
+
+/** Bidirectional attention without mask, fused QKV rows Q | K | V, RoPE on Q and K, then o_proj. */
+function attention(x: Ctx, h: string, weights: NamedArrays, prefix: string): string {
+  const { g, c } = x;
+  const H = c.num_heads;
+  const D = c.hidden_size;
+  const hd = D / H;
+  const qkv = linear(x, h, weights, `${prefix}.qkv_proj.weight`);
+  const scale = 1 / Math.sqrt(hd);
+  let out: string;
+  if (x.ops.attention === 'mha') {
+    // [B, L, 3H, hd] -> q, k, v each [B, L, H, hd]; RoPE tables broadcast as [L, 1, hd].
+    const split = g.op('Reshape', [qkv, g.ints([0, 0, 3 * H, hd])]);
+    let [q, k, v] = g.node('Split', [split, g.ints([H, H, H])], { axis: 2 }, { outputs: 3 }) as [
+      string,
+      string,
+      string,
+    ];
+    if (x.rope) {
+      q = applyRope(x, q, x.rope.cosQ, x.rope.sinQ);
+      k = applyRope(x, k, x.rope.cosK, x.rope.sinK);
+    }
+    const flat = (t: string) => g.op('Reshape', [t, g.ints([0, 0, D])]);
+    out = g.op(
+      'MultiHeadAttention',
+      [flat(q), flat(k), flat(v)],
+      { num_heads: H, scale: { float: x.rope?.qScaled ? 1 : scale } },
+      'mha',
+    );
+    g.nodes.at(-1)!.domain = 'com.microsoft';
+    g.domains.add('com.microsoft');
+  } else {
+    // [B, L, 3H, hd] -> [B, 3H, L, hd] -> q, k, v each [B, H, L, hd]; RoPE tables [L, hd].
+    const heads = g.op('Transpose', [g.op('Reshape', [qkv, g.ints([0, 0, 3 * H, hd])])], { perm: [0, 2, 1, 3] });
+    let [q, k, v] = g.node('Split', [heads, g.ints([H, H, H])], { axis: 1 }, { outputs: 3 }) as [
+      string,
+      string,
+      string,
+    ];
+    if (x.rope) {
+      q = applyRope(x, q, x.rope.cosQ, x.rope.sinQ);
+      k = applyRope(x, k, x.rope.cosK, x.rope.sinK);
+    }
+    if (!x.rope?.qScaled) q = g.op('Mul', [q, scalar(x, scale)]);
+    const scores = g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]);
+    const probs = g.op('Softmax', [scores], { axis: -1 });
+    const o = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] });
+    out = g.op('Reshape', [o, g.ints([0, 0, D])]);
+  }
+  return linear(x, out, weights, `${prefix}.o_proj.weight`);
+}
+
+/** One post-norm block (TRM-SPEC §1.5). */
+function block(x: Ctx, h: string, weights: NamedArrays, layer: number): string {
+  const { g } = x;
+  const p = `L_level.layers.${layer}`;
+  let out: string;
+  if (x.c.mlp_t) {
+    // The MLP-mixer normalises over the sequence (axis 1 of [B, L, D]).
+    out = rmsNorm(x, g.op('Add', [h, sequenceSwiglu(x, h, weights, `${p}.mlp_t`)]), 1);
+  } else {
+    out = rmsNorm(x, g.op('Add', [h, attention(x, h, weights, `${p}.self_attn`)]), -1);
+  }
+  return rmsNorm(x, g.op('Add', [out, swiglu(x, out, weights, `${p}.mlp`)]), -1);
+}
+
+/** L_level(h, injection) = blocks(h + injection) (TRM-SPEC §1.6). */
+function reasoningModule(x: Ctx, h: string, injection: string, weights: NamedArrays): string {
+  let out = x.g.op('Add', [h, injection]);
+  for (let i = 0; i < x.c.L_layers; i++) out = block(x, out, weights, i);
+  return out;
+}
+
+/** RoPE tables as graph constants: [L, hd] for the decomposed attention, [L, 1, hd] for MultiHeadAttention. */
+function ropeConstants(x: Ctx): Ctx['rope'] {
+  const c = x.c;
+  if (c.pos_encodings !== 'rope') return null;
+  const L = stateLen(c);
+  const hd = c.hidden_size / c.num_heads;
+  const t = ropeTables(L, hd, c.rope_theta);
+  const scale = 1 / Math.sqrt(hd);
+  // Folding the score scale into q's tables is exact when it is a power of two (head_dim 4, 16, 64, 256).
+  const qScaled = Number.isInteger(Math.log2(scale));
+  const dims = x.ops.attention === 'mha' ? [L, 1, hd] : [L, hd];
+  const add = (name: string, data: Float32Array) =>
+    x.ct === DataType.FLOAT
+      ? x.g.initializer(name, dims, DataType.FLOAT, data)
+      : x.g.initializer(name, dims, DataType.FLOAT16, f32ToF16(data));
+  const scaled = (a: Float32Array) => (qScaled ? a.map((v) => v * scale) : a);
+  return {
+    cosQ: add('rope_cos_q', scaled(t.cos)),
+    sinQ: add('rope_sin_q', scaled(t.sin)),
+    cosK: add('rope_cos', t.cos),
+    sinK: add('rope_sin', t.sin),
+    qScaled,
+  };
+}
+
+/** Checks that `weights` holds every tensor of the config with its shape. */
+function checkWeights(config: ModelConfig, weights: NamedArrays): void {
+  for (const spec of checkpointTensors(config)) {
+    if (spec.name === 'puzzle_emb.weights') continue; // gathered by the host, not part of the graph
+    const t = weights[spec.name];
+    if (!t) throw new Error(`weights lack tensor ${spec.name} (shape [${spec.shape.join(', ')}])`);
+    if (t.shape.length !== spec.shape.length || t.shape.some((d, i) => d !== spec.shape[i]))
+      throw new Error(`${spec.name} has shape [${t.shape.join(', ')}], the config implies [${spec.shape.join(', ')}]`);
+    if (t.data.length !== spec.shape.reduce((a, b) => a * b, 1))
+      throw new Error(`${spec.name}: ${t.data.length} values for shape [${spec.shape.join(', ')}]`);
+  }
+}
+
+/** Builds the step graph of a model and returns the bytes of its .onnx file. */
+export function exportStepGraph(config: ModelConfig, weights: NamedArrays, options: StepGraphOptions = {}): Uint8Array {
+  checkWeights(config, weights);
+  const dtype = options.dtype ?? 'fp32';
+  const ops: OpChoice = { ...DEFAULT_OPS, ...options.ops };
+  const g = new GraphBuilder();
+  const ct = dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const x: Ctx = { g, c: config, ops, dtype, ct, rope: null, cache: new Map() };
+  x.rope = ropeConstants(x);
+  const D = config.hidden_size;
+  const S = config.seq_len;
+  const L = stateLen(config);
+  const P = puzzleEmbLen(config);
+  const E = config.puzzle_emb_ndim;
+
+  // Input embedding (TRM-SPEC §1.3): x = sqrt(D) * concat(puzzle prefix, token embeddings).
+  const emb = tensor(weights, 'embed_tokens.embedding_weight');
+  let xs = g.op('Gather', [weight(x, 'embed_tokens.embedding_weight', emb.shape, emb.data), 'tokens'], { axis: 0 });
+  if (P > 0) {
+    let pe = ct === DataType.FLOAT ? 'puzzle_emb' : g.op('Cast', ['puzzle_emb'], { to: ct });
+    if (P * D > E) pe = g.op('Pad', [pe, g.ints([0, 0, 0, P * D - E])]);
+    xs = g.op('Concat', [g.op('Reshape', [pe, g.ints([0, P, D])]), xs], { axis: 1 });
+  }
+  if (config.pos_encodings === 'learned') {
+    const pos = tensor(weights, 'embed_pos.embedding_weight');
+    const added = g.op('Add', [xs, weight(x, 'embed_pos.embedding_weight', pos.shape, pos.data)]);
+    xs = g.op('Mul', [added, scalar(x, LEARNED_POS_SCALE)]);
+  }
+  xs = g.op('Mul', [xs, scalar(x, Math.sqrt(D))], {}, 'x');
+
+  // Reset: rows where `reset` is true start from H_init / L_init (TRM-SPEC §2).
+  const mask = g.op('Reshape', ['reset', g.ints([-1, 1, 1])]);
+  const init = (name: string) => {
+    const t = tensor(weights, name);
+    return weight(x, name, [1, 1, D], t.data);
+  };
+  let zH = g.op('Where', [mask, init('H_init'), 'z_h'], {}, 'z_h');
+  let zL = g.op('Where', [mask, init('L_init'), 'z_l'], {}, 'z_l');
+
+  // The recursion (TRM-SPEC §2): H_cycles times, L_cycles z_L updates then one z_H update.
+  for (let t = 0; t < config.H_cycles; t++) {
+    for (let i = 0; i < config.L_cycles; i++) zL = reasoningModule(x, zL, g.op('Add', [zH, xs]), weights);
+    zH = reasoningModule(x, zH, zL, weights);
+  }
+
+  // Heads (TRM-SPEC §1.7): logits from the grid positions, the halt logit from position 0.
+  const grid = P > 0 ? g.op('Slice', [zH, g.ints([P]), g.ints([L]), g.ints([1])]) : zH;
+  let logits = linear(x, grid, weights, 'lm_head.weight');
+  const first = g.op('Gather', [zH, g.ints([0])], { axis: 1 }); // [B, 1, D]
+  const qw = tensor(weights, 'q_head.weight');
+  const qb = tensor(weights, 'q_head.bias');
+  const wHalt = weight(x, 'q_head.weight[0]^T', [D, 1], qw.data.slice(0, D));
+  const bHalt = weight(x, 'q_head.bias[0]', [1], qb.data.slice(0, 1));
+  let qHalt = g.op('Add', [g.op('MatMul', [first, wHalt]), bHalt]); // [B, 1, 1]
+  if (ct !== DataType.FLOAT) {
+    logits = g.op('Cast', [logits], { to: DataType.FLOAT });
+    qHalt = g.op('Cast', [qHalt], { to: DataType.FLOAT });
+  }
+  g.node('Identity', [logits], {}, { outputs: ['logits'] });
+  g.node('Reshape', [qHalt, g.ints([-1])], {}, { outputs: ['q_halt'] });
+  g.node('Identity', [zH], {}, { outputs: ['z_h_out'] });
+  g.node('Identity', [zL], {}, { outputs: ['z_l_out'] });
+
+  const B: Dim = 'batch';
+  const stateType = ct;
+  const inputs: ValueInfoMsg[] = [{ name: 'tokens', elemType: DataType.INT64, shape: [B, S] }];
+  if (P > 0) inputs.push({ name: 'puzzle_emb', elemType: DataType.FLOAT, shape: [B, E] });
+  inputs.push(
+    { name: 'reset', elemType: DataType.BOOL, shape: [B] },
+    { name: 'z_h', elemType: stateType, shape: [B, L, D] },
+    { name: 'z_l', elemType: stateType, shape: [B, L, D] },
+  );
+  const outputs: ValueInfoMsg[] = [
+    { name: 'z_h_out', elemType: stateType, shape: [B, L, D] },
+    { name: 'z_l_out', elemType: stateType, shape: [B, L, D] },
+    { name: 'logits', elemType: DataType.FLOAT, shape: [B, S, config.vocab_size] },
+    { name: 'q_halt', elemType: DataType.FLOAT, shape: [B] },
+  ];
+  const opsets = [{ domain: '', version: OPSET }];
+  if (g.domains.has('com.microsoft')) opsets.push({ domain: 'com.microsoft', version: 1 });
+  return encodeModel({
+    irVersion: IR_VERSION,
+    opsets,
+    producerName: 'trm-exporter',
+    producerVersion: ONNX_FORMAT_VERSION,
+    docString: `TRM supervision step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${D}, T=${config.H_cycles}, n=${config.L_cycles}, ${dtype}`,
+    graphName: 'trm_step',
+    nodes: g.nodes,
+    initializers: g.initializers,
+    inputs,
+    outputs,
+    metadata: {
+      ...options.metadata,
+      'trm.config': JSON.stringify(config),
+      'trm.task': config.task,
+      'trm.format_version': ONNX_FORMAT_VERSION,
+      'trm.dtype': dtype,
+      'trm.ops': JSON.stringify(ops),
+    },
+  });
+}

@@ -1,0 +1,105 @@
+// A small builder for ONNX graphs: named values, nodes with typed attributes, initializers from typed arrays.
+// Value names are generated from a per-prefix counter, so building the same graph twice gives the same names and
+// therefore the same bytes.
+import {
+  AttributeType,
+  type AttributeMsg,
+  DataType,
+  type DataTypeId,
+  type NodeMsg,
+  type TensorMsg,
+} from './onnx-proto.js';
+
+export type AttrValue = number | number[] | string | { float: number } | { floats: number[] } | TensorMsg;
+
+/** Little-endian bytes of a typed array (ONNX raw_data is little-endian; so is every host we run on). */
+function bytesOf(a: Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function attribute(name: string, v: AttrValue): AttributeMsg {
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new Error(`attribute ${name}: ${v} is not an integer; use { float } for floats`);
+    return { name, type: AttributeType.INT, i: v };
+  }
+  if (typeof v === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return { name, type: AttributeType.INTS, ints: v };
+  if ('float' in v) return { name, type: AttributeType.FLOAT, f: v.float };
+  if ('floats' in v) return { name, type: AttributeType.FLOATS, floats: v.floats };
+  return { name, type: AttributeType.TENSOR, t: v };
+}
+
+export class GraphBuilder {
+  readonly nodes: NodeMsg[] = [];
+  readonly initializers: TensorMsg[] = [];
+  private readonly counters = new Map<string, number>();
+  private readonly initNames = new Set<string>();
+  /** Domains used by nodes, so the model can declare their opsets. */
+  readonly domains = new Set<string>();
+
+  /** A fresh value name `<hint>_<n>`. */
+  name(hint: string): string {
+    const n = this.counters.get(hint) ?? 0;
+    this.counters.set(hint, n + 1);
+    return `${hint}_${n}`;
+  }
+
+  /** Adds a node and returns its output names (one fresh name per output unless given). */
+  node(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    options: { outputs?: number | string[]; domain?: string; hint?: string } = {},
+  ): string[] {
+    const hint = options.hint ?? opType.toLowerCase();
+    const outputs = Array.isArray(options.outputs)
+      ? options.outputs
+      : Array.from({ length: options.outputs ?? 1 }, () => this.name(hint));
+    const domain = options.domain ?? '';
+    if (domain) this.domains.add(domain);
+    this.nodes.push({
+      name: this.name(`n_${opType}`),
+      op_type: opType,
+      ...(domain ? { domain } : {}),
+      input: inputs,
+      output: outputs,
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+    });
+    return outputs;
+  }
+
+  /** Single-output node. */
+  op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint?: string): string {
+    return this.node(opType, inputs, attrs, { hint })[0]!;
+  }
+
+  /** Adds a named initializer (a graph constant); the name must be new. */
+  initializer(
+    name: string,
+    dims: number[],
+    dataType: DataTypeId,
+    data: Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array,
+  ): string {
+    if (this.initNames.has(name)) throw new Error(`initializer ${name} defined twice`);
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (count !== data.length) throw new Error(`initializer ${name}: ${data.length} values for shape [${dims}]`);
+    this.initNames.add(name);
+    this.initializers.push({ name, dims, data_type: dataType, raw_data: bytesOf(data) });
+    return name;
+  }
+
+  /** An int64 constant (shapes, axes, indices), deduplicated by value. */
+  ints(values: number[], hint = 'const_i64'): string {
+    const name = `${hint}_[${values.join(',')}]`;
+    if (this.initNames.has(name)) return name;
+    return this.initializer(name, [values.length], DataType.INT64, BigInt64Array.from(values.map(BigInt)));
+  }
+
+  /** A float32 scalar constant, deduplicated by value. */
+  scalar(value: number, dataType: DataTypeId = DataType.FLOAT): string {
+    const name = `const_${dataType === DataType.FLOAT16 ? 'f16' : 'f32'}_${value}`;
+    if (this.initNames.has(name)) return name;
+    if (dataType === DataType.FLOAT) return this.initializer(name, [], DataType.FLOAT, Float32Array.of(value));
+    throw new Error('scalar: only float32 scalars are created directly; cast for other types');
+  }
+}

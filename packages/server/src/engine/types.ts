@@ -1,0 +1,102 @@
+// The engine's contract with the rest of the server: what a solve request is, what comes back, and the errors the
+// HTTP layer maps to status codes. The engine runs the exported step graph (ARCHITECTURE.md, "ONNX step graph")
+// up to `maxSteps` times per puzzle with continuous batching; nothing here knows about HTTP.
+import type { ModelConfig, TaskName } from '@trm/core';
+
+/** Execution providers the engine can run on; `auto` tries cuda, then webgpu, then cpu. */
+export type ExecutionProviderName = 'cuda' | 'webgpu' | 'cpu';
+export type ExecutionProviderChoice = ExecutionProviderName | 'auto';
+
+/** One puzzle to solve, already encoded for the model (task codecs in @trm/core do the encoding). */
+export interface SolveRequest {
+  /** token ids, length = config.seq_len */
+  tokens: Uint8Array;
+  /** puzzle-embedding row (length puzzle_emb_ndim), or undefined to use zeros (a puzzle the model has no row for) */
+  puzzleEmb?: Float32Array;
+  /** 1..16; the loop stops after this many supervision steps at the latest */
+  maxSteps: number;
+  /** stop as soon as sigmoid(q_halt) > haltThreshold; a value >= 1 never halts early */
+  haltThreshold: number;
+  /** when true, the answer after every step is kept in `trace` */
+  trace: boolean;
+  /** called after every supervision step of this puzzle (used by POST /solve/stream) */
+  onStep?: (step: StepEvent) => void;
+  /** aborting removes the puzzle from the queue or its batch slot (client went away) */
+  signal?: AbortSignal;
+}
+
+export interface StepEvent {
+  /** 1-based supervision step */
+  step: number;
+  /** argmax of the logits after this step, length seq_len */
+  tokens: Uint8Array;
+  /** sigmoid(q_halt) after this step */
+  haltProbability: number;
+}
+
+export interface SolveResult {
+  /** argmax of the logits after the last step run */
+  tokens: Uint8Array;
+  /** supervision steps run (1..maxSteps) */
+  steps: number;
+  haltProbability: number;
+  /** true when it stopped because the halt probability crossed the threshold (false: it hit maxSteps) */
+  halted: boolean;
+  trace?: StepEvent[];
+  timing: {
+    /** waiting for a batch slot */
+    queueMs: number;
+    /** from entering a slot to the answer */
+    computeMs: number;
+  };
+}
+
+/** What GET /models and the playground show about the loaded model. */
+export interface EngineInfo {
+  /** model name (the folder's base name) */
+  name: string;
+  task: TaskName;
+  config: ModelConfig;
+  /** the provider that actually runs, and why the ones before it in `auto` did not */
+  executionProvider: ExecutionProviderName;
+  providerNotes: string[];
+  /** graph variant: fp32, fp16-weights or fp16 */
+  dtype: string;
+  maxBatch: number;
+  workers: number;
+}
+
+export interface EngineStats {
+  queueDepth: number;
+  /** slots in use over all workers, and their number */
+  activeSlots: number;
+  totalSlots: number;
+}
+
+/** The queue is full: the HTTP layer answers 429. */
+export class QueueFullError extends Error {
+  constructor(limit: number) {
+    super(`the queue is full (${limit} puzzles waiting); retry later`);
+    this.name = 'QueueFullError';
+  }
+}
+
+/** The engine is starting, draining or lost the worker that held the request: the HTTP layer answers 503. */
+export class EngineUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineUnavailableError';
+  }
+}
+
+/** What the HTTP layer needs from an engine (a fake implements it in tests of the HTTP layer alone). */
+export interface SolveEngine {
+  readonly info: EngineInfo;
+  /** false until the workers have loaded the model, and again while draining */
+  ready(): boolean;
+  stats(): EngineStats;
+  /** rejects with QueueFullError, EngineUnavailableError, or an Error for anything else */
+  solve(request: SolveRequest): Promise<SolveResult>;
+  /** stops taking work, finishes what is queued or in flight, then stops the workers */
+  drain(): Promise<void>;
+}

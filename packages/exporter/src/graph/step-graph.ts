@@ -40,6 +40,8 @@ export interface StepGraphOptions {
   ops?: Partial<OpChoice>;
   /** extra metadata_props (e.g. the source model's name) */
   metadata?: Record<string, string>;
+  /** called after each unrolled application of the shared network (done of total) */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export const ONNX_FORMAT_VERSION = '1';
@@ -333,9 +335,16 @@ export function exportStepGraph(config: ModelConfig, weights: NamedArrays, optio
   let zL = g.op('Where', [mask, init('L_init'), 'z_l'], {}, 'z_l');
 
   // The recursion (TRM-SPEC §2): H_cycles times, L_cycles z_L updates then one z_H update.
+  const calls = config.H_cycles * (config.L_cycles + 1);
+  let done = 0;
+  const progress = () => options.onProgress?.(++done, calls);
   for (let t = 0; t < config.H_cycles; t++) {
-    for (let i = 0; i < config.L_cycles; i++) zL = reasoningModule(x, zL, g.op('Add', [zH, xs]), weights);
+    for (let i = 0; i < config.L_cycles; i++) {
+      zL = reasoningModule(x, zL, g.op('Add', [zH, xs]), weights);
+      progress();
+    }
     zH = reasoningModule(x, zH, zL, weights);
+    progress();
   }
 
   // Heads (TRM-SPEC §1.7): logits from the grid positions, the halt logit from position 0.

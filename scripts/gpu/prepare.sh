@@ -7,7 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 NODE_VERSION=${NODE_VERSION:-20.20.2}
 WEBGPU_VERSION=${WEBGPU_VERSION:-0.6.2}
-mkdir -p .gpu .gl
+# onnxruntime-node and its CUDA provider must be the same version (RUNTIME-NOTES.md): 1.29.0 with the provider
+# libraries of com.github.asus4.onnxruntime.linux-x64-gpu 0.4.9.
+ORT_VERSION=${ORT_VERSION:-1.29.0}
+ORT_CUDA_PACKAGE=${ORT_CUDA_PACKAGE:-com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9}
+mkdir -p .gpu .gpu-cuda .gl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -27,6 +31,27 @@ if [ ! -f .gpu/webgpu.tar.xz ]; then
   mv "$work/webgpu/webgpu.tar.xz" .gpu/
 fi
 
+if [ ! -f .gpu/ort.tar.xz ]; then
+  echo "onnxruntime-node $ORT_VERSION + onnxruntime-common (linux-x64 binaries only)"
+  mkdir -p "$work/ort/node_modules"
+  (cd "$work/ort" && npm pack -q "onnxruntime-node@$ORT_VERSION" "onnxruntime-common@$ORT_VERSION" >/dev/null &&
+    mkdir -p node_modules/onnxruntime-node node_modules/onnxruntime-common &&
+    tar xzf "onnxruntime-node-$ORT_VERSION.tgz" -C node_modules/onnxruntime-node --strip-components=1 &&
+    tar xzf "onnxruntime-common-$ORT_VERSION.tgz" -C node_modules/onnxruntime-common --strip-components=1 &&
+    find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 ! -path '*/linux/x64' -exec rm -rf {} + &&
+    tar cf - node_modules | xz -6 -T2 > ort.tar.xz)
+  mv "$work/ort/ort.tar.xz" .gpu/
+fi
+
+if ! ls .gpu-cuda/part-* >/dev/null 2>&1; then
+  echo "CUDA execution provider ($ORT_CUDA_PACKAGE), in parts of 50 MB (one part per copy to the host)"
+  mkdir -p "$work/cuda"
+  (cd "$work/cuda" && npm pack -q "$ORT_CUDA_PACKAGE" >/dev/null && tar xzf ./*.tgz package/Plugins/Linux/x64 &&
+    tar cf - -C package/Plugins/Linux/x64 libonnxruntime_providers_cuda.so libonnxruntime_providers_shared.so |
+    xz -6 -T2 | split -b 50M - part-)
+  mv "$work"/cuda/part-* .gpu-cuda/
+fi
+
 if ! ls .gl/*.deb >/dev/null 2>&1; then
   echo "Vulkan and GL loader packages (Debian)"
   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
@@ -39,4 +64,4 @@ fi
 
 echo "command bundles (pnpm build)"
 pnpm build
-du -sh .gpu .gl packages/*/dist 2>/dev/null
+du -sh .gpu .gpu-cuda .gl packages/*/dist 2>/dev/null

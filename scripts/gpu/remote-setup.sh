@@ -8,5 +8,13 @@ export __EGL_VENDOR_LIBRARY_FILENAMES=${__EGL_VENDOR_LIBRARY_FILENAMES:-/usr/loc
 mkdir -p /opt/trm/bin node_modules
 [ -x /opt/trm/bin/node ] || { xz -dc .gpu/node.xz > /opt/trm/bin/node && chmod +x /opt/trm/bin/node; }
 [ -d node_modules/webgpu ] || xz -dc .gpu/webgpu.tar.xz | tar xf - -C node_modules
+[ -d node_modules/onnxruntime-node ] || xz -dc .gpu/ort.tar.xz | tar xf - -C .
+# The CUDA provider arrives in parts over several copies (see README); each call keeps its parts in /opt/trm/cuda.
+mkdir -p /opt/trm/cuda
+for p in .gpu-cuda/part-*; do [ -f "$p" ] && cp -n "$p" /opt/trm/cuda/; done
+ort_bin=node_modules/onnxruntime-node/bin/napi-v6/linux/x64
+if [ ! -f "$ort_bin/libonnxruntime_providers_cuda.so" ] && [ -f /opt/trm/cuda/part-ad ] || [ "${TRM_CUDA_PARTS_COMPLETE:-0}" = 1 ]; then
+  cat /opt/trm/cuda/part-* | xz -dc | tar xf - -C "$ort_bin" && echo "CUDA provider installed in $ort_bin"
+fi
 export PATH=/opt/trm/bin:$PATH
 echo "node $(node --version), GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null)"

@@ -1,0 +1,163 @@
+// Which ONNX ops make the step graph fastest on each execution provider: every op choice (RMSNorm decomposed or
+// the opset-23 op, attention decomposed or com.microsoft.MultiHeadAttention, SwiGLU as one MatMul + Split or two
+// MatMuls) of each preset, with random weights, timed on ONNX Runtime at a few batch sizes. Loading a graph is
+// also the check that the provider accepts it with full graph optimisation. Prints a table, writes JSON.
+//   pnpm --filter @trm/exporter bench:ops [--ep cpu,webgpu,cuda] [--preset sudoku-mlp,...] [--batch 1,64] ...
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type CliSpec,
+  type CommandIo,
+  getPreset,
+  machineDescription,
+  type ModelConfig,
+  parseFlags,
+  runCli,
+  stateLen,
+  swigluIntermediate,
+} from '@trm/core';
+import * as ort from 'onnxruntime-node';
+import { randomWeights } from '../export/random-weights.js';
+import { exportStepGraph, type GraphDtype, type OpChoice } from '../graph/step-graph.js';
+
+const spec: CliSpec = {
+  usage: 'pnpm --filter @trm/exporter bench:ops',
+  summary: 'Times one supervision step of every op choice on each execution provider (random weights).',
+  flags: [
+    { name: 'ep', kind: 'string', default: 'cpu', value: '<list>', help: 'execution providers: cpu,webgpu,cuda' },
+    { name: 'preset', kind: 'string', default: 'sudoku-mlp,sudoku-att', value: '<list>', help: 'presets' },
+    { name: 'batch', kind: 'string', default: '1,16', value: '<list>', help: 'batch sizes' },
+    { name: 'dtype', kind: 'string', default: 'fp32', value: '<list>', help: 'fp32,fp16-weights,fp16' },
+    { name: 'reps', kind: 'int', min: 1, default: 5, value: '<n>', help: 'timed runs per point (after 2 warm-ups)' },
+    {
+      name: 'max-seconds',
+      kind: 'number',
+      min: 1,
+      default: 60,
+      value: '<s>',
+      help: 'skip larger batches of a graph after a point takes longer than this',
+    },
+    { name: 'json', kind: 'path', value: '<file>', help: 'output JSON (default bench/results/op-choice-<ep>.json)' },
+  ],
+  examples: ['pnpm --filter @trm/exporter bench:ops --ep cpu --preset sudoku-att --batch 1,8'],
+};
+
+/** Forward FLOPs of one supervision step per sequence (2 per multiply-add; TRM-SPEC §10). */
+export function stepFlops(c: ModelConfig): number {
+  const L = stateLen(c);
+  const D = c.hidden_size;
+  const I = swigluIntermediate(D, c.expansion);
+  const mixer = c.mlp_t ? 2 * 3 * L * swigluIntermediate(L, c.expansion) : 2 * 4 * D * D + 4 * L * D;
+  const perBlockPerPos = mixer + 2 * 3 * D * I;
+  return L * perBlockPerPos * c.L_layers * c.H_cycles * (c.L_cycles + 1);
+}
+
+function opChoices(c: ModelConfig): OpChoice[] {
+  const out: OpChoice[] = [];
+  for (const norm of ['decomposed', 'op'] as const)
+    for (const attention of c.mlp_t ? (['decomposed'] as const) : (['decomposed', 'mha'] as const))
+      for (const swiglu of ['fused', 'split'] as const) out.push({ norm, attention, swiglu });
+  return out;
+}
+
+function providers(ep: string): ort.InferenceSession.SessionOptions['executionProviders'] {
+  if (ep === 'cuda') return [{ name: 'cuda' }];
+  if (ep === 'webgpu') return [{ name: 'webgpu' }];
+  return ['cpu'];
+}
+
+interface Point {
+  ep: string;
+  preset: string;
+  dtype: GraphDtype;
+  ops: string;
+  batch: number;
+  loadMs: number;
+  msPerStep: number;
+  tflops: number;
+  error?: string;
+}
+
+async function time(session: ort.InferenceSession, c: ModelConfig, B: number, reps: number, fp16: boolean) {
+  const L = stateLen(c);
+  const D = c.hidden_size;
+  const state = () =>
+    fp16
+      ? new ort.Tensor('float16', new Uint16Array(B * L * D), [B, L, D])
+      : new ort.Tensor('float32', new Float32Array(B * L * D), [B, L, D]);
+  const feeds: Record<string, ort.Tensor> = {
+    tokens: new ort.Tensor('int64', new BigInt64Array(B * c.seq_len).fill(2n), [B, c.seq_len]),
+    reset: new ort.Tensor('bool', new Uint8Array(B).fill(1), [B]),
+    z_h: state(),
+    z_l: state(),
+  };
+  if (c.puzzle_emb_ndim > 0)
+    feeds.puzzle_emb = new ort.Tensor('float32', new Float32Array(B * c.puzzle_emb_ndim), [B, c.puzzle_emb_ndim]);
+  for (let i = 0; i < 2; i++) await session.run(feeds);
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) await session.run(feeds);
+  return (performance.now() - t0) / reps;
+}
+
+async function bench(argv: readonly string[], io: CommandIo): Promise<void> {
+  const { values: f, help } = parseFlags(argv, spec);
+  if (help) return;
+  const list = (k: string) => String(f[k]).split(',').filter(Boolean);
+  const points: Point[] = [];
+  const fmt = (p: Point) =>
+    `${p.ep.padEnd(7)}${p.preset.padEnd(12)}${p.dtype.padEnd(13)}${p.ops.padEnd(26)}${String(p.batch).padStart(5)}` +
+    (p.error
+      ? `  ERROR ${p.error}`
+      : `${p.loadMs.toFixed(0).padStart(8)}${p.msPerStep.toFixed(2).padStart(11)}${p.tflops.toFixed(2).padStart(9)}`);
+  io.out(`# ${machineDescription()}, onnxruntime-node ${ort.env.versions.node}`);
+  io.out(
+    `${'ep'.padEnd(7)}${'preset'.padEnd(12)}${'dtype'.padEnd(13)}${'ops'.padEnd(26)}${'batch'.padStart(5)}${'load ms'.padStart(8)}${'ms/step'.padStart(11)}${'TFLOP/s'.padStart(9)}`,
+  );
+  for (const ep of list('ep'))
+    for (const preset of list('preset')) {
+      const c = { ...getPreset(preset).model, num_puzzle_identifiers: 1 };
+      const weights = randomWeights(c, { seed: 1, gain: 0.5 });
+      for (const dtype of list('dtype') as GraphDtype[])
+        for (const ops of opChoices(c)) {
+          const label = `${ops.norm[0]}${ops.norm === 'op' ? 'p' : 'ec'}/${ops.attention}/${ops.swiglu}`;
+          const t0 = performance.now();
+          let session: ort.InferenceSession | null = null;
+          let loadMs = 0;
+          let error: string | undefined;
+          try {
+            session = await ort.InferenceSession.create(exportStepGraph(c, weights, { dtype, ops }), {
+              executionProviders: providers(ep),
+              graphOptimizationLevel: 'all',
+            });
+            loadMs = performance.now() - t0;
+          } catch (err) {
+            error = (err as Error).message.split('\n')[0]!.slice(0, 120);
+          }
+          for (const batch of list('batch').map(Number)) {
+            const p: Point = { ep, preset, dtype, ops: label, batch, loadMs, msPerStep: 0, tflops: 0, error };
+            if (session && !error) {
+              try {
+                p.msPerStep = await time(session, c, batch, f.reps as number, dtype === 'fp16');
+                p.tflops = (stepFlops(c) * batch) / (p.msPerStep / 1000) / 1e12;
+              } catch (err) {
+                p.error = (err as Error).message.split('\n')[0]!.slice(0, 120);
+              }
+            }
+            points.push(p);
+            io.out(fmt(p));
+            if (p.error || p.msPerStep * ((f.reps as number) + 2) > (f['max-seconds'] as number) * 1000) break;
+          }
+          await session?.release();
+        }
+    }
+  const out =
+    (f.json as string | undefined) ?? join(process.cwd(), `bench/results/op-choice-${list('ep').join('-')}.json`);
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify({ machine: machineDescription(), date: new Date().toISOString(), points }, null, 2)}\n`,
+  );
+  io.out(`wrote ${out}`);
+}
+
+await runCli(spec, bench);

@@ -1,0 +1,364 @@
+// The playground in a real browser: Debian's Chromium, driven by playwright-core, opens the page from a running
+// server, types a sudoku with the keyboard, solves it with Enter, waits for the stream to finish, and checks the
+// rendered answer against POST /solve for the same grid and options; then the step slider, the changed-cell
+// highlights, the halt chart, the facts, disabled tasks, and the words shown for server errors. A screenshot goes
+// to test-results/playground.png. Skipped, with a message, only when /usr/bin/chromium is absent.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateSudoku, Rng } from '@trm/core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLAYGROUND_DIR } from './index.js';
+import { checkSudoku } from './public/answer-check.js';
+import type { DoneEvent, ServedModel } from './public/server-api.js';
+import { changedCells, type Grid, parseGridText, TASKS, type TaskName } from './public/tasks.js';
+import { startStandInServer } from './stand-in-server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const RESULTS_DIR = resolve(fileURLToPath(import.meta.url), '../../../../../test-results');
+
+if (!HAVE_CHROMIUM) {
+  console.warn(`playground browser test skipped: ${CHROMIUM} is absent (Debian: apt-get install -y chromium)`);
+}
+
+interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The server under test. Until the HTTP layer and the engine exist this is the stand-in (same protocol, fake
+ * answers); the assertions below hold for any model, so switching to createApp with the real engine and
+ * models/sudoku-small-mlp changes only this function.
+ */
+async function startServer(): Promise<RunningServer> {
+  return startStandInServer({ staticDir: PLAYGROUND_DIR, stepDelayMs: 60 });
+}
+
+/**
+ * The grid the page shows in a container, read back from the cells' data-value, and the highlighted cells. (Code
+ * that runs in the page is passed as a string: this project type-checks without the DOM library.)
+ */
+async function readGrid(page: Page, selector: string): Promise<{ grid: Grid; changed: number[] }> {
+  return (await page.evaluate(`(() => {
+    const el = document.querySelector(${JSON.stringify(selector)});
+    const cols = Number(el.dataset.cols);
+    const cells = Array.from(el.querySelectorAll('.cell'));
+    const grid = [];
+    cells.forEach((cell, i) => {
+      if (i % cols === 0) grid.push([]);
+      grid[grid.length - 1].push(Number(cell.dataset.value));
+    });
+    const changed = cells.flatMap((cell, i) => (cell.classList.contains('changed') ? [i] : []));
+    return { grid, changed };
+  })()`)) as { grid: Grid; changed: number[] };
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
+  let server: RunningServer;
+  let userDataDir: string;
+  let context: BrowserContext;
+  let models: ServedModel[];
+
+  beforeAll(async () => {
+    server = await startServer();
+    models = ((await (await fetch(`${server.url}/models`)).json()) as { models: ServedModel[] }).models;
+    userDataDir = await mkdtemp(join(tmpdir(), 'trm-playground-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1280, height: 1000 },
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  });
+
+  /** A fresh page on the playground, with page errors collected (the test fails on any). */
+  async function openPage(): Promise<{ page: Page; errors: string[] }> {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(msg.text());
+    });
+    await page.goto(server.url);
+    await page.waitForSelector('body[data-ready="true"]');
+    return { page, errors };
+  }
+
+  it('solves a sudoku typed with the keyboard and shows what POST /solve answers', async () => {
+    const sudokuModel = models.find((m) => m.task === 'sudoku');
+    expect(sudokuModel, 'the server must serve a sudoku model').toBeDefined();
+    const { page, errors } = await openPage();
+
+    // What is serving, from GET /models.
+    const serving = await page.textContent('#serving');
+    expect(serving).toContain(sudokuModel!.name);
+    expect(serving).toContain(`on the ${sudokuModel!.executionProvider} execution provider`);
+    expect(await page.isChecked('input[name="task"][value="sudoku"]')).toBe(true);
+
+    // Type a puzzle the page has never seen, row by row, into the grid.
+    const { question } = generateSudoku(new Rng(2026), { givens: 36 });
+    const puzzle = parseGridText('sudoku', question);
+    const editor = '#editor-host .editor-slot:not([hidden]) [role="grid"]';
+    await page.click(`${editor} [data-index="0"]`);
+    await page.keyboard.type(question);
+    expect((await readGrid(page, editor)).grid).toEqual(puzzle);
+
+    // Arrow keys move the one focusable cell, and the focus ring shows.
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowLeft');
+    const focused = await page.evaluate(`(() => {
+      const el = document.activeElement;
+      const style = getComputedStyle(el);
+      return { index: el.dataset.index, tabindex: el.tabIndex, outline: style.outlineStyle + ' ' + style.outlineWidth };
+    })()`);
+    expect(focused).toEqual({ index: String(80 - 18 - 1), tabindex: 0, outline: 'solid 3px' });
+    expect(await page.locator(`${editor} [tabindex="0"]`).count()).toBe(1);
+
+    // Enter solves; the same options go to POST /solve below.
+    const maxSteps = Number(await page.inputValue('#max-steps'));
+    const haltThreshold = Number(await page.inputValue('#halt-threshold'));
+    expect(maxSteps).toBe(Math.min(16, Number(sudokuModel!.config.halt_max_steps ?? 16)));
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#output[data-state="running"]');
+    await page.waitForSelector('#output:not([data-state="running"])', { timeout: 90_000 });
+    expect(await page.getAttribute('#output', 'data-state'), (await page.textContent('#error')) ?? '').toBe('done');
+
+    const response = await fetch(`${server.url}/solve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ task: 'sudoku', grid: puzzle, model: sudokuModel!.name, maxSteps, haltThreshold }),
+    });
+    expect(response.status).toBe(200);
+    const expected = (await response.json()) as DoneEvent;
+    const shown = await readGrid(page, '#answer-host .grid');
+    expect(shown.grid).toEqual(expected.answer);
+    expect(await page.getAttribute('#answer-host .grid', 'data-step')).toBe(String(expected.steps));
+
+    // One chart point and one slider position per step; the facts name the steps and the server's time.
+    expect(await page.locator('#halt-chart circle.halt-point').count()).toBe(expected.steps);
+    expect(await page.getAttribute('#step-view', 'max')).toBe(String(expected.steps));
+    const stepsFact = await page.textContent('[data-fact="steps"]');
+    expect(stepsFact).toMatch(new RegExp(`^${expected.steps} of at most ${maxSteps}; `));
+    expect(await page.textContent('[data-fact="server-time"]')).toMatch(/^\d+(\.\d+)? m?s \(waiting/);
+    expect(await page.textContent('#verdict')).toBe(checkSudoku(puzzle, expected.answer).text);
+
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await page.screenshot({ path: join(RESULTS_DIR, 'playground.png'), fullPage: true });
+
+    // Walk back through the steps with the keyboard: the highlighted cells are exactly those that differ from
+    // the step before (step 1: from the puzzle), and the chart marks the step shown.
+    await page.focus('#step-view');
+    await page.keyboard.press('Home');
+    let previous = puzzle;
+    for (let step = 1; step <= expected.steps; step++) {
+      if (step > 1) await page.keyboard.press('ArrowRight');
+      expect(await page.getAttribute('#answer-host .grid', 'data-step')).toBe(String(step));
+      const view = await readGrid(page, '#answer-host .grid');
+      expect(view.changed).toEqual(changedCells(previous, view.grid));
+      if (step === 1) expect(view.changed.length).toBeGreaterThan(0);
+      expect(await page.getAttribute('#halt-chart circle.selected', 'data-step')).toBe(String(step));
+      previous = view.grid;
+    }
+    expect(previous).toEqual(expected.answer);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows tasks that no served model solves as disabled, with the reason', async () => {
+    const { page, errors } = await openPage();
+    for (const task of Object.keys(TASKS) as TaskName[]) {
+      const served = models.some((m) => m.task === task);
+      expect(await page.isDisabled(`input[name="task"][value="${task}"]`), task).toBe(!served);
+      if (!served) {
+        expect(await page.textContent(`#reason-${task}`)).toBe(`no served model solves ${TASKS[task].label} puzzles`);
+      }
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('paints a maze and an ARC grid by pointer and keyboard, and sends exactly what was drawn', async () => {
+    // Tasks the server under test does not solve get a listed model here, so their editors can be used; the
+    // solve requests are answered by the route below and only their bodies are checked.
+    const fake = (task: TaskName): ServedModel => ({
+      name: `${task}-listed-for-test`,
+      task,
+      executionProvider: 'cpu',
+      providerNotes: [],
+      dtype: 'fp32',
+      maxBatch: 1,
+      config: { halt_max_steps: 4 },
+    });
+    const listed = [
+      ...models,
+      ...(['maze', 'arc'] as const).filter((t) => !models.some((m) => m.task === t)).map(fake),
+    ];
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.route('**/models', (route) => route.fulfill({ json: { models: listed } }));
+    const sent: Record<string, unknown>[] = [];
+    let reply: { answer: Grid; task: TaskName } = { answer: [[0]], task: 'arc' };
+    await page.route('**/solve/stream', (route) => {
+      sent.push(route.request().postDataJSON());
+      const step = { step: 1, answer: reply.answer, haltProbability: 0.9 };
+      const done = { ...step, model: 'x', task: reply.task, steps: 1, halted: true };
+      const timing = { queueMs: 1, computeMs: 2, totalMs: 3 };
+      return route.fulfill({
+        status: 200,
+        contentType: 'text/event-stream',
+        body: `event: step\ndata: ${JSON.stringify(step)}\n\nevent: done\ndata: ${JSON.stringify({ ...done, timing })}\n\n`,
+      });
+    });
+    await page.goto(server.url);
+    await page.waitForSelector('body[data-ready="true"]');
+    const editor = '#editor-host .editor-slot:not([hidden]) [role="grid"]';
+    const cellCentre = async (index: number) => {
+      const box = (await page.locator(`${editor} [data-index="${index}"]`).boundingBox())!;
+      return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    };
+
+    // Maze: a click paints a wall and focuses the cell; 's' puts the start there; a drag paints a wall along
+    // row 2; 'g' then a click with the goal tool show that a second goal moves the first.
+    await page.check('input[name="task"][value="maze"]');
+    await page.click('#clear');
+    await page.click(`${editor} [data-index="0"]`);
+    await page.keyboard.press('s');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('g');
+    const from = await cellCentre(60);
+    const to = await cellCentre(64);
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move(to.x, to.y, { steps: 8 });
+    await page.mouse.up();
+    await page.check('input[name="maze-tool"][value="4"]');
+    await page.click(`${editor} [data-index="899"]`);
+    const maze = parseGridText('maze', `S${' '.repeat(899)}`);
+    for (let c = 0; c <= 4; c++) maze[2]![c] = 1;
+    maze[29]![29] = 4;
+    const path = maze.map((row) => row.slice());
+    path[1]![0] = 5;
+    reply = { answer: path, task: 'maze' };
+    await page.click('#solve');
+    await page.waitForSelector('#output[data-state="done"]');
+    expect(sent.at(-1)).toMatchObject({ task: 'maze', grid: maze, model: listed.find((m) => m.task === 'maze')!.name });
+    expect(await page.locator('#answer-host .cell.path').count()).toBe(1);
+    expect(await page.locator('#answer-host .cell.changed').count()).toBe(1);
+
+    // ARC: the size fields resize (Enter there does not solve), a colour is picked and clicked in, digits type
+    // colours, and Enter on the grid solves with the puzzle id.
+    await page.check('input[name="task"][value="arc"]');
+    await page.click('#clear');
+    const before = sent.length;
+    await page.fill('#arc-rows', '3');
+    await page.press('#arc-rows', 'Enter');
+    await page.fill('#arc-cols', '4');
+    await page.press('#arc-cols', 'Enter');
+    expect(sent.length).toBe(before);
+    await page.check('input[name="arc-tool"][value="2"]');
+    await page.click(`${editor} [data-index="5"]`);
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.type('79');
+    await page.fill('#puzzle-id', '007bbfc7');
+    await page.focus(`${editor} [tabindex="0"]`);
+    reply = {
+      answer: [
+        [3, 3],
+        [3, 3],
+      ],
+      task: 'arc',
+    };
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#output[data-state="done"] #answer-host .grid-arc');
+    expect(sent.at(-1)).toMatchObject({
+      task: 'arc',
+      puzzleId: '007bbfc7',
+      grid: [
+        [0, 0, 0, 0],
+        [0, 2, 7, 9],
+        [0, 0, 0, 0],
+      ],
+    });
+    // An answer of another size counts as changed everywhere.
+    expect(await page.locator('#answer-host .cell.changed').count()).toBe(4);
+
+    // The text box reads a grid in and writes it back.
+    await page.click('summary');
+    await page.fill('#grid-text', '12\n34');
+    await page.click('#load-text');
+    expect((await readGrid(page, editor)).grid).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(await page.inputValue('#arc-rows')).toBe('2');
+    await page.fill('#grid-text', '1x');
+    await page.click('#load-text');
+    expect(await page.textContent('#input-error')).toBe(
+      'Could not read the text: Row 1, cell 2 is "x"; expected a colour 0-9.',
+    );
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('puts server errors into words: a full queue, a starting server, a bad grid, an error mid-stream', async () => {
+    const { page } = await openPage();
+    const solveWith = async (body: string, status: number, contentType = 'application/json') => {
+      await page.route('**/solve/stream', (route) => route.fulfill({ status, contentType, body }), { times: 1 });
+      await page.click('#solve');
+      await page.waitForSelector('#output[data-state="error"]');
+      return page.textContent('#error');
+    };
+    const errorBody = (status: number, message: string, field?: string) =>
+      JSON.stringify({ error: { status, message, field } });
+
+    expect(await solveWith(errorBody(429, 'the queue is full (64 puzzles waiting); retry later'), 429)).toBe(
+      "The server's queue is full, so it did not take this puzzle. Wait a moment and press Solve again. " +
+        'The server said: the queue is full (64 puzzles waiting); retry later',
+    );
+    expect(await solveWith(errorBody(503, 'the engine is starting'), 503)).toMatch(
+      /^The server is not taking puzzles right now \(it is starting up or shutting down\)\./,
+    );
+    expect(await solveWith(errorBody(400, 'grid has 8 rows, expected 9', 'grid'), 400)).toBe(
+      'The server rejected the request: grid has 8 rows, expected 9',
+    );
+    const step = { step: 1, answer: parseGridText('sudoku', '1'.repeat(81)), haltProbability: 0.2 };
+    const stream =
+      `event: step\ndata: ${JSON.stringify(step)}\n\n` +
+      `event: error\ndata: ${errorBody(503, 'the worker holding this puzzle stopped')}\n\n`;
+    expect(await solveWith(stream, 200, 'text/event-stream')).toMatch(/The server said: the worker holding/);
+    expect(await page.locator('#halt-chart circle.halt-point').count()).toBe(1);
+
+    // The real server's own validation, through the page's client: a grid of the wrong shape.
+    // (A string, so that vitest's module transform does not rewrite the browser-side import().)
+    const rejected = (await page.evaluate(`import('/server-api.js').then((api) =>
+      api.solveStream({ task: 'sudoku', grid: [[1, 2, 3]] }).then(
+        () => null,
+        (err) => ({ message: err.message, status: err.status }),
+      ))`)) as { message: string; status: number } | null;
+    expect(rejected?.status).toBe(400);
+    expect(rejected?.message).toMatch(/^The server rejected the request: .*grid/);
+    await page.close();
+  });
+});

@@ -50,7 +50,7 @@ export async function runStep(session: ort.InferenceSession, config: ModelConfig
     for (let i = 0; i < S; i++) tokens[b * S + i] = BigInt(row[i]!);
   });
   const meta = session.inputMetadata.find((m) => m.name === 'z_h');
-  const fp16 = meta !== undefined && meta.isTensor && meta.type === 'float16';
+  const fp16 = meta?.isTensor === true && meta.type === 'float16';
   const state = (a: Float32Array) => (fp16 ? f32ToF16Tensor(a, [B, L, D]) : new ort.Tensor('float32', a, [B, L, D]));
   const feeds: Record<string, ort.Tensor> = {
     tokens: new ort.Tensor('int64', tokens, [B, S]),
@@ -61,7 +61,9 @@ export async function runStep(session: ort.InferenceSession, config: ModelConfig
   if (puzzleEmbLen(config) > 0) {
     const E = config.puzzle_emb_ndim;
     const rows = new Float32Array(B * E);
-    f.puzzleEmb?.forEach((r, b) => rows.set(r, b * E));
+    f.puzzleEmb?.forEach((r, b) => {
+      rows.set(r, b * E);
+    });
     feeds.puzzle_emb = new ort.Tensor('float32', rows, [B, E]);
   }
   const out = await session.run(feeds);

@@ -1,0 +1,324 @@
+// Throughput and latency of the inference engine (continuous batching over ONNX Runtime) against the batch size
+// and the number of concurrent clients, on one execution provider. A preset's model gets random weights (the
+// step costs the same) unless --model names a model folder. Every client sends its next puzzle as soon as the
+// last one is answered. Two halting regimes: `fixed` runs every puzzle for --steps steps (threshold 1), `early`
+// uses the halt threshold at which a random-weight model stops after half of --steps on average (calibrated
+// first, reported). Prints a table and writes bench/results/engine-<preset>-<ep>-<time>.json at the repo root.
+//
+//   pnpm --filter @trm/server bench:engine --preset sudoku-tiny --ep cpu --batch 1,8,32 --concurrency 1,8,32
+//   node packages/server/dist/engine.mjs --preset sudoku-mlp --ep cuda --batch 1,16,64,256 --concurrency 1,64,256
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import {
+  type CliSpec,
+  type CommandIo,
+  FlagError,
+  getPreset,
+  machineDescription,
+  type ModelConfig,
+  PRESET_NAMES,
+  parseFlags,
+  Rng,
+  readModelConfig,
+  runCli,
+  userCwd,
+} from '@trm/core';
+import { exportStepGraph, GRAPH_DTYPES, type GraphDtype, randomWeights } from '@trm/exporter';
+import { Engine, type EngineOptions } from '../engine/engine.js';
+import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
+import type { ExecutionProviderChoice, SolveRequest } from '../engine/types.js';
+
+const spec: CliSpec = {
+  usage: 'pnpm --filter @trm/server bench:engine',
+  summary:
+    'Measures the inference engine: puzzles/s and latency p50/p99 for each batch size x number of concurrent\n' +
+    'clients x halting regime, on one execution provider. Writes the results as JSON under bench/results/.',
+  flags: [
+    {
+      name: 'preset',
+      kind: 'enum',
+      choices: PRESET_NAMES,
+      default: 'sudoku-tiny',
+      help: 'model size (random weights)',
+    },
+    { name: 'model', kind: 'path', value: '<dir>', help: 'bench this model folder (config.json + model.onnx) instead' },
+    { name: 'dtype', kind: 'enum', choices: GRAPH_DTYPES, default: 'fp32', help: 'graph variant of the preset' },
+    { name: 'ep', kind: 'enum', choices: EXECUTION_PROVIDER_CHOICES, default: 'auto', help: 'execution provider' },
+    { name: 'batch', kind: 'string', value: '<n,n,...>', default: '1,8,32', help: 'engine batch sizes (maxBatch)' },
+    {
+      name: 'concurrency',
+      kind: 'string',
+      value: '<n,n,...>',
+      default: '1,8,32',
+      help: 'clients, each with one puzzle in flight',
+    },
+    {
+      name: 'requests',
+      kind: 'int',
+      min: 1,
+      value: '<n>',
+      default: 64,
+      help: 'puzzles per case (at least 2 per client)',
+    },
+    { name: 'steps', kind: 'int', min: 1, value: '<n>', default: 16, help: 'maxSteps of every puzzle (1..16)' },
+    {
+      name: 'halting',
+      kind: 'enum',
+      choices: ['fixed', 'early', 'both'],
+      default: 'both',
+      help: 'fixed: threshold 1 (all steps); early: calibrated threshold',
+    },
+    { name: 'workers', kind: 'int', min: 1, value: '<n>', default: 1, help: 'inference worker threads' },
+    {
+      name: 'threads',
+      kind: 'int',
+      min: 1,
+      value: '<n>',
+      help: 'CPU provider threads per worker (default: all cores)',
+    },
+    { name: 'state-on-host', kind: 'bool', help: 'keep the state on the host even where it could stay on the GPU' },
+    { name: 'out', kind: 'path', value: '<file>', help: 'JSON output (default bench/results/engine-...json)' },
+  ],
+  examples: [
+    'pnpm --filter @trm/server bench:engine --preset sudoku-tiny --ep cpu --batch 1,8,32 --concurrency 1,8,32',
+    'node packages/server/dist/engine.mjs --preset sudoku-mlp --ep cuda --batch 1,64,256 --concurrency 1,64,256',
+  ],
+};
+
+interface CaseResult {
+  batch: number;
+  concurrency: number;
+  halting: 'fixed' | 'early';
+  threshold: number;
+  puzzles: number;
+  meanSteps: number;
+  seconds: number;
+  puzzlesPerSecond: number;
+  /** supervision steps of all puzzles per second */
+  puzzleStepsPerSecond: number;
+  latencyMs: { p50: number; p99: number; mean: number };
+  queueMs: { p50: number };
+  /** mean rows in use while the case ran */
+  meanActiveRows: number;
+}
+
+function list(flag: string, raw: string): number[] {
+  const xs = raw.split(',').map((s) => Number(s.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1))
+    throw new FlagError(`--${flag} must be a comma-separated list of integers >= 1 (got "${raw}")`, `--${flag}`);
+  return xs;
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+function repoRoot(): string {
+  for (let d = resolve(userCwd()); ; d = dirname(d)) {
+    if (existsSync(join(d, 'pnpm-workspace.yaml'))) return d;
+    if (dirname(d) === d) return resolve(userCwd());
+  }
+}
+
+/** A model folder for a preset: config.json and the step graph of random weights. */
+function presetFolder(preset: string, dtype: GraphDtype): { dir: string; config: ModelConfig } {
+  // The puzzle table is an input of the graph, not part of it: one row keeps ARC presets small.
+  const config: ModelConfig = { ...getPreset(preset).model, num_puzzle_identifiers: 1 };
+  const dir = mkdtempSync(join(tmpdir(), `trm-bench-${preset}-`));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  writeFileSync(join(dir, 'model.onnx'), exportStepGraph(config, randomWeights(config, { seed: 0 }), { dtype }));
+  return { dir, config };
+}
+
+function puzzles(config: ModelConfig, n: number, seed: number): Uint8Array[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, () =>
+    Uint8Array.from({ length: config.seq_len }, () => rng.int(1, config.vocab_size - 1)),
+  );
+}
+
+/** The threshold at which the puzzles' mean steps come closest to half of maxSteps (from full traces). */
+function calibrate(traces: number[][], maxSteps: number): { threshold: number; meanSteps: number } {
+  const stepsAt = (t: number) =>
+    traces.reduce((n, probs) => {
+      const i = probs.findIndex((p) => p > t);
+      return n + (i < 0 ? maxSteps : i + 1);
+    }, 0) / traces.length;
+  const candidates = [...new Set(traces.flat())].sort((a, b) => a - b);
+  let best = { threshold: 1, meanSteps: maxSteps };
+  for (const c of candidates) {
+    const m = stepsAt(c);
+    if (Math.abs(m - maxSteps / 2) < Math.abs(best.meanSteps - maxSteps / 2)) best = { threshold: c, meanSteps: m };
+  }
+  return best;
+}
+
+async function runCase(
+  engine: Engine,
+  inputs: Uint8Array[],
+  o: { concurrency: number; requests: number; steps: number; threshold: number },
+): Promise<Omit<CaseResult, 'batch' | 'concurrency' | 'halting' | 'threshold'>> {
+  const latencies: number[] = [];
+  const queue: number[] = [];
+  let steps = 0;
+  let next = 0;
+  let activeSum = 0;
+  let samples = 0;
+  const sampler = setInterval(() => {
+    activeSum += engine.stats().activeSlots;
+    samples++;
+  }, 5);
+  const t0 = performance.now();
+  const client = async () => {
+    while (next < o.requests) {
+      const tokens = inputs[next++ % inputs.length]!;
+      const request: SolveRequest = { tokens, maxSteps: o.steps, haltThreshold: o.threshold, trace: false };
+      const s = performance.now();
+      const r = await engine.solve(request);
+      latencies.push(performance.now() - s);
+      queue.push(r.timing.queueMs);
+      steps += r.steps;
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, client));
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  latencies.sort((a, b) => a - b);
+  queue.sort((a, b) => a - b);
+  return {
+    puzzles: latencies.length,
+    meanSteps: steps / latencies.length,
+    seconds,
+    puzzlesPerSecond: latencies.length / seconds,
+    puzzleStepsPerSecond: steps / seconds,
+    latencyMs: {
+      p50: quantile(latencies, 0.5),
+      p99: quantile(latencies, 0.99),
+      mean: latencies.reduce((a, b) => a + b, 0) / latencies.length,
+    },
+    queueMs: { p50: quantile(queue, 0.5) },
+    meanActiveRows: samples > 0 ? activeSum / samples : 0,
+  };
+}
+
+const fmt = (x: number, digits = 1) => x.toFixed(digits);
+
+async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void> {
+  const { values: f, help } = parseFlags(argv, spec);
+  if (help) return;
+  const batches = list('batch', f.batch as string);
+  const concurrencies = list('concurrency', f.concurrency as string);
+  const steps = f.steps as number;
+  if (steps > 16) throw new FlagError(`--steps must be in 1..16 (got ${steps})`, '--steps');
+  const requests = f.requests as number;
+  const modes = f.halting === 'both' ? (['fixed', 'early'] as const) : ([f.halting] as ['fixed'] | ['early']);
+  const preset = f.preset as string;
+  const made = f.model ? null : presetFolder(preset, f.dtype as GraphDtype);
+  const modelDir = (f.model as string | undefined) ?? made!.dir;
+  const config = made?.config ?? (await readModelConfig(modelDir));
+  const label = f.model ? modelDir : `${preset} (random weights, ${f.dtype})`;
+  const inputs = puzzles(config, Math.max(requests, 64), 1);
+  const base: Omit<EngineOptions, 'maxBatch'> = {
+    modelDir,
+    executionProvider: f.ep as ExecutionProviderChoice,
+    workers: f.workers as number,
+    threads: f.threads as number | undefined,
+    stateOnDevice: f['state-on-host'] !== true,
+    maxQueue: Math.max(1024, Math.max(...concurrencies)),
+    maxWaitMs: 2,
+  };
+  const results: CaseResult[] = [];
+  let provider = '';
+  let notes: string[] = [];
+  let calibration: { threshold: number; meanSteps: number } | null = null;
+  try {
+    for (const batch of batches) {
+      const engine = await Engine.start({ ...base, maxBatch: batch });
+      try {
+        provider = engine.info.executionProvider;
+        notes = engine.info.providerNotes;
+        if (batch === batches[0]) {
+          io.err(`bench:engine ${label} on ${provider} (${notes.join('; ')}), ${machineDescription()}`);
+          // Warm-up, and the halting calibration: 32 puzzles traced for all steps.
+          const traced = await Promise.all(
+            inputs
+              .slice(0, 32)
+              .map((tokens) => engine.solve({ tokens, maxSteps: steps, haltThreshold: 1, trace: true })),
+          );
+          calibration = calibrate(
+            traced.map((r) => r.trace!.map((t) => t.haltProbability)),
+            steps,
+          );
+        } else {
+          await Promise.all(
+            inputs
+              .slice(0, batch)
+              .map((tokens) => engine.solve({ tokens, maxSteps: 1, haltThreshold: 1, trace: false })),
+          );
+        }
+        for (const concurrency of concurrencies)
+          for (const halting of modes) {
+            const threshold = halting === 'fixed' ? 1 : calibration!.threshold;
+            const n = Math.max(requests, 2 * concurrency);
+            const r = await runCase(engine, inputs, { concurrency, requests: n, steps, threshold });
+            results.push({ batch, concurrency, halting, threshold, ...r });
+            io.err(
+              `  batch ${batch}, ${concurrency} clients, ${halting}: ${fmt(r.puzzlesPerSecond)} puzzles/s, p50 ${fmt(r.latencyMs.p50)} ms, p99 ${fmt(r.latencyMs.p99)} ms`,
+            );
+          }
+      } finally {
+        await engine.drain();
+      }
+    }
+  } finally {
+    if (made) rmSync(made.dir, { recursive: true, force: true });
+  }
+
+  const head =
+    '| batch | clients | halting | mean steps | puzzles/s | puzzle-steps/s | p50 ms | p99 ms | queue p50 ms | rows in use |';
+  io.out(`\nengine: ${label}, ${provider}, ${f.workers} worker(s), --steps ${steps}, ${machineDescription()}`);
+  if (calibration)
+    io.out(
+      `early halting: threshold ${calibration.threshold.toPrecision(4)} (mean ${fmt(calibration.meanSteps, 2)} steps on the calibration puzzles)`,
+    );
+  io.out(head);
+  io.out(head.replace(/[^|]+/g, '---'));
+  for (const r of results)
+    io.out(
+      `| ${r.batch} | ${r.concurrency} | ${r.halting} | ${fmt(r.meanSteps, 2)} | ${fmt(r.puzzlesPerSecond)} | ${fmt(r.puzzleStepsPerSecond, 0)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.queueMs.p50)} | ${fmt(r.meanActiveRows)} |`,
+    );
+  const out =
+    (f.out as string | undefined) ??
+    join(
+      repoRoot(),
+      'bench',
+      'results',
+      `engine-${f.model ? 'model' : preset}-${provider}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
+    );
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        bench: 'engine',
+        date: new Date().toISOString(),
+        machine: machineDescription(),
+        model: label,
+        config,
+        executionProvider: provider,
+        providerNotes: notes,
+        workers: f.workers,
+        steps,
+        calibration,
+        command: `bench:engine ${argv.join(' ')}`,
+        results,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  io.out(`wrote ${out}`);
+}
+
+await runCli(spec, benchEngine);

@@ -1,0 +1,285 @@
+import { describe, expect, it } from 'vitest';
+import { Batcher, type BatcherSettings, type Lane } from './batcher.js';
+import { FakeStepFunction, fakeAnswer, fakeHaltStep } from './step/fake-step.js';
+import type { RowLayout, StepPlan, StepResult } from './step/plan.js';
+import type { StepShape } from './step/step-function.js';
+import { StepRunner } from './step/step-runner.js';
+import { EngineUnavailableError, QueueFullError, type SolveRequest, type SolveResult } from './types.js';
+
+const shape: StepShape = { seqLen: 6, stateLen: 7, hidden: 2, puzzleEmbDim: 2, vocab: 9 };
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A lane that runs the fake model in this thread, with a step time and a switch to die like a killed worker. */
+class TestLane implements Lane {
+  readonly fn: FakeStepFunction;
+  private runner: StepRunner<unknown>;
+  /** the plans it ran */
+  readonly plans: StepPlan[] = [];
+  dieAtStep = -1;
+  private restarted: Promise<void> = Promise.resolve();
+  gate: Promise<void> | null = null;
+
+  constructor(
+    readonly layout: RowLayout,
+    private readonly stepMs = 1,
+    failAtCall?: number,
+  ) {
+    this.fn = new FakeStepFunction({ shape, layout, failAtCall });
+    this.runner = new StepRunner(this.fn as never);
+  }
+
+  async step(plan: StepPlan): Promise<StepResult> {
+    this.plans.push(plan);
+    if (this.gate) await this.gate;
+    await sleep(this.stepMs);
+    if (this.plans.length === this.dieAtStep) {
+      // Like a dead worker: the state is gone, and the replacement is ready a little later.
+      this.runner = new StepRunner(new FakeStepFunction({ shape, layout: this.layout }) as never);
+      this.restarted = sleep(20);
+      throw new EngineUnavailableError('the inference worker stopped');
+    }
+    return this.runner.step(plan);
+  }
+  whenReady(): Promise<void> {
+    return this.restarted;
+  }
+  isReady(): boolean {
+    return true;
+  }
+}
+
+function settings(over: Partial<BatcherSettings> = {}): BatcherSettings {
+  return { maxBatch: 4, maxQueue: 1000, maxWaitMs: 0, seqLen: shape.seqLen, ...over };
+}
+
+let seed = 1;
+function random(): number {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed / 2147483648;
+}
+function puzzle(): Uint8Array {
+  return Uint8Array.from({ length: shape.seqLen }, () => Math.floor(random() * shape.vocab));
+}
+function request(tokens: Uint8Array, over: Partial<SolveRequest> = {}): SolveRequest {
+  return { tokens, maxSteps: 16, haltThreshold: 0.5, trace: false, ...over };
+}
+
+/** What a correct engine answers: the fake model run alone until it halts or hits maxSteps. */
+function expected(r: SolveRequest): { steps: number; halted: boolean; tokens: number[] } {
+  const halts = r.haltThreshold < 1 / (1 + Math.exp(-4));
+  const haltAt = fakeHaltStep(r.tokens);
+  const steps = halts && haltAt <= r.maxSteps ? haltAt : r.maxSteps;
+  return {
+    steps,
+    halted: halts && haltAt <= r.maxSteps,
+    tokens: Array.from(fakeAnswer(r.tokens, steps, shape.vocab, r.puzzleEmb)),
+  };
+}
+
+function check(r: SolveRequest, got: SolveResult): void {
+  const want = expected(r);
+  expect({ steps: got.steps, halted: got.halted, tokens: Array.from(got.tokens) }).toEqual(want);
+}
+
+describe('Batcher', () => {
+  it('answers one puzzle with the halting step, its answer, probability and timing', async () => {
+    const lane = new TestLane('compact');
+    const b = new Batcher([lane], settings());
+    const tokens = Uint8Array.from([3, 1, 2, 3, 4, 5]); // halts at step 4
+    const r = request(tokens, { trace: true });
+    const got = await b.solve(r);
+    check(r, got);
+    expect(got.steps).toBe(4);
+    expect(got.haltProbability).toBeCloseTo(1 / (1 + Math.exp(-4)), 12);
+    expect(got.trace?.map((e) => e.step)).toEqual([1, 2, 3, 4]);
+    expect(got.trace![1]!.tokens).toEqual(fakeAnswer(tokens, 2, shape.vocab));
+    expect(got.trace![0]!.haltProbability).toBeCloseTo(1 / (1 + Math.exp(4)), 12);
+    expect(got.timing.computeMs).toBeGreaterThan(0);
+    expect(got.timing.queueMs).toBeGreaterThanOrEqual(0);
+    await b.drain();
+  });
+
+  it('stops at maxSteps, and never halts early with a threshold of 1', async () => {
+    const b = new Batcher([new TestLane('compact')], settings());
+    const tokens = Uint8Array.from([4, 0, 0, 0, 0, 0]); // would halt at step 5
+    const limited = await b.solve(request(tokens, { maxSteps: 3 }));
+    expect([limited.steps, limited.halted]).toEqual([3, false]);
+    expect(limited.tokens).toEqual(fakeAnswer(tokens, 3, shape.vocab));
+    const fixed = await b.solve(request(tokens, { maxSteps: 16, haltThreshold: 1 }));
+    expect([fixed.steps, fixed.halted]).toEqual([16, false]);
+    expect(fixed.haltProbability).toBeGreaterThan(0.98);
+    await b.drain();
+  });
+
+  it('calls onStep after every step of its own puzzle', async () => {
+    const b = new Batcher([new TestLane('compact')], settings());
+    const seen: number[] = [];
+    const tokens = Uint8Array.from([2, 5, 5, 5, 5, 5]);
+    const got = await b.solve(request(tokens, { onStep: (e) => seen.push(e.step) }));
+    expect(seen).toEqual([1, 2, 3]);
+    expect(got.steps).toBe(3);
+    await b.drain();
+  });
+
+  for (const layout of ['compact', 'fixed'] as const) {
+    it(`gives each of 300 concurrent puzzles its own answer (${layout} rows, 2 lanes)`, async () => {
+      const lanes = [new TestLane(layout), new TestLane(layout)];
+      const b = new Batcher(lanes, settings({ maxBatch: 8 }));
+      const requests: SolveRequest[] = [];
+      const results: Promise<SolveResult>[] = [];
+      for (let i = 0; i < 300; i++) {
+        const r = request(puzzle(), {
+          maxSteps: 1 + Math.floor(random() * 16),
+          haltThreshold: random() < 0.2 ? 1 : 0.5,
+          puzzleEmb: random() < 0.5 ? Float32Array.from([Math.floor(random() * 5), 0]) : undefined,
+        });
+        requests.push(r);
+        results.push(b.solve(r));
+        if (i % 7 === 0) await sleep(1);
+      }
+      const got = await Promise.all(results);
+      for (const [i, r] of requests.entries()) check(r, got[i]!);
+      const plans = lanes.flatMap((l) => l.plans);
+      // Both lanes worked, no batch was larger than maxBatch, and rows were refilled mid-batch.
+      expect(lanes.every((l) => l.plans.length > 0)).toBe(true);
+      expect(Math.max(...plans.map((p) => p.rows.length))).toBeLessThanOrEqual(8);
+      const refills = plans.filter(
+        (p) => p.rows.some((r) => r.kind === 'keep') && p.rows.some((r) => r.kind === 'start'),
+      );
+      expect(refills.length).toBeGreaterThan(10);
+      // Steps run are far fewer than one per puzzle-step: rows were shared.
+      const puzzleSteps = got.reduce((n, r) => n + r.steps, 0);
+      expect(plans.length).toBeLessThan(puzzleSteps / 3);
+      if (layout === 'fixed') {
+        for (const p of plans) expect([1, 2, 4, 8]).toContain(p.rows.length);
+        expect(lanes.every((l) => l.fn.live === 2)).toBe(true);
+      }
+      expect(b.activeSlots).toBe(0);
+      await b.drain();
+    });
+  }
+
+  it('fixed rows: lets a small batch empty to start a larger one when the queue outgrows it', async () => {
+    const lane = new TestLane('fixed', 2);
+    const b = new Batcher([lane], settings({ maxBatch: 8 }));
+    const first = [
+      b.solve(request(puzzle(), { maxSteps: 2, haltThreshold: 1 })),
+      b.solve(request(puzzle(), { maxSteps: 6, haltThreshold: 1 })),
+    ];
+    await sleep(3);
+    const more = Array.from({ length: 6 }, () => b.solve(request(puzzle(), { maxSteps: 2, haltThreshold: 1 })));
+    await Promise.all([...first, ...more]);
+    const sizes = lane.plans.map((p) => p.rows.length);
+    // 6 steps of the 2-row batch (its free row stays idle), then one batch of 8 for the six that waited.
+    expect(sizes).toEqual([2, 2, 2, 2, 2, 2, 8, 8]);
+    expect(lane.plans[2]!.rows[0]!.kind).toBe('idle');
+    await b.drain();
+  });
+
+  it('waits maxWaitMs for company before the first step of an idle lane', async () => {
+    const lane = new TestLane('compact');
+    const b = new Batcher([lane], settings({ maxWaitMs: 60 }));
+    const all: Promise<SolveResult>[] = [];
+    for (let i = 0; i < 3; i++) {
+      all.push(b.solve(request(puzzle(), { maxSteps: 2 })));
+      await sleep(10);
+    }
+    await Promise.all(all);
+    expect(lane.plans[0]!.rows.length).toBe(3);
+    await b.drain();
+  });
+
+  it('rejects with QueueFullError beyond maxQueue', async () => {
+    const lane = new TestLane('compact');
+    let open!: () => void;
+    lane.gate = new Promise((r) => (open = r));
+    const b = new Batcher([lane], settings({ maxBatch: 1, maxQueue: 2 }));
+    const running = b.solve(request(puzzle(), { maxSteps: 1 }));
+    await sleep(5); // the first puzzle takes the row
+    const queued = [b.solve(request(puzzle(), { maxSteps: 1 })), b.solve(request(puzzle(), { maxSteps: 1 }))];
+    expect(b.queueDepth).toBe(2);
+    await expect(b.solve(request(puzzle()))).rejects.toBeInstanceOf(QueueFullError);
+    open();
+    lane.gate = null;
+    await Promise.all([running, ...queued]);
+    await b.drain();
+  });
+
+  it('drops an aborted puzzle from the queue and from its row, and serves the others', async () => {
+    const lane = new TestLane('compact', 5);
+    const b = new Batcher([lane], settings({ maxBatch: 2 }));
+    const inRow = new AbortController();
+    const queued = new AbortController();
+    const keeper = request(Uint8Array.from([4, 1, 1, 1, 1, 1]), { haltThreshold: 1, maxSteps: 8 });
+    const pKeeper = b.solve(keeper);
+    const pInRow = b.solve(request(puzzle(), { haltThreshold: 1, signal: inRow.signal }));
+    const abortedTokens = Uint8Array.from([8, 8, 8, 8, 8, 8]);
+    const pQueued = b.solve(request(abortedTokens, { signal: queued.signal }));
+    await sleep(12);
+    expect(b.queueDepth).toBe(1);
+    queued.abort();
+    expect(b.queueDepth).toBe(0);
+    await expect(pQueued).rejects.toThrow('aborted');
+    const t0 = performance.now();
+    inRow.abort(new Error('client went away'));
+    await expect(pInRow).rejects.toThrow('client went away');
+    expect(performance.now() - t0).toBeLessThan(5);
+    check(keeper, await pKeeper);
+    // The aborted row left the batch and the queued puzzle never ran.
+    expect(lane.plans.at(-1)!.rows.length).toBe(1);
+    const started = lane.plans.flatMap((p) => p.rows.filter((r) => r.kind === 'start'));
+    expect(started.some((r) => r.kind === 'start' && r.tokens === abortedTokens)).toBe(false);
+    await expect(b.solve(request(puzzle(), { signal: AbortSignal.abort() }))).rejects.toThrow();
+    await b.drain();
+  });
+
+  it('fails the puzzles of a lane whose worker died with EngineUnavailableError and serves the queue after', async () => {
+    const lane = new TestLane('compact');
+    lane.dieAtStep = 3;
+    const b = new Batcher([lane], settings({ maxBatch: 2 }));
+    const first = [b.solve(request(puzzle(), { haltThreshold: 1 })), b.solve(request(puzzle(), { haltThreshold: 1 }))];
+    await sleep(0);
+    const later = request(puzzle(), { maxSteps: 4, haltThreshold: 1 });
+    const pLater = b.solve(later);
+    for (const p of first) await expect(p).rejects.toBeInstanceOf(EngineUnavailableError);
+    check(later, await pLater);
+    // After the restart the lane starts from a fresh batch.
+    expect(lane.plans[3]!.rows.every((r) => r.kind === 'start')).toBe(true);
+    await b.drain();
+  });
+
+  it('fails only the puzzle whose onStep throws, and all puzzles of a step that failed, then goes on', async () => {
+    const lane = new TestLane('compact', 1, 3);
+    const b = new Batcher([lane], settings({ maxBatch: 4 }));
+    const quiet = request(puzzle(), { maxSteps: 2, haltThreshold: 1 });
+    const throwing = b.solve(
+      request(puzzle(), {
+        haltThreshold: 1,
+        onStep: () => {
+          throw new Error('the stream is closed');
+        },
+      }),
+    );
+    const pQuiet = b.solve(quiet);
+    await expect(throwing).rejects.toThrow('the stream is closed');
+    check(quiet, await pQuiet);
+    // The third run fails inside the step function: its puzzle fails, the next puzzle starts afresh.
+    const unlucky = b.solve(request(puzzle(), { maxSteps: 4, haltThreshold: 1 }));
+    await expect(unlucky).rejects.toThrow('the supervision step failed: fake step failed at call 3');
+    const after = request(puzzle(), { maxSteps: 3, haltThreshold: 1 });
+    check(after, await b.solve(after));
+    await b.drain();
+  });
+
+  it('drains: finishes queued and running puzzles, then refuses new ones', async () => {
+    const b = new Batcher([new TestLane('fixed')], settings({ maxBatch: 2 }));
+    const rs = Array.from({ length: 5 }, () => request(puzzle(), { maxSteps: 3, haltThreshold: 1 }));
+    const ps = rs.map((r) => b.solve(r));
+    const drained = b.drain();
+    await expect(b.solve(request(puzzle()))).rejects.toBeInstanceOf(EngineUnavailableError);
+    await drained;
+    const got = await Promise.all(ps);
+    for (const [i, r] of rs.entries()) check(r, got[i]!);
+    expect(b.accepting()).toBe(false);
+  });
+});

@@ -1,0 +1,341 @@
+// Continuous batching of supervision steps. Puzzles wait in one bounded queue; every lane (a worker with its own
+// session) runs a batch of rows one step at a time, and between two steps a puzzle that halted or used its steps
+// leaves with its answer and a queued puzzle takes a row, starting from H_init/L_init (reset = true). So a batch
+// never waits for its slowest puzzle, and a new puzzle waits at most one step for a row when one is free.
+//
+// Rows are laid out as the lane's runner allows (step/plan.ts): `compact` keeps the active rows contiguous (rows
+// close up and new ones are appended, the state rows are moved on the host); `fixed` keeps every puzzle in its
+// row for the life of a batch whose size is set when it starts (a power of two for the queue it starts with),
+// feeds idle rows as PAD + reset, and only starts a larger batch once the current one has emptied.
+import type { RowLayout, RowPlan, StepPlan, StepResult } from './step/plan.js';
+import {
+  EngineUnavailableError,
+  QueueFullError,
+  type SolveRequest,
+  type SolveResult,
+  type StepEvent,
+} from './types.js';
+
+/** One worker's side of the batcher. */
+export interface Lane {
+  readonly layout: RowLayout;
+  /** Runs one step. Rejects with EngineUnavailableError when the worker died (its state is lost). */
+  step(plan: StepPlan): Promise<StepResult>;
+  /** Resolves when the lane takes steps again (a replacement worker started); rejects when it cannot. */
+  whenReady(): Promise<void>;
+  isReady(): boolean;
+}
+
+export interface BatcherSettings {
+  /** rows per lane */
+  maxBatch: number;
+  /** puzzles waiting for a row beyond which solve() rejects with QueueFullError */
+  maxQueue: number;
+  /** how long the first puzzle of an idle lane waits for others before the first step */
+  maxWaitMs: number;
+  /** S: length of every answer */
+  seqLen: number;
+}
+
+interface Job {
+  request: SolveRequest;
+  resolve: (r: SolveResult) => void;
+  reject: (e: unknown) => void;
+  enqueuedAt: number;
+  admittedAt: number;
+  steps: number;
+  trace: StepEvent[] | undefined;
+  /** answered, failed or aborted: its row is free at the next step */
+  done: boolean;
+  detach: () => void;
+}
+
+interface LaneState {
+  lane: Lane;
+  /** the rows of the last step; null = idle row (fixed layout) */
+  rows: (Job | null)[];
+  alive: boolean;
+  busy: boolean;
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('the request was aborted', 'AbortError');
+}
+
+export class Batcher {
+  private readonly queue: Job[] = [];
+  private readonly lanes: LaneState[];
+  private waiters: (() => void)[] = [];
+  private draining = false;
+  private closed = false;
+  private unavailable: string | null = null;
+  private readonly loops: Promise<void>[];
+
+  constructor(
+    lanes: Lane[],
+    readonly settings: BatcherSettings,
+  ) {
+    if (!Number.isInteger(settings.maxBatch) || settings.maxBatch < 1)
+      throw new Error(`maxBatch must be an integer >= 1 (got ${settings.maxBatch})`);
+    if (!Number.isInteger(settings.maxQueue) || settings.maxQueue < 0)
+      throw new Error(`maxQueue must be an integer >= 0 (got ${settings.maxQueue})`);
+    if (!(settings.maxWaitMs >= 0)) throw new Error(`maxWaitMs must be >= 0 (got ${settings.maxWaitMs})`);
+    this.lanes = lanes.map((lane) => ({ lane, rows: [], alive: true, busy: false }));
+    this.loops = this.lanes.map((s) => this.runLane(s));
+  }
+
+  /** Queues a puzzle; resolves with its answer. The request is trusted (the engine validates it). */
+  solve(request: SolveRequest): Promise<SolveResult> {
+    if (this.draining || this.closed)
+      return Promise.reject(new EngineUnavailableError('the engine is shutting down and takes no new puzzles'));
+    if (this.unavailable !== null) return Promise.reject(new EngineUnavailableError(this.unavailable));
+    if (request.signal?.aborted) return Promise.reject(abortReason(request.signal));
+    if (this.queue.length >= this.settings.maxQueue) return Promise.reject(new QueueFullError(this.settings.maxQueue));
+    return new Promise<SolveResult>((resolve, reject) => {
+      const job: Job = {
+        request,
+        resolve,
+        reject,
+        enqueuedAt: performance.now(),
+        admittedAt: 0,
+        steps: 0,
+        trace: request.trace ? [] : undefined,
+        done: false,
+        detach: () => {},
+      };
+      const signal = request.signal;
+      if (signal) {
+        const onAbort = () => {
+          if (job.done) return;
+          const i = this.queue.indexOf(job);
+          if (i >= 0) this.queue.splice(i, 1);
+          // A job in a row is only marked: its row is freed at the next step, and a result in flight is ignored.
+          this.fail(job, abortReason(signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        job.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.queue.push(job);
+      this.notify();
+    });
+  }
+
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  /** Rows holding a puzzle, over all lanes. */
+  get activeSlots(): number {
+    return this.lanes.reduce((n, s) => n + s.rows.filter((j) => j !== null && !j.done).length, 0);
+  }
+
+  get totalSlots(): number {
+    return this.lanes.length * this.settings.maxBatch;
+  }
+
+  /** True while puzzles are taken: not draining and at least one lane can run. */
+  accepting(): boolean {
+    return !this.draining && !this.closed && this.unavailable === null && this.lanes.some((s) => s.lane.isReady());
+  }
+
+  /** Stops taking puzzles and resolves once everything queued or in a row is answered (or failed). */
+  async drain(): Promise<void> {
+    this.draining = true;
+    this.notify();
+    while (this.queue.length > 0 || this.lanes.some((s) => s.busy || this.hasActiveRows(s))) await this.nextChange();
+    this.closed = true;
+    this.notify();
+    await Promise.all(this.loops);
+  }
+
+  private notify(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private nextChange(): Promise<void> {
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  private async runLane(s: LaneState): Promise<void> {
+    while (!this.closed && s.alive) {
+      if (!this.hasActiveRows(s)) {
+        if (this.queue.length === 0) {
+          await this.nextChange();
+          continue;
+        }
+        await this.batchWindow();
+        if (this.queue.length === 0) continue;
+      }
+      const plan = this.plan(s);
+      if (plan === null) continue;
+      s.busy = true;
+      try {
+        const result = await s.lane.step(plan);
+        this.answer(s, result);
+      } catch (err) {
+        await this.laneFailed(s, err);
+      } finally {
+        s.busy = false;
+        this.notify();
+      }
+    }
+  }
+
+  private hasActiveRows(s: LaneState): boolean {
+    return s.rows.some((j) => j !== null && !j.done);
+  }
+
+  /** An idle lane's first puzzle waits up to maxWaitMs for others, unless a full batch is already queued. */
+  private async batchWindow(): Promise<void> {
+    while (this.queue.length > 0 && this.queue.length < this.settings.maxBatch && !this.draining) {
+      const left = this.settings.maxWaitMs - (performance.now() - this.queue[0]!.enqueuedAt);
+      if (left <= 0) return;
+      await Promise.race([sleep(left), this.nextChange()]);
+    }
+  }
+
+  private admit(): Job | null {
+    const job = this.queue.shift();
+    if (!job) return null;
+    job.admittedAt = performance.now();
+    return job;
+  }
+
+  /** The next step's rows, or null when there is nothing to run. */
+  private plan(s: LaneState): StepPlan | null {
+    const start = (job: Job): RowPlan => ({
+      kind: 'start',
+      tokens: job.request.tokens,
+      puzzleEmb: job.request.puzzleEmb,
+    });
+    const max = this.settings.maxBatch;
+    if (s.lane.layout === 'compact') {
+      const rows: RowPlan[] = [];
+      const jobs: Job[] = [];
+      s.rows.forEach((job, i) => {
+        if (job === null || job.done) return;
+        rows.push({ kind: 'keep', from: i });
+        jobs.push(job);
+      });
+      while (jobs.length < max) {
+        const job = this.admit();
+        if (!job) break;
+        rows.push(start(job));
+        jobs.push(job);
+      }
+      if (jobs.length === 0) {
+        s.rows = [];
+        return null;
+      }
+      s.rows = jobs;
+      return { rows };
+    }
+    // Fixed rows: a batch keeps its size until it empties.
+    const live = s.rows.map((j) => (j !== null && !j.done ? j : null));
+    let size = live.length;
+    if (!live.some((j) => j !== null)) size = Math.min(max, nextPowerOfTwo(this.queue.length));
+    if (size === 0) {
+      s.rows = [];
+      return null;
+    }
+    const free = live.length === size ? live.filter((j) => j === null).length : size;
+    // When more puzzles wait than this batch has free rows and a larger batch is allowed, stop refilling so the
+    // batch empties and the next one starts at the size the queue needs.
+    const refill = !(this.queue.length > free && size < max);
+    const rows: RowPlan[] = [];
+    const jobs: (Job | null)[] = [];
+    for (let i = 0; i < size; i++) {
+      const kept = live.length === size ? live[i]! : null;
+      if (kept) {
+        rows.push({ kind: 'keep', from: i });
+        jobs.push(kept);
+        continue;
+      }
+      const job = refill ? this.admit() : null;
+      rows.push(job ? start(job) : { kind: 'idle' });
+      jobs.push(job);
+    }
+    if (!jobs.some((j) => j !== null)) {
+      s.rows = [];
+      return null;
+    }
+    s.rows = jobs;
+    return { rows };
+  }
+
+  private answer(s: LaneState, result: StepResult): void {
+    const S = this.settings.seqLen;
+    s.rows.forEach((job, i) => {
+      if (job === null || job.done) return;
+      job.steps++;
+      const q = result.qHalt[i]!;
+      const event: StepEvent = {
+        step: job.steps,
+        tokens: result.tokens.slice(i * S, (i + 1) * S),
+        haltProbability: sigmoid(q),
+      };
+      job.trace?.push(event);
+      if (job.request.onStep) {
+        try {
+          job.request.onStep(event);
+        } catch (err) {
+          this.fail(job, err);
+          return;
+        }
+      }
+      const halted = event.haltProbability > job.request.haltThreshold;
+      if (!halted && job.steps < job.request.maxSteps) return;
+      job.done = true;
+      job.detach();
+      const now = performance.now();
+      job.resolve({
+        tokens: event.tokens,
+        steps: job.steps,
+        haltProbability: event.haltProbability,
+        halted,
+        ...(job.trace ? { trace: job.trace } : {}),
+        timing: { queueMs: job.admittedAt - job.enqueuedAt, computeMs: now - job.admittedAt },
+      });
+    });
+  }
+
+  private fail(job: Job, err: unknown): void {
+    if (job.done) return;
+    job.done = true;
+    job.detach();
+    job.reject(err);
+  }
+
+  private async laneFailed(s: LaneState, err: unknown): Promise<void> {
+    const lost = s.rows;
+    s.rows = [];
+    if (!(err instanceof EngineUnavailableError)) {
+      const e = new Error(`the supervision step failed: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
+      for (const job of lost) if (job) this.fail(job, e);
+      return;
+    }
+    for (const job of lost) if (job) this.fail(job, err);
+    try {
+      await s.lane.whenReady();
+    } catch (restartErr) {
+      s.alive = false;
+      if (this.lanes.every((x) => !x.alive)) {
+        this.unavailable = `no inference worker could be restarted: ${restartErr instanceof Error ? restartErr.message : String(restartErr)}`;
+        for (const job of this.queue.splice(0)) this.fail(job, new EngineUnavailableError(this.unavailable));
+      }
+    }
+  }
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}

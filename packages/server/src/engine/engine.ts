@@ -1,0 +1,200 @@
+// The inference engine behind POST /solve: loads a model folder (config.json, model.onnx, the puzzle table),
+// starts the inference workers on the execution provider `auto` or the caller picks, and serves solve requests
+// through the continuous batcher. Engine.start resolves once every worker has loaded the model.
+import { basename, join, resolve } from 'node:path';
+import { type ModelConfig, puzzleEmbLen, readModelConfig, stateLen } from '@trm/core';
+import { Batcher } from './batcher.js';
+import { checkGraphMatchesConfig, readStepGraphMetadata } from './onnx-metadata.js';
+import { cpuThreadsPerWorker } from './providers.js';
+import { PuzzleTable } from './puzzle-table.js';
+import { checkSolveRequest } from './solve-request.js';
+import type { StepShape } from './step/step-function.js';
+import type {
+  EngineInfo,
+  EngineStats,
+  ExecutionProviderChoice,
+  SolveEngine,
+  SolveRequest,
+  SolveResult,
+} from './types.js';
+import type { WorkerInit } from './worker/protocol.js';
+import { type WorkerEvent, WorkerLane } from './worker/worker-lane.js';
+
+export const MODEL_FILE = 'model.onnx';
+
+export interface EngineOptions {
+  /** a model folder: config.json + model.onnx (+ weights.safetensors / puzzle_emb.safetensors, identifiers.json) */
+  modelDir: string;
+  /** the graph to load, relative to modelDir (default model.onnx) */
+  modelFile?: string;
+  executionProvider?: ExecutionProviderChoice;
+  /** worker threads, each with its own session and batch */
+  workers?: number;
+  /** rows per worker batch */
+  maxBatch?: number;
+  /** puzzles waiting for a row beyond which solve() rejects with QueueFullError */
+  maxQueue?: number;
+  /** how long the first puzzle of an idle worker waits for others */
+  maxWaitMs?: number;
+  /** keep the recurrent state in GPU memory where the provider allows it (WebGPU) */
+  stateOnDevice?: boolean;
+  /** CPU provider threads per worker (default: the available cores split between the workers) */
+  threads?: number;
+  startTimeoutMs?: number;
+  /** a step that takes longer marks its worker hung: it is terminated and replaced */
+  stepTimeoutMs?: number;
+  restartAttempts?: number;
+  /** worker deaths and replacements (for the server log) */
+  onWorkerEvent?: (event: WorkerEvent) => void;
+}
+
+export const ENGINE_DEFAULTS = {
+  executionProvider: 'auto' as ExecutionProviderChoice,
+  workers: 1,
+  maxBatch: 64,
+  maxQueue: 1024,
+  maxWaitMs: 2,
+  stateOnDevice: true,
+  startTimeoutMs: 120_000,
+  stepTimeoutMs: 60_000,
+  restartAttempts: 3,
+};
+
+function positiveInt(name: string, v: number, min: number): number {
+  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer >= ${min} (got ${v})`);
+  return v;
+}
+
+export function stepShape(config: ModelConfig): StepShape {
+  return {
+    seqLen: config.seq_len,
+    stateLen: stateLen(config),
+    hidden: config.hidden_size,
+    puzzleEmbDim: config.puzzle_emb_ndim,
+    vocab: config.vocab_size,
+  };
+}
+
+export class Engine implements SolveEngine {
+  readonly info: EngineInfo;
+  private draining: Promise<void> | null = null;
+
+  private constructor(
+    readonly config: ModelConfig,
+    info: EngineInfo,
+    private readonly lanes: WorkerLane[],
+    private readonly batcher: Batcher,
+    private readonly table: PuzzleTable | null,
+  ) {
+    this.info = info;
+  }
+
+  static async start(options: EngineOptions): Promise<Engine> {
+    const o = { ...ENGINE_DEFAULTS, ...stripUndefined(options) };
+    positiveInt('workers', o.workers, 1);
+    positiveInt('maxBatch', o.maxBatch, 1);
+    positiveInt('maxQueue', o.maxQueue, 0);
+    if (!(o.maxWaitMs >= 0)) throw new Error(`maxWaitMs must be >= 0 (got ${o.maxWaitMs})`);
+    const modelDir = resolve(options.modelDir);
+    const config = await readModelConfig(modelDir);
+    const modelPath = join(modelDir, o.modelFile ?? MODEL_FILE);
+    const graph = await readStepGraphMetadata(modelPath);
+    checkGraphMatchesConfig(graph.config, config, modelPath);
+    const shape = stepShape(config);
+    const threads = o.threads ?? cpuThreadsPerWorker(o.workers);
+    const table = await PuzzleTable.open(modelDir, config.puzzle_emb_ndim);
+    const laneOptions = {
+      startTimeoutMs: o.startTimeoutMs,
+      stepTimeoutMs: o.stepTimeoutMs,
+      restartAttempts: o.restartAttempts,
+      onWorkerEvent: o.onWorkerEvent,
+    };
+    const source = { kind: 'onnx' as const, modelPath, threads, stateOnDevice: o.stateOnDevice, shape };
+    const init: WorkerInit = { source: { ...source, ep: o.executionProvider } };
+    const lanes: WorkerLane[] = [];
+    try {
+      // The first worker settles `auto`; the others start on the provider it chose, in parallel.
+      const first = await WorkerLane.start(0, init, laneOptions);
+      lanes.push(first);
+      const settled: WorkerInit = { source: { ...source, ep: first.info.provider ?? 'cpu' } };
+      const rest = await Promise.allSettled(
+        Array.from({ length: o.workers - 1 }, (_, i) => WorkerLane.start(i + 1, settled, laneOptions)),
+      );
+      for (const r of rest) if (r.status === 'fulfilled') lanes.push(r.value);
+      const failed = rest.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    } catch (err) {
+      await Promise.allSettled(lanes.map((l) => l.close()));
+      table?.close();
+      throw err;
+    }
+    const first = lanes[0]!;
+    const info: EngineInfo = {
+      name: basename(modelDir),
+      task: config.task,
+      config,
+      executionProvider: first.info.provider ?? 'cpu',
+      providerNotes: first.info.notes,
+      dtype: graph.dtype,
+      maxBatch: o.maxBatch,
+      workers: o.workers,
+    };
+    const batcher = new Batcher(lanes, {
+      maxBatch: o.maxBatch,
+      maxQueue: o.maxQueue,
+      maxWaitMs: o.maxWaitMs,
+      seqLen: config.seq_len,
+    });
+    return new Engine(config, info, lanes, batcher, table);
+  }
+
+  ready(): boolean {
+    return this.draining === null && this.batcher.accepting();
+  }
+
+  stats(): EngineStats {
+    return {
+      queueDepth: this.batcher.queueDepth,
+      activeSlots: this.batcher.activeSlots,
+      totalSlots: this.batcher.totalSlots,
+    };
+  }
+
+  async solve(request: SolveRequest): Promise<SolveResult> {
+    checkSolveRequest(request, this.config);
+    return this.batcher.solve(request);
+  }
+
+  /** The puzzle-embedding row of an ARC puzzle id (identifiers.json), or undefined when the model has none. */
+  puzzleRow(id: string): Float32Array | undefined {
+    return this.table?.row(id);
+  }
+
+  /** Puzzle prefix positions of the state (for the model card and logs). */
+  get puzzlePrefix(): number {
+    return puzzleEmbLen(this.config);
+  }
+
+  /**
+   * Ends worker `index` as a crash would, once its current step returns: its puzzles fail with
+   * EngineUnavailableError and it is replaced.
+   */
+  killWorker(index: number): void {
+    const lane = this.lanes[index];
+    if (!lane) throw new Error(`worker must be in 0..${this.lanes.length - 1} (got ${index})`);
+    lane.kill();
+  }
+
+  drain(): Promise<void> {
+    this.draining ??= (async () => {
+      await this.batcher.drain();
+      await Promise.allSettled(this.lanes.map((l) => l.close()));
+      this.table?.close();
+    })();
+    return this.draining;
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,52 @@
+import { getPreset } from '@trm/core';
+import { describe, expect, it } from 'vitest';
+import { checkGraphMatchesConfig, readOnnxMetadata } from './onnx-metadata.js';
+
+// A minimal protobuf writer for hand-made ModelProtos.
+const varint = (n: number): number[] => {
+  const out: number[] = [];
+  while (n > 127) {
+    out.push((n % 128) | 128);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+};
+const bytesField = (field: number, bytes: number[]) => [...varint(field * 8 + 2), ...varint(bytes.length), ...bytes];
+const stringField = (field: number, s: string) => bytesField(field, [...new TextEncoder().encode(s)]);
+const entry = (k: string, v: string) => bytesField(14, [...stringField(1, k), ...stringField(2, v)]);
+
+describe('readOnnxMetadata', () => {
+  it('finds metadata_props among other fields of every wire type', () => {
+    const graph = bytesField(7, new Array(300).fill(7)); // a 300-byte "graph" whose length needs two varint bytes
+    const model = Uint8Array.from([
+      ...varint(1 * 8),
+      ...varint(10), // ir_version
+      ...graph,
+      ...varint(9 * 8 + 1),
+      ...new Array(8).fill(1), // a fixed64 field
+      ...varint(10 * 8 + 5),
+      ...new Array(4).fill(2), // a fixed32 field
+      ...entry('trm.dtype', 'fp16'),
+      ...entry('trm.config', '{"a": "é"}'),
+    ]);
+    expect(readOnnxMetadata(model)).toEqual({ 'trm.dtype': 'fp16', 'trm.config': '{"a": "é"}' });
+  });
+
+  it('rejects a truncated file', () => {
+    expect(() => readOnnxMetadata(Uint8Array.from([...varint(7 * 8 + 2), ...varint(50), 1, 2]))).toThrow(
+      'past the end',
+    );
+  });
+});
+
+describe('checkGraphMatchesConfig', () => {
+  it('names the first shape field that differs', () => {
+    const a = getPreset('test-micro').model;
+    expect(() => checkGraphMatchesConfig(a, structuredClone(a), 'm.onnx')).not.toThrow();
+    expect(() => checkGraphMatchesConfig(a, { ...a, seq_len: 900 }, 'm.onnx')).toThrow(
+      'm.onnx was exported for seq_len = 81 but config.json has 900',
+    );
+    expect(() => checkGraphMatchesConfig(a, { ...a, puzzle_emb_len: 4 }, 'm.onnx')).toThrow('puzzle_emb_len differs');
+  });
+});

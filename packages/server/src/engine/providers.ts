@@ -1,0 +1,164 @@
+// The one module that knows ONNX Runtime's execution providers: which ones `--ep` names, where the CUDA provider
+// library must lie, the session options of each, and the `auto` order (CUDA when its library is installed, then
+// WebGPU when a GPU adapter answers, then CPU) with a note for every provider that was passed over and why.
+// Only worker threads open sessions (session.run blocks); the main thread uses the file checks.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { InferenceSession } from 'onnxruntime-node';
+import type { ExecutionProviderChoice, ExecutionProviderName } from './types.js';
+
+export const EXECUTION_PROVIDER_CHOICES: readonly ExecutionProviderChoice[] = ['auto', 'cuda', 'webgpu', 'cpu'];
+
+/** The onnxruntime-node release whose CUDA provider libraries cuda:install places (they must match exactly). */
+export const ONNXRUNTIME_VERSION = '1.29.0';
+
+/** The two libraries of the CUDA execution provider, found next to libonnxruntime.so.1. */
+export const CUDA_PROVIDER_LIBRARIES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'];
+
+export const CUDA_INSTALL_HINT = 'install it with `pnpm --filter @trm/server cuda:install`';
+
+/** Outputs JavaScript reads every step; the state outputs may stay in device memory. */
+const STATE_OUTPUTS = ['z_h_out', 'z_l_out'];
+const READ_OUTPUTS = ['logits', 'q_halt'];
+
+/** The onnxruntime-node package folder as this module resolves it (also from a bundle in dist/). */
+export function onnxruntimePackageDir(): string {
+  const require = createRequire(import.meta.url);
+  return dirname(require.resolve('onnxruntime-node/package.json'));
+}
+
+/** Where onnxruntime-node loads its native libraries from on this platform. */
+export function onnxruntimeBinDir(packageDir = onnxruntimePackageDir()): string {
+  return join(packageDir, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+export interface CudaProviderStatus {
+  installed: boolean;
+  dir: string;
+  missing: string[];
+}
+
+export function cudaProviderStatus(binDir = onnxruntimeBinDir()): CudaProviderStatus {
+  const missing = CUDA_PROVIDER_LIBRARIES.filter((f) => !existsSync(join(binDir, f)));
+  return { installed: missing.length === 0, dir: binDir, missing };
+}
+
+/** Providers to try, in order, for a --ep choice. */
+export function providerOrder(choice: ExecutionProviderChoice): ExecutionProviderName[] {
+  return choice === 'auto' ? ['cuda', 'webgpu', 'cpu'] : [choice];
+}
+
+export function parseExecutionProvider(value: string): ExecutionProviderChoice {
+  if (!(EXECUTION_PROVIDER_CHOICES as readonly string[]).includes(value))
+    throw new Error(`ep must be one of ${EXECUTION_PROVIDER_CHOICES.join(', ')} (got "${value}")`);
+  return value as ExecutionProviderChoice;
+}
+
+/** CPU threads for each of `workers` sessions: the cores split between them (oversubscription is ~30x slower). */
+export function cpuThreadsPerWorker(workers: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / Math.max(1, workers)));
+}
+
+export interface SessionSettings {
+  /** intra-op threads of the CPU provider */
+  threads: number;
+  /** keep z_h_out/z_l_out in device memory between steps where the provider allows it (WebGPU) */
+  stateOnDevice: boolean;
+}
+
+/** Whether `ep` can keep the state outputs in device memory that the next run takes as input. */
+export function keepsStateOnDevice(ep: ExecutionProviderName, settings: SessionSettings): boolean {
+  // onnxruntime-node binds device outputs ('gpu-buffer') for WebGPU only; the CUDA provider returns host memory.
+  return ep === 'webgpu' && settings.stateOnDevice;
+}
+
+export function sessionOptions(ep: ExecutionProviderName, settings: SessionSettings): InferenceSession.SessionOptions {
+  const options: InferenceSession.SessionOptions = {
+    executionProviders: [ep],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+  };
+  if (ep === 'cpu') {
+    options.intraOpNumThreads = settings.threads;
+    options.interOpNumThreads = 1;
+  }
+  if (keepsStateOnDevice(ep, settings)) {
+    // getData() on a gpu-buffer tensor aborts the process in Node, so everything JavaScript reads comes back as 'cpu'.
+    const location: Record<string, 'gpu-buffer' | 'cpu'> = {};
+    for (const name of STATE_OUTPUTS) location[name] = 'gpu-buffer';
+    for (const name of READ_OUTPUTS) location[name] = 'cpu';
+    options.preferredOutputLocation = location;
+  }
+  return options;
+}
+
+export interface OpenedSession {
+  session: InferenceSession;
+  provider: ExecutionProviderName;
+  /** why each provider tried before `provider` did not run, then what runs */
+  notes: string[];
+  stateOnDevice: boolean;
+}
+
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  // ORT prefixes messages with the source location of the check that failed; the reason is what follows.
+  const line = text.split('\n')[0]!.trim();
+  const reason = line.match(/ was false\. (.*)$/)?.[1] ?? line;
+  return reason.length > 300 ? `${reason.slice(0, 300)}...` : reason;
+}
+
+/**
+ * Opens a session of `model` on the first provider of `choice` that works. An explicit provider that fails is an
+ * error that says how to fix it; under `auto` the failure becomes a note and the next provider is tried.
+ */
+export async function openSession(
+  model: string | Uint8Array,
+  choice: ExecutionProviderChoice,
+  settings: SessionSettings,
+  binDir = onnxruntimeBinDir(),
+): Promise<OpenedSession> {
+  const ort = await import('onnxruntime-node');
+  const notes: string[] = [];
+  const explicit = choice !== 'auto';
+  for (const ep of providerOrder(choice)) {
+    if (ep === 'cuda') {
+      const status = cudaProviderStatus(binDir);
+      if (!status.installed) {
+        const why = `the CUDA provider is not installed (${status.missing.join(', ')} missing in ${status.dir}); ${CUDA_INSTALL_HINT}`;
+        if (explicit) throw new Error(`--ep cuda: ${why}`);
+        notes.push(`cuda: ${why}`);
+        continue;
+      }
+    }
+    const options = sessionOptions(ep, settings);
+    try {
+      const session =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, options)
+          : await ort.InferenceSession.create(model, options);
+      const onDevice = keepsStateOnDevice(ep, settings);
+      notes.push(
+        ep === 'cpu'
+          ? `cpu: runs with ${settings.threads} thread(s)`
+          : `${ep}: runs, state ${onDevice ? 'stays in device memory between steps' : 'returns to the host every step'}`,
+      );
+      return { session, provider: ep, notes, stateOnDevice: onDevice };
+    } catch (err) {
+      const reason = firstLine(err);
+      if (explicit) {
+        const hint =
+          ep === 'cuda'
+            ? ' (the CUDA provider needs CUDA 13 and cuDNN 9 libraries on the library path; reinstall it with `pnpm --filter @trm/server cuda:install`)'
+            : ep === 'webgpu'
+              ? ' (WebGPU needs a GPU with a Vulkan driver: the Vulkan loader libvulkan.so.1 and the vendor ICD)'
+              : '';
+        throw new Error(`--ep ${ep}: the session could not be created: ${reason}${hint}`);
+      }
+      notes.push(`${ep}: ${ep === 'webgpu' ? 'no usable GPU adapter: ' : 'failed to start: '}${reason}`);
+    }
+  }
+  throw new Error(`no execution provider could run the model: ${notes.join('; ')}`);
+}

@@ -1,0 +1,51 @@
+// The engine's own check of a solve request against the loaded model, so that nothing a caller passes can reach a
+// worker malformed (a wrong length would fail a whole batch). The HTTP layer validates its JSON before this.
+import type { ModelConfig } from '@trm/core';
+import type { SolveRequest } from './types.js';
+
+/** The most supervision steps a request may ask for (the reference's halt_max_steps). */
+export const MAX_STEPS_LIMIT = 16;
+
+/** A request that does not fit the model; the message names the field and what was expected. */
+export class SolveRequestError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = 'SolveRequestError';
+  }
+}
+
+export function checkSolveRequest(r: SolveRequest, config: ModelConfig): void {
+  if (!(r.tokens instanceof Uint8Array))
+    throw new SolveRequestError('tokens must be a Uint8Array of token ids', 'tokens');
+  if (r.tokens.length !== config.seq_len)
+    throw new SolveRequestError(
+      `tokens has ${r.tokens.length} values, the model expects seq_len = ${config.seq_len}`,
+      'tokens',
+    );
+  const bad = r.tokens.findIndex((t) => t >= config.vocab_size);
+  if (bad >= 0)
+    throw new SolveRequestError(
+      `tokens[${bad}] = ${r.tokens[bad]} is outside the vocabulary 0..${config.vocab_size - 1}`,
+      'tokens',
+    );
+  if (r.puzzleEmb !== undefined) {
+    if (config.puzzle_emb_ndim === 0)
+      throw new SolveRequestError('puzzleEmb was given but the model has no puzzle embedding', 'puzzleEmb');
+    if (!(r.puzzleEmb instanceof Float32Array) || r.puzzleEmb.length !== config.puzzle_emb_ndim)
+      throw new SolveRequestError(
+        `puzzleEmb must be a Float32Array of puzzle_emb_ndim = ${config.puzzle_emb_ndim} values`,
+        'puzzleEmb',
+      );
+    if (!r.puzzleEmb.every(Number.isFinite))
+      throw new SolveRequestError('puzzleEmb must hold finite numbers', 'puzzleEmb');
+  }
+  if (!Number.isInteger(r.maxSteps) || r.maxSteps < 1 || r.maxSteps > MAX_STEPS_LIMIT)
+    throw new SolveRequestError(`maxSteps must be an integer in 1..${MAX_STEPS_LIMIT} (got ${r.maxSteps})`, 'maxSteps');
+  if (typeof r.haltThreshold !== 'number' || Number.isNaN(r.haltThreshold))
+    throw new SolveRequestError(`haltThreshold must be a number (got ${r.haltThreshold})`, 'haltThreshold');
+  if (r.onStep !== undefined && typeof r.onStep !== 'function')
+    throw new SolveRequestError('onStep must be a function', 'onStep');
+}

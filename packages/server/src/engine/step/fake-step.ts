@@ -1,0 +1,145 @@
+// A small step function with the step graph's inputs and outputs, for testing the batching, the state moves and the
+// workers without ONNX Runtime. Its answers depend on every row's own history (a step counter in z_H, a running sum
+// of the tokens and puzzle embedding in z_L), so a state row that lands in the wrong place gives a wrong answer:
+//   after step c of a puzzle with tokens t and embedding e: answer[s] = (t[s] + c + c * (sum(t) + round(e[0]))) mod V,
+//   q_halt = +4 from step haltStep(t) = 1 + t[0] mod 5 on, -4 before.
+// A worker loads it as a step module (see worker/protocol.ts), with options to slow down or die at a given call.
+import { existsSync, writeFileSync } from 'node:fs';
+import type { RowLayout } from './plan.js';
+import { gatherRows } from './host-state.js';
+import type { StepFeeds, StepFunction, StepOutputs, StepShape } from './step-function.js';
+
+export interface FakeStepOptions {
+  shape: StepShape;
+  /** `fixed` mimics device-resident state: no gather, and state handles that fail when used after release */
+  layout?: RowLayout;
+  /** busy time per run, so tests can catch a step in flight */
+  delayMs?: number;
+  /** exit the process (the worker thread) with code 7 at this run call (1-based) */
+  exitAtCall?: number;
+  /** with exitAtCall: exit only while this file does not exist, and create it (so a replacement worker lives) */
+  exitMarker?: string;
+  /** throw from this run call (1-based) */
+  failAtCall?: number;
+}
+
+export const FAKE_HALT_LOGIT = 4;
+
+/** The step at which the fake model's halt probability first exceeds 0.5 for these tokens. */
+export function fakeHaltStep(tokens: Uint8Array): number {
+  return 1 + (tokens[0]! % 5);
+}
+
+/** The fake model's answer after `steps` steps (what a correct batcher must return). */
+export function fakeAnswer(tokens: Uint8Array, steps: number, vocab: number, puzzleEmb?: Float32Array): Uint8Array {
+  let sum = 0;
+  for (const t of tokens) sum += t;
+  const acc = steps * (sum + Math.round(puzzleEmb?.[0] ?? 0));
+  return tokens.map((t) => (t + steps + acc) % vocab);
+}
+
+/** Device-style state handle: opaque, and unusable after release. */
+export class FakeDeviceState {
+  released = false;
+  constructor(readonly data: Float32Array) {}
+  read(): Float32Array {
+    if (this.released) throw new Error('fake device state used after release');
+    return this.data;
+  }
+}
+
+type FakeState = Float32Array | FakeDeviceState;
+
+export class FakeStepFunction implements StepFunction<FakeState> {
+  readonly shape: StepShape;
+  readonly layout: RowLayout;
+  calls = 0;
+  /** batch size of every run, in order */
+  readonly batches: number[] = [];
+  /** device handles not yet released (fixed layout) */
+  live = 0;
+  readonly gather?: (h: FakeState, from: Int32Array) => FakeState;
+
+  constructor(private readonly options: FakeStepOptions) {
+    this.shape = options.shape;
+    this.layout = options.layout ?? 'compact';
+    if (this.layout === 'compact')
+      this.gather = (h, from) => gatherRows(h as Float32Array, this.rowSize, from) as Float32Array;
+  }
+
+  private get rowSize(): number {
+    return this.shape.stateLen * this.shape.hidden;
+  }
+
+  async run(feeds: StepFeeds<FakeState>): Promise<StepOutputs<FakeState>> {
+    this.calls++;
+    this.batches.push(feeds.batch);
+    if (this.options.exitAtCall === this.calls) {
+      const marker = this.options.exitMarker;
+      if (!marker || !existsSync(marker)) {
+        if (marker) writeFileSync(marker, 'exited\n');
+        process.exit(7);
+      }
+    }
+    if (this.options.failAtCall === this.calls) throw new Error(`fake step failed at call ${this.calls}`);
+    if (this.options.delayMs) {
+      // Busy-wait like a synchronous session.run, so the worker's event loop is blocked as it would be.
+      const until = performance.now() + this.options.delayMs;
+      while (performance.now() < until);
+    }
+    const { seqLen: S, puzzleEmbDim: E, vocab: V } = this.shape;
+    const B = feeds.batch;
+    const row = this.rowSize;
+    const zHIn = feeds.zH === null ? null : this.read(feeds.zH);
+    const zLIn = feeds.zL === null ? null : this.read(feeds.zL);
+    if (zHIn && zHIn.length !== B * row) throw new Error(`z_h has ${zHIn.length} values, expected ${B * row}`);
+    const zH = new Float32Array(B * row);
+    const zL = new Float32Array(B * row);
+    const logits = new Float32Array(B * S * V);
+    const qHalt = new Float32Array(B);
+    for (let b = 0; b < B; b++) {
+      const last = (b + 1) * row - 1;
+      const fresh = feeds.reset[b] === 1 || zHIn === null;
+      const count = (fresh ? 0 : zHIn[last]!) + 1;
+      let sum = 0;
+      for (let s = 0; s < S; s++) sum += Number(feeds.tokens[b * S + s]);
+      const pe = E > 0 && feeds.puzzleEmb ? Math.round(feeds.puzzleEmb[b * E]!) : 0;
+      const acc = (fresh ? 0 : zLIn![last]!) + sum + pe;
+      zH.fill(count, b * row, (b + 1) * row);
+      zL.fill(acc, b * row, (b + 1) * row);
+      for (let s = 0; s < S; s++) {
+        const t = Number(feeds.tokens[b * S + s]);
+        logits[(b * S + s) * V + ((t + count + acc) % V)] = 1;
+      }
+      const t0 = Number(feeds.tokens[b * S]);
+      qHalt[b] = count >= 1 + (t0 % 5) ? FAKE_HALT_LOGIT : -FAKE_HALT_LOGIT;
+    }
+    return { zH: this.wrap(zH), zL: this.wrap(zL), logits, qHalt };
+  }
+
+  release(h: FakeState): void {
+    if (h instanceof FakeDeviceState) {
+      if (h.released) throw new Error('fake device state released twice');
+      h.released = true;
+      this.live--;
+    }
+  }
+
+  async dispose(): Promise<void> {}
+
+  private read(h: FakeState): Float32Array {
+    if (h instanceof FakeDeviceState) return h.read();
+    return h;
+  }
+
+  private wrap(a: Float32Array): FakeState {
+    if (this.layout === 'compact') return a;
+    this.live++;
+    return new FakeDeviceState(a);
+  }
+}
+
+/** Step-module entry (worker/protocol.ts): a worker calls this with the options it was given. */
+export async function createStepFunction(options: unknown): Promise<StepFunction<FakeState>> {
+  return new FakeStepFunction(options as FakeStepOptions);
+}

@@ -1,0 +1,72 @@
+// The body of an inference worker thread: opens the step function named in workerData (the ONNX step graph on
+// the chosen provider, or a test module), answers `ready` (or `start-failed`), then runs step plans one at a time.
+// session.run blocks this thread for the whole step, which is why it is not the main thread.
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { openOrtStep } from '../step/ort-step.js';
+import type { StepFunction } from '../step/step-function.js';
+import { StepRunner } from '../step/step-runner.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function runWorker(): Promise<void> {
+  if (isMainThread || !parentPort) {
+    process.stderr.write('engine-worker: this file runs as an inference worker thread of the server, not by itself\n');
+    process.exitCode = 2;
+    return;
+  }
+  const port = parentPort;
+  const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+  const init = workerData as WorkerInit;
+  let fn: StepFunction<unknown>;
+  try {
+    const src = init.source;
+    if (src.kind === 'onnx') {
+      const opened = await openOrtStep(
+        src.modelPath,
+        src.ep,
+        { threads: src.threads, stateOnDevice: src.stateOnDevice },
+        src.shape,
+      );
+      fn = opened.fn as StepFunction<unknown>;
+      post({
+        type: 'ready',
+        provider: opened.provider,
+        notes: opened.notes,
+        layout: fn.layout,
+        stateType: opened.stateType,
+      });
+    } else {
+      const mod = (await import(src.url)) as { createStepFunction(options: unknown): Promise<StepFunction<unknown>> };
+      fn = await mod.createStepFunction(src.options);
+      post({ type: 'ready', notes: [], layout: fn.layout, stateType: 'float32' });
+    }
+  } catch (err) {
+    post({ type: 'start-failed', message: message(err) });
+    return;
+  }
+  const runner = new StepRunner(fn);
+  // Plans arrive one at a time, but chain them anyway so a step never overlaps the previous one.
+  let chain = Promise.resolve();
+  port.on('message', (m: ToWorker) => {
+    chain = chain.then(async () => {
+      if (m.type === 'exit') process.exit(m.code);
+      if (m.type === 'close') {
+        runner.clear();
+        await fn.dispose();
+        port.close();
+        return;
+      }
+      try {
+        const r = await runner.step(m.plan);
+        // q_halt may be a view of ORT's output memory; a copy of a few floats is always transferable.
+        const qHalt = r.qHalt.slice();
+        post({ type: 'stepped', id: m.id, tokens: r.tokens, qHalt }, [r.tokens.buffer as ArrayBuffer, qHalt.buffer]);
+      } catch (err) {
+        post({ type: 'step-failed', id: m.id, message: message(err) });
+      }
+    });
+  });
+}

@@ -1,0 +1,187 @@
+// The Express application of the TRM server, built by a function with no `listen` in it: tests call it with a
+// fake engine, server.ts adds the port, logging and shutdown. Routes: POST /solve, POST /solve/stream,
+// GET /models, /healthz, /readyz, /metrics, /openapi.json, and the playground at /. Every answer that is not a
+// success is `{"error": {"status", "message", "field"?}}`; nothing a client sends can produce a 500.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { SolveEngine } from '../engine/types.js';
+import type { AppContext, Lifecycle } from './context.js';
+import { HttpError, middlewareErrorToHttp } from './http-error.js';
+import { createServerMetrics } from './metrics/server-metrics.js';
+import { PROMETHEUS_CONTENT_TYPE } from './metrics/registry.js';
+import { openApiDocument } from './openapi.js';
+import type { ModelSummary } from './schemas/models.js';
+import { sendError, solveRoutes } from './solve/routes.js';
+
+export const DEFAULT_BODY_LIMIT = '1mb';
+/** The playground's static files (src/playground/public: the folder beside them holds its sources and tests). */
+export const DEFAULT_PLAYGROUND_DIR = fileURLToPath(new URL('../playground/public', import.meta.url));
+
+export interface AppOptions {
+  /** largest request body, as bytes or a string like '1mb' (default 1 MB); larger bodies get 413 */
+  bodyLimit?: string | number;
+  /** folder served at / (default: the package's playground); null serves nothing there */
+  playgroundDir?: string | null;
+  /** shared with the server: set `draining` to refuse new work with 503 */
+  lifecycle?: Lifecycle;
+  /** one line per answered request (method, path, status, milliseconds); off when absent */
+  log?: (line: string) => void;
+  /** server faults (500s and their causes); default stderr */
+  logError?: (line: string) => void;
+}
+
+/** Methods per known path, for 405 answers and their Allow header. */
+const ROUTES: Record<string, string[]> = {
+  '/solve': ['POST'],
+  '/solve/stream': ['POST'],
+  '/models': ['GET', 'HEAD'],
+  '/healthz': ['GET', 'HEAD'],
+  '/readyz': ['GET', 'HEAD'],
+  '/metrics': ['GET', 'HEAD'],
+  '/openapi.json': ['GET', 'HEAD'],
+  '/': ['GET', 'HEAD'],
+};
+
+/** Route label of requests that matched no route: one label, so random paths cannot grow the metrics. */
+const UNMATCHED = 'unmatched';
+
+/** What is wrong with a request's Content-Type for a JSON body, or null when it is fine. */
+function contentTypeProblem(header: string | undefined): string | null {
+  const shown = header ? JSON.stringify(header.slice(0, 100)) : 'none';
+  const [type = '', ...params] = (header ?? '').split(';').map((p) => p.trim().toLowerCase());
+  if (type !== 'application/json' && !(type.startsWith('application/') && type.endsWith('+json')))
+    return `Content-Type must be application/json (got ${shown})`;
+  // JSON exchanged between systems is UTF-8 (RFC 8259 section 8.1); other charsets are refused, not guessed at.
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice(8)
+    .replaceAll('"', '');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')
+    return `Content-Type charset must be utf-8 (got ${shown}); send the body as utf-8`;
+  return null;
+}
+
+export function createApp(engines: ReadonlyMap<string, SolveEngine> | SolveEngine, options: AppOptions = {}): Express {
+  const byName: ReadonlyMap<string, SolveEngine> =
+    engines instanceof Map ? engines : new Map([[(engines as SolveEngine).info.name, engines as SolveEngine]]);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const ctx: AppContext = {
+    engines: byName,
+    lifecycle: options.lifecycle ?? { draining: false },
+    metrics: createServerMetrics(byName),
+    logError: options.logError ?? ((line) => process.stderr.write(`${line}\n`)),
+  };
+  const openapi = JSON.stringify(openApiDocument());
+  const { solve, stream } = solveRoutes(ctx);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', false);
+
+  // Timing, metrics and the request log, recorded when the exchange ends however it ends.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const startedAt = performance.now();
+    res.locals.startedAt = startedAt;
+    res.locals.route = UNMATCHED;
+    res.on('close', () => {
+      const route = res.locals.route as string;
+      const status = res.writableFinished ? String(res.statusCode) : 'aborted';
+      const seconds = (performance.now() - startedAt) / 1000;
+      ctx.metrics.requests.inc({ route, method: req.method, status });
+      ctx.metrics.latency.observe(seconds, { route });
+      options.log?.(`${req.method} ${req.originalUrl.slice(0, 200)} ${status} ${(seconds * 1000).toFixed(1)} ms`);
+    });
+    // While draining, keep-alive clients are told to reconnect (to another instance).
+    if (ctx.lifecycle.draining) res.setHeader('Connection', 'close');
+    next();
+  });
+
+  const route = (name: string) => (_req: Request, res: Response, next: NextFunction) => {
+    res.locals.route = name;
+    next();
+  };
+
+  const requireJson = (req: Request, _res: Response, next: NextFunction) => {
+    const problem = contentTypeProblem(req.headers['content-type']);
+    if (problem) throw new HttpError(415, problem);
+    next();
+  };
+  const parseJson = express.json({ limit: bodyLimit, strict: true, type: () => true });
+
+  app.post('/solve', route('/solve'), requireJson, parseJson, solve);
+  app.post('/solve/stream', route('/solve/stream'), requireJson, parseJson, stream);
+
+  app.get('/models', route('/models'), (_req, res) => {
+    const models: ModelSummary[] = [...byName].map(([name, e]) => ({
+      name,
+      task: e.info.task,
+      ready: e.ready(),
+      executionProvider: e.info.executionProvider,
+      providerNotes: e.info.providerNotes,
+      dtype: e.info.dtype,
+      maxBatch: e.info.maxBatch,
+      workers: e.info.workers,
+      config: e.info.config,
+    }));
+    res.json({ models });
+  });
+
+  app.get('/healthz', route('/healthz'), (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', route('/readyz'), (_req, res) => {
+    const models = Object.fromEntries([...byName].map(([name, e]) => [name, e.ready()]));
+    const ready = !ctx.lifecycle.draining && byName.size > 0 && Object.values(models).every(Boolean);
+    res.status(ready ? 200 : 503).json({ ready, draining: ctx.lifecycle.draining, models });
+  });
+
+  app.get('/metrics', route('/metrics'), (_req, res) => {
+    res.type(PROMETHEUS_CONTENT_TYPE).send(ctx.metrics.registry.expose());
+  });
+
+  app.get('/openapi.json', route('/openapi.json'), (_req, res) => {
+    res.type('application/json').send(openapi);
+  });
+
+  const playgroundDir = options.playgroundDir === undefined ? DEFAULT_PLAYGROUND_DIR : options.playgroundDir;
+  if (playgroundDir !== null && existsSync(playgroundDir)) {
+    const serveStatic = express.static(playgroundDir, { index: 'index.html', redirect: false });
+    app.use((req, res, next) => {
+      if (req.method === 'GET' || req.method === 'HEAD') res.locals.route = 'static';
+      serveStatic(req, res, (err?: unknown) => {
+        res.locals.route = UNMATCHED;
+        next(err);
+      });
+    });
+  }
+
+  // Known paths with another method: 405 with the allowed ones (OPTIONS gets them with 204).
+  for (const [path, methods] of Object.entries(ROUTES)) {
+    app.all(path, (req, res) => {
+      res.locals.route = path;
+      res.setHeader('Allow', methods.join(', '));
+      if (req.method === 'OPTIONS') {
+        res.status(204).end();
+        return;
+      }
+      if (path === '/' && methods.includes(req.method)) throw new HttpError(404, 'no playground is installed');
+      throw new HttpError(405, `${req.method} is not allowed on ${path}; use ${methods.join(' or ')}`);
+    });
+  }
+
+  app.use((req: Request) => {
+    throw new HttpError(
+      404,
+      `no route ${req.method} ${req.path.length > 100 ? `${req.path.slice(0, 100)}...` : req.path}; see GET /openapi.json`,
+    );
+  });
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const httpError = middlewareErrorToHttp(err, String(bodyLimit));
+    sendError(ctx, res, httpError, httpError.status >= 500 ? err : undefined);
+  });
+
+  return app;
+}

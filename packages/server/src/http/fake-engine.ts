@@ -1,0 +1,224 @@
+// A SolveEngine without ONNX Runtime, so the HTTP layer can be tested alone: it "solves" deterministically with
+// real solvers from @trm/core (sudoku by backtracking, mazes by the canonical shortest path) and echoes ARC grids,
+// with the knobs the HTTP layer must cope with: a delay per supervision step, a number of batch slots and a queue
+// limit (QueueFullError), readiness, draining, injected failures, and aborts through the request's signal.
+import {
+  decodeMaze,
+  decodeSudoku,
+  encodeMaze,
+  encodeSudoku,
+  getPreset,
+  labelMaze,
+  type ModelConfig,
+  solveSudoku,
+  type TaskName,
+} from '@trm/core';
+import {
+  EngineUnavailableError,
+  type EngineInfo,
+  type EngineStats,
+  QueueFullError,
+  type SolveEngine,
+  type SolveRequest,
+  type SolveResult,
+  type StepEvent,
+} from '../engine/types.js';
+
+const PRESET_OF_TASK: Record<TaskName, string> = { sudoku: 'sudoku-tiny', maze: 'maze-tiny', arc: 'arc-tiny' };
+
+export interface FakeEngineOptions {
+  task?: TaskName;
+  /** model name (default `fake-<task>`) */
+  name?: string;
+  config?: ModelConfig;
+  /** wall time of one supervision step (default 0: the next macrotask) */
+  stepDelayMs?: number;
+  /** puzzles computed at once (default 8) */
+  slots?: number;
+  /** puzzles allowed to wait for a slot before QueueFullError (default 1000) */
+  maxQueue?: number;
+  /** readiness at construction (default true) */
+  ready?: boolean;
+  /** halt probability after a step (default 1 - 2^-step: 0.5, 0.75, ...; halts at step 2 with threshold 0.5) */
+  haltProbability?: (step: number) => number;
+  /** a puzzle-embedding table by puzzle id (as the ONNX engine reads from identifiers.json) */
+  puzzleRows?: ReadonlyMap<string, Float32Array>;
+}
+
+/** The answer the fake engine gives: the real solution where there is one, else the input unchanged. */
+export function fakeAnswer(task: TaskName, tokens: Uint8Array): Uint8Array {
+  if (task === 'sudoku') {
+    const cells = decodeSudoku(tokens).flat();
+    const solved = solveSudoku(cells, { limit: 1 });
+    return solved.solution ? encodeSudoku(toRows(Array.from(solved.solution), 9)) : tokens.slice();
+  }
+  if (task === 'maze') {
+    const question = decodeMaze(tokens).join('');
+    const labelled = labelMaze(question, 30);
+    return labelled ? encodeMaze(toStrings(labelled.answer, 30)) : tokens.slice();
+  }
+  return tokens.slice();
+}
+
+function toRows(values: number[], side: number): number[][] {
+  return Array.from({ length: values.length / side }, (_, r) => values.slice(r * side, (r + 1) * side));
+}
+
+function toStrings(s: string, side: number): string[] {
+  return Array.from({ length: s.length / side }, (_, r) => s.slice(r * side, (r + 1) * side));
+}
+
+interface Waiter {
+  start: () => void;
+  onAbort: () => void;
+}
+
+function abortError(): Error {
+  const err = new Error('the request was aborted');
+  err.name = 'AbortError';
+  return err;
+}
+
+export class FakeEngine implements SolveEngine {
+  readonly info: EngineInfo;
+  /** every request the engine accepted, in order (tests inspect what the HTTP layer sent) */
+  readonly received: SolveRequest[] = [];
+  /**
+   * When set, the next solve that gets a slot rejects with `error` after `afterSteps` supervision steps (default
+   * 0: before the first), as a failing worker would.
+   */
+  failNext: { error: Error; afterSteps?: number } | null = null;
+  private isReady: boolean;
+  private draining = false;
+  private active = 0;
+  private readonly queue: Waiter[] = [];
+  private readonly slots: number;
+  private readonly maxQueue: number;
+  private readonly stepDelayMs: number;
+  private readonly haltProbability: (step: number) => number;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly puzzleRows: ReadonlyMap<string, Float32Array>;
+
+  constructor(options: FakeEngineOptions = {}) {
+    const task = options.task ?? options.config?.task ?? 'sudoku';
+    const config = options.config ?? getPreset(PRESET_OF_TASK[task]).model;
+    this.info = {
+      name: options.name ?? `fake-${task}`,
+      task,
+      config,
+      executionProvider: 'cpu',
+      providerNotes: ['fake engine: no ONNX Runtime'],
+      dtype: 'fp32',
+      maxBatch: options.slots ?? 8,
+      workers: 1,
+    };
+    this.slots = options.slots ?? 8;
+    this.maxQueue = options.maxQueue ?? 1000;
+    this.stepDelayMs = options.stepDelayMs ?? 0;
+    this.isReady = options.ready ?? true;
+    this.haltProbability = options.haltProbability ?? ((step) => 1 - 0.5 ** step);
+    this.puzzleRows = options.puzzleRows ?? new Map();
+  }
+
+  puzzleRow(puzzleId: string): Float32Array | undefined {
+    return this.puzzleRows.get(puzzleId);
+  }
+
+  ready(): boolean {
+    return this.isReady && !this.draining;
+  }
+
+  setReady(ready: boolean): void {
+    this.isReady = ready;
+  }
+
+  stats(): EngineStats {
+    return { queueDepth: this.queue.length, activeSlots: this.active, totalSlots: this.slots };
+  }
+
+  async solve(request: SolveRequest): Promise<SolveResult> {
+    if (!this.ready())
+      throw new EngineUnavailableError(this.draining ? 'the engine is draining' : 'the engine is not ready');
+    if (request.signal?.aborted) throw abortError();
+    this.received.push(request);
+    const queuedAt = performance.now();
+    await this.acquireSlot(request.signal);
+    const startedAt = performance.now();
+    try {
+      const failure = this.failNext;
+      this.failNext = null;
+      if (failure && !failure.afterSteps) throw failure.error;
+      const answer = fakeAnswer(this.info.task, request.tokens);
+      const trace: StepEvent[] = [];
+      let step = 0;
+      let p = 0;
+      let halted = false;
+      while (step < request.maxSteps) {
+        await new Promise((r) => setTimeout(r, this.stepDelayMs));
+        if (request.signal?.aborted) throw abortError();
+        if (failure && step === failure.afterSteps) throw failure.error;
+        step += 1;
+        p = this.haltProbability(step);
+        const event: StepEvent = { step, tokens: answer, haltProbability: p };
+        if (request.trace) trace.push(event);
+        request.onStep?.(event);
+        if (p > request.haltThreshold) {
+          halted = true;
+          break;
+        }
+      }
+      return {
+        tokens: answer,
+        steps: step,
+        haltProbability: p,
+        halted,
+        ...(request.trace ? { trace } : {}),
+        timing: { queueMs: startedAt - queuedAt, computeMs: performance.now() - startedAt },
+      };
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
+  async drain(): Promise<void> {
+    this.draining = true;
+    if (this.active === 0 && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private acquireSlot(signal?: AbortSignal): Promise<void> {
+    if (this.active < this.slots) {
+      this.active += 1;
+      return Promise.resolve();
+    }
+    if (this.queue.length >= this.maxQueue) return Promise.reject(new QueueFullError(this.maxQueue));
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        start: () => {
+          signal?.removeEventListener('abort', waiter.onAbort);
+          resolve();
+        },
+        onAbort: () => {
+          const i = this.queue.indexOf(waiter);
+          if (i >= 0) this.queue.splice(i, 1);
+          reject(abortError());
+          this.notifyIdle();
+        },
+      };
+      signal?.addEventListener('abort', waiter.onAbort, { once: true });
+      this.queue.push(waiter);
+    });
+  }
+
+  private releaseSlot(): void {
+    const next = this.queue.shift();
+    if (next) next.start();
+    else this.active -= 1;
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.active > 0 || this.queue.length > 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,127 @@
+// The OpenAPI 3.1 document served at GET /openapi.json, assembled from the very schemas that validate requests
+// and that the tests hold responses to, so the document cannot drift from the server.
+import { createRequire } from 'node:module';
+import { errorSchema } from './schemas/error.js';
+import { modelsResponseSchema } from './schemas/models.js';
+import { DEFAULT_HALT_THRESHOLD, DEFAULT_MAX_STEPS, solveRequestSchema } from './schemas/solve-request.js';
+import { solveResponseSchema, stepEventSchema } from './schemas/solve-response.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ 'application/json': { schema } });
+const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
+
+const retryAfter = {
+  'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer' } },
+};
+
+/** Status codes a solve request can get besides its success. */
+const solveErrors = {
+  '400': errorResponse(
+    'malformed JSON, or a field that is missing, of the wrong type or out of range (`field` names it)',
+  ),
+  '404': errorResponse('`model` or `puzzleId` names nothing loaded'),
+  '413': errorResponse('the body is larger than the limit (1 MB by default)'),
+  '415': errorResponse('the Content-Type is not application/json, or the encoding or charset is not supported'),
+  '429': { ...errorResponse('the queue is full'), headers: retryAfter },
+  '503': { ...errorResponse('the model is loading, or the server is draining'), headers: retryAfter },
+};
+
+const solveBody = { required: true, content: json(ref('SolveRequest')) };
+
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'TRM server',
+      version,
+      description:
+        'Solves sudoku, maze and ARC puzzles with a Tiny Recursive Model: the step graph runs up to `maxSteps` ' +
+        `supervision steps (default ${DEFAULT_MAX_STEPS}) and stops early once the halt probability exceeds ` +
+        `\`haltThreshold\` (default ${DEFAULT_HALT_THRESHOLD}).`,
+    },
+    paths: {
+      '/solve': {
+        post: {
+          summary: 'Solve one puzzle',
+          operationId: 'solve',
+          requestBody: solveBody,
+          responses: { '200': { description: 'the answer', content: json(ref('SolveResponse')) }, ...solveErrors },
+        },
+      },
+      '/solve/stream': {
+        post: {
+          summary: 'Solve one puzzle, with the answer after every supervision step as server-sent events',
+          description:
+            'Events: `step` (data: StepEvent) after every supervision step, then `done` (data: SolveResponse) or ' +
+            '`error` (data: Error). Each data field is one line of JSON. Errors found before the first event ' +
+            '(validation, a full queue, a model not ready) are answered as plain JSON with their status instead. ' +
+            'Closing the connection cancels the puzzle.',
+          operationId: 'solveStream',
+          requestBody: solveBody,
+          responses: {
+            '200': {
+              description: 'an event stream: `step`... then `done` or `error`',
+              content: {
+                'text/event-stream': {
+                  schema: { type: 'string' },
+                  // OpenAPI 3.1 has no field for the schema of each event; an extension names them per event.
+                  'x-events': { step: ref('StepEvent'), done: ref('SolveResponse'), error: ref('Error') },
+                },
+              },
+            },
+            ...solveErrors,
+          },
+        },
+      },
+      '/models': {
+        get: {
+          summary: 'The loaded models',
+          operationId: 'models',
+          responses: { '200': { description: 'one entry per model', content: json(ref('ModelsResponse')) } },
+        },
+      },
+      '/healthz': {
+        get: {
+          summary: 'Liveness: the process answers',
+          operationId: 'healthz',
+          responses: { '200': { description: 'alive', content: json({ type: 'object' }) } },
+        },
+      },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: every model is loaded and the server is not draining',
+          operationId: 'readyz',
+          responses: {
+            '200': { description: 'ready', content: json({ type: 'object' }) },
+            '503': { description: 'loading or draining', content: json({ type: 'object' }) },
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (text exposition format 0.0.4)',
+          operationId: 'metrics',
+          responses: { '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          summary: 'This document',
+          operationId: 'openapi',
+          responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        SolveRequest: solveRequestSchema,
+        SolveResponse: solveResponseSchema,
+        StepEvent: stepEventSchema,
+        ModelsResponse: modelsResponseSchema,
+        Error: errorSchema,
+      },
+    },
+  };
+}

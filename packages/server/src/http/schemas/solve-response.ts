@@ -1,0 +1,83 @@
+// JSON schemas of what POST /solve answers and what POST /solve/stream sends per event. Tests validate every
+// response against them, so /openapi.json (built from the same objects) describes what the server really sends.
+
+const answerSchema = {
+  description:
+    'The decoded answer, in the form of the request grid (sudoku 9x9 digits, 0 where the model left a blank; ' +
+    'maze 30x30 cell codes 1..5; arc the cropped grid, [] when the model produced no grid).',
+  type: 'array',
+  items: { type: 'array', items: { type: 'integer' } },
+} as const;
+
+const haltProbabilitySchema = {
+  description: 'sigmoid(q_halt) after the step',
+  type: 'number',
+  minimum: 0,
+  maximum: 1,
+} as const;
+
+export const stepEventSchema = {
+  title: 'StepEvent',
+  description: 'The answer after one supervision step (the trace entries and the `step` events of /solve/stream).',
+  type: 'object',
+  additionalProperties: false,
+  required: ['step', 'answer', 'haltProbability'],
+  properties: {
+    step: { description: '1-based supervision step', type: 'integer', minimum: 1 },
+    answer: answerSchema,
+    haltProbability: haltProbabilitySchema,
+  },
+} as const;
+
+const millisecondsSchema = { type: 'number', minimum: 0 } as const;
+
+export const solveResponseSchema = {
+  title: 'SolveResponse',
+  type: 'object',
+  additionalProperties: false,
+  required: ['model', 'task', 'answer', 'steps', 'haltProbability', 'halted', 'timing'],
+  properties: {
+    model: { description: 'the model that answered', type: 'string' },
+    task: { enum: ['sudoku', 'maze', 'arc'] },
+    answer: answerSchema,
+    steps: { description: 'supervision steps run', type: 'integer', minimum: 1 },
+    haltProbability: haltProbabilitySchema,
+    halted: {
+      description: 'true when the halt probability crossed the threshold, false when maxSteps was reached',
+      type: 'boolean',
+    },
+    timing: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['queueMs', 'computeMs', 'totalMs'],
+      properties: {
+        queueMs: { description: 'waiting for a batch slot', ...millisecondsSchema },
+        computeMs: { description: 'from entering a batch slot to the answer', ...millisecondsSchema },
+        totalMs: { description: 'from receiving the request to sending the answer', ...millisecondsSchema },
+      },
+    },
+    trace: {
+      description: 'present when the request set trace: one entry per step',
+      type: 'array',
+      items: stepEventSchema,
+    },
+  },
+} as const;
+
+/** The body of a 200 answer of POST /solve (and the data of the `done` event). */
+export interface SolveResponseBody {
+  model: string;
+  task: 'sudoku' | 'maze' | 'arc';
+  answer: number[][];
+  steps: number;
+  haltProbability: number;
+  halted: boolean;
+  timing: { queueMs: number; computeMs: number; totalMs: number };
+  trace?: StepEventBody[];
+}
+
+export interface StepEventBody {
+  step: number;
+  answer: number[][];
+  haltProbability: number;
+}

@@ -1,0 +1,108 @@
+// The listening server around createApp: the port, a startup line, the request log, and the graceful shutdown.
+// On SIGINT/SIGTERM (or `shutdown()`): /readyz turns 503 and new solves get 503 (optionally for a while, so a
+// load balancer notices), the listener closes, requests in flight finish, the engines drain, then it resolves.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SolveEngine } from '../engine/types.js';
+import { type AppOptions, createApp } from './app.js';
+import type { Lifecycle } from './context.js';
+
+export interface ServeOptions extends Omit<AppOptions, 'lifecycle'> {
+  /** default 8080; 0 picks a free port */
+  port?: number;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** process signals that start the graceful shutdown (default SIGINT and SIGTERM; [] for none) */
+  signals?: NodeJS.Signals[];
+  /** also start the shutdown when this fires (the CLI's Ctrl-C) */
+  signal?: AbortSignal;
+  /** keep accepting connections this long after the shutdown starts, answering 503 (default 0) */
+  drainDelayMs?: number;
+  /** close the connections still open this long after the listener closed (default 30 s) */
+  drainTimeoutMs?: number;
+  /** lifecycle lines: listening, draining, stopped (default stderr) */
+  info?: (line: string) => void;
+}
+
+export interface RunningServer {
+  /** http://host:port */
+  url: string;
+  port: number;
+  server: Server;
+  lifecycle: Lifecycle;
+  /** starts the graceful shutdown (once); resolves when the listener is closed and the engines are drained */
+  shutdown(reason?: string): Promise<void>;
+  /** resolves when a shutdown, however started, has finished */
+  closed: Promise<void>;
+}
+
+const IDLE_SWEEP_MS = 100;
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts listening; resolves once the port is bound. */
+export async function serve(
+  engines: ReadonlyMap<string, SolveEngine> | SolveEngine,
+  options: ServeOptions = {},
+): Promise<RunningServer> {
+  const byName: ReadonlyMap<string, SolveEngine> =
+    engines instanceof Map ? engines : new Map([[(engines as SolveEngine).info.name, engines as SolveEngine]]);
+  const info = options.info ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const lifecycle: Lifecycle = { draining: false };
+  const app = createApp(byName, { ...options, lifecycle });
+  const host = options.host ?? '127.0.0.1';
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(options.port ?? 8080, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${hostForUrl(host)}:${port}`;
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let shuttingDown: Promise<void> | null = null;
+
+  const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
+  const onSignal = (sig: NodeJS.Signals) => void shutdown(sig);
+  for (const sig of signals) process.on(sig, onSignal);
+  const onAbort = () => void shutdown('interrupted');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  async function stop(reason: string): Promise<void> {
+    lifecycle.draining = true;
+    info(`draining (${reason}): /readyz answers 503, finishing the requests in flight`);
+    if (options.drainDelayMs) await new Promise((r) => setTimeout(r, options.drainDelayMs));
+    const listenerClosed = new Promise<void>((r) => server.close(() => r()));
+    // Connections kept alive after their last answer would hold close() open until their timeout: close each
+    // one as soon as it has no request in flight.
+    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+    server.closeIdleConnections();
+    const timeoutMs = options.drainTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(true), timeoutMs);
+    });
+    const forced = await Promise.race([listenerClosed.then(() => false), timedOut]);
+    if (forced) {
+      info(`requests still in flight after ${timeoutMs} ms: closing their connections`);
+      server.closeAllConnections();
+      await listenerClosed;
+    }
+    clearTimeout(timer);
+    clearInterval(sweep);
+    await Promise.all([...byName.values()].map((e) => e.drain()));
+    for (const sig of signals) process.off(sig, onSignal);
+    options.signal?.removeEventListener('abort', onAbort);
+    info('stopped');
+  }
+
+  function shutdown(reason = 'shutdown requested'): Promise<void> {
+    shuttingDown ??= stop(reason).finally(resolveClosed);
+    return shuttingDown;
+  }
+
+  return { url, port, server, lifecycle, shutdown, closed };
+}

@@ -1,0 +1,79 @@
+// From a request body to the work for one engine: validate the body, pick the model, check that the task is
+// the model's, encode the grid, look up the puzzle-embedding row, and make sure the engine takes work.
+// Every refusal is an HttpError naming the field, raised before anything is queued.
+import type { TaskName } from '@trm/core';
+import type { SolveEngine } from '../../engine/types.js';
+import { type AppContext, hasPuzzleRows } from '../context.js';
+import { HttpError, RETRY_AFTER_SECONDS } from '../http-error.js';
+import { DEFAULT_HALT_THRESHOLD, DEFAULT_MAX_STEPS } from '../schemas/solve-request.js';
+import { encodeGrid } from './task-codec.js';
+import { validateSolveBody } from './validate-body.js';
+
+/** The name of puzzle identifier 0 in identifiers.json (TRM-SPEC §6.1), the row of puzzles without an id. */
+export const BLANK_PUZZLE_ID = '<blank>';
+
+export interface PreparedSolve {
+  model: string;
+  task: TaskName;
+  engine: SolveEngine;
+  tokens: Uint8Array;
+  puzzleEmb?: Float32Array;
+  maxSteps: number;
+  haltThreshold: number;
+  trace: boolean;
+}
+
+const unavailable = (message: string) =>
+  new HttpError(503, message, undefined, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+
+function pickEngine(ctx: AppContext, requested: string | undefined): [string, SolveEngine] {
+  const names = [...ctx.engines.keys()];
+  if (requested === undefined) {
+    const first = names[0];
+    if (first === undefined) throw unavailable('no model is loaded');
+    return [first, ctx.engines.get(first)!];
+  }
+  const engine = ctx.engines.get(requested);
+  if (!engine)
+    throw new HttpError(
+      404,
+      `model ${JSON.stringify(requested.length > 60 ? `${requested.slice(0, 60)}...` : requested)} is not loaded; loaded: ${names.map((n) => JSON.stringify(n)).join(', ')}`,
+      'model',
+    );
+  return [requested, engine];
+}
+
+export function prepareSolve(ctx: AppContext, rawBody: unknown): PreparedSolve {
+  if (ctx.lifecycle.draining) throw unavailable('the server is shutting down; retry on another instance');
+  const body = validateSolveBody(rawBody);
+  const [model, engine] = pickEngine(ctx, body.model);
+  const task = engine.info.task;
+  if (body.task !== task)
+    throw new HttpError(400, `task is ${JSON.stringify(body.task)} but model ${model} solves ${task}`, 'task');
+  if (body.puzzleId !== undefined && task !== 'arc')
+    throw new HttpError(400, `puzzleId applies to ARC models only (model ${model} solves ${task})`, 'puzzleId');
+  const tokens = encodeGrid(task, body.grid);
+  let puzzleEmb: Float32Array | undefined;
+  if (body.puzzleId === undefined) {
+    // The reference gives every sudoku and maze puzzle identifier 0, whose row of the table is trained (a shared
+    // learned prefix); for ARC, row 0 is never trained and stays zero. So row 0 is the right default everywhere,
+    // and zeros (what the engine uses without a row) only where the model has no table.
+    if (hasPuzzleRows(engine)) puzzleEmb = engine.puzzleRow(BLANK_PUZZLE_ID);
+  } else {
+    if (!hasPuzzleRows(engine))
+      throw new HttpError(404, `model ${model} has no puzzle table to look puzzleId up in`, 'puzzleId');
+    puzzleEmb = engine.puzzleRow(body.puzzleId);
+    if (!puzzleEmb) throw new HttpError(404, `puzzleId names no row of the puzzle table of model ${model}`, 'puzzleId');
+  }
+  if (!engine.ready()) throw unavailable(`model ${model} is not ready (loading or draining)`);
+  return {
+    model,
+    task,
+    engine,
+    tokens,
+    puzzleEmb,
+    maxSteps: body.maxSteps ?? DEFAULT_MAX_STEPS,
+    haltThreshold: body.haltThreshold ?? DEFAULT_HALT_THRESHOLD,
+    trace: body.trace ?? false,
+  };
+}

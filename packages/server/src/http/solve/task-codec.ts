@@ -1,0 +1,49 @@
+// Per task, how a request grid becomes model tokens and how the model's tokens become an answer grid in the
+// same numeric form, all with the codecs of @trm/core (one source of truth for the vocabularies).
+import {
+  decodeArc,
+  decodeMaze,
+  decodeSudoku,
+  encodeArc,
+  encodeMaze,
+  encodeSudoku,
+  type Grid,
+  GridError,
+  mazeFromCells,
+  mazeToCells,
+  type TaskName,
+  validateArcGrid,
+  validateSudokuGrid,
+} from '@trm/core';
+import { HttpError } from '../http-error.js';
+
+export interface TaskCodec {
+  /** validates an untrusted grid (errors name `grid[r][c]`) and encodes it */
+  encode(grid: unknown): Uint8Array;
+  decode(tokens: Uint8Array): Grid;
+}
+
+export const TASK_CODECS: Record<TaskName, TaskCodec> = {
+  sudoku: {
+    encode: (grid) => encodeSudoku(validateSudokuGrid(grid, 'grid')),
+    decode: (tokens) => decodeSudoku(tokens),
+  },
+  maze: {
+    encode: (grid) => encodeMaze(mazeFromCells(grid, 'grid')),
+    decode: (tokens) => mazeToCells(decodeMaze(tokens)),
+  },
+  arc: {
+    encode: (grid) => encodeArc(validateArcGrid(grid, 'grid')),
+    decode: (tokens) => decodeArc(tokens),
+  },
+};
+
+/** Encodes a request grid for `task`; a GridError becomes a 400 naming the cell or row. */
+export function encodeGrid(task: TaskName, grid: unknown): Uint8Array {
+  try {
+    return TASK_CODECS[task].encode(grid);
+  } catch (err) {
+    if (err instanceof GridError) throw new HttpError(400, err.message, err.field);
+    throw err;
+  }
+}

@@ -1,0 +1,148 @@
+// The start command: flags (defaults, every option, the errors that name the flag), and a run with fake engines
+// that serves them, logs its startup line, shuts down on the abort signal and drains what it started.
+import { resolve } from 'node:path';
+import { UsageError } from '@trm/core';
+import { describe, expect, it } from 'vitest';
+import type { SolveEngine } from '../engine/types.js';
+import { FakeEngine } from './fake-engine.js';
+import {
+  DEFAULT_MODEL_DIR,
+  type EngineSettings,
+  parseStartArgs,
+  runStart,
+  type StartCommand,
+} from './start-command.js';
+
+const parse = (...argv: string[]) => parseStartArgs(argv, '/work/here');
+
+function usageError(argv: string[]): string {
+  try {
+    parse(...argv);
+  } catch (err) {
+    if (err instanceof UsageError) return err.message;
+    throw err;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('parseStartArgs', () => {
+  it('defaults to the shipped sudoku model on 127.0.0.1:8080 with auto', () => {
+    expect(parse()).toEqual({
+      kind: 'start',
+      modelDirs: [DEFAULT_MODEL_DIR],
+      port: 8080,
+      host: '127.0.0.1',
+      engine: {
+        executionProvider: 'auto',
+        maxBatch: undefined,
+        maxQueue: undefined,
+        maxWaitMs: undefined,
+        workers: undefined,
+      },
+      bodyLimit: '1mb',
+      log: false,
+    });
+    expect(DEFAULT_MODEL_DIR).toBe(resolve(import.meta.dirname, '../../../../models/sudoku-small-mlp'));
+    expect(parse('--help')).toEqual({ kind: 'help' });
+    expect(parse('-h')).toEqual({ kind: 'help' });
+  });
+
+  it('reads every flag; --model is repeatable and relative to the folder pnpm ran in', () => {
+    const cmd = parse(
+      ...['--model', 'models/a', '--model', '/abs/b', '--port', '0', '--host', '0.0.0.0', '--ep', 'cpu'],
+      ...['--max-batch', '16', '--max-queue', '0', '--max-wait-ms', '5', '--workers', '2'],
+      ...['--body-limit', '512KB', '--log'],
+    );
+    expect(cmd).toEqual({
+      kind: 'start',
+      modelDirs: ['/work/here/models/a', '/abs/b'],
+      port: 0,
+      host: '0.0.0.0',
+      engine: { executionProvider: 'cpu', maxBatch: 16, maxQueue: 0, maxWaitMs: 5, workers: 2 },
+      bodyLimit: '512kb',
+      log: true,
+    } satisfies StartCommand);
+    expect((parse('--body-limit', '2048') as { bodyLimit: unknown }).bodyLimit).toBe(2048);
+  });
+
+  it('names the bad flag and what it expects', () => {
+    expect(usageError(['--ep', 'tpu'])).toBe('--ep must be one of auto, cuda, webgpu, cpu (got "tpu")');
+    expect(usageError(['--port', '70000'])).toBe('--port must be an integer 0..65535 (got "70000")');
+    expect(usageError(['--max-batch', '0'])).toBe('--max-batch must be an integer >= 1 (got "0")');
+    expect(usageError(['--workers', '1.5'])).toBe('--workers must be an integer >= 1 (got "1.5")');
+    expect(usageError(['--body-limit', 'lots'])).toBe(
+      '--body-limit must be a byte count or a size like 512kb or 1mb (got "lots")',
+    );
+    expect(usageError(['--model', 'a/m', '--model', 'b/m'])).toBe(
+      "--model: two folders are named m; a model's name is its folder's name",
+    );
+    expect(usageError(['--bogus'])).toMatch(/Unknown option '--bogus'/);
+    expect(usageError(['extra'])).toMatch(/Unexpected argument 'extra'/);
+  });
+});
+
+describe('runStart', () => {
+  it('starts an engine per model, serves them, and drains them on the abort signal', async () => {
+    const settings: EngineSettings[] = [];
+    const engines: FakeEngine[] = [];
+    const startEngine = async (s: EngineSettings): Promise<SolveEngine> => {
+      settings.push(s);
+      const e = new FakeEngine({ task: engines.length === 0 ? 'sudoku' : 'maze', name: s.modelDir.split('/').at(-1) });
+      engines.push(e);
+      return e;
+    };
+    const cmd = parse('--model', 'm/sudoku-x', '--model', 'm/maze-y', '--port', '0', '--max-batch', '4', '--log');
+    if (cmd.kind !== 'start') throw new Error('expected a start command');
+    const lines: string[] = [];
+    const controller = new AbortController();
+    let url = '';
+    const done = runStart(cmd, {
+      signal: controller.signal,
+      err: (l) => lines.push(l),
+      startEngine,
+      onListening: (u) => {
+        url = u;
+      },
+    });
+    while (url === '') await new Promise((r) => setTimeout(r, 5));
+    const models = (await (await fetch(`${url}/models`)).json()) as { models: { name: string }[] };
+    expect(models.models.map((m) => m.name)).toEqual(['sudoku-x', 'maze-y']);
+    controller.abort();
+    await done;
+    expect(settings).toEqual([
+      {
+        modelDir: '/work/here/m/sudoku-x',
+        executionProvider: 'auto',
+        maxBatch: 4,
+        maxQueue: undefined,
+        maxWaitMs: undefined,
+        workers: undefined,
+      },
+      {
+        modelDir: '/work/here/m/maze-y',
+        executionProvider: 'auto',
+        maxBatch: 4,
+        maxQueue: undefined,
+        maxWaitMs: undefined,
+        workers: undefined,
+      },
+    ]);
+    expect(engines.map((e) => e.ready())).toEqual([false, false]);
+    expect(lines[0]).toBe('model sudoku-x: sudoku, fp32 on cpu (fake engine: no ONNX Runtime), 1 worker(s) x batch 8');
+    expect(lines[2]).toBe(`listening on ${url} (playground at ${url}/, API at ${url}/openapi.json)`);
+    expect(lines).toContain(`GET /models 200 ${lines.find((l) => l.startsWith('GET /models'))!.split(' ')[3]} ms`);
+    expect(lines.at(-1)).toBe('stopped');
+  });
+
+  it('drains the engines it started when a later one fails to start', async () => {
+    const first = new FakeEngine({ name: 'ok' });
+    const cmd = parse('--model', 'ok', '--model', 'broken', '--port', '0');
+    if (cmd.kind !== 'start') throw new Error('expected a start command');
+    const startEngine = async (s: EngineSettings): Promise<SolveEngine> => {
+      if (s.modelDir.endsWith('broken')) throw new Error('broken is not a model folder: config.json is missing');
+      return first;
+    };
+    await expect(runStart(cmd, { startEngine, err: () => {} })).rejects.toThrow('config.json is missing');
+    expect(first.ready()).toBe(false);
+  });
+});

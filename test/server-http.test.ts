@@ -1,0 +1,78 @@
+// The HTTP layer over the real ONNX engine: the shipped sudoku model (models/sudoku-small-mlp, model.onnx from the
+// exporter) on the CPU provider behind createApp, answering POST /solve and /solve/stream like the model card says.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { generateSudoku, parseSudokuString, Rng } from '@trm/core';
+import { createApp, Engine } from '../packages/server/src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen, parseEventStream, type TestServer } from '../packages/server/src/http/testing/client.js';
+
+const MODEL_DIR = fileURLToPath(new URL('../models/sudoku-small-mlp', import.meta.url));
+
+let engine: Engine;
+let server: TestServer;
+
+beforeAll(async () => {
+  engine = await Engine.start({ modelDir: MODEL_DIR, executionProvider: 'cpu', maxBatch: 16 });
+  server = await listen(createApp(engine, { playgroundDir: null }));
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  await engine?.drain();
+});
+
+describe('the server on the shipped sudoku model (CPU)', () => {
+  it('describes the model on GET /models', async () => {
+    const { models } = JSON.parse((await server.send('/models')).text);
+    const config = JSON.parse(await readFile(`${MODEL_DIR}/config.json`, 'utf8'));
+    expect(models).toHaveLength(1);
+    expect(models[0]).toMatchObject({
+      name: 'sudoku-small-mlp',
+      task: 'sudoku',
+      ready: true,
+      executionProvider: 'cpu',
+    });
+    expect(models[0].config).toEqual(config);
+  });
+
+  it('solves easy sudoku as the model card says (99.4 % exact with early halting)', async () => {
+    const rng = new Rng(12345);
+    const puzzles = Array.from({ length: 40 }, () => generateSudoku(rng, { givens: [61, 71] }));
+    const answers = await Promise.all(
+      puzzles.map((p) => server.post('/solve', { task: 'sudoku', grid: parseSudokuString(p.question) })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(puzzles.map(() => 200));
+    const bodies = answers.map((a) => JSON.parse(a.text));
+    const exact = bodies.filter(
+      (b, i) => JSON.stringify(b.answer) === JSON.stringify(parseSudokuString(puzzles[i]!.answer)),
+    );
+    expect(exact.length).toBeGreaterThanOrEqual(38);
+    // the card: the halt head stops after the first step on this data
+    expect(bodies.filter((b) => b.halted && b.steps === 1).length).toBeGreaterThanOrEqual(38);
+    expect(bodies.every((b) => b.haltProbability >= 0 && b.haltProbability <= 1)).toBe(true);
+  });
+
+  it('streams one event per supervision step when told never to halt', async () => {
+    const p = generateSudoku(new Rng(9), { givens: 65 });
+    const r = await server.post('/solve/stream', {
+      task: 'sudoku',
+      grid: parseSudokuString(p.question),
+      haltThreshold: 1,
+      maxSteps: 8,
+    });
+    expect(r.status).toBe(200);
+    const events = parseEventStream(r.text);
+    expect(events.map((e) => e.event)).toEqual([...new Array(8).fill('step'), 'done']);
+    expect(events.slice(0, 8).map((e) => JSON.parse(e.data).step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const done = JSON.parse(events[8]!.data);
+    expect(done).toMatchObject({ steps: 8, halted: false });
+    expect(done.answer).toEqual(JSON.parse(events[7]!.data).answer);
+  });
+
+  it('refuses a maze for the sudoku model, naming the field', async () => {
+    const r = await server.post('/solve', { task: 'maze', grid: [[1]] });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text).error).toMatchObject({ field: 'task' });
+  });
+});

@@ -6,3 +6,4 @@ export * from './graph/step-graph.js';
 export { decodeModel, readModelMetadata } from './onnx/onnx-proto.js';
 export * from './runtime/ort-step.js';
 export * from './runtime/reference-loop.js';
+export * from './official/index.js';

@@ -1,0 +1,143 @@
+// The `import-official` command line: flags, help text and the run with a progress line. Kept apart from the
+// process wiring in cli/import-official.ts so that tests can call it directly.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Progress, TASK_NAMES, type TaskName, UsageError } from '@trm/core';
+import { type ImportOfficialSummary, type ImportProgress, importOfficial } from '../official/import-official.js';
+
+export const IMPORT_OFFICIAL_USAGE = `Usage: pnpm --filter @trm/exporter import-official --checkpoint <file> --out <dir> [options]
+
+Converts a checkpoint of the official PyTorch TRM trainer (SamsungSAILMontreal/TinyRecursiveModels) into a model
+folder (config.json, weights.safetensors in float32, README.md saying where it came from), without Python. Reads
+the torch.save zip directly (keys _orig_mod.model.inner.*, model.inner.* or bare; bf16 H_init/L_init are widened
+exactly), or a .safetensors file of the same tensors. The checkpoint holds no config: the tensor shapes fix the
+hidden size, vocabulary, puzzle table, layers and mlp_t; the rest comes from --config.
+
+  --checkpoint <file>  the official checkpoint (checkpoints/<project>/<run>/step_<N>) or a .safetensors file
+                       (required)
+  --out <dir>          model folder to write (required); relative paths are taken from where pnpm was started
+  --config <file>      the run's all_config.yaml (fields under arch:), the official model's config dict as
+                       JSON/YAML, or our config.json; needed for H_cycles, L_cycles, num_heads, halt_max_steps and,
+                       for attention models, pos_encodings and puzzle_emb_len. Every field the tensors fix is
+                       checked against it.
+  --task <task>        ${TASK_NAMES.join(' | ')} (default: from the config, else from the vocabulary: 11 sudoku,
+                       6 maze, 12 arc)
+  --seq-len <N>        cells per puzzle, checked against the task (81 sudoku, 900 maze and arc)
+  --force              replace the model files of a non-empty --out (and drop its model.onnx, which would no
+                       longer match)
+  --quiet              no progress line
+  -h, --help           this help
+
+Examples:
+  pnpm --filter @trm/exporter import-official --checkpoint ckpt/Sudoku-extreme-1k-aug-1000-ACT-torch/run/step_65104 \\
+    --config ckpt/Sudoku-extreme-1k-aug-1000-ACT-torch/run/all_config.yaml --out models/sudoku-official
+  pnpm --filter @trm/exporter import-official --checkpoint trm-arc1.safetensors --config all_config.yaml \\
+    --task arc --out models/arc1-official --force
+`;
+
+export type ImportOfficialCommand =
+  | { kind: 'help' }
+  | {
+      kind: 'import';
+      checkpoint: string;
+      out: string;
+      config?: string;
+      task?: TaskName;
+      seqLen?: number;
+      force: boolean;
+      quiet: boolean;
+      /** the command line as typed, for the model card */
+      argv: readonly string[];
+    };
+
+/** Parses the command line; relative paths are resolved against `cwd` (pnpm's INIT_CWD, the caller's folder). */
+export function parseImportOfficialArgs(argv: readonly string[], cwd: string): ImportOfficialCommand {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        checkpoint: { type: 'string' },
+        out: { type: 'string' },
+        config: { type: 'string' },
+        task: { type: 'string' },
+        'seq-len': { type: 'string' },
+        force: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    // node's messages name the flag ("Unknown option '--chekpoint'"); keep their first sentence.
+    throw new UsageError((err as Error).message.split(/\.(\s|$)/)[0]!);
+  }
+  if (values.help) return { kind: 'help' };
+  const str = (k: string) => values[k] as string | undefined;
+  for (const flag of ['checkpoint', 'out']) if (!str(flag)) throw new UsageError(`--${flag} is required`);
+  const task = str('task');
+  if (task !== undefined && !TASK_NAMES.includes(task as TaskName))
+    throw new UsageError(`--task must be one of ${TASK_NAMES.join(', ')} (got ${JSON.stringify(task)})`);
+  const seq = str('seq-len');
+  if (seq !== undefined && (!/^\d+$/.test(seq) || Number(seq) < 1))
+    throw new UsageError(`--seq-len must be a positive integer (got ${JSON.stringify(seq)})`);
+  const config = str('config');
+  return {
+    kind: 'import',
+    checkpoint: resolve(cwd, str('checkpoint')!),
+    out: resolve(cwd, str('out')!),
+    config: config === undefined ? undefined : resolve(cwd, config),
+    task: task as TaskName | undefined,
+    seqLen: seq === undefined ? undefined : Number(seq),
+    force: values.force === true,
+    quiet: values.quiet === true,
+    argv,
+  };
+}
+
+const MB = 1e6;
+
+/** Runs a parsed command: one progress line per phase (hashing, reading), then a summary line on stdout. */
+export async function runImportOfficial(
+  cmd: Extract<ImportOfficialCommand, { kind: 'import' }>,
+  ctx: { signal?: AbortSignal; out?: (line: string) => void } = {},
+): Promise<ImportOfficialSummary> {
+  const bars = new Map<ImportProgress['phase'], Progress>();
+  const onProgress = (p: ImportProgress) => {
+    let bar = bars.get(p.phase);
+    if (!bar) {
+      bar = new Progress(p.phase === 'hash' ? 'sha-256' : 'tensors', Math.ceil(p.total / MB), {
+        unit: 'MB',
+        silent: cmd.quiet,
+      });
+      bars.set(p.phase, bar);
+    }
+    bar.update(Math.ceil(p.done / MB));
+    if (p.done >= p.total) bar.finish();
+  };
+  const quoted = cmd.argv.map((a) => (/^[\w./=:@+-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`));
+  const s = await importOfficial({
+    checkpoint: cmd.checkpoint,
+    out: cmd.out,
+    config: cmd.config,
+    task: cmd.task,
+    seqLen: cmd.seqLen,
+    force: cmd.force,
+    onProgress,
+    signal: ctx.signal,
+    command: ['pnpm --filter @trm/exporter import-official', ...quoted].join(' '),
+  });
+  const write = ctx.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  for (const note of s.notes) write(`note: ${note}`);
+  const dtypes = Object.entries(s.dtypes)
+    .map(([d, keys]) => `${keys.length} ${d}`)
+    .join(', ');
+  write(
+    `imported ${s.tensors} tensors (${dtypes}; key prefix ${s.keyPrefix ? `"${s.keyPrefix}"` : 'none'}) from ${cmd.checkpoint} ` +
+      `(sha256 ${s.sha256.slice(0, 12)}...): ${s.config.task}, ${s.config.mlp_t ? 'mlp_t' : `attention/${s.config.pos_encodings}`}, ` +
+      `hidden ${s.config.hidden_size}, ${s.parameters.toLocaleString('en-US')} parameters, ` +
+      `${s.config.num_puzzle_identifiers.toLocaleString('en-US')} puzzle ids -> ${cmd.out} [${s.seconds.toFixed(1)} s]`,
+  );
+  return s;
+}

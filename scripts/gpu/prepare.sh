@@ -51,6 +51,7 @@ if ! ls .gpu-cuda/part-* >/dev/null 2>&1; then
     xz -6 -T2 | split -b 50M - part-)
   mv "$work"/cuda/part-* .gpu-cuda/
 fi
+(cd .gpu-cuda && sha256sum part-*) > .gpu/cuda-parts.sha256
 
 if ! ls .gl/*.deb >/dev/null 2>&1; then
   echo "Vulkan and GL loader packages (Debian)"

@@ -13,7 +13,8 @@ mkdir -p /opt/trm/bin node_modules
 mkdir -p /opt/trm/cuda
 for p in .gpu-cuda/part-*; do [ -f "$p" ] && cp -n "$p" /opt/trm/cuda/; done
 ort_bin=node_modules/onnxruntime-node/bin/napi-v6/linux/x64
-if [ ! -f "$ort_bin/libonnxruntime_providers_cuda.so" ] && [ -f /opt/trm/cuda/part-ad ] || [ "${TRM_CUDA_PARTS_COMPLETE:-0}" = 1 ]; then
+sums="$PWD/.gpu/cuda-parts.sha256"  # written by prepare.sh; all parts present = all sums match
+if [ ! -f "$ort_bin/libonnxruntime_providers_cuda.so" ] && [ -f "$sums" ] && (cd /opt/trm/cuda && sha256sum -c --quiet "$sums"); then
   cat /opt/trm/cuda/part-* | xz -dc | tar xf - -C "$ort_bin" && echo "CUDA provider installed in $ort_bin"
 fi
 export PATH=/opt/trm/bin:$PATH

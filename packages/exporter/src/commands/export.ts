@@ -17,7 +17,8 @@ import {
 } from '@trm/core';
 import { exportModelFolder, type ExportSummary, onnxFileName, writeStepGraph } from '../export/export-model.js';
 import { randomWeights } from '../export/random-weights.js';
-import { DEFAULT_OPS, GRAPH_DTYPES, type GraphDtype, type OpChoice } from '../graph/step-graph.js';
+import { formatOps, parseOps } from '../graph/op-choice.js';
+import { DEFAULT_OPS, GRAPH_DTYPES, type GraphDtype } from '../graph/step-graph.js';
 import { createCpuSession, runStep } from '../runtime/ort-step.js';
 
 export const exportSpec: CliSpec = {
@@ -63,33 +64,6 @@ export const exportSpec: CliSpec = {
     'pnpm --filter @trm/exporter export --preset sudoku-mlp --out out/sudoku-mlp.onnx',
   ],
 };
-
-function formatOps(o: OpChoice): string {
-  return Object.entries(o)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-}
-
-const OP_VALUES: Record<keyof OpChoice, readonly string[]> = {
-  norm: ['decomposed', 'op'],
-  attention: ['decomposed', 'mha'],
-  swiglu: ['fused', 'split'],
-};
-
-/** Parses `norm=op,attention=mha`; errors name the key or value. */
-export function parseOps(text: string): Partial<OpChoice> {
-  const out: Record<string, string> = {};
-  for (const part of text.split(',').filter(Boolean)) {
-    const [k, v] = part.split('=') as [string, string | undefined];
-    const allowed = OP_VALUES[k as keyof OpChoice];
-    if (!allowed)
-      throw new FlagError(`--ops: unknown op "${k}" (known: ${Object.keys(OP_VALUES).join(', ')})`, '--ops');
-    if (!v || !allowed.includes(v))
-      throw new FlagError(`--ops: ${k} must be one of ${allowed.join(', ')} (got "${v ?? ''}")`, '--ops');
-    out[k] = v;
-  }
-  return out as Partial<OpChoice>;
-}
 
 export interface ExportCommandResult extends ExportSummary {
   /** ms of one step at batch 1 on ORT CPU (the load check), when checked */

@@ -24,7 +24,7 @@ import {
   runCli,
   userCwd,
 } from '@trm/core';
-import { exportStepGraph, GRAPH_DTYPES, type GraphDtype, randomWeights } from '@trm/exporter';
+import { exportStepGraph, GRAPH_DTYPES, type GraphDtype, type OpChoice, parseOps, randomWeights } from '@trm/exporter';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import type { ExecutionProviderChoice, SolveRequest } from '../engine/types.js';
@@ -44,6 +44,12 @@ const spec: CliSpec = {
     },
     { name: 'model', kind: 'path', value: '<dir>', help: 'bench this model folder (config.json + model.onnx) instead' },
     { name: 'dtype', kind: 'enum', choices: GRAPH_DTYPES, default: 'fp32', help: 'graph variant of the preset' },
+    {
+      name: 'ops',
+      kind: 'string',
+      value: '<k=v,...>',
+      help: "op choices of the preset's graph (see the exporter's --ops)",
+    },
     { name: 'ep', kind: 'enum', choices: EXECUTION_PROVIDER_CHOICES, default: 'auto', help: 'execution provider' },
     { name: 'batch', kind: 'string', value: '<n,n,...>', default: '1,8,32', help: 'engine batch sizes (maxBatch)' },
     {
@@ -122,12 +128,12 @@ function repoRoot(): string {
 }
 
 /** A model folder for a preset: config.json and the step graph of random weights. */
-function presetFolder(preset: string, dtype: GraphDtype): { dir: string; config: ModelConfig } {
+function presetFolder(preset: string, dtype: GraphDtype, ops: Partial<OpChoice>): { dir: string; config: ModelConfig } {
   // The puzzle table is an input of the graph, not part of it: one row keeps ARC presets small.
   const config: ModelConfig = { ...getPreset(preset).model, num_puzzle_identifiers: 1 };
   const dir = mkdtempSync(join(tmpdir(), `trm-bench-${preset}-`));
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  writeFileSync(join(dir, 'model.onnx'), exportStepGraph(config, randomWeights(config, { seed: 0 }), { dtype }));
+  writeFileSync(join(dir, 'model.onnx'), exportStepGraph(config, randomWeights(config, { seed: 0 }), { dtype, ops }));
   return { dir, config };
 }
 
@@ -214,7 +220,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   const requests = f.requests as number;
   const modes = f.halting === 'both' ? (['fixed', 'early'] as const) : ([f.halting] as ['fixed'] | ['early']);
   const preset = f.preset as string;
-  const made = f.model ? null : presetFolder(preset, f.dtype as GraphDtype);
+  const made = f.model ? null : presetFolder(preset, f.dtype as GraphDtype, f.ops ? parseOps(f.ops as string) : {});
   const modelDir = (f.model as string | undefined) ?? made!.dir;
   const config = made?.config ?? (await readModelConfig(modelDir));
   const label = f.model ? modelDir : `${preset} (random weights, ${f.dtype})`;

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Inference benchmarks on the GPU host (after prepare.sh here and the CUDA provider parts there; README.md):
+#   bash scripts/gpu/bench-inference.sh ops      op choices of the step graph on cuda, webgpu and cpu, every graph
+#                                                variant loaded with full optimisation (exporter bench:ops)
+#   bash scripts/gpu/bench-inference.sh engine   the server's engine on cuda and webgpu, paper-size sudoku-mlp and
+#                                                maze-att, 16 steps fixed and with early halting (server bench:engine),
+#                                                each with the fastest graph variant that `ops` measured
+# Results (JSON and logs) go to $OUT (or /tmp/trm-bench) and to /opt/trm/results, which later calls read.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=/dev/null
+source scripts/gpu/remote-setup.sh
+out=${OUT:-/tmp/trm-bench}
+mkdir -p "$out" /opt/trm/results
+X=packages/exporter/dist
+S=packages/server/dist
+step() { echo "== $*"; }
+
+if [ "${1:-}" = ops ]; then
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+  step "op choices, fp32 and fp16, sudoku presets"
+  timeout 300 node $X/op-choice.mjs --ep cuda,webgpu --preset sudoku-mlp,sudoku-att --dtype fp32,fp16 \
+    --batch 1,64,256 --reps 5 --json "$out/ops-gpu-sudoku.json" 2>&1 | tee "$out/ops-gpu-sudoku.log"
+  step "op choices, fp32 and fp16, maze-att"
+  timeout 240 node $X/op-choice.mjs --ep cuda,webgpu --preset maze-att --dtype fp32,fp16 \
+    --batch 1,16 --reps 3 --json "$out/ops-gpu-maze.json" 2>&1 | tee "$out/ops-gpu-maze.log"
+  step "fp16-weights variants load and run"
+  timeout 120 node $X/op-choice.mjs --ep cuda,webgpu --preset sudoku-mlp,sudoku-att --dtype fp16-weights \
+    --batch 1 --reps 2 --json "$out/ops-gpu-fp16w.json" 2>&1 | tee "$out/ops-gpu-fp16w.log"
+  step "op choices on the host's CPU"
+  timeout 150 node $X/op-choice.mjs --ep cpu --preset sudoku-mlp,sudoku-att --dtype fp32 \
+    --batch 1,16 --reps 3 --json "$out/ops-cpu.json" 2>&1 | tee "$out/ops-cpu.log"
+  cp "$out"/ops-*.json /opt/trm/results/
+  exit 0
+fi
+
+if [ "${1:-}" = engine ]; then
+  # The fastest (dtype, ops) per provider and preset at the largest batch measured.
+  best() {
+    node -e '
+      const [file, ep, preset] = process.argv.slice(1);
+      const pts = require(file).points.filter((p) => p.ep === ep && p.preset === preset && !p.error);
+      const maxB = Math.max(...pts.map((p) => p.batch));
+      const b = pts.filter((p) => p.batch === maxB).sort((x, y) => x.msPerStep - y.msPerStep)[0];
+      const [n, a, s] = b.ops.split("/");
+      console.log(`--dtype ${b.dtype} --ops norm=${n === "op" ? "op" : "decomposed"},attention=${a},swiglu=${s}`);
+    ' "$1" "$2" "$3"
+  }
+  for ep in cuda webgpu; do
+    args=$(best /opt/trm/results/ops-gpu-sudoku.json $ep sudoku-mlp)
+    step "engine $ep sudoku-mlp $args"
+    for bc in 1 64 256 1024; do
+      [ "$ep" = webgpu ] && [ "$bc" = 1024 ] && continue
+      # shellcheck disable=SC2086
+      timeout 150 node $S/engine.mjs --preset sudoku-mlp --ep $ep $args --batch $bc --concurrency $bc \
+        --requests $((bc < 32 ? 32 : 2 * bc)) --out "$out/engine-$ep-sudoku-mlp-b$bc.json" 2>&1 |
+        tee -a "$out/engine-$ep.log"
+    done
+    args=$(best /opt/trm/results/ops-gpu-maze.json $ep maze-att)
+    step "engine $ep maze-att $args"
+    for bc in 1 16 64; do
+      # shellcheck disable=SC2086
+      timeout 150 node $S/engine.mjs --preset maze-att --ep $ep $args --batch $bc --concurrency $bc \
+        --requests $((bc < 16 ? 16 : 2 * bc)) --out "$out/engine-$ep-maze-att-b$bc.json" 2>&1 |
+        tee -a "$out/engine-$ep.log"
+    done
+  done
+  (cd "$out" && tar czf engine-results.tgz engine-*.json && rm -f engine-*.json)
+  exit 0
+fi
+echo "usage: bash scripts/gpu/bench-inference.sh ops|engine" >&2
+exit 2

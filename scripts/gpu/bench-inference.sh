@@ -19,16 +19,16 @@ step() { echo "== $*"; }
 if [ "${1:-}" = ops ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
   step "op choices, fp32 and fp16, sudoku presets"
-  timeout 300 node $X/op-choice.mjs --ep cuda,webgpu --preset sudoku-mlp,sudoku-att --dtype fp32,fp16 \
+  timeout 240 node $X/op-choice.mjs --ep cuda,webgpu --preset sudoku-mlp,sudoku-att --dtype fp32,fp16 \
     --batch 1,64,256 --reps 5 --json "$out/ops-gpu-sudoku.json" 2>&1 | tee "$out/ops-gpu-sudoku.log"
   step "op choices, fp32 and fp16, maze-att"
-  timeout 240 node $X/op-choice.mjs --ep cuda,webgpu --preset maze-att --dtype fp32,fp16 \
+  timeout 150 node $X/op-choice.mjs --ep cuda,webgpu --preset maze-att --dtype fp32,fp16 \
     --batch 1,16 --reps 3 --json "$out/ops-gpu-maze.json" 2>&1 | tee "$out/ops-gpu-maze.log"
   step "fp16-weights variants load and run"
-  timeout 120 node $X/op-choice.mjs --ep cuda,webgpu --preset sudoku-mlp,sudoku-att --dtype fp16-weights \
+  timeout 60 node $X/op-choice.mjs --ep cuda,webgpu --preset sudoku-mlp,sudoku-att --dtype fp16-weights \
     --batch 1 --reps 2 --json "$out/ops-gpu-fp16w.json" 2>&1 | tee "$out/ops-gpu-fp16w.log"
   step "op choices on the host's CPU"
-  timeout 150 node $X/op-choice.mjs --ep cpu --preset sudoku-mlp,sudoku-att --dtype fp32 \
+  timeout 100 node $X/op-choice.mjs --ep cpu --preset sudoku-mlp,sudoku-att --dtype fp32 \
     --batch 1,16 --reps 3 --json "$out/ops-cpu.json" 2>&1 | tee "$out/ops-cpu.log"
   cp "$out"/ops-*.json /opt/trm/results/
   exit 0
@@ -42,11 +42,10 @@ if [ "${1:-}" = engine ]; then
       const pts = require(file).points.filter((p) => p.ep === ep && p.preset === preset && !p.error);
       const maxB = Math.max(...pts.map((p) => p.batch));
       const b = pts.filter((p) => p.batch === maxB).sort((x, y) => x.msPerStep - y.msPerStep)[0];
-      const [n, a, s] = b.ops.split("/");
-      console.log(`--dtype ${b.dtype} --ops norm=${n === "op" ? "op" : "decomposed"},attention=${a},swiglu=${s}`);
+      console.log(`--dtype ${b.dtype} --ops ${b.opsArg}`);
     ' "$1" "$2" "$3"
   }
-  for ep in cuda webgpu; do
+  for ep in ${2:-cuda webgpu}; do
     args=$(best /opt/trm/results/ops-gpu-sudoku.json $ep sudoku-mlp)
     step "engine $ep sudoku-mlp $args"
     for bc in 1 64 256 1024; do

@@ -18,6 +18,7 @@ import {
 } from '@trm/core';
 import * as ort from 'onnxruntime-node';
 import { randomWeights } from '../export/random-weights.js';
+import { formatOps } from '../graph/op-choice.js';
 import { exportStepGraph, type GraphDtype, type OpChoice } from '../graph/step-graph.js';
 
 const spec: CliSpec = {
@@ -52,12 +53,21 @@ export function stepFlops(c: ModelConfig): number {
   return L * perBlockPerPos * c.L_layers * c.H_cycles * (c.L_cycles + 1);
 }
 
+/** Every combination that matters for the config: attention choices for attention models, mlpT for MLP-mixers. */
 function opChoices(c: ModelConfig): OpChoice[] {
   const out: OpChoice[] = [];
   for (const norm of ['decomposed', 'op'] as const)
     for (const attention of c.mlp_t ? (['decomposed'] as const) : (['decomposed', 'mha'] as const))
-      for (const swiglu of ['fused', 'split'] as const) out.push({ norm, attention, swiglu });
+      for (const swiglu of ['fused', 'split'] as const)
+        for (const mlpT of c.mlp_t ? (['broadcast', 'transpose'] as const) : (['transpose'] as const))
+          out.push({ norm, attention, swiglu, mlpT });
   return out;
+}
+
+/** Short label: norm/attention/swiglu[/mlpT], e.g. op/mha/split or dec/-/fused/transpose. */
+function opsLabel(c: ModelConfig, o: OpChoice): string {
+  const norm = o.norm === 'op' ? 'op' : 'dec';
+  return c.mlp_t ? `${norm}/-/${o.swiglu}/${o.mlpT}` : `${norm}/${o.attention}/${o.swiglu}`;
 }
 
 function providers(ep: string): ort.InferenceSession.SessionOptions['executionProviders'] {
@@ -71,6 +81,8 @@ interface Point {
   preset: string;
   dtype: GraphDtype;
   ops: string;
+  /** the same choice as the exporter's --ops argument */
+  opsArg: string;
   batch: number;
   loadMs: number;
   msPerStep: number;
@@ -119,7 +131,7 @@ async function bench(argv: readonly string[], io: CommandIo): Promise<void> {
       const weights = randomWeights(c, { seed: 1, gain: 0.5 });
       for (const dtype of list('dtype') as GraphDtype[])
         for (const ops of opChoices(c)) {
-          const label = `${ops.norm[0]}${ops.norm === 'op' ? 'p' : 'ec'}/${ops.attention}/${ops.swiglu}`;
+          const label = opsLabel(c, ops);
           const t0 = performance.now();
           let session: ort.InferenceSession | null = null;
           let loadMs = 0;
@@ -134,7 +146,18 @@ async function bench(argv: readonly string[], io: CommandIo): Promise<void> {
             error = (err as Error).message.split('\n')[0]!.slice(0, 120);
           }
           for (const batch of list('batch').map(Number)) {
-            const p: Point = { ep, preset, dtype, ops: label, batch, loadMs, msPerStep: 0, tflops: 0, error };
+            const p: Point = {
+              ep,
+              preset,
+              dtype,
+              ops: label,
+              opsArg: formatOps(ops),
+              batch,
+              loadMs,
+              msPerStep: 0,
+              tflops: 0,
+              error,
+            };
             if (session && !error) {
               try {
                 p.msPerStep = await time(session, c, batch, f.reps as number, dtype === 'fp16');

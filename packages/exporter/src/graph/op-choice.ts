@@ -12,6 +12,7 @@ const OP_VALUES: Record<keyof OpChoice, readonly string[]> = {
   norm: ['decomposed', 'op'],
   attention: ['decomposed', 'mha'],
   swiglu: ['fused', 'split'],
+  mlpT: ['broadcast', 'transpose'],
 };
 
 /** Parses `norm=op,attention=mha`; errors name the key or value. */

@@ -112,8 +112,8 @@ async function compare(config: ModelConfig, dtype: GraphDtype, ops: Partial<OpCh
 }
 
 const OP_CHOICES: Partial<OpChoice>[] = [
-  { norm: 'op', attention: 'mha', swiglu: 'fused' },
-  { norm: 'decomposed', attention: 'decomposed', swiglu: 'split' },
+  { norm: 'op', attention: 'mha', swiglu: 'fused', mlpT: 'transpose' },
+  { norm: 'decomposed', attention: 'decomposed', swiglu: 'split', mlpT: 'broadcast' },
 ];
 
 describe('step graph on ORT CPU matches the trainer over 16 steps with resets (fp32)', () => {

@@ -27,13 +27,16 @@ export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'fp16-weights', 'fp1
  * - norm: `decomposed` = Pow/ReduceMean/Add/Sqrt/Div (fused by ORT's CPU optimiser), `op` = RMSNormalization (opset 23).
  * - attention: `decomposed` = MatMul/Softmax/MatMul, `mha` = com.microsoft.MultiHeadAttention.
  * - swiglu: `fused` = one MatMul for [gate | up] then Split, `split` = two MatMuls.
+ * - mlpT (MLP-mixer only): `broadcast` = the weights multiply [B, L, D] from the left (no transposes),
+ *   `transpose` = as the reference, [B, D, L] through a linear layer over L, then back.
  */
 export interface OpChoice {
   norm: 'decomposed' | 'op';
   attention: 'decomposed' | 'mha';
   swiglu: 'fused' | 'split';
+  mlpT: 'broadcast' | 'transpose';
 }
-export const DEFAULT_OPS: OpChoice = { norm: 'op', attention: 'mha', swiglu: 'fused' };
+export const DEFAULT_OPS: OpChoice = { norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'transpose' };
 
 export interface StepGraphOptions {
   dtype?: GraphDtype;
@@ -112,17 +115,17 @@ function linear(x: Ctx, input: string, weights: NamedArrays, name: string, rows?
 }
 
 /** RMSNorm without gain over `axis` (TRM-SPEC §1.5); statistics in float32 whatever the compute type. */
-function rmsNorm(x: Ctx, input: string, axis: number): string {
+function rmsNorm(x: Ctx, input: string, axis: number, size = x.c.hidden_size): string {
   const { g, c } = x;
   if (x.ops.norm === 'op' && axis === -1) {
-    const D = c.hidden_size;
     // RMSNormalization requires a scale; ones keep TRM's gain-free norm. Stored in the compute type, never widened.
+    const name = `rms_ones_${size}`;
     const ones =
-      x.cache.get('rms_ones') ??
+      x.cache.get(name) ??
       (x.ct === DataType.FLOAT
-        ? g.initializer('rms_ones', [D], DataType.FLOAT, new Float32Array(D).fill(1))
-        : g.initializer('rms_ones', [D], DataType.FLOAT16, f32ToF16(new Float32Array(D).fill(1))));
-    x.cache.set('rms_ones', ones);
+        ? g.initializer(name, [size], DataType.FLOAT, new Float32Array(size).fill(1))
+        : g.initializer(name, [size], DataType.FLOAT16, f32ToF16(new Float32Array(size).fill(1))));
+    x.cache.set(name, ones);
     return g.op(
       'RMSNormalization',
       [input, ones],
@@ -241,7 +244,12 @@ function block(x: Ctx, h: string, weights: NamedArrays, layer: number): string {
   const { g } = x;
   const p = `L_level.layers.${layer}`;
   let out: string;
-  if (x.c.mlp_t) {
+  if (x.c.mlp_t && x.ops.mlpT === 'transpose') {
+    // As the reference: u = h^T [B, D, L], a linear layer over L, the norm over L (last axis), then back.
+    const u = g.op('Transpose', [h], { perm: [0, 2, 1] });
+    const mixed = rmsNorm(x, g.op('Add', [u, swiglu(x, u, weights, `${p}.mlp_t`)]), -1, stateLen(x.c));
+    out = g.op('Transpose', [mixed], { perm: [0, 2, 1] });
+  } else if (x.c.mlp_t) {
     // The MLP-mixer normalises over the sequence (axis 1 of [B, L, D]).
     out = rmsNorm(x, g.op('Add', [h, sequenceSwiglu(x, h, weights, `${p}.mlp_t`)]), 1);
   } else {

@@ -6,6 +6,7 @@
 #                                                maze-att, 16 steps fixed and with early halting (server bench:engine),
 #                                                each with the fastest graph variant that `ops` measured
 # Results (JSON and logs) go to $OUT (or /tmp/trm-bench) and to /opt/trm/results, which later calls read.
+# TRM_BENCH_ONLY=sudoku-mlp limits both phases to that preset; TRM_BENCH_WORKERS=2 runs the engine with 2 workers.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=/dev/null
@@ -16,6 +17,15 @@ X=packages/exporter/dist
 S=packages/server/dist
 step() { echo "== $*"; }
 
+only=${TRM_BENCH_ONLY:-}
+workers=${TRM_BENCH_WORKERS:-1}
+if [ "${1:-}" = ops ] && [ "$only" = sudoku-mlp ]; then
+  step "op choices, fp32 and fp16, sudoku-mlp"
+  timeout 240 node $X/op-choice.mjs --ep cuda,webgpu --preset sudoku-mlp --dtype fp32,fp16 \
+    --batch 1,64,256 --reps 5 --json "$out/ops-gpu-sudoku-mlp.json" 2>&1 | tee "$out/ops-gpu-sudoku-mlp.log"
+  cp "$out/ops-gpu-sudoku-mlp.json" /opt/trm/results/ops-gpu-sudoku.json
+  exit 0
+fi
 if [ "${1:-}" = ops ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
   step "op choices, fp32 and fp16, sudoku presets"
@@ -51,10 +61,12 @@ if [ "${1:-}" = engine ]; then
     for bc in 1 64 256 1024; do
       [ "$ep" = webgpu ] && [ "$bc" = 1024 ] && continue
       # shellcheck disable=SC2086
-      timeout 150 node $S/engine.mjs --preset sudoku-mlp --ep $ep $args --batch $bc --concurrency $bc \
-        --requests $((bc < 32 ? 32 : 2 * bc)) --out "$out/engine-$ep-sudoku-mlp-b$bc.json" 2>&1 |
+      timeout 150 node $S/engine.mjs --preset sudoku-mlp --ep $ep $args --batch $bc --concurrency $((bc * workers)) \
+        --workers "$workers" --requests $((bc < 32 ? 32 : 2 * bc * workers)) \
+        --out "$out/engine-$ep-sudoku-mlp-b$bc-w$workers.json" 2>&1 |
         tee -a "$out/engine-$ep.log"
     done
+    [ "$only" = sudoku-mlp ] && continue
     args=$(best /opt/trm/results/ops-gpu-maze.json $ep maze-att)
     step "engine $ep maze-att $args"
     for bc in 1 16 64; do

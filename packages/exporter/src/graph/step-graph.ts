@@ -36,7 +36,7 @@ export interface OpChoice {
   swiglu: 'fused' | 'split';
   mlpT: 'broadcast' | 'transpose';
 }
-export const DEFAULT_OPS: OpChoice = { norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'transpose' };
+export const DEFAULT_OPS: OpChoice = { norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'broadcast' };
 
 export interface StepGraphOptions {
   dtype?: GraphDtype;

@@ -17,7 +17,7 @@ import { ARC } from '../tasks/vocab.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/random.js';
 import { type BuildOptions, type BuildSummary, checkInteger, DEFAULT_SEED, defaultLog } from './build.js';
-import { IDENTIFIERS_FILE, TEST_PUZZLES_FILE } from './layout.js';
+import { BLANK_IDENTIFIER, IDENTIFIERS_FILE, TEST_PUZZLES_FILE } from './layout.js';
 import type { DatasetBuildInfo } from './metadata.js';
 import { finishBuild } from './finish-build.js';
 import type { SplitWriter } from './split-writer.js';
@@ -217,7 +217,7 @@ export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSumma
   try {
     const train = writer.split('train', ARC.seqLen);
     const test = writer.split('test', ARC.seqLen);
-    const identifiers = ['<blank>'];
+    const identifiers = [BLANK_IDENTIFIER];
     const testPuzzles: Record<string, ArcTask> = {};
     const short: string[] = [];
     const missing: string[] = [];

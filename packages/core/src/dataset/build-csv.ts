@@ -7,7 +7,7 @@ import { Progress } from '../util/progress.js';
 import { Rng } from '../util/random.js';
 import { type BuildOptions, type BuildSummary, checkInteger, DEFAULT_SEED, defaultLog } from './build.js';
 import { findTrainTestCsv, type PuzzleCsvRow, readPuzzleCsv } from './csv.js';
-import { IDENTIFIERS_FILE } from './layout.js';
+import { BLANK_IDENTIFIER, IDENTIFIERS_FILE } from './layout.js';
 import type { DatasetBuildInfo } from './metadata.js';
 import { finishBuild } from './finish-build.js';
 import type { SplitSummary } from './split-writer.js';
@@ -106,7 +106,7 @@ export async function buildCsvDataset<P>(spec: CsvTaskSpec<P>, opts: CsvBuildOpt
         }),
       );
     }
-    writer.writeJson(IDENTIFIERS_FILE, ['<blank>']);
+    writer.writeJson(IDENTIFIERS_FILE, [BLANK_IDENTIFIER]);
     return finishBuild(writer, { task: spec.task, splits, notes, build, started, log });
   } catch (err) {
     writer.abort();

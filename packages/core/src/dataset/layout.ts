@@ -18,6 +18,8 @@ export const FIELD_DTYPES: Record<DatasetField, NpyDtype> = {
 export const DEFAULT_SET = 'all';
 export const METADATA_FILE = 'dataset.json';
 export const IDENTIFIERS_FILE = 'identifiers.json';
+/** Name of puzzle identifier 0, which the reference gives every sudoku and maze puzzle (and no ARC puzzle). */
+export const BLANK_IDENTIFIER = '<blank>';
 export const TEST_PUZZLES_FILE = 'test_puzzles.json';
 export const README_FILE = 'README.md';
 

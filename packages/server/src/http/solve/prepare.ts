@@ -1,16 +1,13 @@
 // From a request body to the work for one engine: validate the body, pick the model, check that the task is
 // the model's, encode the grid, look up the puzzle-embedding row, and make sure the engine takes work.
 // Every refusal is an HttpError naming the field, raised before anything is queued.
-import type { TaskName } from '@trm/core';
+import { BLANK_IDENTIFIER, type TaskName } from '@trm/core';
 import type { SolveEngine } from '../../engine/types.js';
 import { type AppContext, hasPuzzleRows } from '../context.js';
 import { HttpError, RETRY_AFTER_SECONDS } from '../http-error.js';
 import { DEFAULT_HALT_THRESHOLD, DEFAULT_MAX_STEPS } from '../schemas/solve-request.js';
 import { encodeGrid } from './task-codec.js';
 import { validateSolveBody } from './validate-body.js';
-
-/** The name of puzzle identifier 0 in identifiers.json (TRM-SPEC §6.1), the row of puzzles without an id. */
-export const BLANK_PUZZLE_ID = '<blank>';
 
 export interface PreparedSolve {
   model: string;
@@ -58,7 +55,7 @@ export function prepareSolve(ctx: AppContext, rawBody: unknown): PreparedSolve {
     // The reference gives every sudoku and maze puzzle identifier 0, whose row of the table is trained (a shared
     // learned prefix); for ARC, row 0 is never trained and stays zero. So row 0 is the right default everywhere,
     // and zeros (what the engine uses without a row) only where the model has no table.
-    if (hasPuzzleRows(engine)) puzzleEmb = engine.puzzleRow(BLANK_PUZZLE_ID);
+    if (hasPuzzleRows(engine)) puzzleEmb = engine.puzzleRow(BLANK_IDENTIFIER);
   } else {
     if (!hasPuzzleRows(engine))
       throw new HttpError(404, `model ${model} has no puzzle table to look puzzleId up in`, 'puzzleId');

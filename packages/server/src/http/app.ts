@@ -3,9 +3,9 @@
 // GET /models, /healthz, /readyz, /metrics, /openapi.json, and the playground at /. Every answer that is not a
 // success is `{"error": {"status", "message", "field"?}}`; nothing a client sends can produce a 500.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { SolveEngine } from '../engine/types.js';
+import { PLAYGROUND_DIR } from '../playground/index.js';
 import type { AppContext, Lifecycle } from './context.js';
 import { HttpError, middlewareErrorToHttp } from './http-error.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
@@ -15,8 +15,8 @@ import type { ModelSummary } from './schemas/models.js';
 import { sendError, solveRoutes } from './solve/routes.js';
 
 export const DEFAULT_BODY_LIMIT = '1mb';
-/** The playground's static files (src/playground/public: the folder beside them holds its sources and tests). */
-export const DEFAULT_PLAYGROUND_DIR = fileURLToPath(new URL('../playground/public', import.meta.url));
+/** The playground's static files (src/playground/public), as the playground defines them. */
+export const DEFAULT_PLAYGROUND_DIR = PLAYGROUND_DIR;
 
 export interface AppOptions {
   /** largest request body, as bytes or a string like '1mb' (default 1 MB); larger bodies get 413 */

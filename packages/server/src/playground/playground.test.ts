@@ -1,25 +1,34 @@
-// The playground in a real browser: Debian's Chromium, driven by playwright-core, opens the page from a running
-// server, types a sudoku with the keyboard, solves it with Enter, waits for the stream to finish, and checks the
-// rendered answer against POST /solve for the same grid and options; then the step slider, the changed-cell
-// highlights, the halt chart, the facts, disabled tasks, and the words shown for server errors. A screenshot goes
-// to test-results/playground.png. Skipped, with a message, only when /usr/bin/chromium is absent.
+// The playground in a real browser against the real server: Debian's Chromium, driven by playwright-core, opens
+// the page from createApp serving models/sudoku-small-mlp on ONNX Runtime's CPU provider, types a sudoku with the
+// keyboard, solves it with Enter, waits for the stream to finish, and checks the rendered answer against POST /solve
+// for the same grid and options; then the step slider, the changed-cell highlights, the halt chart, the facts,
+// disabled tasks, and the words shown for server errors (those answers are faked in the browser, since a real
+// engine cannot be made to fail on cue). A screenshot goes to test-results/playground.png, and to
+// docs/playground.png when TRM_UPDATE_SCREENSHOT=1. Skipped, with a message, only when /usr/bin/chromium is absent.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSudoku, Rng } from '@trm/core';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../engine/engine.js';
+import { createApp } from '../http/app.js';
+import { listen } from '../http/testing/client.js';
 import { PLAYGROUND_DIR } from './index.js';
 import { checkSudoku } from './public/answer-check.js';
 import type { DoneEvent, ServedModel } from './public/server-api.js';
 import { changedCells, type Grid, parseGridText, TASKS, type TaskName } from './public/tasks.js';
-import { startStandInServer } from './stand-in-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const RESULTS_DIR = resolve(fileURLToPath(import.meta.url), '../../../../../test-results');
+const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../../../..');
+const RESULTS_DIR = join(REPO_ROOT, 'test-results');
+const MODEL_DIR = join(REPO_ROOT, 'models/sudoku-small-mlp');
+/** The README's picture of the playground, rewritten only on request (its timings change every run). */
+const DOCS_SCREENSHOT = join(REPO_ROOT, 'docs/playground.png');
+const UPDATE_SCREENSHOT = process.env.TRM_UPDATE_SCREENSHOT === '1';
 
 if (!HAVE_CHROMIUM) {
   console.warn(`playground browser test skipped: ${CHROMIUM} is absent (Debian: apt-get install -y chromium)`);
@@ -30,13 +39,23 @@ interface RunningServer {
   close(): Promise<void>;
 }
 
-/**
- * The server under test. Until the HTTP layer and the engine exist this is the stand-in (same protocol, fake
- * answers); the assertions below hold for any model, so switching to createApp with the real engine and
- * models/sudoku-small-mlp changes only this function.
- */
+/** The server under test: the shipped sudoku model on the CPU provider, behind the real HTTP app. */
 async function startServer(): Promise<RunningServer> {
-  return startStandInServer({ staticDir: PLAYGROUND_DIR, stepDelayMs: 60 });
+  // A small batch keeps the worker's buffers small; the page sends one puzzle at a time.
+  const engine = await Engine.start({ modelDir: MODEL_DIR, executionProvider: 'cpu', maxBatch: 8 });
+  try {
+    const http = await listen(createApp(engine, { playgroundDir: PLAYGROUND_DIR }));
+    return {
+      url: http.url,
+      close: async () => {
+        await http.close();
+        await engine.drain();
+      },
+    };
+  } catch (err) {
+    await engine.drain();
+    throw err;
+  }
 }
 
 /**

@@ -1,23 +1,30 @@
-// The page's HTTP client (public/server-api.js) against the stand-in server, which speaks the real protocol:
-// models are listed, steps arrive before done, aborting stops the request, and every failure becomes a ServerError
-// whose message says what happened.
+// The page's HTTP client (public/server-api.js) against the real HTTP app (createApp) on a fake engine whose
+// steps are deterministic: models are listed, steps arrive before done, aborting stops the request, and every
+// failure becomes a ServerError whose message says what happened.
 import { generateSudoku, Rng } from '@trm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLAYGROUND_DIR } from './index.js';
+import { createApp } from '../http/app.js';
+import { FakeEngine } from '../http/fake-engine.js';
+import { listen, type TestServer } from '../http/testing/client.js';
 import { describeServerError, fetchModels, ServerError, solveStream, type StepEvent } from './public/server-api.js';
 import { parseGridText } from './public/tasks.js';
-import { STAND_IN_MODEL, type StandInServer, startStandInServer } from './stand-in-server.js';
 
-let server: StandInServer;
+const MODEL = 'sudoku-fake';
+/** P(halt) after step k: sigmoid(2k - 7), which first exceeds 0.5 at step 4. */
+const haltProbability = (step: number) => 1 / (1 + Math.exp(-(2 * step - 7)));
+
+let server: TestServer;
+const engine = new FakeEngine({ name: MODEL, stepDelayMs: 20, haltProbability });
 const { question, answer } = generateSudoku(new Rng(11), { givens: 40 });
 const grid = parseGridText('sudoku', question);
 const solution = parseGridText('sudoku', answer);
 
 beforeAll(async () => {
-  server = await startStandInServer({ staticDir: PLAYGROUND_DIR, stepDelayMs: 20 });
+  server = await listen(createApp(engine, { playgroundDir: null }));
 });
 afterAll(async () => {
   await server.close();
+  await engine.drain();
 });
 
 async function rejection(promise: Promise<unknown>): Promise<ServerError> {
@@ -32,7 +39,7 @@ async function rejection(promise: Promise<unknown>): Promise<ServerError> {
 describe('fetchModels', () => {
   it('lists the served models', async () => {
     const models = await fetchModels(server.url);
-    expect(models.map((m) => [m.name, m.task, m.executionProvider])).toEqual([[STAND_IN_MODEL.name, 'sudoku', 'cpu']]);
+    expect(models.map((m) => [m.name, m.task, m.executionProvider])).toEqual([[MODEL, 'sudoku', 'cpu']]);
   });
 
   it('says so when the server cannot be reached', async () => {
@@ -49,18 +56,18 @@ describe('solveStream', () => {
       { task: 'sudoku', grid, maxSteps: 8, haltThreshold: 0.5 },
       { baseUrl: server.url, onStep: (s) => steps.push(s) },
     );
-    // The stand-in's halt probability sigmoid(2k - 7) first exceeds 0.5 at step 4, where the answer is whole.
     expect(steps.map((s) => s.step)).toEqual([1, 2, 3, 4]);
-    expect(steps[3]!.haltProbability).toBeCloseTo(1 / (1 + Math.exp(-1)), 6);
-    expect(done).toMatchObject({ steps: 4, halted: true, answer: solution, model: STAND_IN_MODEL.name });
+    expect(steps.map((s) => s.haltProbability)).toEqual([1, 2, 3, 4].map(haltProbability));
+    expect(done).toMatchObject({ steps: 4, halted: true, answer: solution, model: MODEL, task: 'sudoku' });
+    expect(done.haltProbability).toBeCloseTo(1 / (1 + Math.exp(-1)), 12);
     expect(steps[3]!.answer).toEqual(done.answer);
-    expect(steps[0]!.answer).not.toEqual(solution);
   });
 
   it('stops at maxSteps without halting', async () => {
     const done = await solveStream({ task: 'sudoku', grid, maxSteps: 2, haltThreshold: 0.5 }, { baseUrl: server.url });
     expect(done.steps).toBe(2);
     expect(done.halted).toBe(false);
+    expect(done.haltProbability).toBeCloseTo(haltProbability(2), 12);
   });
 
   it('turns a rejected request into words that name the field', async () => {
@@ -71,9 +78,12 @@ describe('solveStream', () => {
     expect(err.field).toBe('grid[2][3]');
     expect(err.message).toMatch(/^The server rejected the request: .*grid\[2\]\[3\]/);
     const task = await rejection(solveStream({ task: 'maze', grid }, { baseUrl: server.url }));
-    expect(task.message).toBe(
-      'The server rejected the request: task "maze" is not served; this server solves "sudoku"',
-    );
+    expect(task.status).toBe(400);
+    expect(task.field).toBe('task');
+    expect(task.message).toBe(`The server rejected the request: task is "maze" but model ${MODEL} solves sudoku`);
+    const model = await rejection(solveStream({ task: 'sudoku', grid, model: 'nope' }, { baseUrl: server.url }));
+    expect(model.status).toBe(404);
+    expect(model.field).toBe('model');
   });
 
   it('ends with an AbortError when aborted mid-stream', async () => {

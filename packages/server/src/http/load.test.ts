@@ -1,10 +1,12 @@
 // Load test with autocannon over loopback: 64 concurrent connections for TRM_LOAD_SECONDS (default 30; e.g. 5 for
 // a quick local run). Zero errors, timeouts or non-2xx answers are allowed, and every answer is checked against
 // the expected answer of the puzzle it was sent for.
-// - default: the fake engine (64 batch slots, 2 ms per supervision step); expected = the true solution.
-// - TRM_LOAD_MODEL=<model folder> (TRM_LOAD_EP=auto|cuda|webgpu|cpu): the ONNX engine; expected = the answer
-//   the same server gives the puzzle alone, so the check is that batching under load changes no answer.
-import { resolve } from 'node:path';
+// - default: the shipped models/sudoku-small-mlp on the ONNX engine (CPU provider; TRM_LOAD_MODEL=<model folder>
+//   and TRM_LOAD_EP=auto|cuda|webgpu|cpu choose others); expected = the answer the same server gives the puzzle
+//   alone, so the check is that batching under load changes no answer.
+// - TRM_LOAD_MODEL=fake: the fake engine (64 batch slots, 2 ms per supervision step); expected = the true solution,
+//   which isolates the HTTP layer.
+import { join, resolve } from 'node:path';
 import { generateSudoku, parseSudokuString, Rng } from '@trm/core';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +16,14 @@ import { FakeEngine } from './fake-engine.js';
 import { type RunningServer, serve } from './server.js';
 
 const SECONDS = Number(process.env.TRM_LOAD_SECONDS ?? 30);
-const MODEL_DIR = process.env.TRM_LOAD_MODEL;
+const REPO_ROOT = resolve(import.meta.dirname, '../../../..');
+const MODEL_DIR =
+  process.env.TRM_LOAD_MODEL === 'fake'
+    ? undefined
+    : resolve(
+        process.env.INIT_CWD ?? process.cwd(),
+        process.env.TRM_LOAD_MODEL ?? join(REPO_ROOT, 'models/sudoku-small-mlp'),
+      );
 const CONNECTIONS = 64;
 const PUZZLES = 200;
 
@@ -24,8 +33,8 @@ let engine: SolveEngine;
 beforeAll(async () => {
   engine = MODEL_DIR
     ? await Engine.start({
-        modelDir: resolve(process.env.INIT_CWD ?? process.cwd(), MODEL_DIR),
-        executionProvider: (process.env.TRM_LOAD_EP ?? 'auto') as ExecutionProviderChoice,
+        modelDir: MODEL_DIR,
+        executionProvider: (process.env.TRM_LOAD_EP ?? 'cpu') as ExecutionProviderChoice,
       })
     : new FakeEngine({ task: 'sudoku', name: 'sudoku', slots: 64, maxQueue: 4 * CONNECTIONS, stepDelayMs: 2 });
   server = await serve(engine, { port: 0, signals: [], playgroundDir: null, info: () => {} });

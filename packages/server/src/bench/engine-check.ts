@@ -1,0 +1,146 @@
+// Does the engine give the same answers on a GPU provider as the plain reference loop on the CPU? Solves generated
+// sudoku with a model folder (default: the shipped models/sudoku-small-mlp) through the engine on --ep, with more
+// puzzles in flight than batch rows (so rows halt, refill and, on WebGPU, keep their state in GPU memory), and
+// through the exporter's reference loop on ONNX Runtime's CPU provider; prints how many answers, step counts and
+// halting decisions agree and the largest halt-probability difference. Writes JSON under bench/results/.
+//   node packages/server/dist/engine-check.mjs --ep webgpu
+//   pnpm --filter @trm/server exec tsx src/bench/engine-check.ts --ep cpu --puzzles 64
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import {
+  type CliSpec,
+  type CommandIo,
+  encodeSudoku,
+  generateSudoku,
+  machineDescription,
+  parseFlags,
+  parseSudokuString,
+  Rng,
+  readModelConfig,
+  runCli,
+  userCwd,
+} from '@trm/core';
+import { createCpuSession, type LoopAnswer, referenceLoop } from '@trm/exporter';
+import { Engine } from '../engine/engine.js';
+import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
+import type { ExecutionProviderChoice, SolveResult } from '../engine/types.js';
+
+const spec: CliSpec = {
+  usage: 'node packages/server/dist/engine-check.mjs',
+  summary: 'Compares the engine on one execution provider with the reference loop on the CPU, answer by answer.',
+  flags: [
+    { name: 'model', kind: 'path', value: '<dir>', help: 'sudoku model folder (default: models/sudoku-small-mlp)' },
+    { name: 'ep', kind: 'enum', choices: EXECUTION_PROVIDER_CHOICES, default: 'auto', help: 'execution provider' },
+    { name: 'puzzles', kind: 'int', min: 1, default: 256, value: '<n>', help: 'generated sudoku (45-70 givens)' },
+    { name: 'batch', kind: 'int', min: 1, default: 32, value: '<n>', help: 'engine batch rows' },
+    { name: 'concurrency', kind: 'int', min: 1, default: 96, value: '<n>', help: 'puzzles in flight' },
+    { name: 'threshold', kind: 'number', min: 0, default: 0.5, value: '<p>', help: 'halt threshold' },
+    { name: 'json', kind: 'path', value: '<file>', help: 'output JSON (default bench/results/engine-check-<ep>.json)' },
+  ],
+  examples: ['node packages/server/dist/engine-check.mjs --ep cuda --puzzles 512'],
+};
+
+function repoRoot(): string {
+  for (let d = resolve(userCwd()); ; d = dirname(d)) {
+    if (existsSync(join(d, 'pnpm-workspace.yaml'))) return d;
+    if (dirname(d) === d) return resolve(userCwd());
+  }
+}
+
+async function check(argv: readonly string[], io: CommandIo): Promise<void> {
+  const { values: f, help } = parseFlags(argv, spec);
+  if (help) return;
+  const modelDir = (f.model as string | undefined) ?? join(repoRoot(), 'models/sudoku-small-mlp');
+  const config = await readModelConfig(modelDir);
+  const maxSteps = Math.min(16, config.halt_max_steps);
+  const threshold = f.threshold as number;
+  const rng = new Rng(31);
+  const tokens = Array.from({ length: f.puzzles as number }, () =>
+    encodeSudoku(parseSudokuString(generateSudoku(rng, { givens: [45, 70] }).question)),
+  );
+  const engine = await Engine.start({
+    modelDir,
+    executionProvider: f.ep as ExecutionProviderChoice,
+    maxBatch: f.batch as number,
+    maxQueue: tokens.length,
+  });
+  const blank = engine.puzzleRow('<blank>');
+  const t0 = performance.now();
+  const answers: SolveResult[] = new Array(tokens.length);
+  let next = 0;
+  const client = async () => {
+    while (next < tokens.length) {
+      const i = next++;
+      answers[i] = await engine.solve({
+        tokens: tokens[i]!,
+        puzzleEmb: blank,
+        maxSteps,
+        haltThreshold: threshold,
+        trace: false,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: f.concurrency as number }, client));
+  const seconds = (performance.now() - t0) / 1000;
+  const provider = engine.info.executionProvider;
+  await engine.drain();
+
+  const session = await createCpuSession(join(modelDir, 'model.onnx'));
+  const reference: LoopAnswer[] = [];
+  for (let i = 0; i < tokens.length; i += 64)
+    reference.push(
+      ...(await referenceLoop(
+        session,
+        config,
+        tokens.slice(i, i + 64).map((t) => ({ tokens: t, puzzleEmb: blank })),
+        { maxSteps, haltThreshold: threshold },
+      )),
+    );
+  await session.release();
+  let sameAnswer = 0;
+  let sameSteps = 0;
+  let sameHalted = 0;
+  let maxHaltDiff = 0;
+  tokens.forEach((_, i) => {
+    const a = answers[i]!;
+    const r = reference[i]!;
+    if (a.tokens.every((t, k) => t === r.tokens[k])) sameAnswer++;
+    if (a.steps === r.steps) sameSteps++;
+    if (a.halted === r.halted) sameHalted++;
+    if (a.steps === r.steps) maxHaltDiff = Math.max(maxHaltDiff, Math.abs(a.haltProbability - r.haltProbability));
+  });
+  const n = tokens.length;
+  const result = {
+    bench: 'engine-check',
+    date: new Date().toISOString(),
+    machine: machineDescription(),
+    model: modelDir,
+    provider,
+    notes: engine.info.providerNotes,
+    dtype: engine.info.dtype,
+    puzzles: n,
+    batch: f.batch,
+    concurrency: f.concurrency,
+    maxSteps,
+    threshold,
+    seconds,
+    sameAnswer,
+    sameSteps,
+    sameHalted,
+    maxHaltProbabilityDiff: maxHaltDiff,
+  };
+  io.out(
+    `# engine on ${provider} (${engine.info.dtype}) against the reference loop on the CPU, ${machineDescription()}`,
+  );
+  io.out('| puzzles | batch x in flight | same answer | same steps | same halting | max |P(halt) diff| | engine s |');
+  io.out('|---|---|---|---|---|---|---|');
+  io.out(
+    `| ${n} | ${f.batch} x ${f.concurrency} | ${sameAnswer} | ${sameSteps} | ${sameHalted} | ${maxHaltDiff.toExponential(1)} | ${seconds.toFixed(2)} |`,
+  );
+  const out = (f.json as string | undefined) ?? join(repoRoot(), `bench/results/engine-check-${provider}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  io.out(`wrote ${out}`);
+}
+
+await runCli(spec, check);

@@ -287,3 +287,108 @@ export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSumma
     throw err;
   }
 }
+
+/** One task of a dataset built from memory: its id and the variants to write, the original first. */
+export interface ArcTaskVariants {
+  taskId: string;
+  /** e.g. `arcVariants(taskId, arcTaskExamples(task, ...), augment, rng)`, or variants chosen elsewhere */
+  variants: Iterable<ArcVariantPlan>;
+}
+
+export interface ArcVariantsBuildOptions extends Omit<BuildOptions, 'input'> {
+  tasks: Iterable<ArcTaskVariants>;
+  /** The splits to write (default both). Test-time adaptation needs only `train`, the demonstration pairs. */
+  splits?: readonly ArcSplit[];
+  /** Label of the build record; arc1 and arc2 share the ARC token layout (default arc1). */
+  task?: ArcDatasetTask;
+  /** Where the tasks came from, for the build record and README (default "in-memory tasks"). */
+  source?: string;
+  /**
+   * One group per variant instead of one per task. The training sampler takes one puzzle per group and epoch, so
+   * this makes every variant's row see examples in every epoch, which is what fitting new rows needs.
+   */
+  groupPerVariant?: boolean;
+}
+
+/**
+ * Builds an ARC dataset from tasks held in memory, with exactly the variants given (no task sets on disk, no
+ * drawing of augmentations here): the batch solver writes the variants it will run, so that their names, and
+ * with them the puzzle rows that adaptation fits, match. Puzzle ids follow the order given, from 1; train
+ * examples are translated but for one per puzzle, test examples sit at (0, 0), as in buildArcDataset.
+ */
+export async function buildArcDatasetFromVariants(opts: ArcVariantsBuildOptions): Promise<BuildSummary> {
+  const started = performance.now();
+  const log = opts.log ?? defaultLog;
+  const seed = opts.seed ?? DEFAULT_SEED;
+  const task = opts.task ?? 'arc1';
+  const wanted = new Set<ArcSplit>(opts.splits ?? ['train', 'test']);
+  checkInteger('seed', seed, 0, 2 ** 32 - 1);
+  for (const s of wanted)
+    if (s !== 'train' && s !== 'test') throw new RangeError(`splits must hold "train" and/or "test" (got ${s})`);
+  if (wanted.size === 0) throw new RangeError('splits is empty, expected "train" and/or "test"');
+  const rng = new Rng(seed);
+  const writer = DatasetWriter.create(resolve(opts.out), { force: opts.force });
+  try {
+    const splits = new Map<ArcSplit, SplitWriter>(
+      (['train', 'test'] as const).filter((s) => wanted.has(s)).map((s) => [s, writer.split(s, ARC.seqLen)]),
+    );
+    const identifiers = [BLANK_IDENTIFIER];
+    const names = new Set(identifiers);
+    let tasks = 0;
+    let augment = 0;
+    for (const { taskId, variants } of opts.tasks) {
+      if (opts.signal?.aborted) throw new Error('build stopped');
+      const touched = new Set<ArcSplit>();
+      let count = 0;
+      for (const plan of variants) {
+        if (names.has(plan.name)) throw new RangeError(`variant name ${plan.name} is given twice`);
+        names.add(plan.name);
+        const id = identifiers.length;
+        identifiers.push(plan.name);
+        for (const [split, w] of splits) {
+          const part = plan.examples.filter((e) => e.split === split);
+          if (writePuzzle(w, part, id, split === 'train', rng)) {
+            if (opts.groupPerVariant) w.endGroup();
+            else touched.add(split);
+          }
+        }
+        count++;
+      }
+      if (count === 0) throw new RangeError(`task ${taskId} has no variants, expected at least its original`);
+      for (const s of touched) splits.get(s)!.endGroup();
+      augment = Math.max(augment, count - 1);
+      tasks++;
+    }
+    const notes = [
+      `Built from ${tasks} task(s) with the variants given (up to ${augment} augmented ones per task besides the original).`,
+      'Train examples are translated to a random canvas offset except one random example per puzzle; test examples sit at (0, 0).',
+    ];
+    if (!wanted.has('test')) notes.push('Only the train split (the demonstration pairs) was written.');
+    if (!wanted.has('train')) notes.push('Only the test split was written.');
+    if (opts.groupPerVariant) notes.push('Each variant is its own group (not one group per task).');
+    const build: DatasetBuildInfo = {
+      task,
+      seed,
+      augment,
+      subsample: null,
+      sources: [{ name: 'tasks', path: opts.source ?? 'in-memory tasks', items: tasks }],
+      notes,
+      created: new Date().toISOString(),
+      tool: '@trm/core buildArcDatasetFromVariants',
+    };
+    const meta = {
+      pad_id: 0,
+      ignore_label_id: 0,
+      blank_identifier_id: 0,
+      vocab_size: ARC.vocabSize,
+      num_puzzle_identifiers: identifiers.length,
+      build,
+    };
+    const summaries = [...splits.values()].map((w) => w.finish(meta));
+    writer.writeJson(IDENTIFIERS_FILE, identifiers);
+    return finishBuild(writer, { task, splits: summaries, notes, build, started, log });
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+}

@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkMazeAnswer } from '../check/maze.js';
+import { parseArcTask } from '../tasks/arc.js';
 import { parseGenerateArgs, runGenerate } from './command.js';
 import { solveSudoku } from './sudoku-solver.js';
 
@@ -30,10 +31,49 @@ describe('generate command line', () => {
     );
     expect(maze).toMatchObject({ task: 'maze', minPathLength: 20, walls: [10, 20], side: 9, out: '/o.csv' });
     expect(parseGenerateArgs(['--help'], '/')).toEqual({ kind: 'help' });
+    expect(
+      parseGenerateArgs(
+        [
+          '--task',
+          'arc-simple',
+          '--count',
+          '14',
+          '--out',
+          'tasks',
+          '--sizes',
+          '3..5',
+          '--families',
+          'flip-h, gravity-down',
+        ],
+        '/w',
+      ),
+    ).toMatchObject({
+      task: 'arc-simple',
+      count: 14,
+      out: '/w/tasks',
+      sizes: [3, 5],
+      demos: [3, 4],
+      families: ['flip-h', 'gravity-down'],
+    });
   });
 
   it.each([
-    [['--count', '1', '--out', 'x'], /--task must be sudoku or maze/],
+    [['--count', '1', '--out', 'x'], /--task must be sudoku, maze or arc-simple/],
+    [['--task', 'arc-simple', '--count', '1'], /--out is required \(the folder to write\)/],
+    [
+      ['--task', 'sudoku', '--count', '1', '--out', 'x', '--sizes', '3..5'],
+      /--sizes applies to --task arc-simple only/,
+    ],
+    [
+      ['--task', 'arc-simple', '--count', '1', '--out', 'x', '--sizes', '2..5'],
+      /--sizes must be a range A..B with 3 <= A/,
+    ],
+    [['--task', 'arc-simple', '--count', '1', '--out', 'x', '--demos', '3..0'], /--demos range 3..0 is empty/],
+    [
+      ['--task', 'arc-simple', '--count', '1', '--out', 'x', '--families', 'flip-h,spin'],
+      /--families: unknown family "spin"/,
+    ],
+    [['--task', 'arc-simple', '--count', '1', '--out', 'x', '--families', ','], /--families needs at least one family/],
     [['--task', 'maze', '--out', 'x'], /--count is required/],
     [['--task', 'maze', '--count', '0', '--out', 'x'], /--count must be an integer >= 1/],
     [['--task', 'maze', '--count', '1'], /--out is required/],
@@ -76,6 +116,49 @@ describe('generate run', () => {
       expect(Number(rating)).toBeGreaterThan(50);
       expect(checkMazeAnswer(q, ans)).toMatchObject({ valid: true, shortest: true, pathLength: Number(rating) });
     }
+  });
+
+  it('writes a folder of simple ARC tasks that parse, the same for the same seed', async () => {
+    const cmd = {
+      kind: 'generate',
+      task: 'arc-simple',
+      count: 7,
+      seed: 4,
+      givens: [30, 79],
+      minPathLength: 110,
+      side: 30,
+      sizes: [3, 6],
+      demos: [3, 4],
+      families: ['flip-h', 'colour-map'],
+      quiet: true,
+    } as const;
+    const log: string[] = [];
+    const summary = await runGenerate({ ...cmd, out: join(dir, 'arc-a') }, { log: (l) => log.push(l) });
+    await runGenerate({ ...cmd, out: join(dir, 'arc-b') }, { log: () => undefined });
+    expect(summary.rows).toBe(7);
+    expect(log[0]).toMatch(/^generate: wrote 7 arc-simple tasks to .*arc-a in .* \(flip-h 4, colour-map 3\)$/);
+    const files = readdirSync(join(dir, 'arc-a')).sort();
+    expect(files).toEqual([
+      'simple-colour-map-s4-0.json',
+      'simple-colour-map-s4-1.json',
+      'simple-colour-map-s4-2.json',
+      'simple-flip-h-s4-0.json',
+      'simple-flip-h-s4-1.json',
+      'simple-flip-h-s4-2.json',
+      'simple-flip-h-s4-3.json',
+    ]);
+    for (const f of files) {
+      const text = readFileSync(join(dir, 'arc-a', f), 'utf8');
+      expect(readFileSync(join(dir, 'arc-b', f), 'utf8')).toBe(text);
+      const task = parseArcTask(JSON.parse(text), f);
+      expect(task.test[0]!.output).toBeDefined();
+    }
+    const stopped = new AbortController();
+    stopped.abort();
+    await expect(runGenerate({ ...cmd, out: join(dir, 'arc-never') }, { signal: stopped.signal })).rejects.toThrow(
+      'interrupted',
+    );
+    expect(readdirSync(dir).filter((f) => f.includes('arc-never'))).toEqual([]);
   });
 
   it('writes sudoku puzzles with unique solutions and stops without a file when aborted', async () => {

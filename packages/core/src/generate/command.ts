@@ -1,43 +1,62 @@
 // The `generate` command: argument parsing and the run, kept apart from the process wiring in cli/generate.ts
-// so that tests can call both directly.
+// so that tests can call both directly. Sudoku and maze write a CSV; arc-simple writes a folder of ARC task files.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDuration, Progress } from '../util/progress.js';
 import { Rng } from '../util/random.js';
 import { type PuzzleCsvRecord, writePuzzleCsv } from './csv.js';
 import { UsageError } from '../command/run-command.js';
+import { ARC_SIMPLE_FAMILIES, type ArcSimpleFamily } from './arc-families.js';
+import { writeArcTaskFolder } from './arc-folder.js';
+import {
+  DEFAULT_ARC_SIMPLE_DEMOS,
+  DEFAULT_ARC_SIMPLE_SIZES,
+  type GeneratedArcTask,
+  generateArcSimpleTasks,
+  resolveArcSimpleOptions,
+} from './arc-simple.js';
 import { generateMaze, mazeSource, resolveMazeOptions } from './maze.js';
 import { generateSudoku, MIN_SUDOKU_GIVENS, sudokuSource } from './sudoku.js';
 
-export const GENERATE_USAGE = `Usage: pnpm --filter @trm/core generate --task sudoku|maze --count N --out <file.csv> [options]
+export const GENERATE_USAGE = `Usage: pnpm --filter @trm/core generate --task sudoku|maze|arc-simple --count N --out <path> [options]
 
-Generates puzzles with their solutions as a CSV in the layout of the shared data (source,question,answer,rating).
-The file is written to a temporary name and moved into place only when complete.
+Generates puzzles with their solutions. sudoku and maze: a CSV in the layout of the shared data
+(source,question,answer,rating). arc-simple: a folder of ARC task files <id>.json ({train: [{input, output}],
+test: [{input, output}]}), 3-4 demonstration pairs and one test pair each, of the families
+${ARC_SIMPLE_FAMILIES.join(', ')}
+(rotate-90 = a quarter turn clockwise; rotate-90 and transpose use square grids; colour-map = a per-task
+permutation of the task's colours; gravity-down = non-background cells fall to the bottom of their column).
+Ids are simple-<family>-s<seed>-<n>. The output is written to a temporary name and moved into place only when complete.
 
 Options:
-  --task sudoku|maze   what to generate (required)
-  --count N            number of puzzles (required)
-  --out FILE           output CSV (required; relative to the folder you run pnpm from)
-  --seed N             random seed (default 0); the same seed and options give the same file
+  --task sudoku|maze|arc-simple   what to generate (required)
+  --count N            number of puzzles (required); arc-simple: tasks in all, spread round-robin over the families
+  --out PATH           output CSV, or for arc-simple a new or empty folder (required; relative to the folder you
+                       run pnpm from)
+  --seed N             random seed (default 0); the same seed and options give the same output
   --givens N | A..B    sudoku: givens per puzzle, exact or drawn uniformly from A..B (default 30..79; >= ${MIN_SUDOKU_GIVENS})
   --min-path N         maze: keep mazes whose shortest path is longer than N steps (default 110, as Maze-Hard;
                        about 1 draw in 77,000 passes at 110, so expect ~2 s per maze; 30 takes ~1 ms,
                        60 ~5 ms, 80 ~70 ms per maze)
   --side N             maze: grid side (default 30)
   --walls A..B         maze: wall count range (default 30%..50% of the cells)
+  --sizes A..B         arc-simple: grid sides (default ${DEFAULT_ARC_SIMPLE_SIZES.join('..')}; 3..30)
+  --demos A..B         arc-simple: demonstration pairs per task (default ${DEFAULT_ARC_SIMPLE_DEMOS.join('..')})
+  --families a,b       arc-simple: families to draw from (default all)
   --quiet              no progress bar
   --help               this text
 
 Examples:
   pnpm --filter @trm/core generate --task sudoku --count 10000 --givens 25..40 --out sudoku-easy.csv --seed 1
   pnpm --filter @trm/core generate --task maze --count 1000 --min-path 40 --out maze-easy.csv --seed 1
+  pnpm --filter @trm/core generate --task arc-simple --count 70 --sizes 3..6 --out data/arc-simple --seed 1
 `;
 
 export type GenerateCommand =
   | { kind: 'help' }
   | {
       kind: 'generate';
-      task: 'sudoku' | 'maze';
+      task: 'sudoku' | 'maze' | 'arc-simple';
       count: number;
       out: string;
       seed: number;
@@ -45,6 +64,10 @@ export type GenerateCommand =
       minPathLength: number;
       side: number;
       walls?: readonly [number, number];
+      /** arc-simple only: grid sides, demonstrations per task, families. */
+      sizes?: readonly [number, number];
+      demos?: readonly [number, number];
+      families?: readonly ArcSimpleFamily[];
       quiet: boolean;
     };
 
@@ -81,6 +104,9 @@ export function parseGenerateArgs(argv: readonly string[], cwd: string): Generat
         'min-path': { type: 'string' },
         side: { type: 'string' },
         walls: { type: 'string' },
+        sizes: { type: 'string' },
+        demos: { type: 'string' },
+        families: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -93,13 +119,16 @@ export function parseGenerateArgs(argv: readonly string[], cwd: string): Generat
   if (values.help) return { kind: 'help' };
   const str = (k: string) => values[k] as string | undefined;
   const task = str('task');
-  if (task !== 'sudoku' && task !== 'maze') {
-    throw new UsageError(`--task must be sudoku or maze (got ${JSON.stringify(task ?? '')})`);
+  if (task !== 'sudoku' && task !== 'maze' && task !== 'arc-simple') {
+    throw new UsageError(`--task must be sudoku, maze or arc-simple (got ${JSON.stringify(task ?? '')})`);
   }
   const count = integer('count', str('count'), Number.NaN, 1);
   if (Number.isNaN(count)) throw new UsageError('--count is required');
   const out = str('out');
-  if (!out) throw new UsageError('--out is required (the CSV file to write)');
+  if (!out) throw new UsageError(`--out is required (the ${task === 'arc-simple' ? 'folder' : 'CSV file'} to write)`);
+  const arcFlags = ['sizes', 'demos', 'families'].filter((k) => str(k) !== undefined);
+  if (task !== 'arc-simple' && arcFlags.length > 0)
+    throw new UsageError(`--${arcFlags[0]} applies to --task arc-simple only`);
   const givens = range('givens', str('givens'), [30, 79]);
   if (givens[0] < MIN_SUDOKU_GIVENS || givens[1] > 81) {
     throw new UsageError(`--givens must lie in ${MIN_SUDOKU_GIVENS}..81 (got ${str('givens')})`);
@@ -112,6 +141,29 @@ export function parseGenerateArgs(argv: readonly string[], cwd: string): Generat
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  let arc: Pick<Extract<GenerateCommand, { kind: 'generate' }>, 'sizes' | 'demos' | 'families'> = {};
+  if (task === 'arc-simple') {
+    const families = str('families')
+      ?.split(',')
+      .map((f) => f.trim())
+      .filter((f) => f.length > 0);
+    for (const f of families ?? [])
+      if (!ARC_SIMPLE_FAMILIES.includes(f as ArcSimpleFamily))
+        throw new UsageError(
+          `--families: unknown family ${JSON.stringify(f)} (expected ${ARC_SIMPLE_FAMILIES.join(', ')})`,
+        );
+    if (families?.length === 0) throw new UsageError('--families needs at least one family');
+    try {
+      arc = resolveArcSimpleOptions({
+        sizes: range('sizes', str('sizes'), [...DEFAULT_ARC_SIMPLE_SIZES]),
+        demos: range('demos', str('demos'), [...DEFAULT_ARC_SIMPLE_DEMOS]),
+        families: families as ArcSimpleFamily[] | undefined,
+      });
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(`--${(err as Error).message}`);
+    }
+  }
   return {
     kind: 'generate',
     task,
@@ -122,11 +174,13 @@ export function parseGenerateArgs(argv: readonly string[], cwd: string): Generat
     minPathLength,
     side,
     ...(walls ? { walls } : {}),
+    ...arc,
     quiet: values.quiet === true,
   };
 }
 
 export interface GenerateSummary {
+  /** Puzzles written: CSV rows, or task files for arc-simple. */
   rows: number;
   seconds: number;
   /** Maze draws in all (maze only). */
@@ -139,6 +193,7 @@ export async function runGenerate(
   options: { signal?: AbortSignal; log?: (line: string) => void } = {},
 ): Promise<GenerateSummary> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (cmd.task === 'arc-simple') return runGenerateArc(cmd, options.signal, log);
   const rng = new Rng(cmd.seed);
   const progress = new Progress(`generate ${cmd.task}`, cmd.count, { unit: 'puzzles', silent: cmd.quiet });
   let draws = 0;
@@ -181,4 +236,29 @@ export async function runGenerate(
       `(mean ${cmd.task === 'maze' ? 'path length' : 'guesses'} ${(ratingSum / written).toFixed(1)}${extra})`,
   );
   return cmd.task === 'maze' ? { rows: written, seconds, draws } : { rows: written, seconds };
+}
+
+/** arc-simple: writes the task folder; the summary counts tasks. */
+async function runGenerateArc(
+  cmd: Extract<GenerateCommand, { kind: 'generate' }>,
+  signal: AbortSignal | undefined,
+  log: (line: string) => void,
+): Promise<GenerateSummary> {
+  const progress = new Progress('generate arc-simple', cmd.count, { unit: 'tasks', silent: cmd.quiet });
+  const perFamily = new Map<string, number>();
+  async function* tasks(): AsyncGenerator<GeneratedArcTask> {
+    for (const t of generateArcSimpleTasks(cmd.count, cmd.seed, cmd)) {
+      await new Promise((r) => setImmediate(r)); // lets Ctrl-C be seen between tasks
+      if (signal?.aborted) throw new Error('interrupted');
+      perFamily.set(t.family, (perFamily.get(t.family) ?? 0) + 1);
+      progress.tick(1);
+      yield t;
+    }
+  }
+  const written = await writeArcTaskFolder(cmd.out, tasks());
+  const seconds = progress.elapsed;
+  progress.finish();
+  const families = [...perFamily].map(([f, n]) => `${f} ${n}`).join(', ');
+  log(`generate: wrote ${written} arc-simple tasks to ${cmd.out} in ${formatDuration(seconds)} (${families})`);
+  return { rows: written, seconds };
 }

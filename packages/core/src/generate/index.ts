@@ -1,4 +1,8 @@
-// Puzzle generators (sudoku with a givens knob, Maze-Hard-style mazes), their solvers, and the CSV writer.
+// Puzzle generators (sudoku with a givens knob, Maze-Hard-style mazes, simple synthetic ARC tasks), their solvers,
+// and the CSV and task-folder writers.
+export * from './arc-families.js';
+export * from './arc-folder.js';
+export * from './arc-simple.js';
 export * from './csv.js';
 export * from './maze.js';
 export * from './maze-path.js';

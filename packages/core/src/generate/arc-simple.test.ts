@@ -86,7 +86,7 @@ describe('simple ARC task generation', () => {
   it.each([
     [{ sizes: [2, 5] }, /sizes must be a range A..B with 3 <= A <= B <= 30 \(got 2..5\)/],
     [{ sizes: [6, 4] }, /sizes must be a range/],
-    [{ demos: [0, 2] }, /demos must be a range A..B with 1 <= A <= B <= 10/],
+    [{ demos: [0, 2] }, /demos must be a range A..B with 1 <= A <= B <= 100/],
     [{ families: [] }, /families must name at least one family/],
     [{ families: ['spin' as ArcSimpleFamily] }, /unknown family "spin"/],
   ] as const)('rejects options %j', (options, message) => {

@@ -69,11 +69,11 @@ export function resolveArcSimpleOptions(options: ArcSimpleOptions = {}): Resolve
       Number.isInteger(demos[0]) &&
       Number.isInteger(demos[1]) &&
       demos[0] >= 1 &&
-      demos[1] <= 10 &&
+      demos[1] <= 100 &&
       demos[0] <= demos[1]
     )
   )
-    throw new RangeError(`demos must be a range A..B with 1 <= A <= B <= 10 (got ${demos.join('..')})`);
+    throw new RangeError(`demos must be a range A..B with 1 <= A <= B <= 100 (got ${demos.join('..')})`);
   if (families.length === 0) throw new RangeError('families must name at least one family');
   for (const f of families)
     if (!ARC_SIMPLE_FAMILIES.includes(f))

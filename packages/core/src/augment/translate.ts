@@ -9,10 +9,8 @@ import type { Grid } from '../tasks/grid.js';
 import { ARC, PAD } from '../tasks/vocab.js';
 import type { Rng } from '../util/random.js';
 
-const SIDE = ARC.side;
-
 /** A random offset at which every grid in `grids` fits the canvas (draws the row first, as the reference). */
-export function randomTranslation(rng: Rng, grids: readonly Grid[]): ArcOffset {
+export function randomTranslation(rng: Rng, grids: readonly Grid[], SIDE: number = ARC.side): ArcOffset {
   if (grids.length === 0) throw new RangeError('randomTranslation: expected at least one grid');
   const h = Math.max(...grids.map((g) => g.length));
   const w = Math.max(...grids.map((g) => (g.length > 0 ? g[0]!.length : 0)));
@@ -23,6 +21,7 @@ export function randomTranslation(rng: Rng, grids: readonly Grid[]): ArcOffset {
 }
 
 function shift(tokens: ArrayLike<number>, dr: number, dc: number): Uint8Array {
+  const SIDE = ARC.side;
   if (tokens.length !== SIDE * SIDE) {
     throw new RangeError(`ARC canvas: got ${tokens.length} tokens, expected ${SIDE * SIDE}`);
   }
@@ -39,6 +38,7 @@ function shift(tokens: ArrayLike<number>, dr: number, dc: number): Uint8Array {
 }
 
 function checkOffset(offset: ArcOffset, what: string): void {
+  const SIDE = ARC.side;
   const { row, col } = offset;
   if (!Number.isInteger(row) || !Number.isInteger(col) || row < 0 || col < 0 || row >= SIDE || col >= SIDE) {
     throw new RangeError(`${what}: offset (${row}, ${col}) must be integers in 0..${SIDE - 1}`);

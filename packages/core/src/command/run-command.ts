@@ -27,6 +27,9 @@ function isHelp(x: unknown): x is { kind: 'help' } {
   return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'help';
 }
 
+/** Signals closer together than this are one stop delivered twice (see runCommand). */
+export const DUPLICATE_SIGNAL_MS = 1000;
+
 /** Runs a command and returns its exit code (0 done, 1 failed, 2 bad command line, 130 interrupted). */
 export async function runCommand<C>(spec: CommandSpec<C>, argv = process.argv.slice(2)): Promise<number> {
   let cmd: C | { kind: 'help' };
@@ -43,12 +46,25 @@ export async function runCommand<C>(spec: CommandSpec<C>, argv = process.argv.sl
     return 0;
   }
   const stop = new AbortController();
-  const onSigint = () => {
-    if (stop.signal.aborted) process.exit(130);
-    process.stderr.write(`\n${spec.name}: ${spec.stopping ?? 'stopping...'} (Ctrl-C again to exit at once)\n`);
+  let stoppedAt = 0;
+  // SIGINT (Ctrl-C) and SIGTERM (kill, timeout, a container stop) both stop gracefully: a training run saves, a
+  // build removes its partial output. A second Ctrl-C exits at once, but only a deliberate one: a signal within
+  // DUPLICATE_SIGNAL_MS of the first is the same stop delivered twice (timeout(1) signals the child and then its
+  // process group, so the child sees it twice).
+  const onSignal = (name: NodeJS.Signals) => {
+    if (stop.signal.aborted) {
+      if (performance.now() - stoppedAt < DUPLICATE_SIGNAL_MS) return;
+      process.exit(130);
+    }
+    stoppedAt = performance.now();
+    const again = name === 'SIGINT' ? ' (Ctrl-C again to exit at once)' : '';
+    process.stderr.write(`\n${spec.name}: ${name}: ${spec.stopping ?? 'stopping...'}${again}\n`);
     stop.abort();
   };
+  const onSigint = () => onSignal('SIGINT');
+  const onSigterm = () => onSignal('SIGTERM');
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   try {
     await spec.run(cmd as Exclude<C, { kind: 'help' }>, { signal: stop.signal });
     return stop.signal.aborted ? 130 : 0;
@@ -62,5 +78,6 @@ export async function runCommand<C>(spec: CommandSpec<C>, argv = process.argv.sl
     return badInput ? 2 : 1;
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
 }

@@ -185,6 +185,88 @@ export const PRESETS: Record<string, Preset> = {
     model: model('arc', { ...tiny, batch_size: 16 }),
     train: train({ ...tinyTrain, global_batch_size: 16 }),
   },
+  // Sizes for a short run on one GPU with the WebGPU backend (TensorFlow.js kernels are launch-bound: a few
+  // minutes buy ~10^5 samples). Attention with RoPE, as the paper's ARC model: train examples are translated on the
+  // canvas, so a fixed position mixer (mlp_t) does not fit. The puzzle-embedding rate is raised from the reference's
+  // 1e-2 because a short run updates each row only tens of times (sign-SGD moves a row by the rate per update).
+  'arc-small': {
+    name: 'arc-small',
+    description:
+      'GPU size for short runs, ARC with attention (D=128, 4 heads, 2 layers, T=2 n=2, 8 supervision steps, 0.8M params + puzzle table)',
+    model: model('arc', {
+      ...tiny,
+      hidden_size: 128,
+      puzzle_emb_ndim: 128,
+      halt_max_steps: 8,
+      batch_size: 64,
+    }),
+    train: train({
+      ...tinyTrain,
+      lr: 1e-3,
+      lr_warmup_steps: 50,
+      puzzle_emb_lr: 5e-2,
+      ema_rate: 0.995,
+    }),
+  },
+  'arc-mini': {
+    name: 'arc-mini',
+    description:
+      'CPU size for small-canvas ARC tasks (build-dataset --canvas), attention (D=64, 4 heads, 2 layers, T=2 n=2, 4 supervision steps)',
+    model: model('arc', {
+      ...tiny,
+      halt_max_steps: 4,
+      batch_size: 64,
+    }),
+    train: train({
+      ...tinyTrain,
+      lr: 1e-3,
+      lr_warmup_steps: 50,
+      puzzle_emb_lr: 5e-2,
+      ema_rate: 0.995,
+    }),
+  },
+  'arc-mini-mlp': {
+    name: 'arc-mini-mlp',
+    description:
+      'CPU size for fixed-size ARC grids on a small canvas (a grid that fills it cannot move), MLP-mixer (D=64, 2 layers, T=2 n=2, 4 supervision steps)',
+    model: model('arc', {
+      ...tiny,
+      mlp_t: true,
+      pos_encodings: 'none',
+      halt_max_steps: 4,
+      batch_size: 64,
+    }),
+    train: train({
+      ...tinyTrain,
+      lr: 1e-3,
+      lr_warmup_steps: 50,
+      puzzle_emb_lr: 5e-2,
+      ema_rate: 0.995,
+    }),
+  },
+  'arc-base': {
+    name: 'arc-base',
+    description:
+      'GPU size for longer runs, ARC with attention (D=256, 8 heads, 2 layers, T=3 n=4, 16 supervision steps, 3.2M params + puzzle table)',
+    model: model('arc', {
+      ...tiny,
+      hidden_size: 256,
+      num_heads: 8,
+      puzzle_emb_ndim: 256,
+      H_cycles: 3,
+      L_cycles: 4,
+      halt_max_steps: 16,
+      batch_size: 32,
+    }),
+    train: train({
+      ...tinyTrain,
+      global_batch_size: 32,
+      lr: 3e-4,
+      lr_warmup_steps: 100,
+      puzzle_emb_lr: 2e-2,
+      ema_rate: 0.999,
+    }),
+  },
   'test-micro': {
     name: 'test-micro',
     description: 'Smallest useful size for unit tests (D=16, 2 heads, 1 layer, T=2 n=2)',

@@ -71,7 +71,13 @@ export function validateModelConfig(data: unknown, prefix = 'model'): ModelConfi
   if (c.puzzle_emb_len > 0 && c.puzzle_emb_ndim > c.puzzle_emb_len * c.hidden_size)
     bad('puzzle_emb_len', `must hold puzzle_emb_ndim ${c.puzzle_emb_ndim} values in ${c.hidden_size}-wide slots`);
   const shape = TASK_SHAPES[c.task];
-  if (c.seq_len !== shape.seqLen) bad('seq_len', `must be ${shape.seqLen} for task "${c.task}" (got ${c.seq_len})`);
+  // ARC may use a smaller square canvas than the reference's 30x30 (build-dataset --canvas): any side*side, 2..30.
+  const side = Math.round(Math.sqrt(c.seq_len));
+  if (c.task === 'arc') {
+    if (side * side !== c.seq_len || side < 2 || side > 30)
+      bad('seq_len', `must be a square canvas side*side with side 2..30 for task "arc" (got ${c.seq_len})`);
+  } else if (c.seq_len !== shape.seqLen)
+    bad('seq_len', `must be ${shape.seqLen} for task "${c.task}" (got ${c.seq_len})`);
   if (c.vocab_size !== shape.vocabSize)
     bad('vocab_size', `must be ${shape.vocabSize} for task "${c.task}" (got ${c.vocab_size})`);
   return c;

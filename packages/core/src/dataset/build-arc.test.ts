@@ -198,4 +198,103 @@ describe('ARC builder', () => {
     expect(readIdentifiers(join(root, 'only'))).toEqual(['<blank>', '66e6c45b']);
     expect(only.splits.map((p) => p.examples)).toEqual([2, 1]);
   });
+
+  it('builds any folders of task files (--task arc): all pairs of --input, the test pairs of --test-tasks', async () => {
+    const trainDir = join(FIXTURES, 'arc-agi-1/training');
+    const testDir = join(FIXTURES, 'arc-agi-1/evaluation');
+    const sets = [
+      { name: '--input', dir: trainDir, testSet: false, optional: false },
+      { name: '--test-tasks', dir: testDir, testSet: true, optional: false },
+    ];
+    const s = await buildArcDataset({
+      task: 'arc',
+      input: trainDir,
+      out: join(root, 'folders'),
+      augment: 0,
+      sets,
+      ...quiet,
+    });
+    const ids = readIdentifiers(join(root, 'folders'));
+    expect(ids).toEqual(['<blank>', '6150a2bd', 'd631b094', '00576224', '66e6c45b']);
+    const train = puzzlesById(readDataset(join(root, 'folders'), 'train'));
+    const test = puzzlesById(readDataset(join(root, 'folders'), 'test'));
+    for (const [i, id] of ids.entries()) {
+      if (i === 0) continue;
+      const strip = (es: Example[] | undefined) => (es ?? []).map(({ input, output }) => ({ input, output }));
+      const sorted = (ps: { input: Grid; output: Grid }[]) => ps.map((p) => JSON.stringify(p)).sort();
+      expect(sorted(strip(train.get(i)))).toEqual(sorted(expectedPairs(id, 'train')));
+      expect(strip(test.get(i))).toEqual(expectedPairs(id, 'test'));
+    }
+    expect(s.splits.map((p) => p.examples)).toEqual([
+      ['6150a2bd', 'd631b094', '00576224', '66e6c45b'].reduce((a, id) => a + expectedPairs(id, 'train').length, 0),
+      expectedPairs('00576224', 'test').length + expectedPairs('66e6c45b', 'test').length,
+    ]);
+    await expect(
+      buildArcDataset({ task: 'arc', input: trainDir, out: join(root, 'y'), sets: [], ...quiet }),
+    ).rejects.toThrow('an arc build needs at least one folder of task files');
+    await expect(
+      buildArcDataset({
+        task: 'arc',
+        input: trainDir,
+        out: join(root, 'y'),
+        sets: [{ name: '--test-tasks', dir: join(root, 'none'), testSet: true, optional: false }],
+        ...quiet,
+      }),
+    ).rejects.toThrow(`--test-tasks ${join(root, 'none')} does not exist (expected a folder of ARC task files)`);
+    await expect(
+      buildArcDataset({
+        task: 'arc',
+        input: trainDir,
+        out: join(root, 'y'),
+        sets: [sets[0]!, { ...sets[0]!, name: '--test-tasks', testSet: true }],
+        ...quiet,
+      }),
+    ).rejects.toThrow('task id 6150a2bd is in both the --input and the --test-tasks task sets');
+  });
+
+  it('builds on a smaller canvas (--canvas): same pairs, seq_len side*side, translations inside it', async () => {
+    const small = join(root, 'small-tasks');
+    mkdirSync(small, { recursive: true });
+    const task = {
+      train: [
+        { input: [[1, 2]], output: [[2, 1]] },
+        { input: [[3], [4]], output: [[4], [3]] },
+        { input: [[5, 6, 7]], output: [[7, 6, 5]] },
+      ],
+      test: [{ input: [[8, 9]], output: [[9, 8]] }],
+    };
+    writeFileSync(join(small, 'tiny.json'), JSON.stringify(task));
+    const sets = [{ name: '--test-tasks', dir: small, testSet: true, optional: false }];
+    const out = join(root, 'canvas4');
+    const s = await buildArcDataset({ task: 'arc', input: small, out, augment: 3, canvas: 4, seed: 5, sets, ...quiet });
+    const train = readDataset(out, 'train');
+    const test = readDataset(out, 'test');
+    expect(train.metadata.seq_len).toBe(16);
+    expect(test.metadata.seq_len).toBe(16);
+    expect(s.notes.some((n) => n.includes('Canvas 4x4 (16 tokens)'))).toBe(true);
+    const ids = readIdentifiers(out);
+    for (let p = 0; p < train.numPuzzles; p++) {
+      const name = ids[train.puzzleIdentifiers[p]!]!;
+      const v = parseArcVariantName(name);
+      const aug = { tid: v.tid, perm: v.perm };
+      const want = task.train.map((e) => ({
+        input: applyArcAugmentation(e.input, aug),
+        output: applyArcAugmentation(e.output, aug),
+      }));
+      const got: { input: Grid; output: Grid }[] = [];
+      for (let e = train.puzzleIndices[p]!; e < train.puzzleIndices[p + 1]!; e++) {
+        const input = train.inputs.subarray(e * 16, (e + 1) * 16);
+        const label = train.labels.subarray(e * 16, (e + 1) * 16);
+        const i = input.findIndex((t) => t !== 0);
+        const offset = { row: Math.floor(i / 4), col: i % 4 };
+        got.push({ input: decodeArc(input, offset), output: decodeArc(label, offset) });
+      }
+      const key = (x: { input: Grid; output: Grid }[]) => x.map((e) => JSON.stringify(e)).sort();
+      expect(key(got)).toEqual(key(want));
+    }
+    expect(decodeArc(test.labels.subarray(0, 16))).toEqual([[9, 8]]);
+    await expect(
+      buildArcDataset({ task: 'arc', input: small, out: join(root, 'canvas2'), canvas: 2, sets, ...quiet }),
+    ).rejects.toThrow('task tiny: a 1x3 grid does not fit the 2x2 canvas (--canvas 2)');
+  });
 });

@@ -11,7 +11,14 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type ArcAugmentation, applyArcAugmentation, randomArcAugmentation } from '../augment/arc.js';
 import { randomTranslation } from '../augment/translate.js';
-import { type ArcOffset, type ArcTask, arcVariantName, encodeArc, loadArcTaskDir } from '../tasks/arc.js';
+import {
+  type ArcOffset,
+  type ArcTask,
+  arcVariantName,
+  encodeArc,
+  loadArcTaskDir,
+  MIN_CANVAS_SIDE,
+} from '../tasks/arc.js';
 import type { Grid } from '../tasks/grid.js';
 import { ARC } from '../tasks/vocab.js';
 import { Progress } from '../util/progress.js';
@@ -23,7 +30,8 @@ import { finishBuild } from './finish-build.js';
 import type { SplitWriter } from './split-writer.js';
 import { DatasetWriter } from './writer.js';
 
-export type ArcDatasetTask = 'arc1' | 'arc2';
+/** arc1 and arc2 read the task sets of the paper under --input; arc reads any folders of task files (`sets`). */
+export type ArcDatasetTask = 'arc1' | 'arc2' | 'arc';
 
 export interface ArcBuildOptions extends BuildOptions {
   task: ArcDatasetTask;
@@ -33,6 +41,17 @@ export interface ArcBuildOptions extends BuildOptions {
   limit?: number;
   /** Use only these task ids. */
   onlyIds?: readonly string[];
+  /**
+   * For task `arc`: folders of task files given directly (absolute, or relative to `input`). Every pair of a set
+   * with `testSet: false` is trained on; a test set's demonstration pairs are trained on and its test pairs form
+   * the test split.
+   */
+  sets?: readonly ArcTaskSet[];
+  /**
+   * Canvas side (default 30, the reference's 30x30 = 900 tokens). A smaller canvas suits tasks whose grids are all
+   * small (8 -> 64 tokens: attention costs ~200x less); every grid must fit it.
+   */
+  canvas?: number;
 }
 
 /** One task set of a build: its folder under --input and whether it is the test set. */
@@ -45,7 +64,7 @@ export interface ArcTaskSet {
   optional: boolean;
 }
 
-export const ARC_TASK_SETS: Record<ArcDatasetTask, readonly ArcTaskSet[]> = {
+export const ARC_TASK_SETS: Record<Exclude<ArcDatasetTask, 'arc'>, readonly ArcTaskSet[]> = {
   arc1: [
     { name: 'training', dir: 'arc-agi-1/training', testSet: false, optional: false },
     { name: 'evaluation', dir: 'arc-agi-1/evaluation', testSet: true, optional: false },
@@ -143,12 +162,26 @@ export function* arcVariants(
 }
 
 /** Writes one variant's examples of `split` as a puzzle; train examples are translated but for one. */
-function writePuzzle(w: SplitWriter, examples: ArcExample[], id: number, translate: boolean, rng: Rng): boolean {
+function writePuzzle(
+  w: SplitWriter,
+  examples: ArcExample[],
+  id: number,
+  translate: boolean,
+  rng: Rng,
+  side: number,
+  taskId: string,
+): boolean {
   if (examples.length === 0) return false;
+  for (const e of examples)
+    for (const g of [e.input, e.output])
+      if (g.length > side || (g[0]?.length ?? 0) > side)
+        throw new RangeError(
+          `task ${taskId}: a ${g.length}x${g[0]?.length ?? 0} grid does not fit the ${side}x${side} canvas (--canvas ${side})`,
+        );
   const fixed = translate ? rng.int(0, examples.length - 1) : -1;
   examples.forEach((e, i) => {
-    const offset = translate && i !== fixed ? randomTranslation(rng, [e.input, e.output]) : ORIGIN;
-    w.addExample(encodeArc(e.input, offset), encodeArc(e.output, offset));
+    const offset = translate && i !== fixed ? randomTranslation(rng, [e.input, e.output], side) : ORIGIN;
+    w.addExample(encodeArc(e.input, offset, side), encodeArc(e.output, offset, side));
   });
   w.endPuzzle(id);
   return true;
@@ -164,11 +197,17 @@ async function loadTaskSets(opts: ArcBuildOptions, notes: string[], log: (l: str
   const loaded: LoadedSet[] = [];
   const owner = new Map<string, string>();
   const wanted = opts.onlyIds ? new Set(opts.onlyIds) : null;
-  for (const set of ARC_TASK_SETS[opts.task]) {
+  const sets = opts.task === 'arc' ? (opts.sets ?? []) : ARC_TASK_SETS[opts.task];
+  if (opts.task === 'arc' && sets.length === 0) throw new Error('an arc build needs at least one folder of task files');
+  for (const set of sets) {
     const path = resolve(opts.input, set.dir);
     if (!existsSync(path)) {
       if (!set.optional)
-        throw new Error(`--input ${opts.input} has no ${set.name} task set (expected the folder ${path})`);
+        throw new Error(
+          opts.task === 'arc'
+            ? `${set.name} ${path} does not exist (expected a folder of ARC task files)`
+            : `--input ${opts.input} has no ${set.name} task set (expected the folder ${path})`,
+        );
       const note =
         `The ${set.name} task set was not found (${path}): it is left out, so the test split is empty and ` +
         `${TEST_PUZZLES_FILE} holds no tasks. Add the folder and rebuild to evaluate on it.`;
@@ -178,7 +217,8 @@ async function loadTaskSets(opts: ArcBuildOptions, notes: string[], log: (l: str
       continue;
     }
     let ids = [...(await loadArcTaskDir(path)).entries()];
-    if (ids.length === 0 && !set.optional) throw new Error(`--input ${opts.input}: ${path} holds no *.json tasks`);
+    if (ids.length === 0 && !set.optional)
+      throw new Error(`${opts.task === 'arc' ? set.name : `--input ${opts.input}:`} ${path} holds no *.json tasks`);
     for (const [id] of ids) {
       const other = owner.get(id);
       if (other) throw new Error(`task id ${id} is in both the ${other} and the ${set.name} task sets`);
@@ -203,9 +243,11 @@ export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSumma
   const log = opts.log ?? defaultLog;
   const seed = opts.seed ?? DEFAULT_SEED;
   const augment = opts.augment ?? DEFAULT_ARC_AUGMENT;
-  if (opts.task !== 'arc1' && opts.task !== 'arc2')
-    throw new RangeError(`--task must be arc1 or arc2 for an ARC build (got ${opts.task})`);
+  if (opts.task !== 'arc1' && opts.task !== 'arc2' && opts.task !== 'arc')
+    throw new RangeError(`--task must be arc1, arc2 or arc for an ARC build (got ${opts.task})`);
+  const side = opts.canvas ?? ARC.side;
   checkInteger('--augment', augment, 0, 100_000);
+  checkInteger('--canvas', side, MIN_CANVAS_SIDE, ARC.side);
   checkInteger('--limit', opts.limit, 1);
   checkInteger('--seed', seed, 0, 2 ** 32 - 1);
   if (!existsSync(opts.input))
@@ -215,8 +257,8 @@ export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSumma
   const rng = new Rng(seed);
   const writer = DatasetWriter.create(resolve(opts.out), { force: opts.force });
   try {
-    const train = writer.split('train', ARC.seqLen);
-    const test = writer.split('test', ARC.seqLen);
+    const train = writer.split('train', side * side);
+    const test = writer.split('test', side * side);
     const identifiers = [BLANK_IDENTIFIER];
     const testPuzzles: Record<string, ArcTask> = {};
     const short: string[] = [];
@@ -237,8 +279,8 @@ export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSumma
           const id = identifiers.length;
           identifiers.push(plan.name);
           const part = (s: ArcSplit) => plan.examples.filter((e) => e.split === s);
-          inTrain = writePuzzle(train, part('train'), id, true, rng) || inTrain;
-          inTest = writePuzzle(test, part('test'), id, false, rng) || inTest;
+          inTrain = writePuzzle(train, part('train'), id, true, rng, side, taskId) || inTrain;
+          inTest = writePuzzle(test, part('test'), id, false, rng, side, taskId) || inTest;
           variants++;
         }
         if (variants < augment + 1) short.push(`${taskId} (${variants - 1})`);
@@ -255,6 +297,8 @@ export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSumma
             `permutation of 1..9, at most ${ARC_AUGMENT_TRIES_FACTOR * augment} draws).`,
       'Train examples are translated to a random canvas offset except one random example per puzzle; test examples sit at (0, 0).',
     );
+    if (side !== ARC.side)
+      notes.push(`Canvas ${side}x${side} (${side * side} tokens) instead of the reference's 30x30.`);
     if (short.length > 0)
       notes.push(
         `${short.length} tasks have fewer than ${augment} unique variants: ${short.slice(0, 20).join(', ')}${short.length > 20 ? ', ...' : ''}.`,
@@ -308,6 +352,8 @@ export interface ArcVariantsBuildOptions extends Omit<BuildOptions, 'input'> {
    * this makes every variant's row see examples in every epoch, which is what fitting new rows needs.
    */
   groupPerVariant?: boolean;
+  /** Canvas side (default 30); a model's is arcCanvasSide(config.seq_len). */
+  canvas?: number;
 }
 
 /**
@@ -322,7 +368,9 @@ export async function buildArcDatasetFromVariants(opts: ArcVariantsBuildOptions)
   const seed = opts.seed ?? DEFAULT_SEED;
   const task = opts.task ?? 'arc1';
   const wanted = new Set<ArcSplit>(opts.splits ?? ['train', 'test']);
+  const side = opts.canvas ?? ARC.side;
   checkInteger('seed', seed, 0, 2 ** 32 - 1);
+  checkInteger('canvas', side, MIN_CANVAS_SIDE, ARC.side);
   for (const s of wanted)
     if (s !== 'train' && s !== 'test') throw new RangeError(`splits must hold "train" and/or "test" (got ${s})`);
   if (wanted.size === 0) throw new RangeError('splits is empty, expected "train" and/or "test"');
@@ -330,7 +378,7 @@ export async function buildArcDatasetFromVariants(opts: ArcVariantsBuildOptions)
   const writer = DatasetWriter.create(resolve(opts.out), { force: opts.force });
   try {
     const splits = new Map<ArcSplit, SplitWriter>(
-      (['train', 'test'] as const).filter((s) => wanted.has(s)).map((s) => [s, writer.split(s, ARC.seqLen)]),
+      (['train', 'test'] as const).filter((s) => wanted.has(s)).map((s) => [s, writer.split(s, side * side)]),
     );
     const identifiers = [BLANK_IDENTIFIER];
     const names = new Set(identifiers);
@@ -347,7 +395,7 @@ export async function buildArcDatasetFromVariants(opts: ArcVariantsBuildOptions)
         identifiers.push(plan.name);
         for (const [split, w] of splits) {
           const part = plan.examples.filter((e) => e.split === split);
-          if (writePuzzle(w, part, id, split === 'train', rng)) {
+          if (writePuzzle(w, part, id, split === 'train', rng, side, taskId)) {
             if (opts.groupPerVariant) w.endGroup();
             else touched.add(split);
           }
@@ -366,6 +414,8 @@ export async function buildArcDatasetFromVariants(opts: ArcVariantsBuildOptions)
     if (!wanted.has('test')) notes.push('Only the train split (the demonstration pairs) was written.');
     if (!wanted.has('train')) notes.push('Only the test split was written.');
     if (opts.groupPerVariant) notes.push('Each variant is its own group (not one group per task).');
+    if (side !== ARC.side)
+      notes.push(`Canvas ${side}x${side} (${side * side} tokens) instead of the reference's 30x30.`);
     const build: DatasetBuildInfo = {
       task,
       seed,

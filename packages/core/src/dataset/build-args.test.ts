@@ -38,8 +38,8 @@ describe('build-dataset command line', () => {
   it('names the bad flag in every error', () => {
     const cases: [string, string][] = [
       ['--task sudoku --input a --out b --augmnt 3', "Unknown option '--augmnt'"],
-      ['--input a --out b', '--task is required (one of sudoku, maze, arc1, arc2)'],
-      ['--task chess --input a --out b', '--task must be one of sudoku, maze, arc1, arc2 (got "chess")'],
+      ['--input a --out b', '--task is required (one of sudoku, maze, arc1, arc2, arc)'],
+      ['--task chess --input a --out b', '--task must be one of sudoku, maze, arc1, arc2, arc (got "chess")'],
       ['--task maze --out b', '--input is required'],
       ['--task maze --input a', '--out is required'],
       ['--task maze --input a --out', "Option '--out <value>' argument missing"],
@@ -47,7 +47,7 @@ describe('build-dataset command line', () => {
       ['--task sudoku --input a --out b --seed -1', '--seed is missing its value (values cannot start with "-")'],
       ['--task maze --input a --out b --augment 9', '--augment for maze is the number of dihedral transforms, 0..8'],
       ['--task arc1 --input a --out b --subsample 5', '--subsample applies to sudoku and maze, not ARC'],
-      ['--task sudoku --input a --out b --limit 5', '--limit applies to arc1 and arc2 only'],
+      ['--task sudoku --input a --out b --limit 5', '--limit applies to ARC tasks only'],
       ['--task sudoku --input a --out b --subsample 0', '--subsample must be at least 1'],
       ['--task arc1 --input a --out b --only-ids ,', '--only-ids needs at least one task id'],
     ];

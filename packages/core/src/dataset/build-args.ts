@@ -14,21 +14,27 @@ Builds a dataset in the reference TRM on-disk format (<out>/{train,test}/dataset
 <out>/identifiers.json, <out>/README.md; ARC also <out>/test_puzzles.json). The output is written to a
 temporary folder beside <out> and moved into place only when complete.
 
-  --task <task>        sudoku | maze | arc1 | arc2 (required)
+  --task <task>        sudoku | maze | arc1 | arc2 | arc (required)
   --input <path>       sudoku, maze: the train CSV (the test split is read from test.csv beside it) or the
                        folder holding train.csv and test.csv.
                        arc1, arc2: the folder holding the task sets: arc-agi-1/{training,evaluation},
                        arc-agi-2/{training,evaluation}, conceptarc/corpus (required)
+                       arc: a folder of ARC task files (searched recursively) whose pairs are all trained on,
+                       e.g. tasks made by \`generate --task arc-simple\`
+  --test-tasks <dir>   arc: a folder of tasks whose demonstration pairs are trained on and whose test pairs
+                       form the test split (as arc1 treats the ARC-AGI-1 evaluation set); optional
   --out <dir>          output folder (required); relative paths are taken from where pnpm was started
   --augment <N>        sudoku: N random shuffles per train puzzle besides the original (default 0;
                          the reference runs 1000)
                        maze: the first N of the 8 dihedral transforms per train maze, 0..8 (default 0 =
                          the original only; 8 = all symmetries, 4 = the rotations)
-                       arc1, arc2: up to N unique augmented variants per task (default ${DEFAULT_ARC_AUGMENT})
+                       arc1, arc2, arc: up to N unique augmented variants per task (default ${DEFAULT_ARC_AUGMENT})
+  --canvas <N>         ARC: canvas side, 2..30 (default 30, the reference's 30x30 = 900 tokens); a small canvas
+                       (e.g. 8 = 64 tokens) makes models of small-grid tasks far cheaper; every grid must fit
   --subsample <N>      sudoku, maze: keep a seeded random N of the train rows (default: all)
   --seed <N>           seed of every random choice (default ${DEFAULT_SEED})
-  --limit <N>          arc1, arc2: at most N tasks per task set, for quick builds (default: all)
-  --only-ids <a,b>     arc1, arc2: only the tasks with these ids (comma-separated)
+  --limit <N>          ARC: at most N tasks per task set, for quick builds (default: all)
+  --only-ids <a,b>     ARC: only the tasks with these ids (comma-separated)
   --force              replace <out> if it exists (default: refuse a non-empty folder)
   --quiet              no progress bar
   -h, --help           this help
@@ -38,6 +44,8 @@ Examples:
     --out data/sudoku-1k-aug-1000 --subsample 1000 --augment 1000
   pnpm --filter @trm/core build-dataset --task maze --input /work/shared/data/maze-hard-like --out data/maze --augment 8
   pnpm --filter @trm/core build-dataset --task arc1 --input /work/shared/data --out data/arc1-aug-1000
+  pnpm --filter @trm/core build-dataset --task arc --input data/simple-train --test-tasks data/simple-held \\
+    --out data/simple-aug-7 --augment 7
 `;
 
 export type BuildDatasetCommand =
@@ -52,6 +60,8 @@ export type BuildDatasetCommand =
       seed?: number;
       limit?: number;
       onlyIds?: string[];
+      testTasks?: string;
+      canvas?: number;
       force: boolean;
       quiet: boolean;
     };
@@ -80,6 +90,8 @@ export function parseBuildDatasetArgs(argv: readonly string[], cwd: string): Bui
         seed: { type: 'string' },
         limit: { type: 'string' },
         'only-ids': { type: 'string' },
+        'test-tasks': { type: 'string' },
+        canvas: { type: 'string' },
         force: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -100,10 +112,16 @@ export function parseBuildDatasetArgs(argv: readonly string[], cwd: string): Bui
   if (!DATASET_TASKS.includes(task as DatasetTask))
     throw new UsageError(`--task must be one of ${DATASET_TASKS.join(', ')} (got ${JSON.stringify(task)})`);
   for (const flag of ['input', 'out']) if (!str(flag)) throw new UsageError(`--${flag} is required`);
-  const arc = task === 'arc1' || task === 'arc2';
+  const arc = task === 'arc1' || task === 'arc2' || task === 'arc';
+  if (task !== 'arc' && str('test-tasks') !== undefined)
+    throw new UsageError('--test-tasks applies to --task arc only');
   if (arc && str('subsample') !== undefined) throw new UsageError('--subsample applies to sudoku and maze, not ARC');
-  if (!arc && str('limit') !== undefined) throw new UsageError('--limit applies to arc1 and arc2 only');
-  if (!arc && str('only-ids') !== undefined) throw new UsageError('--only-ids applies to arc1 and arc2 only');
+  if (!arc && str('limit') !== undefined) throw new UsageError('--limit applies to ARC tasks only');
+  if (!arc && str('only-ids') !== undefined) throw new UsageError('--only-ids applies to ARC tasks only');
+  if (!arc && str('canvas') !== undefined) throw new UsageError('--canvas applies to ARC tasks only');
+  const canvas = integerFlag('canvas', str('canvas'));
+  if (canvas !== undefined && (canvas < 2 || canvas > 30))
+    throw new UsageError(`--canvas must be 2..30 (got ${canvas})`);
   const augment = integerFlag('augment', str('augment'));
   if (task === 'maze' && augment !== undefined && augment > 8)
     throw new UsageError(`--augment for maze is the number of dihedral transforms, 0..8 (got ${augment})`);
@@ -128,6 +146,8 @@ export function parseBuildDatasetArgs(argv: readonly string[], cwd: string): Bui
     seed,
     limit,
     onlyIds,
+    canvas,
+    testTasks: str('test-tasks') === undefined ? undefined : resolve(cwd, str('test-tasks')!),
     force: values.force === true,
     quiet: values.quiet === true,
   };
@@ -153,9 +173,20 @@ export function runBuildDataset(
       return buildMazeDataset({ ...common, augment: cmd.augment, subsample: cmd.subsample });
     case 'arc1':
     case 'arc2':
+    case 'arc':
       return buildArcDataset({
         ...common,
         task: cmd.task,
+        canvas: cmd.canvas,
+        sets:
+          cmd.task === 'arc'
+            ? [
+                { name: '--input', dir: cmd.input, testSet: false, optional: false },
+                ...(cmd.testTasks
+                  ? [{ name: '--test-tasks', dir: cmd.testTasks, testSet: true, optional: false }]
+                  : []),
+              ]
+            : undefined,
         augment: cmd.augment,
         limit: cmd.limit,
         onlyIds: cmd.onlyIds,

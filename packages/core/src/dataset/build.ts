@@ -3,8 +3,8 @@
 import { formatDuration } from '../util/progress.js';
 import type { SplitSummary } from './split-writer.js';
 
-export type DatasetTask = 'sudoku' | 'maze' | 'arc1' | 'arc2';
-export const DATASET_TASKS: readonly DatasetTask[] = ['sudoku', 'maze', 'arc1', 'arc2'];
+export type DatasetTask = 'sudoku' | 'maze' | 'arc1' | 'arc2' | 'arc';
+export const DATASET_TASKS: readonly DatasetTask[] = ['sudoku', 'maze', 'arc1', 'arc2', 'arc'];
 
 export interface BuildOptions {
   /** Source: a CSV file or folder (sudoku, maze), the folder holding the ARC task sets (arc1, arc2). */

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../util/random.js';
 import {
+  arcCanvasSide,
   arcVariantName,
   decodeArc,
   encodeArc,
@@ -115,7 +116,37 @@ describe('decodeArc (the evaluator crop)', () => {
     expect(decodeArc(new Uint8Array(900))).toEqual([]);
     const t = encodeArc([[1, 2]], { row: 0, col: 1 });
     expect(decodeArc(t)).toEqual([]);
-    expect(() => decodeArc(new Uint8Array(899))).toThrow('ARC tokens: got 899, expected 900');
+    expect(() => decodeArc(new Uint8Array(899))).toThrow(
+      'ARC tokens: got 899, expected a square canvas of 2..30 on a side (900 for 30x30)',
+    );
+  });
+
+  it('encodes on a smaller canvas the same layout as on 30x30, and decodes it by its size', () => {
+    const g = [
+      [1, 2, 3],
+      [4, 5, 6],
+    ];
+    const small = encodeArc(g, { row: 1, col: 2 }, 6);
+    expect(small.length).toBe(36);
+    const full = encodeArc(g, { row: 1, col: 2 });
+    // Every cell of the 6x6 canvas holds what the same cell of the 30x30 canvas holds.
+    for (let r = 0; r < 6; r++) for (let c = 0; c < 6; c++) expect(small[r * 6 + c]).toBe(full[r * 30 + c]);
+    expect(decodeArc(small, { row: 1, col: 2 })).toEqual(g);
+    // A grid that fills the canvas has no EOS marks (they would fall outside), as on 30x30.
+    const filled = encodeArc(
+      [
+        [7, 7],
+        [7, 7],
+      ],
+      undefined,
+      2,
+    );
+    expect([...filled]).toEqual([9, 9, 9, 9]);
+    expect(() => encodeArc(g, { row: 0, col: 4 }, 6)).toThrow('does not fit the 6x6 canvas');
+    expect(() => encodeArc(g, undefined, 31)).toThrow('canvas side must be an integer 2..30 (got 31)');
+    expect(arcCanvasSide(900)).toBe(30);
+    expect(arcCanvasSide(64)).toBe(8);
+    expect(() => arcCanvasSide(81 + 1)).toThrow('got seq_len 82');
   });
 });
 

@@ -28,9 +28,29 @@ export interface ArcOffset {
   col: number;
 }
 
-const SIDE = ARC.side;
-const CELLS = ARC.seqLen;
 const ORIGIN: ArcOffset = { row: 0, col: 0 };
+
+/** Smallest canvas side: a 1x1 grid and its EOS marks. */
+export const MIN_CANVAS_SIDE = 2;
+
+function checkCanvasSide(side: number, what: string): number {
+  if (!Number.isInteger(side) || side < MIN_CANVAS_SIDE || side > ARC.side)
+    throw new RangeError(`${what}: canvas side must be an integer ${MIN_CANVAS_SIDE}..${ARC.side} (got ${side})`);
+  return side;
+}
+
+/**
+ * The canvas side of an ARC model or dataset from its sequence length: 30 for the reference's 900 tokens; a
+ * smaller square canvas (e.g. 8 -> 64 tokens) serves tasks whose grids all fit it, at a fraction of the cost.
+ */
+export function arcCanvasSide(seqLen: number): number {
+  const side = Math.round(Math.sqrt(seqLen));
+  if (side * side !== seqLen || side < MIN_CANVAS_SIDE || side > ARC.side)
+    throw new RangeError(
+      `an ARC sequence is a square canvas of ${MIN_CANVAS_SIDE}..${ARC.side} on a side (got seq_len ${seqLen})`,
+    );
+  return side;
+}
 
 /** Validates an untrusted ARC grid: 1..30 per side, colours 0..9. */
 export function validateArcGrid(grid: unknown, field = 'grid'): Grid {
@@ -103,9 +123,11 @@ export async function loadArcTaskDir(dir: string): Promise<Map<string, ArcTask>>
 /**
  * Encodes a grid on the 30x30 canvas (row-major, 900 tokens) exactly as the reference builder: colour + 2 from
  * `offset`, EOS (1) on the row below the grid over its columns and on the column right of it over its rows, each
- * only where it falls inside the canvas; the corner below-right is not marked; PAD (0) elsewhere.
+ * only where it falls inside the canvas; the corner below-right is not marked; PAD (0) elsewhere. `side` gives a
+ * smaller square canvas (side x side tokens) for models of small grids (see arcCanvasSide).
  */
-export function encodeArc(grid: Grid, offset: ArcOffset = ORIGIN): Uint8Array {
+export function encodeArc(grid: Grid, offset: ArcOffset = ORIGIN, side: number = ARC.side): Uint8Array {
+  const SIDE = checkCanvasSide(side, 'encodeArc');
   const h = grid.length;
   const w = h > 0 ? grid[0]!.length : 0;
   const { row: r0, col: c0 } = offset;
@@ -115,7 +137,7 @@ export function encodeArc(grid: Grid, offset: ArcOffset = ORIGIN): Uint8Array {
       `encodeArc: a ${h}x${w} grid at offset (${r0}, ${c0}) does not fit the ${SIDE}x${SIDE} canvas`,
     );
   }
-  const out = new Uint8Array(CELLS); // PAD = 0
+  const out = new Uint8Array(SIDE * SIDE); // PAD = 0
   for (let r = 0; r < h; r++) {
     const row = grid[r]!;
     if (row.length !== w) throw new GridError('grid', `grid row ${r} has ${row.length} cells, expected ${w}`);
@@ -143,7 +165,11 @@ export function encodeArc(grid: Grid, offset: ArcOffset = ORIGIN): Uint8Array {
  * must treat that as "no answer" (an empty grid never equals an ARC solution).
  */
 export function decodeArc(tokens: ArrayLike<number>, offset: ArcOffset = ORIGIN): Grid {
-  if (tokens.length !== CELLS) throw new RangeError(`ARC tokens: got ${tokens.length}, expected ${CELLS}`);
+  const SIDE = Math.round(Math.sqrt(tokens.length));
+  if (SIDE * SIDE !== tokens.length || SIDE < MIN_CANVAS_SIDE || SIDE > ARC.side)
+    throw new RangeError(
+      `ARC tokens: got ${tokens.length}, expected a square canvas of ${MIN_CANVAS_SIDE}..${ARC.side} on a side (${ARC.seqLen} for 30x30)`,
+    );
   const { row: r0, col: c0 } = offset;
   if (!Number.isInteger(r0) || !Number.isInteger(c0) || r0 < 0 || c0 < 0 || r0 >= SIDE || c0 >= SIDE) {
     throw new RangeError(`decodeArc: offset (${r0}, ${c0}) is outside the ${SIDE}x${SIDE} canvas`);

@@ -39,6 +39,8 @@ export interface AdaptProcessOptions {
   puzzleEmbDim: number;
   /** the model's batch size: adapt's batch unless the chunk has fewer demonstration pairs or extraArgs sets one */
   batchSize: number;
+  /** the model's canvas side (default 30): the adapt dataset is encoded on it */
+  canvas?: number;
   /** adapt's summary line and other notes */
   log: (line: string) => void;
 }
@@ -96,6 +98,7 @@ export class AdaptProcess implements RowFitter {
       signal: job.signal,
       source: 'tasks of a solve-arc chunk',
       groupPerVariant: true,
+      canvas: this.o.canvas,
     });
     // The sampler needs one full batch per epoch, and an epoch here is every demonstration pair of the chunk once.
     const batchGiven = this.o.extraArgs.some((a) => a === '--batch' || a.startsWith('--batch='));

@@ -6,7 +6,7 @@
 // so an interruption loses only the tasks in flight. Memory holds one chunk (two while the next is prepared).
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { type ArcTask, applyArcAugmentation, BLANK_IDENTIFIER, encodeArc, Progress } from '@trm/core';
+import { ARC, type ArcTask, applyArcAugmentation, BLANK_IDENTIFIER, encodeArc, Progress } from '@trm/core';
 import type { PuzzleRowSource } from '../http/context.js';
 import type { SolveEngine } from '../engine/types.js';
 import type { RowFitter, RowLookup } from './adapt-rows.js';
@@ -33,6 +33,8 @@ export interface SolveArcOptions {
   chunkSize: number;
   maxSteps: number;
   haltThreshold: number;
+  /** the model's canvas side, arcCanvasSide(config.seq_len) (default 30); tasks with a larger grid fail */
+  canvas?: number;
   /** engine requests in flight at once (default: twice the engine's batch slots) */
   inFlight?: number;
   signal?: AbortSignal;
@@ -81,6 +83,13 @@ interface Job {
   puzzleEmb: Float32Array | undefined;
 }
 
+/** "HxW" of the first grid of the task (demonstrations or test inputs) larger than the canvas, or null. */
+function largestGrid(task: ArcTask, canvas: number): string | null {
+  const grids = [...task.train.flatMap((p) => [p.input, p.output]), ...task.test.map((p) => p.input)];
+  const big = grids.find((g) => g.length > canvas || (g[0]?.length ?? 0) > canvas);
+  return big ? `${big.length}x${big[0]?.length ?? 0}` : null;
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -106,6 +115,7 @@ async function forEachLimited<T>(
 export async function solveArcTasks(o: SolveArcOptions): Promise<SolveArcSummary> {
   const started = performance.now();
   const { engine, work, signal } = o;
+  const canvas = o.canvas ?? ARC.side;
   const fingerprints = new Map([...o.tasks].map(([id, t]) => [id, taskFingerprint(t)]));
   const skipped = [...o.tasks.keys()].filter((id) => work.solved(id, fingerprints.get(id)!));
   const done = new Set(skipped);
@@ -165,6 +175,11 @@ export async function solveArcTasks(o: SolveArcOptions): Promise<SolveArcSummary
     const failures = new Map<string, string>();
     const plans: TaskPlan[] = [];
     for (const id of chunks[index]!) {
+      const tooBig = largestGrid(o.tasks.get(id)!, canvas);
+      if (tooBig) {
+        failures.set(id, `a ${tooBig} grid does not fit the model's ${canvas}x${canvas} canvas`);
+        continue;
+      }
       try {
         plans.push(planTask(id, o.tasks.get(id)!, { ...o.plan, fit: o.fitter !== null }));
       } catch (err) {
@@ -235,7 +250,7 @@ export async function solveArcTasks(o: SolveArcOptions): Promise<SolveArcSummary
           try {
             const input = state.plan.task.test[test]!.input;
             const r = await engine.solve({
-              tokens: encodeArc(applyArcAugmentation(input, variant.aug)),
+              tokens: encodeArc(applyArcAugmentation(input, variant.aug), undefined, canvas),
               puzzleEmb,
               maxSteps: o.maxSteps,
               haltThreshold: o.haltThreshold,

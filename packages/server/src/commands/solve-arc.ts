@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ArcSubmission,
+  arcCanvasSide,
   buildSubmission,
   type CliSpec,
   type CommandIo,
@@ -249,6 +250,7 @@ export async function solveArcCommand(
         extraArgs: adaptArgs,
         puzzleEmbDim: config.puzzle_emb_ndim,
         batchSize: config.batch_size,
+        canvas: arcCanvasSide(config.seq_len),
         log: io.err,
       });
 
@@ -290,6 +292,7 @@ export async function solveArcCommand(
         chunkSize: f.chunk as number,
         maxSteps,
         haltThreshold,
+        canvas: arcCanvasSide(config.seq_len),
         signal: io.signal,
         log: io.err,
         quiet,

@@ -49,7 +49,7 @@ export function prepareSolve(ctx: AppContext, rawBody: unknown): PreparedSolve {
     throw new HttpError(400, `task is ${JSON.stringify(body.task)} but model ${model} solves ${task}`, 'task');
   if (body.puzzleId !== undefined && task !== 'arc')
     throw new HttpError(400, `puzzleId applies to ARC models only (model ${model} solves ${task})`, 'puzzleId');
-  const tokens = encodeGrid(task, body.grid);
+  const tokens = encodeGrid(task, body.grid, engine.info.config.seq_len);
   let puzzleEmb: Float32Array | undefined;
   if (body.puzzleId === undefined) {
     // The reference gives every sudoku and maze puzzle identifier 0, whose row of the table is trained (a shared

@@ -1,6 +1,7 @@
 // Per task, how a request grid becomes model tokens and how the model's tokens become an answer grid in the
 // same numeric form, all with the codecs of @trm/core (one source of truth for the vocabularies).
 import {
+  arcCanvasSide,
   decodeArc,
   decodeMaze,
   decodeSudoku,
@@ -18,8 +19,8 @@ import {
 import { HttpError } from '../http-error.js';
 
 export interface TaskCodec {
-  /** validates an untrusted grid (errors name `grid[r][c]`) and encodes it */
-  encode(grid: unknown): Uint8Array;
+  /** validates an untrusted grid (errors name `grid[r][c]`) and encodes it for a model of `seqLen` tokens */
+  encode(grid: unknown, seqLen: number): Uint8Array;
   decode(tokens: Uint8Array): Grid;
 }
 
@@ -33,15 +34,22 @@ export const TASK_CODECS: Record<TaskName, TaskCodec> = {
     decode: (tokens) => mazeToCells(decodeMaze(tokens)),
   },
   arc: {
-    encode: (grid) => encodeArc(validateArcGrid(grid, 'grid')),
+    // An ARC model may use a canvas smaller than 30x30 (its seq_len = side * side); a grid must fit it.
+    encode: (grid, seqLen) => {
+      const g = validateArcGrid(grid, 'grid');
+      const side = arcCanvasSide(seqLen);
+      if (g.length > side || g[0]!.length > side)
+        throw new GridError('grid', `grid is ${g.length}x${g[0]!.length}, the model's canvas is ${side}x${side}`);
+      return encodeArc(g, undefined, side);
+    },
     decode: (tokens) => decodeArc(tokens),
   },
 };
 
 /** Encodes a request grid for `task`; a GridError becomes a 400 naming the cell or row. */
-export function encodeGrid(task: TaskName, grid: unknown): Uint8Array {
+export function encodeGrid(task: TaskName, grid: unknown, seqLen: number): Uint8Array {
   try {
-    return TASK_CODECS[task].encode(grid);
+    return TASK_CODECS[task].encode(grid, seqLen);
   } catch (err) {
     if (err instanceof GridError) throw new HttpError(400, err.message, err.field);
     throw err;

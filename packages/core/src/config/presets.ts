@@ -225,25 +225,6 @@ export const PRESETS: Record<string, Preset> = {
       ema_rate: 0.995,
     }),
   },
-  'arc-mini-mlp': {
-    name: 'arc-mini-mlp',
-    description:
-      'CPU size for fixed-size ARC grids on a small canvas (a grid that fills it cannot move), MLP-mixer (D=64, 2 layers, T=2 n=2, 4 supervision steps)',
-    model: model('arc', {
-      ...tiny,
-      mlp_t: true,
-      pos_encodings: 'none',
-      halt_max_steps: 4,
-      batch_size: 64,
-    }),
-    train: train({
-      ...tinyTrain,
-      lr: 1e-3,
-      lr_warmup_steps: 50,
-      puzzle_emb_lr: 5e-2,
-      ema_rate: 0.995,
-    }),
-  },
   'arc-base': {
     name: 'arc-base',
     description:

@@ -150,4 +150,55 @@ describe('solve-arc with the ONNX engine and the adapt command', () => {
     expect(readdirSync(work).sort()).toEqual([RESULTS_FILE, 'settings.json']);
     expect(readFileSync(join(work, RESULTS_FILE), 'utf8').trimEnd().split('\n')).toHaveLength(3);
   }, 240_000);
+
+  it('runs a model of a small canvas: adapt data and engine inputs on its 3x3 canvas, larger tasks fail by name', async () => {
+    const small: ModelConfig = { ...config, seq_len: 9, num_puzzle_identifiers: 1 };
+    const dir = join(root, 'small-model');
+    await writeModelFolder(dir, {
+      config: small,
+      weights: randomWeights(small, { seed: 6, gain: 0.5 }),
+      identifiers: ['<blank>'],
+      card: '# random tiny ARC model on a 3x3 canvas\n',
+    });
+    await exportModelFolder(dir);
+    const bigTasks = join(root, 'tasks-small');
+    mkdirSync(bigTasks);
+    const big = {
+      train: [{ input: [[1, 2, 3, 4]], output: [[4, 3, 2, 1]] }],
+      test: [{ input: [[5, 6, 7, 8]], output: [[8, 7, 6, 5]] }],
+    };
+    writeFileSync(join(bigTasks, 'big.json'), JSON.stringify(big));
+    writeFileSync(join(bigTasks, 'flip.json'), JSON.stringify(TASKS.flip));
+    const out = join(root, 'run-small', 'submission.json');
+    const logs: string[] = [];
+    const io: CommandIo = { out: () => {}, err: (l) => logs.push(l), quiet: false };
+    const r = await solveArcCommand(
+      [
+        '--model',
+        dir,
+        '--tasks',
+        bigTasks,
+        '--out',
+        out,
+        '--augment',
+        '1',
+        '--adapt-steps',
+        '2',
+        '--adapt-args=--backend wasm',
+        '--ep',
+        'cpu',
+        '--quiet',
+      ],
+      io,
+    );
+    const records = r!.summary.records;
+    expect(records.get('flip')).toMatchObject({ status: 'solved', rows: 'fitted', variants: 2 });
+    expect(records.get('big')).toMatchObject({
+      status: 'failed',
+      error: "a 1x4 grid does not fit the model's 3x3 canvas",
+    });
+    expect(logs.some((l) => /^adapt: adapted 2 new puzzle identifier\(s\) in 2 steps/.test(l))).toBe(true);
+    const sub = await readSubmission(out, { big: 1, flip: 1 });
+    expect(sub.big).toEqual([{ attempt_1: [[0]], attempt_2: [[0]] }]);
+  }, 240_000);
 });

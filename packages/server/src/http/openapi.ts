@@ -1,12 +1,13 @@
 // The OpenAPI 3.1 document served at GET /openapi.json, assembled from the very schemas that validate requests
 // and that the tests hold responses to, so the document cannot drift from the server.
-import { createRequire } from 'node:module';
+// A JSON import, so that the bundle (pnpm build) carries the version instead of looking for the file at run time.
+import packageJson from '../../package.json' with { type: 'json' };
 import { errorSchema } from './schemas/error.js';
 import { modelsResponseSchema } from './schemas/models.js';
 import { DEFAULT_HALT_THRESHOLD, DEFAULT_MAX_STEPS, solveRequestSchema } from './schemas/solve-request.js';
 import { solveResponseSchema, stepEventSchema } from './schemas/solve-response.js';
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+const { version } = packageJson;
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ 'application/json': { schema } });

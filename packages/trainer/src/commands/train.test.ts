@@ -105,4 +105,42 @@ describe('train command', () => {
       '--data is required for task "maze"',
     );
   });
+
+  it('--init starts a new run from a model folder: its weights, another batch size; refuses another shape', async () => {
+    const base = join(root, 'init-base');
+    await trainCommand([...common, '--steps', '3', '--out', base], io());
+    const next = join(root, 'init-next');
+    // A learning rate of 1e-12 leaves the weights where --init put them (the EMA of nearly unchanged weights).
+    await trainCommand(
+      [...common, '--steps', '1', '--batch', '16', '--lr', '1e-12', '--init', base, '--out', next],
+      io(),
+    );
+    const a = await tensors(join(base, 'weights.safetensors'));
+    const b = await tensors(join(next, 'weights.safetensors'));
+    for (const [name, values] of Object.entries(a)) {
+      const diff = Math.max(...values.map((v, i) => Math.abs(v - b[name]![i]!)));
+      // The puzzle rows learn at their own rate (sign-SGD; 1e-4 in this first warm-up step), not at --lr.
+      expect(diff, name).toBeLessThan(name === 'puzzle_emb.weights' ? 1.5e-4 : 1e-6);
+    }
+    expect(JSON.parse(readFileSync(join(next, 'config.json'), 'utf8')).batch_size).toBe(16);
+    // From scratch the same run ends elsewhere.
+    const fresh = join(root, 'init-fresh');
+    await trainCommand(
+      [...common, '--steps', '1', '--batch', '16', '--lr', '1e-12', '--seed', '3', '--out', fresh],
+      io(),
+    );
+    const c = await tensors(join(fresh, 'weights.safetensors'));
+    expect(Math.max(...a['lm_head.weight']!.map((v, i) => Math.abs(v - c['lm_head.weight']![i]!)))).toBeGreaterThan(
+      1e-3,
+    );
+    await expect(trainCommand(['--out', next, '--resume', '--init', base], io())).rejects.toThrow(
+      '--init starts a new run; it cannot go with --resume',
+    );
+    await expect(
+      trainCommand(
+        ['--preset', 'sudoku-tiny', '--generate', '64', '--steps', '1', '--init', base, '--out', join(root, 'x')],
+        io(),
+      ),
+    ).rejects.toThrow(/--init .*init-base: its hidden_size is 16, the new run's is 64/);
+  }, 120_000);
 });

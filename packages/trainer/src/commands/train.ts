@@ -1,7 +1,16 @@
 // `train`: trains a preset on a dataset folder (or, for sudoku without --data, on easy sudoku generated in memory)
 // and writes a model folder with its training state to --out; --resume continues a saved run exactly.
 import { existsSync } from 'node:fs';
-import { getPreset, type ModelConfig, PRESET_NAMES, Rng, type TrainConfig, validateModelConfig } from '@trm/core';
+import {
+  getPreset,
+  type ModelConfig,
+  type NamedArrays,
+  PRESET_NAMES,
+  readModelFolder,
+  Rng,
+  type TrainConfig,
+  validateModelConfig,
+} from '@trm/core';
 import { BACKEND_NAMES, type BackendName, selectBackend } from '../backend/backend.js';
 import { hasTrainState } from '../checkpoint/train-state.js';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
@@ -64,6 +73,12 @@ export const trainSpec: CliSpec = {
     },
     { name: 'backend', kind: 'enum', choices: BACKEND_NAMES, default: 'auto', help: 'TensorFlow.js backend' },
     { name: 'resume', kind: 'bool', help: 'continue the run saved in --out (same data order and RNG)' },
+    {
+      name: 'init',
+      kind: 'path',
+      value: '<dir>',
+      help: 'a new run that starts from the weights (and puzzle rows) of this model folder, e.g. to go on with another batch size or backend; same model shape and dataset identifiers',
+    },
     {
       name: 'eval-every',
       kind: 'int',
@@ -234,6 +249,29 @@ function prepareResume(f: Flags, point: ResumePoint): Prepared {
   return { meta, train: d.train, test: d.test, identifiers: d.identifiers ?? point.identifiers, close: d.close };
 }
 
+/** The weights of --init, checked against the new run's model config and dataset identifiers. */
+async function initFrom(dir: string, prepared: Prepared): Promise<NamedArrays> {
+  const folder = await readModelFolder(dir).catch((err: Error) => {
+    throw new FlagError(`--init ${dir}: ${err.message}`, '--init');
+  });
+  const want = prepared.meta.model;
+  for (const key of Object.keys(want) as (keyof ModelConfig)[]) {
+    if (key === 'batch_size') continue;
+    if (JSON.stringify(folder.config[key]) !== JSON.stringify(want[key]))
+      throw new FlagError(
+        `--init ${dir}: its ${key} is ${JSON.stringify(folder.config[key])}, the new run's is ${JSON.stringify(want[key])} (same preset and dataset needed)`,
+        '--init',
+      );
+  }
+  if (prepared.identifiers && folder.identifiers && folder.identifiers.join('\n') !== prepared.identifiers.join('\n'))
+    throw new FlagError(
+      `--init ${dir}: its identifiers.json differs from the dataset's, so its puzzle rows would not match`,
+      '--init',
+    );
+  prepared.meta.data = `${prepared.meta.data} (weights from ${dir})`;
+  return folder.weights;
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 /** Runs the train command; returns the session summary (null for --help). */
@@ -250,9 +288,12 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
       '--out',
     );
   const quiet = io.quiet || (f.quiet as boolean);
+  if (f.resume && f.init !== undefined)
+    throw new FlagError('--init starts a new run; it cannot go with --resume', '--init');
   const point = f.resume ? await loadCheckpoint(out) : null;
   const prepared = point ? prepareResume(f, point) : prepareNew(f);
   try {
+    const initWeights = f.init === undefined ? undefined : await initFrom(f.init as string, prepared);
     prepared.meta.backend = (await selectBackend(f.backend as BackendName, quiet ? () => {} : io.err)).backend;
     const m = prepared.meta;
     if (!quiet)
@@ -266,6 +307,7 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
       identifiers: prepared.identifiers,
       out,
       resume: point,
+      initWeights,
       logEvery: f['log-every'] as number,
       signal: io.signal,
       quiet,

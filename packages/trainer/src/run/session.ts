@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatDuration, Progress } from '@trm/core';
+import { formatDuration, type NamedArrays, Progress } from '@trm/core';
 import { type CardFacts, modelCard, type SplitAccuracy } from '../checkpoint/model-card.js';
 import type { SplitSource } from '../data/split.js';
 import { evaluate } from '../evaluate/evaluate.js';
@@ -28,6 +28,8 @@ export interface SessionOptions {
   out: string;
   /** continue from this checkpoint (loadCheckpoint) */
   resume: ResumePoint | null;
+  /** a new run that starts from these weights (train --init) instead of the seeded initialisation */
+  initWeights?: NamedArrays;
   /** stop after this step (default meta.total_steps) */
   stopAt?: number;
   /** training rows logged as one record */
@@ -63,7 +65,7 @@ export async function runSession(o: SessionOptions): Promise<SessionSummary> {
     train: meta.train,
     totalSteps: meta.total_steps,
     data: o.train,
-    weights: o.resume?.weights,
+    weights: o.resume?.weights ?? o.initWeights,
   });
   try {
     if (o.resume) run.importState(o.resume.json, o.resume.arrays);

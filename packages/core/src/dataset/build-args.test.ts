@@ -50,7 +50,16 @@ describe('build-dataset command line', () => {
       ['--task sudoku --input a --out b --limit 5', '--limit applies to ARC tasks only'],
       ['--task sudoku --input a --out b --subsample 0', '--subsample must be at least 1'],
       ['--task arc1 --input a --out b --only-ids ,', '--only-ids needs at least one task id'],
+      ['--task sudoku --input a --out b --canvas 8', '--canvas applies to ARC tasks only'],
+      ['--task arc --input a --out b --canvas 31', '--canvas must be 2..30 (got 31)'],
+      ['--task arc1 --input a --out b --test-tasks c', '--test-tasks applies to --task arc only'],
     ];
+    expect(parse('--task arc --input t --out o --test-tasks h --canvas 8')).toMatchObject({
+      task: 'arc',
+      input: '/home/u/t',
+      testTasks: '/home/u/h',
+      canvas: 8,
+    });
     for (const [line, message] of cases) expect(() => parse(line), line).toThrow(message);
   });
 

@@ -1,12 +1,4 @@
-// Does the engine give the same answers on a GPU provider as the plain reference loop on the CPU? Solves generated
-// sudoku with a model folder (default: the shipped models/sudoku-small-mlp) through the engine on --ep, with more
-// puzzles in flight than batch rows (so rows halt, refill and, on WebGPU, keep their state in GPU memory), and
-// through the exporter's reference loop on ONNX Runtime's CPU provider; prints how many answers, step counts and
-// halting decisions agree and the largest halt-probability difference. Writes JSON under bench/results/.
-//   node packages/server/dist/engine-check.mjs --ep webgpu
-//   pnpm --filter @trm/server exec tsx src/bench/engine-check.ts --ep cpu --puzzles 64
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   type CliSpec,
   type CommandIo,
@@ -18,9 +10,9 @@ import {
   Rng,
   readModelConfig,
   runCli,
-  userCwd,
 } from '@trm/core';
 import { createCpuSession, type LoopAnswer, referenceLoop } from '@trm/exporter';
+import { benchRoot, writeBenchRecord } from './bench-support.js';
 import { Engine } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import type { ExecutionProviderChoice, SolveResult } from '../engine/types.js';
@@ -40,17 +32,10 @@ const spec: CliSpec = {
   examples: ['node packages/server/dist/engine-check.mjs --ep cuda --puzzles 512'],
 };
 
-function repoRoot(): string {
-  for (let d = resolve(userCwd()); ; d = dirname(d)) {
-    if (existsSync(join(d, 'pnpm-workspace.yaml'))) return d;
-    if (dirname(d) === d) return resolve(userCwd());
-  }
-}
-
 async function check(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values: f, help } = parseFlags(argv, spec);
   if (help) return;
-  const modelDir = (f.model as string | undefined) ?? join(repoRoot(), 'models/sudoku-small-mlp');
+  const modelDir = (f.model as string | undefined) ?? join(benchRoot(), 'models/sudoku-small-mlp');
   const config = await readModelConfig(modelDir);
   const maxSteps = Math.min(16, config.halt_max_steps);
   const threshold = f.threshold as number;
@@ -137,10 +122,8 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
   io.out(
     `| ${n} | ${f.batch} x ${f.concurrency} | ${sameAnswer} | ${sameSteps} | ${sameHalted} | ${maxHaltDiff.toExponential(1)} | ${seconds.toFixed(2)} |`,
   );
-  const out = (f.json as string | undefined) ?? join(repoRoot(), `bench/results/engine-check-${provider}.json`);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  io.out(`wrote ${out}`);
+  const out = (f.json as string | undefined) ?? join(benchRoot(), `bench/results/engine-check-${provider}.json`);
+  writeBenchRecord(out, result, io);
 }
 
 await runCli(spec, check);

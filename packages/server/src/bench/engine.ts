@@ -7,9 +7,9 @@
 //
 //   pnpm --filter @trm/server bench:engine --preset sudoku-tiny --ep cpu --batch 1,8,32 --concurrency 1,8,32
 //   node packages/server/dist/engine.mjs --preset sudoku-mlp --ep cuda --batch 1,16,64,256 --concurrency 1,64,256
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   type CliSpec,
   type CommandIo,
@@ -22,9 +22,9 @@ import {
   Rng,
   readModelConfig,
   runCli,
-  userCwd,
 } from '@trm/core';
 import { exportStepGraph, GRAPH_DTYPES, type GraphDtype, type OpChoice, parseOps, randomWeights } from '@trm/exporter';
+import { benchRoot, integerList, quantile, writeBenchRecord } from './bench-support.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import type { ExecutionProviderChoice, SolveRequest } from '../engine/types.js';
@@ -107,24 +107,6 @@ interface CaseResult {
   queueMs: { p50: number };
   /** mean rows in use while the case ran */
   meanActiveRows: number;
-}
-
-function list(flag: string, raw: string): number[] {
-  const xs = raw.split(',').map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1))
-    throw new FlagError(`--${flag} must be a comma-separated list of integers >= 1 (got "${raw}")`, `--${flag}`);
-  return xs;
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-function repoRoot(): string {
-  for (let d = resolve(userCwd()); ; d = dirname(d)) {
-    if (existsSync(join(d, 'pnpm-workspace.yaml'))) return d;
-    if (dirname(d) === d) return resolve(userCwd());
-  }
 }
 
 /** A model folder for a preset: config.json and the step graph of random weights. */
@@ -213,8 +195,8 @@ const fmt = (x: number, digits = 1) => x.toFixed(digits);
 async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values: f, help } = parseFlags(argv, spec);
   if (help) return;
-  const batches = list('batch', f.batch as string);
-  const concurrencies = list('concurrency', f.concurrency as string);
+  const batches = integerList('batch', f.batch as string);
+  const concurrencies = integerList('concurrency', f.concurrency as string);
   const steps = f.steps as number;
   if (steps > 16) throw new FlagError(`--steps must be in 1..16 (got ${steps})`, '--steps');
   const requests = f.requests as number;
@@ -297,34 +279,29 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   const out =
     (f.out as string | undefined) ??
     join(
-      repoRoot(),
+      benchRoot(),
       'bench',
       'results',
       `engine-${f.model ? 'model' : preset}-${provider}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
     );
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(
+  writeBenchRecord(
     out,
-    `${JSON.stringify(
-      {
-        bench: 'engine',
-        date: new Date().toISOString(),
-        machine: machineDescription(),
-        model: label,
-        config,
-        executionProvider: provider,
-        providerNotes: notes,
-        workers: f.workers,
-        steps,
-        calibration,
-        command: `bench:engine ${argv.join(' ')}`,
-        results,
-      },
-      null,
-      2,
-    )}\n`,
+    {
+      bench: 'engine',
+      date: new Date().toISOString(),
+      machine: machineDescription(),
+      model: label,
+      config,
+      executionProvider: provider,
+      providerNotes: notes,
+      workers: f.workers,
+      steps,
+      calibration,
+      command: `bench:engine ${argv.join(' ')}`,
+      results,
+    },
+    io,
   );
-  io.out(`wrote ${out}`);
 }
 
 await runCli(spec, benchEngine);

@@ -1,16 +1,5 @@
-// What the HTTP layer costs on top of the inference engine: the same engine (one model, one set of engine settings)
-// is called directly with engine.solve and through POST /solve over loopback HTTP with keep-alive, by a fixed
-// number of clients that each keep one puzzle in flight. For every number of clients it reports puzzles/s and
-// latency p50/p99 of both paths and the difference per request in ms and %. Requests are generated sudoku (givens
-// --givens) sent as JSON grids; the direct path gets the very tokens and puzzle row that POST /solve would pass on.
-// The two paths alternate over --rounds rounds so that drift on a shared machine hits both. Client and server
-// share one Node process (inference runs in the engine's worker threads), so the overhead includes the client's
-// side of HTTP. Prints a table and writes bench/results/http-overhead-<ep>-<time>.json at the repo root.
-//
-//   pnpm --filter @trm/server bench:http --ep cpu --concurrency 1,8,64
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   BLANK_IDENTIFIER,
   type CliSpec,
@@ -26,8 +15,8 @@ import {
   Rng,
   readModelConfig,
   runCli,
-  userCwd,
 } from '@trm/core';
+import { benchRoot, integerList, quantile, writeBenchRecord } from './bench-support.js';
 import { ENGINE_DEFAULTS, Engine } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
@@ -174,13 +163,6 @@ interface PointResult {
   answersEqual: number;
 }
 
-function list(flag: string, raw: string): number[] {
-  const xs = raw.split(',').map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1))
-    throw new FlagError(`--${flag} must be a comma-separated list of integers >= 1 (got "${raw}")`, `--${flag}`);
-  return xs;
-}
-
 function givensRange(raw: string): [number, number] {
   const m = /^(\d+)(?:\.\.(\d+))?$/.exec(raw.trim());
   const lo = m ? Number(m[1]) : Number.NaN;
@@ -190,18 +172,7 @@ function givensRange(raw: string): [number, number] {
   return [lo, hi];
 }
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-function repoRoot(): string {
-  for (let d = resolve(userCwd()); ; d = dirname(d)) {
-    if (existsSync(join(d, 'pnpm-workspace.yaml'))) return d;
-    if (dirname(d) === d) return resolve(userCwd());
-  }
-}
 
 /** `concurrency` clients send `requests` puzzles (puzzle index = request number) through `solveOne`. */
 async function drive(
@@ -246,7 +217,7 @@ const signed = (x: number, digits = 1) => `${x >= 0 ? '+' : ''}${x.toFixed(digit
 async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values: f, help } = parseFlags(argv, spec);
   if (help) return;
-  const concurrencies = list('concurrency', f.concurrency as string);
+  const concurrencies = integerList('concurrency', f.concurrency as string);
   const rounds = f.rounds as number;
   const steps = f.steps as number;
   if (steps > MAX_STEPS_LIMIT)
@@ -255,7 +226,7 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
   if (haltThreshold > 1)
     throw new FlagError(`--halt-threshold must be in 0..1 (got ${haltThreshold})`, '--halt-threshold');
   const givens = givensRange(f.givens as string);
-  const modelDir = (f.model as string | undefined) ?? join(repoRoot(), DEFAULT_MODEL);
+  const modelDir = (f.model as string | undefined) ?? join(benchRoot(), DEFAULT_MODEL);
   const config = await readModelConfig(modelDir);
   if (config.task !== 'sudoku')
     throw new FlagError(`--model must be a sudoku model (${modelDir} solves ${config.task})`, '--model');
@@ -407,35 +378,30 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
   const out =
     (f.out as string | undefined) ??
     join(
-      repoRoot(),
+      benchRoot(),
       'bench',
       'results',
       `http-overhead-${provider}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
     );
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(
+  writeBenchRecord(
     out,
-    `${JSON.stringify(
-      {
-        bench: 'http-overhead',
-        date: new Date().toISOString(),
-        machine: machineDescription(),
-        model: modelDir,
-        config,
-        executionProvider: provider,
-        providerNotes: engine.info.providerNotes,
-        maxBatch: engine.info.maxBatch,
-        workers: engine.info.workers,
-        request: { task: 'sudoku', givens, maxSteps: steps, haltThreshold },
-        rounds,
-        command: `bench:http ${argv.join(' ')}`,
-        results,
-      },
-      null,
-      2,
-    )}\n`,
+    {
+      bench: 'http-overhead',
+      date: new Date().toISOString(),
+      machine: machineDescription(),
+      model: modelDir,
+      config,
+      executionProvider: provider,
+      providerNotes: engine.info.providerNotes,
+      maxBatch: engine.info.maxBatch,
+      workers: engine.info.workers,
+      request: { task: 'sudoku', givens, maxSteps: steps, haltThreshold },
+      rounds,
+      command: `bench:http ${argv.join(' ')}`,
+      results,
+    },
+    io,
   );
-  io.out(`wrote ${out}`);
 }
 
 await runCli(spec, benchHttp);

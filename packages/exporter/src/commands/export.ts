@@ -13,13 +13,12 @@ import {
   parseFlags,
   readModelConfig,
   resolveUserPath,
-  stateLen,
 } from '@trm/core';
 import { exportModelFolder, type ExportSummary, onnxFileName, writeStepGraph } from '../export/export-model.js';
 import { randomWeights } from '../export/random-weights.js';
 import { formatOps, parseOps } from '../graph/op-choice.js';
 import { DEFAULT_OPS, GRAPH_DTYPES, type GraphDtype } from '../graph/step-graph.js';
-import { createCpuSession, runStep } from '../runtime/ort-step.js';
+import { checkStepGraph } from '../runtime/ort-step.js';
 
 export const exportSpec: CliSpec = {
   usage: 'pnpm --filter @trm/exporter export',
@@ -109,7 +108,7 @@ export async function exportCommand(argv: readonly string[], io: CommandIo): Pro
   }
   (bar as Progress | null)?.finish();
   const result: ExportCommandResult = { ...summary };
-  if (!f['no-check']) result.checkStepMs = await checkGraph(summary);
+  if (!f['no-check']) result.checkStepMs = await checkStepGraph(summary.path, summary.config);
   const mb = (summary.bytes / 1e6).toFixed(summary.bytes < 1e7 ? 2 : 1);
   io.out(
     `wrote ${resolveUserPath(summary.path)} (${mb} MB, ${dtype}) in ${summary.seconds.toFixed(2)} s` +
@@ -119,29 +118,4 @@ export async function exportCommand(argv: readonly string[], io: CommandIo): Pro
       ` [${basename(summary.path)}]`,
   );
   return result;
-}
-
-/** Loads the graph with ORT CPU at full optimisation and runs one step from a reset; returns the step's ms. */
-async function checkGraph(summary: ExportSummary): Promise<number> {
-  const c = summary.config;
-  const session = await createCpuSession(summary.path);
-  try {
-    const size = stateLen(c) * c.hidden_size;
-    const feeds = {
-      tokens: [new Uint8Array(c.seq_len)],
-      puzzleEmb: [new Float32Array(c.puzzle_emb_ndim)],
-      reset: [true],
-      zH: new Float32Array(size),
-      zL: new Float32Array(size),
-    };
-    await runStep(session, c, feeds);
-    const t0 = performance.now();
-    const r = await runStep(session, c, feeds);
-    const ms = performance.now() - t0;
-    if (!r.logits.every(Number.isFinite) || !Number.isFinite(r.qHalt[0]!))
-      throw new Error(`${summary.path}: ONNX Runtime ran the graph but the outputs are not finite`);
-    return ms;
-  } finally {
-    await session.release();
-  }
 }

@@ -73,3 +73,31 @@ export async function runStep(session: ort.InferenceSession, config: ModelConfig
   };
   return { zH: f32('z_h_out'), zL: f32('z_l_out'), logits: f32('logits'), qHalt: f32('q_halt') };
 }
+
+/**
+ * The load check of a freshly written step graph: ORT CPU at full optimisation runs one step from a reset (the
+ * puzzle row `puzzleEmb`, zeros by default); throws when the outputs are not finite; returns the second run's ms
+ * (the first includes ORT's own set-up).
+ */
+export async function checkStepGraph(path: string, config: ModelConfig, puzzleEmb?: Float32Array): Promise<number> {
+  const session = await createCpuSession(path);
+  try {
+    const size = stateLen(config) * config.hidden_size;
+    const feeds: StepFeeds = {
+      tokens: [new Uint8Array(config.seq_len)],
+      puzzleEmb: [puzzleEmb ?? new Float32Array(config.puzzle_emb_ndim)],
+      reset: [true],
+      zH: new Float32Array(size),
+      zL: new Float32Array(size),
+    };
+    await runStep(session, config, feeds);
+    const t0 = performance.now();
+    const r = await runStep(session, config, feeds);
+    const ms = performance.now() - t0;
+    if (!r.logits.every(Number.isFinite) || !r.qHalt.every(Number.isFinite))
+      throw new Error(`${path}: ONNX Runtime ran the graph but its outputs are not finite`);
+    return ms;
+  } finally {
+    await session.release();
+  }
+}

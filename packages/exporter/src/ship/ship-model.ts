@@ -17,7 +17,6 @@ import {
   type ModelConfig,
   type NamedArrays,
   readModelFolder,
-  stateLen,
   temporaryPathFor,
   validateModelConfig,
   WEIGHTS_FILE,
@@ -26,7 +25,7 @@ import {
   writeWeights,
 } from '@trm/core';
 import { exportModelFolder, onnxFileName } from '../export/export-model.js';
-import { createCpuSession, runStep } from '../runtime/ort-step.js';
+import { checkStepGraph } from '../runtime/ort-step.js';
 import { type OneRowTable, oneRowTable } from './one-row-table.js';
 import { appendShippedSection } from './ship-card.js';
 
@@ -102,30 +101,6 @@ function throwIfStopped(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new Error('stopped before the shipped folder was complete; nothing was written');
 }
 
-/** Loads the graph with ORT CPU at full optimisation and runs one step with the kept row; returns its ms. */
-async function checkGraph(path: string, config: ModelConfig, row: Float32Array): Promise<number> {
-  const session = await createCpuSession(path);
-  try {
-    const size = stateLen(config) * config.hidden_size;
-    const feeds = {
-      tokens: [new Uint8Array(config.seq_len)],
-      puzzleEmb: [row],
-      reset: [true],
-      zH: new Float32Array(size),
-      zL: new Float32Array(size),
-    };
-    await runStep(session, config, feeds); // the first run includes ORT's own set-up
-    const t0 = performance.now();
-    const r = await runStep(session, config, feeds);
-    const ms = performance.now() - t0;
-    if (!r.logits.every(Number.isFinite) || !r.qHalt.every(Number.isFinite))
-      throw new Error(`${path}: ONNX Runtime ran the graph but its outputs are not finite`);
-    return ms;
-  } finally {
-    await session.release();
-  }
-}
-
 /** Writes the shipped form of the model folder `model` to the folder `out`. */
 export async function shipModelFolder(model: string, out: string, options: ShipOptions = {}): Promise<ShipSummary> {
   const t0 = performance.now();
@@ -183,7 +158,7 @@ export async function shipModelFolder(model: string, out: string, options: ShipO
     });
     throwIfStopped(options.signal);
     const storedRow = dtype === 'float16' ? f16ToF32(f32ToF16(cut.row)) : cut.row;
-    const checkStepMs = await checkGraph(onnx, config, storedRow);
+    const checkStepMs = await checkStepGraph(onnx, config, storedRow);
     throwIfStopped(options.signal);
 
     const files: ShippedFile[] = [];

@@ -1,6 +1,7 @@
 // Validation of configs: ajv for shapes and ranges, then the cross-field rules the model needs.
 // Errors name the field and the allowed values, e.g. `model.pos_encodings must be one of "rope", "learned", "none" (got "rop")`.
 import { Ajv, type ErrorObject } from 'ajv';
+import { arcCanvasSide } from '../tasks/arc.js';
 import { TASK_SHAPES } from '../tasks/vocab.js';
 import { modelConfigSchema, trainConfigSchema } from './schema.js';
 import type { ModelConfig, TrainConfig } from './types.js';
@@ -72,10 +73,12 @@ export function validateModelConfig(data: unknown, prefix = 'model'): ModelConfi
     bad('puzzle_emb_len', `must hold puzzle_emb_ndim ${c.puzzle_emb_ndim} values in ${c.hidden_size}-wide slots`);
   const shape = TASK_SHAPES[c.task];
   // ARC may use a smaller square canvas than the reference's 30x30 (build-dataset --canvas): any side*side, 2..30.
-  const side = Math.round(Math.sqrt(c.seq_len));
   if (c.task === 'arc') {
-    if (side * side !== c.seq_len || side < 2 || side > 30)
+    try {
+      arcCanvasSide(c.seq_len);
+    } catch {
       bad('seq_len', `must be a square canvas side*side with side 2..30 for task "arc" (got ${c.seq_len})`);
+    }
   } else if (c.seq_len !== shape.seqLen)
     bad('seq_len', `must be ${shape.seqLen} for task "${c.task}" (got ${c.seq_len})`);
   if (c.vocab_size !== shape.vocabSize)

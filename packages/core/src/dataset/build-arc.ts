@@ -14,6 +14,7 @@ import { randomTranslation } from '../augment/translate.js';
 import {
   type ArcOffset,
   type ArcTask,
+  arcGridFits,
   arcVariantName,
   encodeArc,
   loadArcTaskDir,
@@ -174,7 +175,7 @@ function writePuzzle(
   if (examples.length === 0) return false;
   for (const e of examples)
     for (const g of [e.input, e.output])
-      if (g.length > side || (g[0]?.length ?? 0) > side)
+      if (!arcGridFits(g, side))
         throw new RangeError(
           `task ${taskId}: a ${g.length}x${g[0]?.length ?? 0} grid does not fit the ${side}x${side} canvas (--canvas ${side})`,
         );

@@ -3,6 +3,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../command/run-command.js';
+import { MIN_CANVAS_SIDE } from '../tasks/arc.js';
+import { ARC } from '../tasks/vocab.js';
 import { buildArcDataset, DEFAULT_ARC_AUGMENT } from './build-arc.js';
 import { type BuildOptions, type BuildSummary, DATASET_TASKS, type DatasetTask, DEFAULT_SEED } from './build.js';
 import { buildMazeDataset } from './build-maze.js';
@@ -120,8 +122,8 @@ export function parseBuildDatasetArgs(argv: readonly string[], cwd: string): Bui
   if (!arc && str('only-ids') !== undefined) throw new UsageError('--only-ids applies to ARC tasks only');
   if (!arc && str('canvas') !== undefined) throw new UsageError('--canvas applies to ARC tasks only');
   const canvas = integerFlag('canvas', str('canvas'));
-  if (canvas !== undefined && (canvas < 2 || canvas > 30))
-    throw new UsageError(`--canvas must be 2..30 (got ${canvas})`);
+  if (canvas !== undefined && (canvas < MIN_CANVAS_SIDE || canvas > ARC.side))
+    throw new UsageError(`--canvas must be ${MIN_CANVAS_SIDE}..${ARC.side} (got ${canvas})`);
   const augment = integerFlag('augment', str('augment'));
   if (task === 'maze' && augment !== undefined && augment > 8)
     throw new UsageError(`--augment for maze is the number of dihedral transforms, 0..8 (got ${augment})`);

@@ -39,6 +39,11 @@ function checkCanvasSide(side: number, what: string): number {
   return side;
 }
 
+/** Whether a grid fits a side x side canvas at the origin (its EOS marks may fall outside, as on 30x30). */
+export function arcGridFits(grid: Grid, side: number): boolean {
+  return grid.length <= side && (grid[0]?.length ?? 0) <= side;
+}
+
 /**
  * The canvas side of an ARC model or dataset from its sequence length: 30 for the reference's 900 tokens; a
  * smaller square canvas (e.g. 8 -> 64 tokens) serves tasks whose grids all fit it, at a fraction of the cost.

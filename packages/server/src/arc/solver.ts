@@ -6,7 +6,7 @@
 // so an interruption loses only the tasks in flight. Memory holds one chunk (two while the next is prepared).
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { ARC, type ArcTask, applyArcAugmentation, BLANK_IDENTIFIER, encodeArc, Progress } from '@trm/core';
+import { ARC, type ArcTask, applyArcAugmentation, arcGridFits, BLANK_IDENTIFIER, encodeArc, Progress } from '@trm/core';
 import type { PuzzleRowSource } from '../http/context.js';
 import type { SolveEngine } from '../engine/types.js';
 import type { RowFitter, RowLookup } from './adapt-rows.js';
@@ -86,7 +86,7 @@ interface Job {
 /** "HxW" of the first grid of the task (demonstrations or test inputs) larger than the canvas, or null. */
 function largestGrid(task: ArcTask, canvas: number): string | null {
   const grids = [...task.train.flatMap((p) => [p.input, p.output]), ...task.test.map((p) => p.input)];
-  const big = grids.find((g) => g.length > canvas || (g[0]?.length ?? 0) > canvas);
+  const big = grids.find((g) => !arcGridFits(g, canvas));
   return big ? `${big.length}x${big[0]?.length ?? 0}` : null;
 }
 

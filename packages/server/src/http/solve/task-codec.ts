@@ -2,6 +2,7 @@
 // same numeric form, all with the codecs of @trm/core (one source of truth for the vocabularies).
 import {
   arcCanvasSide,
+  arcGridFits,
   decodeArc,
   decodeMaze,
   decodeSudoku,
@@ -38,7 +39,7 @@ export const TASK_CODECS: Record<TaskName, TaskCodec> = {
     encode: (grid, seqLen) => {
       const g = validateArcGrid(grid, 'grid');
       const side = arcCanvasSide(seqLen);
-      if (g.length > side || g[0]!.length > side)
+      if (!arcGridFits(g, side))
         throw new GridError('grid', `grid is ${g.length}x${g[0]!.length}, the model's canvas is ${side}x${side}`);
       return encodeArc(g, undefined, side);
     },

@@ -49,31 +49,20 @@ const DENSITY: readonly [number, number] = [0.25, 0.6];
 /** Redraws allowed for one grid or task before the options are declared unworkable (never reached at 3x3 and up). */
 const MAX_TRIES = 1000;
 
+/** Throws unless `range` is integers A..B with lo <= A <= B <= hi. */
+function checkRange(name: string, range: readonly [number, number], lo: number, hi: number): void {
+  const [a, b] = range;
+  if (!(Number.isInteger(a) && Number.isInteger(b) && a >= lo && b <= hi && a <= b))
+    throw new RangeError(`${name} must be a range A..B with ${lo} <= A <= B <= ${hi} (got ${range.join('..')})`);
+}
+
 export function resolveArcSimpleOptions(options: ArcSimpleOptions = {}): ResolvedArcSimpleOptions {
   const sizes = options.sizes ?? DEFAULT_ARC_SIMPLE_SIZES;
   const demos = options.demos ?? DEFAULT_ARC_SIMPLE_DEMOS;
   const families = options.families ?? ARC_SIMPLE_FAMILIES;
   // A 2x2 grid has too few distinct non-symmetric fillings for 5 distinct pairs under every rule; 30 is the canvas.
-  if (
-    !(
-      Number.isInteger(sizes[0]) &&
-      Number.isInteger(sizes[1]) &&
-      sizes[0] >= 3 &&
-      sizes[1] <= 30 &&
-      sizes[0] <= sizes[1]
-    )
-  )
-    throw new RangeError(`sizes must be a range A..B with 3 <= A <= B <= 30 (got ${sizes.join('..')})`);
-  if (
-    !(
-      Number.isInteger(demos[0]) &&
-      Number.isInteger(demos[1]) &&
-      demos[0] >= 1 &&
-      demos[1] <= 100 &&
-      demos[0] <= demos[1]
-    )
-  )
-    throw new RangeError(`demos must be a range A..B with 1 <= A <= B <= 100 (got ${demos.join('..')})`);
+  checkRange('sizes', sizes, 3, 30);
+  checkRange('demos', demos, 1, 100);
   if (families.length === 0) throw new RangeError('families must name at least one family');
   for (const f of families)
     if (!ARC_SIMPLE_FAMILIES.includes(f))

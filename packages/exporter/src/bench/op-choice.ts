@@ -18,8 +18,8 @@ import {
 } from '@trm/core';
 import * as ort from 'onnxruntime-node';
 import { randomWeights } from '../export/random-weights.js';
-import { formatOps } from '../graph/op-choice.js';
-import { exportStepGraph, type GraphDtype, type OpChoice } from '../graph/step-graph.js';
+import { formatOps } from '@trm/graph';
+import { exportStepGraph, type GraphDtype, type OpChoice } from '@trm/graph';
 
 const spec: CliSpec = {
   usage: 'pnpm --filter @trm/exporter bench:ops',

@@ -16,8 +16,8 @@ import {
 } from '@trm/core';
 import { exportModelFolder, type ExportSummary, onnxFileName, writeStepGraph } from '../export/export-model.js';
 import { randomWeights } from '../export/random-weights.js';
-import { formatOps, parseOps } from '../graph/op-choice.js';
-import { DEFAULT_OPS, GRAPH_DTYPES, type GraphDtype } from '../graph/step-graph.js';
+import { formatOps, parseOps } from '@trm/graph';
+import { DEFAULT_OPS, GRAPH_DTYPES, type GraphDtype } from '@trm/graph';
 import { checkStepGraph } from '../runtime/ort-step.js';
 
 export const exportSpec: CliSpec = {

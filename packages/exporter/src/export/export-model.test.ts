@@ -7,8 +7,8 @@ import { getPreset, type ModelConfig, writeModelFolder } from '@trm/core';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportCommand } from '../commands/export.js';
-import { parseOps } from '../graph/op-choice.js';
-import { decodeModel, readModelMetadata } from '../onnx/onnx-proto.js';
+import { parseOps } from '@trm/graph';
+import { decodeModel, readModelMetadata } from '@trm/graph';
 import { exportModelFolder } from './export-model.js';
 import { randomWeights } from './random-weights.js';
 

@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ModelConfig, type NamedArrays, readModelFolder, writeFileAtomic } from '@trm/core';
-import { exportStepGraph, type GraphDtype, type OpChoice } from '../graph/step-graph.js';
+import { exportStepGraph, type GraphDtype, type OpChoice } from '@trm/graph';
 
 /** File name of a graph variant inside a model folder: model.onnx for fp32, model.<dtype>.onnx otherwise. */
 export function onnxFileName(dtype: GraphDtype): string {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readModelFolder, readNpy } from '@trm/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportStepGraph } from '../graph/step-graph.js';
+import { exportStepGraph } from '@trm/graph';
 import { createCpuSession, runStep } from '../runtime/ort-step.js';
 import { importOfficial } from './import-official.js';
 

@@ -17,7 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportModelFolder } from '../export/export-model.js';
 import { randomWeights } from '../export/random-weights.js';
-import { readModelMetadata } from '../onnx/onnx-proto.js';
+import { readModelMetadata } from '@trm/graph';
 import { createCpuSession, runStep } from '../runtime/ort-step.js';
 import { formatBytes } from './ship-card.js';
 import { shipCommand } from './ship-command.js';

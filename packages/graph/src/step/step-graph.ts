@@ -11,6 +11,7 @@ import {
   ropeTables,
   stateLen,
 } from '@trm/core';
+import { IR_VERSION, METADATA_KEYS, ONNX_FORMAT_VERSION, OPSET, STEP_INPUTS, STEP_OUTPUTS } from '../contract.js';
 import { GraphBuilder } from '../onnx/graph-builder.js';
 import { DataType, type DataTypeId, type Dim, encodeModel, type ValueInfoMsg } from '../onnx/onnx-proto.js';
 
@@ -47,9 +48,6 @@ export interface StepGraphOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export const ONNX_FORMAT_VERSION = '1';
-export const OPSET = 23;
-export const IR_VERSION = 10;
 // biome-ignore lint/suspicious/noApproximativeNumericConstant: the reference's literal, which is not exactly 1/sqrt(2)
 const LEARNED_POS_SCALE = 0.707106781;
 
@@ -403,11 +401,11 @@ export function exportStepGraph(config: ModelConfig, weights: NamedArrays, optio
     outputs,
     metadata: {
       ...options.metadata,
-      'trm.config': JSON.stringify(config),
-      'trm.task': config.task,
-      'trm.format_version': ONNX_FORMAT_VERSION,
-      'trm.dtype': dtype,
-      'trm.ops': JSON.stringify(ops),
+      [METADATA_KEYS.config]: JSON.stringify(config),
+      [METADATA_KEYS.task]: config.task,
+      [METADATA_KEYS.formatVersion]: ONNX_FORMAT_VERSION,
+      [METADATA_KEYS.dtype]: dtype,
+      [METADATA_KEYS.ops]: JSON.stringify(ops),
     },
   });
 }

@@ -19,7 +19,7 @@ import { hostSupervisionStep, selectBackend, TrmModel } from '@trm/trainer';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomWeights } from '../export/random-weights.js';
 import { createCpuSession, runStep } from '../runtime/ort-step.js';
-import { type GraphDtype, type OpChoice, exportStepGraph } from './step-graph.js';
+import { exportStepGraph, type GraphDtype, type OpChoice } from '@trm/graph';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 

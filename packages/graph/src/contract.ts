@@ -25,6 +25,8 @@ export const METADATA_KEYS = {
   formatVersion: 'trm.format_version',
   dtype: 'trm.dtype',
   ops: 'trm.ops',
+  /** where the weights came from, in words (optional; the exporter CLI writes it for random-weight presets) */
+  source: 'trm.source',
 } as const;
 
 /** Version of the contract written into `trm.format_version`. */

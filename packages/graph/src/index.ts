@@ -5,3 +5,6 @@ export * from './onnx/graph-builder.js';
 export * from './onnx/onnx-proto.js';
 export * from './step/op-choice.js';
 export * from './step/step-graph.js';
+export * from './autodiff/differentiate.js';
+export { type GradientOptions, type GradientRule, type RuleContext } from './autodiff/gradients.js';
+export * from './autodiff/shapes.js';

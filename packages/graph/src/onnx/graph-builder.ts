@@ -33,9 +33,11 @@ export class GraphBuilder {
   readonly nodes: NodeMsg[] = [];
   readonly initializers: TensorMsg[] = [];
   private readonly counters = new Map<string, number>();
-  private readonly initNames = new Set<string>();
+  private readonly initByName = new Map<string, TensorMsg>();
   /** Domains used by nodes, so the model can declare their opsets. */
   readonly domains = new Set<string>();
+  /** Values that reverse-mode differentiation treats as constants (see stopGradient). */
+  readonly noGrad = new Set<string>();
 
   /** A fresh value name `<hint>_<n>`. */
   name(hint: string): string {
@@ -73,6 +75,37 @@ export class GraphBuilder {
     return this.node(opType, inputs, attrs, { hint })[0]!;
   }
 
+  /**
+   * The value of `x` with no gradient flowing back through it (an Identity whose output autodiff treats as a
+   * constant), as PyTorch's detach() or torch.no_grad() around what produced it.
+   */
+  stopGradient(x: string): string {
+    const y = this.op('Identity', [x], {}, 'stop');
+    this.noGrad.add(y);
+    return y;
+  }
+
+  /** The initializer called `name`, if any. */
+  initializerOf(name: string): TensorMsg | undefined {
+    return this.initByName.get(name);
+  }
+
+  /** The int64 values of a constant made by `ints` (or any int64 initializer), or null for other values. */
+  constInts(name: string): number[] | null {
+    const t = this.initByName.get(name);
+    if (!t || t.data_type !== DataType.INT64) return null;
+    const view = new BigInt64Array(t.raw_data.buffer.slice(t.raw_data.byteOffset, t.raw_data.byteOffset + t.raw_data.byteLength));
+    return Array.from(view, Number);
+  }
+
+  /** The float32 values of a float32 initializer, or null for other values. */
+  constFloats(name: string): number[] | null {
+    const t = this.initByName.get(name);
+    if (!t || t.data_type !== DataType.FLOAT) return null;
+    const view = new Float32Array(t.raw_data.buffer.slice(t.raw_data.byteOffset, t.raw_data.byteOffset + t.raw_data.byteLength));
+    return Array.from(view);
+  }
+
   /** Adds a named initializer (a graph constant); the name must be new. */
   initializer(
     name: string,
@@ -80,25 +113,26 @@ export class GraphBuilder {
     dataType: DataTypeId,
     data: Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array,
   ): string {
-    if (this.initNames.has(name)) throw new Error(`initializer ${name} defined twice`);
+    if (this.initByName.has(name)) throw new Error(`initializer ${name} defined twice`);
     const count = dims.reduce((a, b) => a * b, 1);
     if (count !== data.length) throw new Error(`initializer ${name}: ${data.length} values for shape [${dims}]`);
-    this.initNames.add(name);
-    this.initializers.push({ name, dims, data_type: dataType, raw_data: bytesOf(data) });
+    const t: TensorMsg = { name, dims, data_type: dataType, raw_data: bytesOf(data) };
+    this.initByName.set(name, t);
+    this.initializers.push(t);
     return name;
   }
 
   /** An int64 constant (shapes, axes, indices), deduplicated by value. */
   ints(values: number[], hint = 'const_i64'): string {
     const name = `${hint}_[${values.join(',')}]`;
-    if (this.initNames.has(name)) return name;
+    if (this.initByName.has(name)) return name;
     return this.initializer(name, [values.length], DataType.INT64, BigInt64Array.from(values.map(BigInt)));
   }
 
   /** A float32 scalar constant, deduplicated by value. */
   scalar(value: number, dataType: DataTypeId = DataType.FLOAT): string {
     const name = `const_${dataType === DataType.FLOAT16 ? 'f16' : 'f32'}_${value}`;
-    if (this.initNames.has(name)) return name;
+    if (this.initByName.has(name)) return name;
     if (dataType === DataType.FLOAT) return this.initializer(name, [], DataType.FLOAT, Float32Array.of(value));
     throw new Error('scalar: only float32 scalars are created directly; cast for other types');
   }

@@ -27,6 +27,8 @@ export interface RuleContext {
   shapeValue(shape: Shape): string;
   /** a float32 zero tensor of `shape` */
   zeros(shape: Shape): string;
+  /** `v` broadcast to `shape` (which may hold symbols), as a new value of that shape */
+  expand(v: string, shape: Shape): string;
 }
 
 /** A rule returns one gradient per input of the node (null: none, or the input does not need one). */
@@ -135,8 +137,15 @@ function context(g: GraphBuilder, shapes: ShapeTable, symbols: Record<string, st
     if (symbolic.length === 1) return g.ints(shape.map((d) => (typeof d === 'number' ? d : -1)));
     return shapeValue(shape);
   };
-  const zeros = (shape: Shape): string => g.op('Expand', [g.scalar(0), shapeValue(shape)], {}, 'zeros');
-  return { g, shapes, unbroadcast, shapeValue, zeros };
+  const expand = (v: string, shape: Shape): string => {
+    const target = shapeValue(shape);
+    const dtype = shapes.get(v).dtype;
+    const out = g.op('Expand', [v, target], {}, 'grad');
+    shapes.declare(out, { shape, dtype });
+    return out;
+  };
+  const zeros = (shape: Shape): string => expand(g.scalar(0), shape);
+  return { g, shapes, unbroadcast, shapeValue, zeros, expand };
 }
 
 /** The 1-D int64 value for Reshape to `shape` (one symbolic dimension becomes -1). */

@@ -48,7 +48,7 @@ function reduceBack(node: NodeMsg, gy: string, x: RuleContext, mean: boolean): s
     }
     grad = g.op('Mul', [grad, g.scalar(1 / n)], {}, 'grad');
   }
-  return g.op('Expand', [grad, x.shapeValue(inShape)], {}, 'grad');
+  return x.expand(grad, inShape);
 }
 
 export const RULES: Readonly<Record<string, GradientRule>> = {

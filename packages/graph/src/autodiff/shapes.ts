@@ -113,6 +113,8 @@ export class ShapeTable {
     const nodes = this.g.nodes;
     while (this.inferred < nodes.length) {
       const node = nodes[this.inferred++]!;
+      // Declared by whoever built the node (e.g. an Expand to a run-time shape).
+      if (node.output.every((o) => this.types.has(o))) continue;
       try {
         const outs = this.infer(node);
         node.output.forEach((o, i) => this.types.set(o, outs[i]!));

@@ -62,20 +62,52 @@ interface Ctx {
   rope: { cosQ: string; sinQ: string; cosK: string; sinK: string; qScaled: boolean } | null;
   /** weights already in the graph: stored name -> value in the compute type (the shared net is used many times) */
   cache: Map<string, string>;
+  weights: NamedArrays;
+  /**
+   * Tensors that are graph inputs (PyTorch layout, float32) instead of constants: the trained parameters of a
+   * training graph. Their transposed and sliced forms are computed in the graph.
+   */
+  inputs: ReadonlySet<string>;
 }
 
-/** Adds a weight in the graph's storage type and returns the name of its value in the compute type. */
-function weight(x: Ctx, name: string, dims: number[], data: Float32Array | (() => Float32Array)): string {
-  const known = x.cache.get(name);
+/** How a stored tensor is used: rows [from, to) of it, transposed (2-D), reshaped. */
+interface WeightView {
+  rows?: [number, number];
+  transpose?: boolean;
+  dims?: number[];
+}
+
+/**
+ * The value of a stored tensor (by reference name) in the compute type, in the form `view` asks for. A constant is
+ * stored already in that form; a graph input (training) is sliced, transposed and reshaped in the graph.
+ */
+function weight(x: Ctx, name: string, view: WeightView = {}): string {
+  const { rows, transpose, dims } = view;
+  const label = `${name}${rows ? `[${rows[0]}:${rows[1]}]` : ''}${transpose ? '^T' : ''}${dims ? `{${dims}}` : ''}`;
+  const known = x.cache.get(label);
   if (known) return known;
-  const values = typeof data === 'function' ? data() : data;
+  const t = tensor(x.weights, name);
+  const rowSize = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  const [from, to] = rows ?? [0, t.shape[0]!];
+  const sliced = [to - from, ...t.shape.slice(1)];
+  const shape = dims ?? (transpose ? [sliced[1]!, sliced[0]!] : sliced);
   let value: string;
-  if (x.dtype === 'fp32') value = x.g.initializer(name, dims, DataType.FLOAT, values);
-  else {
-    const stored = x.g.initializer(name, dims, DataType.FLOAT16, f32ToF16(values));
-    value = x.dtype === 'fp16' ? stored : x.g.op('Cast', [stored], { to: DataType.FLOAT }, 'w32');
+  if (x.inputs.has(name)) {
+    const { g } = x;
+    value = name;
+    if (rows) value = g.op('Slice', [value, g.ints([from]), g.ints([to]), g.ints([0])]);
+    if (transpose) value = g.op('Transpose', [value], { perm: [1, 0] });
+    if (dims) value = g.op('Reshape', [value, g.ints(dims)]);
+  } else {
+    let data = t.data.subarray(from * rowSize, to * rowSize);
+    if (transpose) data = transpose2d(data, sliced[0]!, sliced[1]!);
+    if (x.dtype === 'fp32') value = x.g.initializer(label, shape, DataType.FLOAT, data);
+    else {
+      const stored = x.g.initializer(label, shape, DataType.FLOAT16, f32ToF16(data));
+      value = x.dtype === 'fp16' ? stored : x.g.op('Cast', [stored], { to: DataType.FLOAT }, 'w32');
+    }
   }
-  x.cache.set(name, value);
+  x.cache.set(label, value);
   return value;
 }
 
@@ -101,15 +133,8 @@ function tensor(weights: NamedArrays, name: string): { shape: number[]; data: Fl
 }
 
 /** MatMul by a PyTorch linear weight [out, in] (stored transposed); rows [from, to) of it when given. */
-function linear(x: Ctx, input: string, weights: NamedArrays, name: string, rows?: [number, number]): string {
-  const t = tensor(weights, name);
-  const [out, inn] = t.shape as [number, number];
-  const [from, to] = rows ?? [0, out];
-  const label = rows ? `${name}[${from}:${to}]^T` : `${name}^T`;
-  const w = weight(x, label, [inn, to - from], () =>
-    transpose2d(t.data.subarray(from * inn, to * inn), to - from, inn),
-  );
-  return x.g.op('MatMul', [input, w]);
+function linear(x: Ctx, input: string, name: string, rows?: [number, number]): string {
+  return x.g.op('MatMul', [input, weight(x, name, { rows, transpose: true })]);
 }
 
 /** RMSNorm without gain over `axis` (TRM-SPEC §1.5); statistics in float32 whatever the compute type. */
@@ -146,35 +171,32 @@ function gatedSilu(x: Ctx, gate: string, up: string): string {
 }
 
 /** Channel SwiGLU over the last axis: down(silu(gate) * up), [gate | up] = gate_up(h). */
-function swiglu(x: Ctx, h: string, weights: NamedArrays, prefix: string): string {
+function swiglu(x: Ctx, h: string, prefix: string): string {
   const gu = `${prefix}.gate_up_proj.weight`;
-  const I = tensor(weights, gu).shape[0]! / 2;
+  const I = tensor(x.weights, gu).shape[0]! / 2;
   let act: string;
   if (x.ops.swiglu === 'split') {
-    act = gatedSilu(x, linear(x, h, weights, gu, [0, I]), linear(x, h, weights, gu, [I, 2 * I]));
+    act = gatedSilu(x, linear(x, h, gu, [0, I]), linear(x, h, gu, [I, 2 * I]));
   } else {
-    const both = linear(x, h, weights, gu);
+    const both = linear(x, h, gu);
     const [gate, up] = x.g.node('Split', [both, x.g.ints([I, I])], { axis: -1 }, { outputs: 2 }) as [string, string];
     act = gatedSilu(x, gate, up);
   }
-  return linear(x, act, weights, `${prefix}.down_proj.weight`);
+  return linear(x, act, `${prefix}.down_proj.weight`);
 }
 
 /**
  * The MLP-mixer's SwiGLU over the sequence for h [B, L, D]: W_gate_up [2I, L] @ h and W_down [L, I] @ act, so no
  * transpose is needed (the reference transposes to [B, D, L] and applies a linear layer; the products are the same).
  */
-function sequenceSwiglu(x: Ctx, h: string, weights: NamedArrays, prefix: string): string {
+function sequenceSwiglu(x: Ctx, h: string, prefix: string): string {
   const { g } = x;
-  const gu = tensor(weights, `${prefix}.gate_up_proj.weight`);
-  const [twoI, L] = gu.shape as [number, number];
-  const I = twoI / 2;
-  const wg = weight(x, `${prefix}.gate_up_proj.weight[0:${I}]`, [I, L], gu.data.subarray(0, I * L));
-  const wu = weight(x, `${prefix}.gate_up_proj.weight[${I}:${twoI}]`, [I, L], gu.data.subarray(I * L));
+  const gu = `${prefix}.gate_up_proj.weight`;
+  const I = tensor(x.weights, gu).shape[0]! / 2;
+  const wg = weight(x, gu, { rows: [0, I] });
+  const wu = weight(x, gu, { rows: [I, 2 * I] });
   const act = gatedSilu(x, g.op('MatMul', [wg, h]), g.op('MatMul', [wu, h]));
-  const down = tensor(weights, `${prefix}.down_proj.weight`);
-  const wd = weight(x, `${prefix}.down_proj.weight`, down.shape, down.data);
-  return g.op('MatMul', [wd, act]);
+  return g.op('MatMul', [weight(x, `${prefix}.down_proj.weight`), act]);
 }
 
 /** rotate_half(t) * sin + t * cos over the last axis (TRM-SPEC §1.4). */
@@ -187,12 +209,12 @@ function applyRope(x: Ctx, t: string, cos: string, sin: string): string {
 }
 
 /** Bidirectional attention without mask, fused QKV rows Q | K | V, RoPE on Q and K, then o_proj. */
-function attention(x: Ctx, h: string, weights: NamedArrays, prefix: string): string {
+function attention(x: Ctx, h: string, prefix: string): string {
   const { g, c } = x;
   const H = c.num_heads;
   const D = c.hidden_size;
   const hd = D / H;
-  const qkv = linear(x, h, weights, `${prefix}.qkv_proj.weight`);
+  const qkv = linear(x, h, `${prefix}.qkv_proj.weight`);
   const scale = 1 / Math.sqrt(hd);
   let out: string;
   if (x.ops.attention === 'mha') {
@@ -234,32 +256,32 @@ function attention(x: Ctx, h: string, weights: NamedArrays, prefix: string): str
     const o = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] });
     out = g.op('Reshape', [o, g.ints([0, 0, D])]);
   }
-  return linear(x, out, weights, `${prefix}.o_proj.weight`);
+  return linear(x, out, `${prefix}.o_proj.weight`);
 }
 
 /** One post-norm block (TRM-SPEC §1.5). */
-function block(x: Ctx, h: string, weights: NamedArrays, layer: number): string {
+function block(x: Ctx, h: string, layer: number): string {
   const { g } = x;
   const p = `L_level.layers.${layer}`;
   let out: string;
   if (x.c.mlp_t && x.ops.mlpT === 'transpose') {
     // As the reference: u = h^T [B, D, L], a linear layer over L, the norm over L (last axis), then back.
     const u = g.op('Transpose', [h], { perm: [0, 2, 1] });
-    const mixed = rmsNorm(x, g.op('Add', [u, swiglu(x, u, weights, `${p}.mlp_t`)]), -1, stateLen(x.c));
+    const mixed = rmsNorm(x, g.op('Add', [u, swiglu(x, u, `${p}.mlp_t`)]), -1, stateLen(x.c));
     out = g.op('Transpose', [mixed], { perm: [0, 2, 1] });
   } else if (x.c.mlp_t) {
     // The MLP-mixer normalises over the sequence (axis 1 of [B, L, D]).
-    out = rmsNorm(x, g.op('Add', [h, sequenceSwiglu(x, h, weights, `${p}.mlp_t`)]), 1);
+    out = rmsNorm(x, g.op('Add', [h, sequenceSwiglu(x, h, `${p}.mlp_t`)]), 1);
   } else {
-    out = rmsNorm(x, g.op('Add', [h, attention(x, h, weights, `${p}.self_attn`)]), -1);
+    out = rmsNorm(x, g.op('Add', [h, attention(x, h, `${p}.self_attn`)]), -1);
   }
-  return rmsNorm(x, g.op('Add', [out, swiglu(x, out, weights, `${p}.mlp`)]), -1);
+  return rmsNorm(x, g.op('Add', [out, swiglu(x, out, `${p}.mlp`)]), -1);
 }
 
 /** L_level(h, injection) = blocks(h + injection) (TRM-SPEC §1.6). */
-function reasoningModule(x: Ctx, h: string, injection: string, weights: NamedArrays): string {
+function reasoningModule(x: Ctx, h: string, injection: string): string {
   let out = x.g.op('Add', [h, injection]);
-  for (let i = 0; i < x.c.L_layers; i++) out = block(x, out, weights, i);
+  for (let i = 0; i < x.c.L_layers; i++) out = block(x, out, i);
   return out;
 }
 
@@ -301,90 +323,135 @@ function checkWeights(config: ModelConfig, weights: NamedArrays): void {
   }
 }
 
-/** Builds the step graph of a model and returns the bytes of its .onnx file. */
-export function exportStepGraph(config: ModelConfig, weights: NamedArrays, options: StepGraphOptions = {}): Uint8Array {
+/** The values of one supervision step inside a graph under construction. */
+export interface StepValues {
+  zH: string;
+  zL: string;
+  /** [B, S, V] in the compute type */
+  logits: string;
+  /** [B, 1, 1] in the compute type */
+  qHalt: string;
+}
+
+export interface BuildStepOptions {
+  dtype: GraphDtype;
+  ops: OpChoice;
+  /** trained tensors that are graph inputs under their reference names (training graphs) */
+  inputs?: ReadonlySet<string>;
+  /**
+   * Training: the first H_cycles - 1 recursions carry no gradient (their results pass through stopGradient), as
+   * the reference runs them under torch.no_grad() (TRM-SPEC §2).
+   */
+  truncateGradient?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Appends one supervision step (TRM-SPEC §1-2) to `g`, reading the inputs named by the step-graph contract
+ * (tokens, puzzle_emb, reset, z_h, z_l), and returns its values.
+ */
+export function buildStep(g: GraphBuilder, config: ModelConfig, weights: NamedArrays, o: BuildStepOptions): StepValues {
   checkWeights(config, weights);
-  const dtype = options.dtype ?? 'fp32';
-  const ops: OpChoice = { ...DEFAULT_OPS, ...options.ops };
-  const g = new GraphBuilder();
-  const ct = dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
-  const x: Ctx = { g, c: config, ops, dtype, ct, rope: null, cache: new Map() };
+  const ct = o.dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const x: Ctx = {
+    g,
+    c: config,
+    ops: o.ops,
+    dtype: o.dtype,
+    ct,
+    rope: null,
+    cache: new Map(),
+    weights,
+    inputs: o.inputs ?? new Set(),
+  };
   x.rope = ropeConstants(x);
   const D = config.hidden_size;
-  const S = config.seq_len;
   const L = stateLen(config);
   const P = puzzleEmbLen(config);
   const E = config.puzzle_emb_ndim;
 
   // Input embedding (TRM-SPEC §1.3): x = sqrt(D) * concat(puzzle prefix, token embeddings).
-  const emb = tensor(weights, 'embed_tokens.embedding_weight');
-  let xs = g.op('Gather', [weight(x, 'embed_tokens.embedding_weight', emb.shape, emb.data), 'tokens'], { axis: 0 });
+  let xs = g.op('Gather', [weight(x, 'embed_tokens.embedding_weight'), STEP_INPUTS.tokens], { axis: 0 });
   if (P > 0) {
-    let pe = ct === DataType.FLOAT ? 'puzzle_emb' : g.op('Cast', ['puzzle_emb'], { to: ct });
+    let pe = ct === DataType.FLOAT ? STEP_INPUTS.puzzleEmb : g.op('Cast', [STEP_INPUTS.puzzleEmb], { to: ct });
     if (P * D > E) pe = g.op('Pad', [pe, g.ints([0, 0, 0, P * D - E])]);
     xs = g.op('Concat', [g.op('Reshape', [pe, g.ints([0, P, D])]), xs], { axis: 1 });
   }
   if (config.pos_encodings === 'learned') {
-    const pos = tensor(weights, 'embed_pos.embedding_weight');
-    const added = g.op('Add', [xs, weight(x, 'embed_pos.embedding_weight', pos.shape, pos.data)]);
+    const added = g.op('Add', [xs, weight(x, 'embed_pos.embedding_weight')]);
     xs = g.op('Mul', [added, scalar(x, LEARNED_POS_SCALE)]);
   }
   xs = g.op('Mul', [xs, scalar(x, Math.sqrt(D))], {}, 'x');
 
   // Reset: rows where `reset` is true start from H_init / L_init (TRM-SPEC §2).
-  const mask = g.op('Reshape', ['reset', g.ints([-1, 1, 1])]);
-  const init = (name: string) => {
-    const t = tensor(weights, name);
-    return weight(x, name, [1, 1, D], t.data);
-  };
-  let zH = g.op('Where', [mask, init('H_init'), 'z_h'], {}, 'z_h');
-  let zL = g.op('Where', [mask, init('L_init'), 'z_l'], {}, 'z_l');
+  const mask = g.op('Reshape', [STEP_INPUTS.reset, g.ints([-1, 1, 1])]);
+  const init = (name: string) => weight(x, name, { dims: [1, 1, D] });
+  let zH = g.op('Where', [mask, init('H_init'), STEP_INPUTS.zH], {}, 'z_h');
+  let zL = g.op('Where', [mask, init('L_init'), STEP_INPUTS.zL], {}, 'z_l');
 
   // The recursion (TRM-SPEC §2): H_cycles times, L_cycles z_L updates then one z_H update.
   const calls = config.H_cycles * (config.L_cycles + 1);
   let done = 0;
-  const progress = () => options.onProgress?.(++done, calls);
+  const progress = () => o.onProgress?.(++done, calls);
   for (let t = 0; t < config.H_cycles; t++) {
+    if (o.truncateGradient && t === config.H_cycles - 1) {
+      zH = g.stopGradient(zH);
+      zL = g.stopGradient(zL);
+    }
     for (let i = 0; i < config.L_cycles; i++) {
-      zL = reasoningModule(x, zL, g.op('Add', [zH, xs]), weights);
+      zL = reasoningModule(x, zL, g.op('Add', [zH, xs]));
       progress();
     }
-    zH = reasoningModule(x, zH, zL, weights);
+    zH = reasoningModule(x, zH, zL);
     progress();
   }
 
   // Heads (TRM-SPEC §1.7): logits from the grid positions, the halt logit from position 0.
   const grid = P > 0 ? g.op('Slice', [zH, g.ints([P]), g.ints([L]), g.ints([1])]) : zH;
-  let logits = linear(x, grid, weights, 'lm_head.weight');
-  const first = g.op('Gather', [zH, g.ints([0])], { axis: 1 }); // [B, 1, D]
-  const qw = tensor(weights, 'q_head.weight');
-  const qb = tensor(weights, 'q_head.bias');
-  const wHalt = weight(x, 'q_head.weight[0]^T', [D, 1], qw.data.slice(0, D));
-  const bHalt = weight(x, 'q_head.bias[0]', [1], qb.data.slice(0, 1));
-  let qHalt = g.op('Add', [g.op('MatMul', [first, wHalt]), bHalt]); // [B, 1, 1]
+  const logits = linear(x, grid, 'lm_head.weight');
+  const first = g.op('Slice', [zH, g.ints([0]), g.ints([1]), g.ints([1])]); // [B, 1, D]
+  const wHalt = weight(x, 'q_head.weight', { rows: [0, 1], transpose: true });
+  const bHalt = weight(x, 'q_head.bias', { rows: [0, 1] });
+  const qHalt = g.op('Add', [g.op('MatMul', [first, wHalt]), bHalt]); // [B, 1, 1]
+  return { zH, zL, logits, qHalt };
+}
+
+/** Builds the step graph of a model and returns the bytes of its .onnx file. */
+export function exportStepGraph(config: ModelConfig, weights: NamedArrays, options: StepGraphOptions = {}): Uint8Array {
+  const dtype = options.dtype ?? 'fp32';
+  const ops: OpChoice = { ...DEFAULT_OPS, ...options.ops };
+  const g = new GraphBuilder();
+  const ct = dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const D = config.hidden_size;
+  const S = config.seq_len;
+  const L = stateLen(config);
+  const P = puzzleEmbLen(config);
+  const E = config.puzzle_emb_ndim;
+  const step = buildStep(g, config, weights, { dtype, ops, onProgress: options.onProgress });
+  let { logits, qHalt } = step;
   if (ct !== DataType.FLOAT) {
     logits = g.op('Cast', [logits], { to: DataType.FLOAT });
     qHalt = g.op('Cast', [qHalt], { to: DataType.FLOAT });
   }
-  g.node('Identity', [logits], {}, { outputs: ['logits'] });
-  g.node('Reshape', [qHalt, g.ints([-1])], {}, { outputs: ['q_halt'] });
-  g.node('Identity', [zH], {}, { outputs: ['z_h_out'] });
-  g.node('Identity', [zL], {}, { outputs: ['z_l_out'] });
+  g.node('Identity', [logits], {}, { outputs: [STEP_OUTPUTS.logits] });
+  g.node('Reshape', [qHalt, g.ints([-1])], {}, { outputs: [STEP_OUTPUTS.qHalt] });
+  g.node('Identity', [step.zH], {}, { outputs: [STEP_OUTPUTS.zH] });
+  g.node('Identity', [step.zL], {}, { outputs: [STEP_OUTPUTS.zL] });
 
   const B: Dim = 'batch';
   const stateType = ct;
-  const inputs: ValueInfoMsg[] = [{ name: 'tokens', elemType: DataType.INT64, shape: [B, S] }];
-  if (P > 0) inputs.push({ name: 'puzzle_emb', elemType: DataType.FLOAT, shape: [B, E] });
+  const inputs: ValueInfoMsg[] = [{ name: STEP_INPUTS.tokens, elemType: DataType.INT64, shape: [B, S] }];
+  if (P > 0) inputs.push({ name: STEP_INPUTS.puzzleEmb, elemType: DataType.FLOAT, shape: [B, E] });
   inputs.push(
-    { name: 'reset', elemType: DataType.BOOL, shape: [B] },
-    { name: 'z_h', elemType: stateType, shape: [B, L, D] },
-    { name: 'z_l', elemType: stateType, shape: [B, L, D] },
+    { name: STEP_INPUTS.reset, elemType: DataType.BOOL, shape: [B] },
+    { name: STEP_INPUTS.zH, elemType: stateType, shape: [B, L, D] },
+    { name: STEP_INPUTS.zL, elemType: stateType, shape: [B, L, D] },
   );
   const outputs: ValueInfoMsg[] = [
-    { name: 'z_h_out', elemType: stateType, shape: [B, L, D] },
-    { name: 'z_l_out', elemType: stateType, shape: [B, L, D] },
-    { name: 'logits', elemType: DataType.FLOAT, shape: [B, S, config.vocab_size] },
-    { name: 'q_halt', elemType: DataType.FLOAT, shape: [B] },
+    { name: STEP_OUTPUTS.zH, elemType: stateType, shape: [B, L, D] },
+    { name: STEP_OUTPUTS.zL, elemType: stateType, shape: [B, L, D] },
+    { name: STEP_OUTPUTS.logits, elemType: DataType.FLOAT, shape: [B, S, config.vocab_size] },
+    { name: STEP_OUTPUTS.qHalt, elemType: DataType.FLOAT, shape: [B] },
   ];
   const opsets = [{ domain: '', version: OPSET }];
   if (g.domains.has('com.microsoft')) opsets.push({ domain: 'com.microsoft', version: 1 });

@@ -19,7 +19,7 @@ import {
 import * as ort from 'onnxruntime-node';
 import { randomWeights } from '../export/random-weights.js';
 import { formatOps } from '@trm/graph';
-import { exportStepGraph, type GraphDtype, type OpChoice } from '@trm/graph';
+import { exportStepGraph, type GraphDtype, type OpChoice, STEP_INPUTS } from '@trm/graph';
 
 const spec: CliSpec = {
   usage: 'pnpm --filter @trm/exporter bench:ops',
@@ -98,13 +98,13 @@ async function time(session: ort.InferenceSession, c: ModelConfig, B: number, re
       ? new ort.Tensor('float16', new Uint16Array(B * L * D), [B, L, D])
       : new ort.Tensor('float32', new Float32Array(B * L * D), [B, L, D]);
   const feeds: Record<string, ort.Tensor> = {
-    tokens: new ort.Tensor('int64', new BigInt64Array(B * c.seq_len).fill(2n), [B, c.seq_len]),
-    reset: new ort.Tensor('bool', new Uint8Array(B).fill(1), [B]),
-    z_h: state(),
-    z_l: state(),
+    [STEP_INPUTS.tokens]: new ort.Tensor('int64', new BigInt64Array(B * c.seq_len).fill(2n), [B, c.seq_len]),
+    [STEP_INPUTS.reset]: new ort.Tensor('bool', new Uint8Array(B).fill(1), [B]),
+    [STEP_INPUTS.zH]: state(),
+    [STEP_INPUTS.zL]: state(),
   };
-  if (c.puzzle_emb_ndim > 0)
-    feeds.puzzle_emb = new ort.Tensor('float32', new Float32Array(B * c.puzzle_emb_ndim), [B, c.puzzle_emb_ndim]);
+  const E = c.puzzle_emb_ndim;
+  if (E > 0) feeds[STEP_INPUTS.puzzleEmb] = new ort.Tensor('float32', new Float32Array(B * E), [B, E]);
   for (let i = 0; i < 2; i++) await session.run(feeds);
   const t0 = performance.now();
   for (let i = 0; i < reps; i++) await session.run(feeds);

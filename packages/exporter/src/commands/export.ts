@@ -17,7 +17,7 @@ import {
 import { exportModelFolder, type ExportSummary, onnxFileName, writeStepGraph } from '../export/export-model.js';
 import { randomWeights } from '../export/random-weights.js';
 import { formatOps, parseOps } from '@trm/graph';
-import { DEFAULT_OPS, GRAPH_DTYPES, type GraphDtype } from '@trm/graph';
+import { DEFAULT_OPS, GRAPH_DTYPES, type GraphDtype, METADATA_KEYS } from '@trm/graph';
 import { checkStepGraph } from '../runtime/ort-step.js';
 
 export const exportSpec: CliSpec = {
@@ -92,7 +92,7 @@ export async function exportCommand(argv: readonly string[], io: CommandIo): Pro
       dtype,
       ops,
       onProgress,
-      metadata: { 'trm.source': `preset ${f.preset} with random weights (seed ${f.seed})` },
+      metadata: { [METADATA_KEYS.source]: `preset ${f.preset} with random weights (seed ${f.seed})` },
     });
   } else {
     const dir = f.model as string;

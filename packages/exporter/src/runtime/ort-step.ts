@@ -1,6 +1,7 @@
 // Running a step graph with onnxruntime-node, for the exporter's own checks (parity tests, the reference loop, the
 // op-choice benchmark). The server has its own engine; this is the plain, obviously-correct way to drive a graph.
 import { f16ToF32, f32ToF16, type ModelConfig, puzzleEmbLen, stateLen } from '@trm/core';
+import { STEP_INPUTS, STEP_OUTPUTS } from '@trm/graph';
 import * as ort from 'onnxruntime-node';
 
 export interface StepFeeds {
@@ -49,14 +50,14 @@ export async function runStep(session: ort.InferenceSession, config: ModelConfig
   f.tokens.forEach((row, b) => {
     for (let i = 0; i < S; i++) tokens[b * S + i] = BigInt(row[i]!);
   });
-  const meta = session.inputMetadata.find((m) => m.name === 'z_h');
+  const meta = session.inputMetadata.find((m) => m.name === STEP_INPUTS.zH);
   const fp16 = meta?.isTensor === true && meta.type === 'float16';
   const state = (a: Float32Array) => (fp16 ? f32ToF16Tensor(a, [B, L, D]) : new ort.Tensor('float32', a, [B, L, D]));
   const feeds: Record<string, ort.Tensor> = {
-    tokens: new ort.Tensor('int64', tokens, [B, S]),
-    reset: new ort.Tensor('bool', Uint8Array.from(f.reset.map(Number)), [B]),
-    z_h: state(f.zH),
-    z_l: state(f.zL),
+    [STEP_INPUTS.tokens]: new ort.Tensor('int64', tokens, [B, S]),
+    [STEP_INPUTS.reset]: new ort.Tensor('bool', Uint8Array.from(f.reset.map(Number)), [B]),
+    [STEP_INPUTS.zH]: state(f.zH),
+    [STEP_INPUTS.zL]: state(f.zL),
   };
   if (puzzleEmbLen(config) > 0) {
     const E = config.puzzle_emb_ndim;
@@ -64,14 +65,19 @@ export async function runStep(session: ort.InferenceSession, config: ModelConfig
     f.puzzleEmb?.forEach((r, b) => {
       rows.set(r, b * E);
     });
-    feeds.puzzle_emb = new ort.Tensor('float32', rows, [B, E]);
+    feeds[STEP_INPUTS.puzzleEmb] = new ort.Tensor('float32', rows, [B, E]);
   }
   const out = await session.run(feeds);
   const f32 = (name: string) => {
     const t = out[name]!;
     return t.type === 'float16' ? f16ToF32(t.data as Uint16Array) : (t.data as Float32Array);
   };
-  return { zH: f32('z_h_out'), zL: f32('z_l_out'), logits: f32('logits'), qHalt: f32('q_halt') };
+  return {
+    zH: f32(STEP_OUTPUTS.zH),
+    zL: f32(STEP_OUTPUTS.zL),
+    logits: f32(STEP_OUTPUTS.logits),
+    qHalt: f32(STEP_OUTPUTS.qHalt),
+  };
 }
 
 /**

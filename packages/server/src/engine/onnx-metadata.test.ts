@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { getPreset } from '@trm/core';
 import { describe, expect, it } from 'vitest';
-import { checkGraphMatchesConfig, readOnnxMetadata } from './onnx-metadata.js';
+import { checkGraphMatchesConfig, readOnnxMetadata, readStepGraphMetadata } from './onnx-metadata.js';
 
 // A minimal protobuf writer for hand-made ModelProtos.
 const varint = (n: number): number[] => {
@@ -18,7 +21,8 @@ const entry = (k: string, v: string) => bytesField(14, [...stringField(1, k), ..
 
 describe('readOnnxMetadata', () => {
   it('finds metadata_props among other fields of every wire type', () => {
-    const graph = bytesField(7, new Array(300).fill(7)); // a 300-byte "graph" whose length needs two varint bytes
+    // a GraphProto whose 300-character name makes its length need two varint bytes
+    const graph = bytesField(7, stringField(2, 'g'.repeat(300)));
     const model = Uint8Array.from([
       ...varint(1 * 8),
       ...varint(10), // ir_version
@@ -34,9 +38,51 @@ describe('readOnnxMetadata', () => {
   });
 
   it('rejects a truncated file', () => {
-    expect(() => readOnnxMetadata(Uint8Array.from([...varint(7 * 8 + 2), ...varint(50), 1, 2]))).toThrow(
-      'past the end',
-    );
+    expect(() => readOnnxMetadata(Uint8Array.from([...varint(7 * 8 + 2), ...varint(50), 1, 2]))).toThrow();
+  });
+});
+
+describe('readStepGraphMetadata', () => {
+  const config = getPreset('test-micro').model;
+  const withFile = async (bytes: number[], check: (path: string) => Promise<void>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'trm-onnx-metadata-'));
+    try {
+      const path = join(dir, 'model.onnx');
+      writeFileSync(path, Uint8Array.from(bytes));
+      await check(path);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('reads the config, task, format version and dtype', async () => {
+    const bytes = [
+      ...entry('trm.config', JSON.stringify(config)),
+      ...entry('trm.format_version', '1'),
+      ...entry('trm.dtype', 'fp16'),
+    ];
+    await withFile(bytes, async (path) => {
+      expect(await readStepGraphMetadata(path)).toEqual({
+        config,
+        task: config.task,
+        formatVersion: '1',
+        dtype: 'fp16',
+      });
+    });
+  });
+
+  it('names the file when it is not a TRM step graph', async () => {
+    await withFile([...varint(7 * 8 + 2), ...varint(50), 1, 2], async (path) => {
+      await expect(readStepGraphMetadata(path)).rejects.toThrow(`${path} is not a readable ONNX model`);
+    });
+    await withFile(entry('trm.task', 'sudoku'), async (path) => {
+      await expect(readStepGraphMetadata(path)).rejects.toThrow(`${path} has no trm.config metadata`);
+    });
+    await withFile(entry('trm.config', JSON.stringify({ ...config, hidden_size: -1 })), async (path) => {
+      await expect(readStepGraphMetadata(path)).rejects.toThrow(
+        `${path}: metadata trm.config is not a valid model config`,
+      );
+    });
   });
 });
 

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
+import { STEP_OUTPUTS } from '@trm/graph';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderName } from './types.js';
 
@@ -20,8 +21,8 @@ export const CUDA_PROVIDER_LIBRARIES = ['libonnxruntime_providers_cuda.so', 'lib
 export const CUDA_INSTALL_HINT = 'install it with `pnpm --filter @trm/server cuda:install`';
 
 /** Outputs JavaScript reads every step; the state outputs may stay in device memory. */
-const STATE_OUTPUTS = ['z_h_out', 'z_l_out'];
-const READ_OUTPUTS = ['logits', 'q_halt'];
+const STATE_OUTPUTS = [STEP_OUTPUTS.zH, STEP_OUTPUTS.zL];
+const READ_OUTPUTS = [STEP_OUTPUTS.logits, STEP_OUTPUTS.qHalt];
 
 /** The onnxruntime-node package folder as this module resolves it (also from a bundle in dist/). */
 export function onnxruntimePackageDir(): string {

@@ -1,6 +1,7 @@
 // The exported step graph on ONNX Runtime as a step function. With host state (CPU, CUDA) the state comes back as
 // typed arrays that the runner compacts between steps; with device state (WebGPU, 'gpu-buffer' outputs) the output
 // tensors are fed straight back in and disposed when replaced, and only logits and q_halt are read.
+import { STEP_INPUTS, STEP_OUTPUTS } from '@trm/graph';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { gatherRows } from './host-state.js';
 import { type OpenedSession, openSession, type SessionSettings } from '../providers.js';
@@ -10,27 +11,30 @@ import type { StateArray, StepFeeds, StepFunction, StepOutputs, StepShape } from
 type Ort = typeof import('onnxruntime-node');
 type StateType = 'float32' | 'float16';
 
-const INPUTS = ['tokens', 'reset', 'z_h', 'z_l'];
-const OUTPUTS = ['z_h_out', 'z_l_out', 'logits', 'q_halt'];
+const INPUTS: string[] = [STEP_INPUTS.tokens, STEP_INPUTS.reset, STEP_INPUTS.zH, STEP_INPUTS.zL];
+const OUTPUTS: string[] = Object.values(STEP_OUTPUTS);
 
 /** Checks the session's inputs and outputs against the graph contract; returns the state's element type. */
 export function checkStepGraph(session: InferenceSession, shape: StepShape): StateType {
-  const inputs = [...INPUTS, ...(shape.puzzleEmbDim > 0 ? ['puzzle_emb'] : [])];
+  const inputs = [...INPUTS, ...(shape.puzzleEmbDim > 0 ? [STEP_INPUTS.puzzleEmb] : [])];
   const missingIn = inputs.filter((n) => !session.inputNames.includes(n));
   const missingOut = OUTPUTS.filter((n) => !session.outputNames.includes(n));
   if (missingIn.length > 0 || missingOut.length > 0)
     throw new Error(
       `the model is not a TRM step graph: missing ${[...missingIn.map((n) => `input ${n}`), ...missingOut.map((n) => `output ${n}`)].join(', ')} (it has inputs ${session.inputNames.join(', ')}; outputs ${session.outputNames.join(', ')})`,
     );
-  if (shape.puzzleEmbDim === 0 && session.inputNames.includes('puzzle_emb'))
-    throw new Error('the graph takes puzzle_emb but the config has puzzle_emb_ndim = 0');
-  const zh = session.inputMetadata.find((m) => m.name === 'z_h');
+  if (shape.puzzleEmbDim === 0 && session.inputNames.includes(STEP_INPUTS.puzzleEmb))
+    throw new Error(`the graph takes ${STEP_INPUTS.puzzleEmb} but the config has puzzle_emb_ndim = 0`);
+  const zh = session.inputMetadata.find((m) => m.name === STEP_INPUTS.zH);
   const type = zh?.isTensor ? zh.type : 'float32';
-  if (type !== 'float32' && type !== 'float16') throw new Error(`input z_h is ${type}, expected float32 or float16`);
+  if (type !== 'float32' && type !== 'float16')
+    throw new Error(`input ${STEP_INPUTS.zH} is ${type}, expected float32 or float16`);
   if (zh?.isTensor) {
     const [, l, d] = zh.shape;
     if ((typeof l === 'number' && l !== shape.stateLen) || (typeof d === 'number' && d !== shape.hidden))
-      throw new Error(`input z_h has shape [${zh.shape}], expected [batch, ${shape.stateLen}, ${shape.hidden}]`);
+      throw new Error(
+        `input ${STEP_INPUTS.zH} has shape [${zh.shape}], expected [batch, ${shape.stateLen}, ${shape.hidden}]`,
+      );
   }
   return type;
 }
@@ -43,10 +47,11 @@ function zeros(type: StateType, n: number): StateArray {
 function inputFeeds(ort: Ort, feeds: StepFeeds<unknown>, shape: StepShape): Record<string, Tensor> {
   const B = feeds.batch;
   const out: Record<string, Tensor> = {
-    tokens: new ort.Tensor('int64', feeds.tokens, [B, shape.seqLen]),
-    reset: new ort.Tensor('bool', feeds.reset, [B]),
+    [STEP_INPUTS.tokens]: new ort.Tensor('int64', feeds.tokens, [B, shape.seqLen]),
+    [STEP_INPUTS.reset]: new ort.Tensor('bool', feeds.reset, [B]),
   };
-  if (shape.puzzleEmbDim > 0) out.puzzle_emb = new ort.Tensor('float32', feeds.puzzleEmb!, [B, shape.puzzleEmbDim]);
+  if (shape.puzzleEmbDim > 0)
+    out[STEP_INPUTS.puzzleEmb] = new ort.Tensor('float32', feeds.puzzleEmb!, [B, shape.puzzleEmbDim]);
   return out;
 }
 
@@ -66,14 +71,14 @@ class HostStateStep implements StepFunction<StateArray> {
     // Rows with reset = true ignore the state they are fed, so a fresh batch gets zeros.
     const fresh = feeds.zH === null || feeds.zL === null ? zeros(this.stateType, feeds.batch * L * D) : null;
     const inputs = inputFeeds(this.ort, feeds, this.shape);
-    inputs.z_h = new this.ort.Tensor(this.stateType, (feeds.zH ?? fresh)!, dims);
-    inputs.z_l = new this.ort.Tensor(this.stateType, (feeds.zL ?? fresh)!, dims);
+    inputs[STEP_INPUTS.zH] = new this.ort.Tensor(this.stateType, (feeds.zH ?? fresh)!, dims);
+    inputs[STEP_INPUTS.zL] = new this.ort.Tensor(this.stateType, (feeds.zL ?? fresh)!, dims);
     const out = await this.session.run(inputs);
     return {
-      zH: out.z_h_out!.data as StateArray,
-      zL: out.z_l_out!.data as StateArray,
-      logits: out.logits!.data as Float32Array,
-      qHalt: out.q_halt!.data as Float32Array,
+      zH: out[STEP_OUTPUTS.zH]!.data as StateArray,
+      zL: out[STEP_OUTPUTS.zL]!.data as StateArray,
+      logits: out[STEP_OUTPUTS.logits]!.data as Float32Array,
+      qHalt: out[STEP_OUTPUTS.qHalt]!.data as Float32Array,
     };
   }
 
@@ -106,15 +111,15 @@ class DeviceStateStep implements StepFunction<Tensor> {
       feeds.zH === null || feeds.zL === null
         ? new this.ort.Tensor(this.stateType, zeros(this.stateType, feeds.batch * L * D), dims)
         : null;
-    inputs.z_h = feeds.zH ?? fresh!;
-    inputs.z_l = feeds.zL ?? fresh!;
+    inputs[STEP_INPUTS.zH] = feeds.zH ?? fresh!;
+    inputs[STEP_INPUTS.zL] = feeds.zL ?? fresh!;
     const out = await this.session.run(inputs);
     // logits and q_halt were asked for as 'cpu' (providers.ts); never read the state outputs.
     return {
-      zH: out.z_h_out!,
-      zL: out.z_l_out!,
-      logits: out.logits!.data as Float32Array,
-      qHalt: out.q_halt!.data as Float32Array,
+      zH: out[STEP_OUTPUTS.zH]!,
+      zL: out[STEP_OUTPUTS.zL]!,
+      logits: out[STEP_OUTPUTS.logits]!.data as Float32Array,
+      qHalt: out[STEP_OUTPUTS.qHalt]!.data as Float32Array,
     };
   }
 

@@ -34,3 +34,33 @@ export const ONNX_FORMAT_VERSION = '1';
 /** ai.onnx opset and IR version of every graph written here (ORT 1.29 reads opsets up to 26, IR up to 13). */
 export const OPSET = 23;
 export const IR_VERSION = 10;
+
+/** Inputs of a training graph besides those of the step graph and the trained parameters (by reference name). */
+export const TRAIN_INPUTS = {
+  /** int64 [B, S]: target tokens, IGNORE_LABEL_ID where no loss is taken */
+  labels: 'labels',
+  /** float32 scalar: the factor of the differentiated loss (1 / global batch size in the reference) */
+  lossScale: 'loss_scale',
+} as const;
+
+/** Outputs of a training graph besides z_h_out, z_l_out and q_halt; gradients are named by gradientName. */
+export const TRAIN_OUTPUTS = {
+  /** float32 scalar: sum over rows of the per-row mean token cross-entropy */
+  lmLoss: 'lm_loss',
+  /** float32 scalar: sum over rows of BCE(q_halt, row_correct) */
+  qHaltLoss: 'q_halt_loss',
+  /** float32 [B]: 1 where every supervised token's argmax equals its label */
+  rowCorrect: 'row_correct',
+  /** float32 [B]: correct supervised tokens / max(supervised tokens, 1) */
+  rowAccuracy: 'row_accuracy',
+  /** float32 [B]: supervised tokens */
+  rowCount: 'row_count',
+} as const;
+
+/** The label that takes no loss (the reference's IGNORE_LABEL_ID). */
+export const IGNORE_LABEL = -100;
+
+/** Output name of the gradient of a trained tensor (or of the puzzle_emb input). */
+export function gradientName(tensor: string): string {
+  return `grad.${tensor}`;
+}

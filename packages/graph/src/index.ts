@@ -8,3 +8,4 @@ export * from './step/step-graph.js';
 export * from './autodiff/differentiate.js';
 export { type GradientOptions, type GradientRule, type RuleContext } from './autodiff/gradients.js';
 export * from './autodiff/shapes.js';
+export * from './train/train-graph.js';

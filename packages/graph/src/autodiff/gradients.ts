@@ -5,7 +5,7 @@
 // everything that does not depend on the chosen values get no gradient.
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { DataType, type NodeMsg } from '../onnx/onnx-proto.js';
-import { type Shape, ShapeError, type ShapeTable } from './shapes.js';
+import { parseSymbol, type Shape, ShapeError, type ShapeTable } from './shapes.js';
 
 export interface GradientOptions {
   /**
@@ -112,9 +112,10 @@ function context(g: GraphBuilder, shapes: ShapeTable, symbols: Record<string, st
     if (shape.every((d) => typeof d === 'number')) return g.ints(shape as number[]);
     const parts = shape.map((d) => {
       if (typeof d === 'number') return g.ints([d]);
-      const s = symbols[d];
-      if (!s) throw new ShapeError(`no run-time value given for the dimension '${d}'`);
-      return s;
+      const { name, k } = parseSymbol(d);
+      const s = symbols[name];
+      if (!s) throw new ShapeError(`no run-time value given for the dimension '${name}'`);
+      return k === 1 ? s : g.op('Mul', [s, g.ints([k])], {}, 'shape');
     });
     return g.op('Concat', parts, { axis: 0 }, 'shape');
   };

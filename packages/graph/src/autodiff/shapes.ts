@@ -61,6 +61,16 @@ const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
 const COMPARE = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or']);
 const REDUCE = new Set(['ReduceMean', 'ReduceSum', 'ReduceMax']);
 
+/** A symbolic dimension 'name' or 'name*k'. */
+export function parseSymbol(d: string | number): { name: string; k: number } {
+  const [name, k] = String(d).split('*') as [string, string | undefined];
+  return { name, k: k === undefined ? 1 : Number(k) };
+}
+
+function symbolTimes(name: string, k: number): string {
+  return k === 1 ? name : `${name}*${k}`;
+}
+
 function product(dims: Shape): number | null {
   let p = 1;
   for (const d of dims) {
@@ -187,15 +197,19 @@ export class ShapeTable {
         const total = product(a.shape);
         if (known !== null && total !== null) shape[minus] = total / known;
         else {
-          // One symbol: the -1 takes it when the numeric parts agree.
-          const symbols = a.shape.filter((d) => typeof d !== 'number');
-          const numIn = product(a.shape.filter((d) => typeof d === 'number'));
-          const numOut = product(shape.filter((d, i) => i !== minus && typeof d === 'number'));
-          const symOut = shape.filter((d, i) => i !== minus && typeof d !== 'number');
-          if (symbols.length === 1 && symOut.length === 0 && numIn === numOut) shape[minus] = symbols[0]!;
-          else if (symbols.length === 1 && symOut.length === 1 && symOut[0] === symbols[0] && numIn !== null)
-            shape[minus] = numIn / numOut!;
-          else throw new ShapeError(`cannot resolve -1 in [${target}] for [${a.shape}]`);
+          // One symbol (possibly times a number, as 'batch*6'): the -1 takes what the numbers leave of it.
+          const symIn = a.shape.filter((d) => typeof d !== 'number').map(parseSymbol);
+          const symOut = shape.filter((d, i) => i !== minus && typeof d !== 'number').map(parseSymbol);
+          const numIn = product(a.shape.filter((d) => typeof d === 'number'))!;
+          const numOut = product(shape.filter((d, i) => i !== minus && typeof d === 'number'))!;
+          if (symIn.length !== 1) throw new ShapeError(`cannot resolve -1 in [${target}] for [${a.shape}]`);
+          const inK = symIn[0]!.k * numIn;
+          if (symOut.length === 0) {
+            if (inK % numOut !== 0) throw new ShapeError(`cannot resolve -1 in [${target}] for [${a.shape}]`);
+            shape[minus] = symbolTimes(symIn[0]!.name, inK / numOut);
+          } else if (symOut.length === 1 && symOut[0]!.name === symIn[0]!.name) {
+            shape[minus] = inK / (symOut[0]!.k * numOut);
+          } else throw new ShapeError(`cannot resolve -1 in [${target}] for [${a.shape}]`);
         }
       }
       return [{ shape, dtype: a.dtype }];

@@ -1,0 +1,167 @@
+// The training graph of one supervision step (TRM-SPEC §2-4), for ONNX Runtime: the step with the trained
+// parameters as inputs and the first H_cycles - 1 recursions cut from the gradient, the ACT loss (stable-max or
+// softmax cross-entropy per token, mean per row, summed over rows, + 0.5 x BCE of the halt logit against "whole
+// answer correct"), its gradient with respect to every parameter and to the batch's puzzle rows, and the per-row
+// quantities the host needs for the halting decision and the metrics. The optimiser runs on the host.
+import {
+  checkpointTensors,
+  type LossType,
+  type ModelConfig,
+  type NamedArrays,
+  puzzleEmbLen,
+  stateLen,
+} from '@trm/core';
+import { differentiate } from '../autodiff/differentiate.js';
+import { ShapeTable, type ValueType } from '../autodiff/shapes.js';
+import {
+  gradientName,
+  IGNORE_LABEL,
+  IR_VERSION,
+  ONNX_FORMAT_VERSION,
+  OPSET,
+  STEP_INPUTS,
+  STEP_OUTPUTS,
+  TRAIN_INPUTS,
+  TRAIN_OUTPUTS,
+} from '../contract.js';
+import { GraphBuilder } from '../onnx/graph-builder.js';
+import { DataType, encodeModel, type ValueInfoMsg } from '../onnx/onnx-proto.js';
+import { buildStep, type OpChoice } from '../step/step-graph.js';
+
+/** The forms of the step that have gradient rules: decomposed RMSNorm and attention. */
+export const TRAIN_OPS: OpChoice = { norm: 'decomposed', attention: 'decomposed', swiglu: 'fused', mlpT: 'broadcast' };
+
+export interface TrainGraph {
+  bytes: Uint8Array;
+  /** the trained parameters, graph inputs under their reference names, in checkpoint order */
+  params: string[];
+  /** whether the graph takes puzzle_emb (and returns its gradient) */
+  puzzleEmb: boolean;
+}
+
+/** Names of the trained parameters of a config (everything but H_init, L_init and the puzzle table). */
+export function trainedParams(config: ModelConfig): string[] {
+  return checkpointTensors(config)
+    .filter((t) => t.kind === 'param')
+    .map((t) => t.name);
+}
+
+/** Per-token log-probabilities of the labels' classes, [B, S], from logits [B, S, V] (TRM-SPEC §4). */
+function labelLogProb(g: GraphBuilder, logits: string, oneHot: string, lossType: LossType): string {
+  let logp: string;
+  if (lossType === 'stablemax_cross_entropy') {
+    // s(x) = 1 / (1 - x) for x < 0, x + 1 otherwise; written 1 / (1 + relu(-x)) so the unselected branch stays finite.
+    const neg = g.op('Less', [logits, g.scalar(0)]);
+    const low = g.op('Div', [g.scalar(1), g.op('Add', [g.scalar(1), g.op('Relu', [g.op('Neg', [logits])])])]);
+    const s = g.op('Where', [neg, low, g.op('Add', [logits, g.scalar(1)])], {}, 'stablemax');
+    const total = g.op('ReduceSum', [s, g.ints([-1])], { keepdims: 1 });
+    logp = g.op('Sub', [g.op('Log', [s]), g.op('Log', [total])]);
+  } else {
+    const max = g.stopGradient(g.op('ReduceMax', [logits, g.ints([-1])], { keepdims: 1 }));
+    const shifted = g.op('Sub', [logits, max]);
+    const lse = g.op('Log', [g.op('ReduceSum', [g.op('Exp', [shifted]), g.ints([-1])], { keepdims: 1 })]);
+    logp = g.op('Sub', [shifted, lse]);
+  }
+  return g.op('ReduceSum', [g.op('Mul', [logp, oneHot]), g.ints([-1])], { keepdims: 0 });
+}
+
+/**
+ * Builds the training graph. `weights` supplies the buffers that stay constant during training (H_init, L_init)
+ * and the shapes of the parameters; the parameters' values are inputs of every run.
+ */
+export function buildTrainGraph(config: ModelConfig, weights: NamedArrays): TrainGraph {
+  const g = new GraphBuilder();
+  const params = trainedParams(config);
+  const B = 'batch';
+  const S = config.seq_len;
+  const V = config.vocab_size;
+  const L = stateLen(config);
+  const D = config.hidden_size;
+  const E = config.puzzle_emb_ndim;
+  const hasPuzzle = puzzleEmbLen(config) > 0;
+
+  const inputs: ValueInfoMsg[] = [
+    { name: STEP_INPUTS.tokens, elemType: DataType.INT64, shape: [B, S] },
+    { name: TRAIN_INPUTS.labels, elemType: DataType.INT64, shape: [B, S] },
+    ...(hasPuzzle ? [{ name: STEP_INPUTS.puzzleEmb, elemType: DataType.FLOAT, shape: [B, E] }] : []),
+    { name: STEP_INPUTS.reset, elemType: DataType.BOOL, shape: [B] },
+    { name: STEP_INPUTS.zH, elemType: DataType.FLOAT, shape: [B, L, D] },
+    { name: STEP_INPUTS.zL, elemType: DataType.FLOAT, shape: [B, L, D] },
+    { name: TRAIN_INPUTS.lossScale, elemType: DataType.FLOAT, shape: [] },
+    ...params.map((p) => ({ name: p, elemType: DataType.FLOAT, shape: weights[p]!.shape })),
+  ];
+  const types: Record<string, ValueType> = {};
+  for (const i of inputs) types[i.name] = { shape: i.shape, dtype: i.elemType };
+  const shapes = new ShapeTable(g, types);
+
+  const step = buildStep(g, config, weights, {
+    dtype: 'fp32',
+    ops: TRAIN_OPS,
+    inputs: new Set(params),
+    truncateGradient: true,
+  });
+
+  // The ACT loss (TRM-SPEC §4), float32.
+  const labels = TRAIN_INPUTS.labels;
+  const supervised = g.op('Cast', [g.op('Not', [g.op('Equal', [labels, g.ints([IGNORE_LABEL])])])], {
+    to: DataType.FLOAT,
+  });
+  const count = g.op('ReduceSum', [supervised, g.ints([-1])], { keepdims: 0 }, 'count'); // [B]
+  const divisor = g.op('Max', [count, g.scalar(1)]);
+  const range = g.ints(Array.from({ length: V }, (_, i) => i), 'vocab');
+  const oneHot = g.op('Cast', [g.op('Equal', [g.op('Unsqueeze', [labels, g.ints([-1])]), range])], {
+    to: DataType.FLOAT,
+  });
+  const logProb = labelLogProb(g, step.logits, oneHot, config.loss_type); // [B, S]
+  const rowLoss = g.op('Div', [g.op('Neg', [g.op('ReduceSum', [logProb, g.ints([-1])], { keepdims: 0 })]), divisor]);
+  const lmLoss = g.op('ReduceSum', [rowLoss], { keepdims: 0 }, 'lm_loss');
+
+  const hit = g.op('Equal', [g.op('ArgMax', [step.logits], { axis: -1, keepdims: 0 }), labels]);
+  const correct = g.op('Mul', [g.op('Cast', [hit], { to: DataType.FLOAT }), supervised]);
+  const correctCount = g.op('ReduceSum', [correct, g.ints([-1])], { keepdims: 0 });
+  const rowCorrect = g.op('Cast', [g.op('Equal', [correctCount, count])], { to: DataType.FLOAT }, 'row_correct');
+
+  const qHalt = g.op('Reshape', [step.qHalt, g.ints([-1])], {}, 'q_halt'); // [B]
+  // BCE with logits in the stable form max(x, 0) - x y + log(1 + exp(-|x|)).
+  const bce = g.op('Add', [
+    g.op('Sub', [g.op('Relu', [qHalt]), g.op('Mul', [qHalt, rowCorrect])]),
+    g.op('Log', [g.op('Add', [g.scalar(1), g.op('Exp', [g.op('Neg', [g.op('Abs', [qHalt])])])])]),
+  ]);
+  const qHaltLoss = g.op('ReduceSum', [bce], { keepdims: 0 }, 'q_halt_loss');
+  const total = g.op('Add', [lmLoss, g.op('Mul', [qHaltLoss, g.scalar(0.5)])]);
+  const objective = g.op('Mul', [total, TRAIN_INPUTS.lossScale], {}, 'objective');
+
+  const wrt = hasPuzzle ? [...params, STEP_INPUTS.puzzleEmb] : params;
+  const batch = g.op('Slice', [g.op('Shape', [STEP_INPUTS.tokens]), g.ints([0]), g.ints([1])], {}, 'batch');
+  const grads = differentiate(g, shapes, objective, wrt, { symbols: { batch } });
+
+  const outputs: ValueInfoMsg[] = [];
+  const output = (value: string, name: string, elemType: number, shape: (number | string)[]) => {
+    g.node('Identity', [value], {}, { outputs: [name] });
+    outputs.push({ name, elemType: elemType as ValueInfoMsg['elemType'], shape });
+  };
+  output(step.zH, STEP_OUTPUTS.zH, DataType.FLOAT, [B, L, D]);
+  output(step.zL, STEP_OUTPUTS.zL, DataType.FLOAT, [B, L, D]);
+  output(qHalt, STEP_OUTPUTS.qHalt, DataType.FLOAT, [B]);
+  output(lmLoss, TRAIN_OUTPUTS.lmLoss, DataType.FLOAT, []);
+  output(qHaltLoss, TRAIN_OUTPUTS.qHaltLoss, DataType.FLOAT, []);
+  output(rowCorrect, TRAIN_OUTPUTS.rowCorrect, DataType.FLOAT, [B]);
+  output(g.op('Div', [correctCount, divisor]), TRAIN_OUTPUTS.rowAccuracy, DataType.FLOAT, [B]);
+  output(count, TRAIN_OUTPUTS.rowCount, DataType.FLOAT, [B]);
+  for (const w of wrt) output(grads[w]!, gradientName(w), DataType.FLOAT, shapes.shape(w));
+
+  const bytes = encodeModel({
+    irVersion: IR_VERSION,
+    opsets: [{ domain: '', version: OPSET }],
+    producerName: 'trm-trainer',
+    producerVersion: ONNX_FORMAT_VERSION,
+    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${D}, T=${config.H_cycles}, n=${config.L_cycles}, fp32`,
+    graphName: 'trm_train_step',
+    nodes: g.nodes,
+    initializers: g.initializers,
+    inputs,
+    outputs,
+    metadata: {},
+  });
+  return { bytes, params, puzzleEmb: hasPuzzle };
+}

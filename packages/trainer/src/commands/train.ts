@@ -11,7 +11,11 @@ import {
   type TrainConfig,
   validateModelConfig,
 } from '@trm/core';
-import { BACKEND_NAMES, type BackendName, selectBackend } from '../backend/backend.js';
+import { availableParallelism } from 'node:os';
+import { selectBackend } from '../backend/backend.js';
+import { chooseEngine, TRAIN_BACKEND_NAMES, type TrainBackendName } from '../ort/ort-backend.js';
+import { OrtTrainingRun } from '../ort/ort-training-run.js';
+import type { RunOptions, TrainLoop } from '../run/training-run.js';
 import { hasTrainState } from '../checkpoint/train-state.js';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
 import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
@@ -71,7 +75,28 @@ export const trainSpec: CliSpec = {
       value: '<n>',
       help: 'seed of the initialisation, data order and exploration (default: 0)',
     },
-    { name: 'backend', kind: 'enum', choices: BACKEND_NAMES, default: 'auto', help: 'TensorFlow.js backend' },
+    {
+      name: 'backend',
+      kind: 'enum',
+      choices: TRAIN_BACKEND_NAMES,
+      default: 'auto',
+      help: 'ort-cuda / ort-webgpu / ort-cpu: the generated training graph on ONNX Runtime; cpu / wasm / webgpu / tensorflow: TensorFlow.js; auto: ort-cuda when its provider is installed, else the fastest tfjs backend',
+    },
+    {
+      name: 'gpus',
+      kind: 'int',
+      min: 1,
+      value: '<n>',
+      default: 1,
+      help: 'ort-* backends: devices the batch is split over (data parallel; with ort-cpu, n CPU sessions)',
+    },
+    {
+      name: 'threads',
+      kind: 'int',
+      min: 1,
+      value: '<n>',
+      help: 'ort-cpu: threads per session (default: the cores divided by --gpus)',
+    },
     { name: 'resume', kind: 'bool', help: 'continue the run saved in --out (same data order and RNG)' },
     {
       name: 'init',
@@ -294,7 +319,22 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
   const prepared = point ? prepareResume(f, point) : prepareNew(f);
   try {
     const initWeights = f.init === undefined ? undefined : await initFrom(f.init as string, prepared);
-    prepared.meta.backend = (await selectBackend(f.backend as BackendName, quiet ? () => {} : io.err)).backend;
+    const log = quiet ? () => {} : io.err;
+    const engine = chooseEngine(f.backend as TrainBackendName, log);
+    const devices = f.gpus as number;
+    let openRun: ((o: RunOptions) => Promise<TrainLoop>) | undefined;
+    if (engine.kind === 'ort') {
+      // tfjs still draws the seeded initialisation (on its cpu backend), so both engines start alike.
+      await selectBackend('cpu', () => {});
+      const threads =
+        (f.threads as number | undefined) ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, devices)));
+      prepared.meta.backend = `ort-${engine.provider}${devices > 1 ? ` x${devices}` : ''}`;
+      log(`backend: ONNX Runtime ${engine.provider} provider, ${devices} session(s)${engine.provider === 'cpu' ? `, ${threads} thread(s) each` : ''}`);
+      openRun = (o) => OrtTrainingRun.create({ ...o, provider: engine.provider, devices, threads });
+    } else {
+      if (devices > 1) throw new FlagError('--gpus needs an ort-* backend', '--gpus');
+      prepared.meta.backend = (await selectBackend(engine.backend, log)).backend;
+    }
     const m = prepared.meta;
     if (!quiet)
       io.err(
@@ -308,6 +348,7 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
       out,
       resume: point,
       initWeights,
+      openRun,
       logEvery: f['log-every'] as number,
       signal: io.signal,
       quiet,

@@ -61,15 +61,60 @@ export function scoreRows(
   return { right, total };
 }
 
+/** One batch's supervision steps from a fresh carry: each call runs the next step. */
+export interface EvalStepper {
+  /** argmax token per cell [B * S] and halt logit per row [B] after the next step */
+  next(): Promise<{ pred: ArrayLike<number>; qHalt: ArrayLike<number> }>;
+  dispose(): void;
+}
+
+/** Opens the steps of one test batch (puzzle ids already mapped to table rows). */
+export type StepperFactory = (batch: HostBatch, puzzleIds: Int32Array) => EvalStepper;
+
+/** The tfjs net's steps (the portable path). */
+function tfjsStepper(net: TrmNet, table: PuzzleTable | null): StepperFactory {
+  return (batch, ids) => {
+    const B = batch.puzzleIds.length;
+    const tokens = tf.tensor2d(batch.inputs, [B, net.config.seq_len], 'int32');
+    const rows = table ? table.gatherTensor(ids) : null;
+    let carry: Carry = initialCarry(net, B);
+    return {
+      async next() {
+        const out = supervisionStep(net, carry, { tokens, puzzleRows: rows });
+        tf.dispose([carry.zH, carry.zL]);
+        carry = out.carry;
+        const predT = tf.argMax(out.logits, -1);
+        const pred = await predT.data();
+        const qHalt = await out.qHalt.data();
+        tf.dispose([predT, out.logits, out.qHalt, out.qContinue]);
+        return { pred, qHalt };
+      },
+      dispose() {
+        tf.dispose([carry.zH, carry.zL, tokens]);
+        if (rows) rows.dispose();
+      },
+    };
+  };
+}
+
 export async function evaluate(
   net: TrmNet,
   table: PuzzleTable | null,
   split: SplitSource,
   opts: EvalOptions,
 ): Promise<EvalResult> {
-  const steps = opts.steps ?? net.config.halt_max_steps;
+  return evaluateSteps(tfjsStepper(net, table), net.config.halt_max_steps, split, opts);
+}
+
+/** evaluate() over any implementation of the supervision step (tfjs, ONNX Runtime). */
+export async function evaluateSteps(
+  open: StepperFactory,
+  haltMaxSteps: number,
+  split: SplitSource,
+  opts: EvalOptions,
+): Promise<EvalResult> {
+  const steps = opts.steps ?? haltMaxSteps;
   const B = opts.batchSize;
-  const S = net.config.seq_len;
   const total = Math.min(split.numExamples, opts.limit ?? Number.POSITIVE_INFINITY);
   opts.onBatch?.(0, total);
   let n = 0;
@@ -82,37 +127,31 @@ export async function evaluate(
   const byStep = new Array<number>(steps).fill(0);
   for (const { batch, count } of testBatches(split, B, total)) {
     const ids = opts.idMap ? batch.puzzleIds.map((id) => opts.idMap![id]!) : batch.puzzleIds;
-    const tokens = tf.tensor2d(batch.inputs, [B, S], 'int32');
-    const rows = table ? table.gatherTensor(ids) : null;
-    let carry: Carry = initialCarry(net, B);
+    const stepper = open(batch, ids);
     const stoppedAt = new Int32Array(count); // 0 = not halted yet
     const haltedExact = new Uint8Array(count);
-    for (let s = 1; s <= steps; s++) {
-      const out = supervisionStep(net, carry, { tokens, puzzleRows: rows });
-      tf.dispose([carry.zH, carry.zL]);
-      carry = out.carry;
-      const predT = tf.argMax(out.logits, -1);
-      const pred = await predT.data();
-      const q = await out.qHalt.data();
-      tf.dispose([predT, out.logits, out.qHalt, out.qContinue]);
-      const { right, total: cells } = scoreRows(pred, batch, count);
-      for (let r = 0; r < count; r++) {
-        const ok = right[r] === cells[r];
-        if (ok) byStep[s - 1]!++;
-        if (!stoppedAt[r] && (q[r]! > 0 || s === steps)) {
-          stoppedAt[r] = s;
-          haltedExact[r] = ok ? 1 : 0;
-        }
-        if (s === steps) {
-          if (ok) exact++;
-          acc += cells[r]! > 0 ? right[r]! / cells[r]! : 1;
-          if (q[r]! > 0) halting++;
-          if (q[r]! >= 0 === ok) qAcc++;
+    try {
+      for (let s = 1; s <= steps; s++) {
+        const { pred, qHalt: q } = await stepper.next();
+        const { right, total: cells } = scoreRows(pred, batch, count);
+        for (let r = 0; r < count; r++) {
+          const ok = right[r] === cells[r];
+          if (ok) byStep[s - 1]!++;
+          if (!stoppedAt[r] && (q[r]! > 0 || s === steps)) {
+            stoppedAt[r] = s;
+            haltedExact[r] = ok ? 1 : 0;
+          }
+          if (s === steps) {
+            if (ok) exact++;
+            acc += cells[r]! > 0 ? right[r]! / cells[r]! : 1;
+            if (q[r]! > 0) halting++;
+            if (q[r]! >= 0 === ok) qAcc++;
+          }
         }
       }
+    } finally {
+      stepper.dispose();
     }
-    tf.dispose([carry.zH, carry.zL, tokens]);
-    if (rows) rows.dispose();
     for (let r = 0; r < count; r++) {
       exactHalted += haltedExact[r]!;
       stepsHalted += stoppedAt[r]!;

@@ -65,6 +65,15 @@ function providerOption(o: OrtStepOptions): ort.InferenceSession.ExecutionProvid
   return { name: 'cpu' };
 }
 
+/** Session options of a provider (all graph optimisations; the CPU provider's thread count when given). */
+export function sessionOptions(o: OrtStepOptions): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [providerOption(o)],
+    graphOptimizationLevel: 'all',
+    ...(o.provider === 'cpu' && o.threads ? { intraOpNumThreads: o.threads } : {}),
+  };
+}
+
 export class OrtTrainStep {
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -79,11 +88,7 @@ export class OrtTrainStep {
     const graph = buildTrainGraph(config, weights);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(graph.bytes, {
-        executionProviders: [providerOption(o)],
-        graphOptimizationLevel: 'all',
-        ...(o.provider === 'cpu' && o.threads ? { intraOpNumThreads: o.threads } : {}),
-      });
+      session = await ort.InferenceSession.create(graph.bytes, sessionOptions(o));
     } catch (e) {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       throw new Error(`cannot open the training graph on the ${o.provider} provider: ${why}`);

@@ -11,8 +11,8 @@ import {
   writeTrainState,
   STATE_FORMAT_VERSION,
 } from '../checkpoint/train-state.js';
-import { type NamedArrays, PUZZLE_TABLE_NAME } from '../model/model.js';
-import type { RunStateArrays, RunStateJson, TrainingRun } from './training-run.js';
+import type { NamedArrays } from '../model/model.js';
+import type { RunStateArrays, RunStateJson, TrainLoop } from './training-run.js';
 
 /** Easy sudoku generated in memory (see data/easy-sudoku.ts). */
 export interface GeneratedData {
@@ -44,7 +44,7 @@ export interface RunMeta {
 
 export interface SaveInput {
   dir: string;
-  run: TrainingRun;
+  run: TrainLoop;
   meta: RunMeta;
   /** the model card (README.md) */
   card: string;
@@ -55,14 +55,7 @@ export interface SaveInput {
 export async function saveCheckpoint({ dir, run, meta, card, identifiers }: SaveInput): Promise<void> {
   const { json, arrays } = await run.exportState();
   const id = randomUUID();
-  const weights: NamedArrays = {};
-  for (const [name, v] of run.model.variables) {
-    const fromEma = arrays.ema?.[name];
-    weights[name] = fromEma ??
-      arrays.params[name] ?? { shape: v.shape.slice(), data: (await v.data()) as Float32Array };
-  }
-  const table = run.model.puzzleTable;
-  if (table) weights[PUZZLE_TABLE_NAME] = { shape: [table.rows, table.dim], data: table.data };
+  const weights = await run.folderWeights();
   await writeModelFolder(dir, {
     config: run.config,
     weights,

@@ -8,11 +8,10 @@ import { join } from 'node:path';
 import { formatDuration, type NamedArrays, Progress } from '@trm/core';
 import { type CardFacts, modelCard, type SplitAccuracy } from '../checkpoint/model-card.js';
 import type { SplitSource } from '../data/split.js';
-import { evaluate } from '../evaluate/evaluate.js';
 import { trainingCurvesSvg } from '../plot/training-curves.js';
 import { type ResumePoint, type RunMeta, saveCheckpoint } from './checkpointing.js';
 import { type EvalRecord, MetricsLog, MetricWindow, type TrainRecord } from './metrics-log.js';
-import { TrainingRun } from './training-run.js';
+import { type RunOptions, type TrainLoop, TrainingRun } from './training-run.js';
 import { yieldToEventLoop } from './yield.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
@@ -32,6 +31,8 @@ export interface SessionOptions {
   initWeights?: NamedArrays;
   /** stop after this step (default meta.total_steps) */
   stopAt?: number;
+  /** opens the run (default: the tfjs TrainingRun on the active tfjs backend) */
+  openRun?: (opts: RunOptions) => Promise<TrainLoop>;
   /** training rows logged as one record */
   logEvery: number;
   /** aborting (Ctrl-C) ends the session after the current step, with a save */
@@ -60,13 +61,14 @@ export async function runSession(o: SessionOptions): Promise<SessionSummary> {
     if (!o.quiet) process.stderr.write(`${line}\n`);
   };
   await mkdir(o.out, { recursive: true });
-  const run = new TrainingRun({
+  const runOptions: RunOptions = {
     model: meta.model,
     train: meta.train,
     totalSteps: meta.total_steps,
     data: o.train,
     weights: o.resume?.weights ?? o.initWeights,
-  });
+  };
+  const run = o.openRun ? await o.openRun(runOptions) : new TrainingRun(runOptions);
   try {
     if (o.resume) run.importState(o.resume.json, o.resume.arrays);
     const start = run.step;
@@ -92,7 +94,7 @@ export async function runSession(o: SessionOptions): Promise<SessionSummary> {
     const doEval = async () => {
       if (!o.test) return;
       const t0 = performance.now();
-      const r = await evaluate(run.evalNet(), run.model.puzzleTable, o.test, {
+      const r = await run.evaluate(o.test, {
         batchSize: run.batchSize,
         limit: meta.eval_examples > 0 ? meta.eval_examples : undefined,
       });
@@ -177,6 +179,6 @@ export async function runSession(o: SessionOptions): Promise<SessionSummary> {
     log(`trained ${run.step - start} steps in ${formatDuration(summary.sessionSeconds)}; checkpoint in ${o.out}`);
     return summary;
   } finally {
-    run.dispose();
+    await run.dispose();
   }
 }

@@ -11,7 +11,8 @@ import type { HostBatch } from '../data/batch.js';
 import type { SplitSource } from '../data/split.js';
 import { type SamplerCursor, TrainSampler } from '../data/train-sampler.js';
 import { type ActMetrics, actMetricSums, readMetrics } from '../loss/act-loss.js';
-import { type NamedArrays, TrmModel } from '../model/model.js';
+import { type EvalOptions, type EvalResult, evaluate } from '../evaluate/evaluate.js';
+import { type NamedArrays, PUZZLE_TABLE_NAME, TrmModel } from '../model/model.js';
 import type { TrmNet } from '../model/net.js';
 import { type Carry, initialCarry, resetCarry } from '../model/step.js';
 import { AdamAtan2 } from '../optim/adam-atan2.js';
@@ -74,7 +75,24 @@ function seeds(seed: number): { sampler: number; explore: number } {
   return { sampler: root.nextUint32(), explore: root.nextUint32() };
 }
 
-export class TrainingRun {
+/** What the session and the checkpoints need of a training run, whatever runs its steps (tfjs, ONNX Runtime). */
+export interface TrainLoop {
+  readonly config: ModelConfig;
+  readonly batchSize: number;
+  /** optimiser steps done */
+  readonly step: number;
+  readonly epochs: number;
+  trainStep(): Promise<StepReport>;
+  /** evaluates the EMA model (the live one without EMA) on a split */
+  evaluate(split: SplitSource, opts: EvalOptions): Promise<EvalResult>;
+  exportState(): Promise<{ json: RunStateJson; arrays: RunStateArrays }>;
+  /** the tensors of the model folder: EMA (or live) parameters, H_init/L_init, the puzzle table */
+  folderWeights(): Promise<NamedArrays>;
+  importState(json: RunStateJson, arrays: RunStateArrays): void;
+  dispose(): void | Promise<void>;
+}
+
+export class TrainingRun implements TrainLoop {
   readonly model: TrmModel;
   readonly config: ModelConfig;
   readonly train: TrainConfig;
@@ -137,6 +155,20 @@ export class TrainingRun {
   /** The net to evaluate: the EMA shadow in place of the weights when EMA is on. */
   evalNet(): TrmNet {
     return this.ema ? this.model.withParams(this.ema.params()) : this.model;
+  }
+
+  evaluate(split: SplitSource, opts: EvalOptions): Promise<EvalResult> {
+    return evaluate(this.evalNet(), this.model.puzzleTable, split, opts);
+  }
+
+  async folderWeights(): Promise<NamedArrays> {
+    const ema = this.ema ? await this.ema.exportState() : null;
+    const weights: NamedArrays = {};
+    for (const [name, v] of this.model.variables)
+      weights[name] = ema?.[name] ?? { shape: v.shape.slice(), data: (await v.data()) as Float32Array };
+    const table = this.model.puzzleTable;
+    if (table) weights[PUZZLE_TABLE_NAME] = { shape: [table.rows, table.dim], data: table.data };
+    return weights;
   }
 
   /** One supervision step = one optimiser step. */

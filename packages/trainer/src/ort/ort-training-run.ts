@@ -1,0 +1,378 @@
+// A training run whose every step is one ONNX Runtime run of the generated training graph per device (CUDA,
+// WebGPU or CPU provider), with the loop of TRM-SPEC §3-5 exactly as the tfjs TrainingRun has it: the same
+// sampler, carry bookkeeping, halting with exploration, optimiser, sign-SGD of the puzzle rows and EMA, and the
+// same saved state, so a run can move between the two backends. The weights, moments and EMA live in host memory
+// (onnxruntime-node returns every output there); with several devices, each takes a contiguous share of the
+// batch's rows and their gradients are summed on the host (the loss is already scaled by 1 / global batch).
+import { type ModelConfig, Rng, stateLen } from '@trm/core';
+import { admitRows } from '../act/admit.js';
+import { beginStep, countHalted, endStep, type HaltRule, initialSlots, type SlotState } from '../act/slots.js';
+import type { HostBatch } from '../data/batch.js';
+import type { SplitSource } from '../data/split.js';
+import { TrainSampler } from '../data/train-sampler.js';
+import { type EvalOptions, type EvalResult, evaluateSteps } from '../evaluate/evaluate.js';
+import type { ActMetrics } from '../loss/act-loss.js';
+import { type NamedArrays, PUZZLE_TABLE_NAME, TrmModel } from '../model/model.js';
+import { PuzzleTable } from '../model/puzzle-table.js';
+import { HostAdam, HostEma } from '../optim/host-optim.js';
+import { learningRate } from '../optim/schedule.js';
+import { signSgdUpdate } from '../optim/sign-sgd.js';
+import type { RunOptions, RunStateArrays, RunStateJson, StepReport, TrainLoop } from '../run/training-run.js';
+import { OrtEvalSession } from './eval-step.js';
+import { type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
+
+export interface OrtRunOptions extends RunOptions {
+  provider: OrtProvider;
+  /** devices (one session each) the batch is split over; default 1 */
+  devices?: number;
+  /** intra-op threads per CPU session */
+  threads?: number;
+}
+
+/** Where the time of the last step went (seconds). */
+export interface StepTiming {
+  /** session.run of every device (graph + host transfers) */
+  run: number;
+  /** optimiser, EMA and sign-SGD on the host */
+  optimizer: number;
+  /** everything else on the host (data, carry, halting, metrics) */
+  host: number;
+}
+
+function seeds(seed: number): { sampler: number; explore: number } {
+  const root = new Rng(seed);
+  return { sampler: root.nextUint32(), explore: root.nextUint32() };
+}
+
+/** Row ranges [from, to) of `n` rows over `parts` devices (the first ones take the remainder). */
+export function shareRows(n: number, parts: number): [number, number][] {
+  const base = Math.floor(n / parts);
+  const extra = n % parts;
+  const out: [number, number][] = [];
+  let from = 0;
+  for (let i = 0; i < parts; i++) {
+    const size = base + (i < extra ? 1 : 0);
+    out.push([from, from + size]);
+    from += size;
+  }
+  return out;
+}
+
+export class OrtTrainingRun implements TrainLoop {
+  readonly config: ModelConfig;
+  readonly batchSize: number;
+  readonly lastTiming: StepTiming = { run: 0, optimizer: 0, host: 0 };
+  private readonly params: NamedArrays;
+  /** H_init, L_init (never trained) */
+  private readonly buffers: NamedArrays;
+  readonly table: PuzzleTable | null;
+  private readonly sampler: TrainSampler;
+  private readonly exploreRng: Rng;
+  private readonly optimizer: HostAdam | null;
+  private readonly ema: HostEma | null;
+  private readonly rule: HaltRule;
+  private slots: SlotState;
+  private zH: Float32Array;
+  private zL: Float32Array;
+  private data: HostBatch | null = null;
+  private steps = 0;
+
+  private constructor(
+    private readonly opts: OrtRunOptions,
+    weights: NamedArrays,
+    private readonly sessions: OrtTrainStep[],
+  ) {
+    this.config = opts.model;
+    this.batchSize = opts.model.batch_size;
+    const names = sessions[0]!.params;
+    this.params = {};
+    for (const n of names) this.params[n] = { shape: weights[n]!.shape.slice(), data: weights[n]!.data.slice() };
+    this.buffers = { H_init: weights.H_init!, L_init: weights.L_init! };
+    const t = weights[PUZZLE_TABLE_NAME];
+    this.table = t ? new PuzzleTable(t.shape[0]!, t.shape[1]!, t.data.slice()) : null;
+    const s = seeds(opts.train.seed);
+    this.sampler = new TrainSampler(opts.data, this.batchSize, s.sampler);
+    this.exploreRng = new Rng(s.explore);
+    const tc = opts.train;
+    const hyper = { beta1: tc.beta1, beta2: tc.beta2, weightDecay: tc.weight_decay };
+    this.optimizer = opts.freeze ? null : new HostAdam(tc.optimizer, hyper);
+    this.ema = opts.freeze || !tc.ema ? null : new HostEma(this.params, tc.ema_rate);
+    this.rule = {
+      maxSteps: opts.model.halt_max_steps,
+      explorationProb: opts.model.halt_exploration_prob,
+      noActContinue: opts.model.no_ACT_continue,
+      training: true,
+    };
+    if (!this.rule.noActContinue) throw new Error('the ONNX Runtime backend trains with no_ACT_continue = true only');
+    this.slots = initialSlots(this.batchSize);
+    const stateSize = this.batchSize * stateLen(this.config) * this.config.hidden_size;
+    this.zH = new Float32Array(stateSize);
+    this.zL = new Float32Array(stateSize);
+  }
+
+  /**
+   * Opens the sessions. Without `opts.weights` the model starts from the seeded initialisation of the tfjs model
+   * (TrmModel.create, on tfjs's active backend), so both backends start from the same weights for a seed.
+   */
+  static async create(opts: OrtRunOptions): Promise<OrtTrainingRun> {
+    if (opts.data.metadata.seq_len !== opts.model.seq_len)
+      throw new Error(`the data has seq_len ${opts.data.metadata.seq_len}, the model ${opts.model.seq_len}`);
+    let weights = opts.weights;
+    if (!weights) {
+      const model = TrmModel.create(opts.model, opts.train.seed);
+      weights = await model.exportWeights();
+      model.dispose();
+    }
+    const devices = opts.devices ?? 1;
+    if (!Number.isInteger(devices) || devices < 1) throw new Error(`devices must be a positive integer (got ${devices})`);
+    if (devices > opts.model.batch_size)
+      throw new Error(`the batch (${opts.model.batch_size}) must have at least one row per device (${devices})`);
+    const sessions: OrtTrainStep[] = [];
+    for (let d = 0; d < devices; d++)
+      sessions.push(
+        await OrtTrainStep.create(opts.model, weights, {
+          provider: opts.provider,
+          deviceId: opts.provider === 'cpu' ? undefined : d,
+          threads: opts.threads,
+        }),
+      );
+    return new OrtTrainingRun(opts, weights, sessions);
+  }
+
+  get step(): number {
+    return this.steps;
+  }
+
+  get epochs(): number {
+    return this.sampler.epochs;
+  }
+
+  private lrAt(step: number, base: number): number {
+    const t = this.opts.train;
+    return learningRate(step, {
+      baseLr: base,
+      warmupSteps: t.lr_warmup_steps,
+      totalSteps: this.opts.totalSteps,
+      minRatio: t.lr_min_ratio,
+    });
+  }
+
+  async trainStep(): Promise<StepReport> {
+    const t0 = performance.now();
+    const B = this.batchSize;
+    const S = this.config.seq_len;
+    const LD = stateLen(this.config) * this.config.hidden_size;
+    const E = this.config.puzzle_emb_ndim;
+    const incoming = this.sampler.next();
+    if (this.opts.idMap) for (let i = 0; i < B; i++) incoming.puzzleIds[i] = this.opts.idMap[incoming.puzzleIds[i]!]!;
+    const start = beginStep(this.slots);
+    const data = admitRows(this.data, incoming, start.reset);
+    const table = this.table;
+    const rows = table ? table.gather(data.puzzleIds) : null;
+
+    let runSeconds = 0;
+    const results: OrtStepResult[] = [];
+    const shares = shareRows(B, this.sessions.length);
+    for (let d = 0; d < this.sessions.length; d++) {
+      const [from, to] = shares[d]!;
+      const r = await this.sessions[d]!.run({
+        tokens: data.inputs.subarray(from * S, to * S),
+        labels: data.labels.subarray(from * S, to * S),
+        puzzleRows: rows ? rows.subarray(from * E, to * E) : null,
+        reset: start.reset.subarray(from, to),
+        zH: this.zH.subarray(from * LD, to * LD),
+        zL: this.zL.subarray(from * LD, to * LD),
+        lossScale: 1 / B,
+        params: this.params,
+      });
+      runSeconds += r.runSeconds;
+      results.push(r);
+    }
+    const merged = mergeResults(results, shares, B, LD);
+
+    const t1 = performance.now();
+    const step = this.steps + 1;
+    const lr = this.lrAt(step, this.opts.train.lr);
+    this.optimizer?.apply(this.params, merged.grads, lr);
+    if (table && merged.puzzleGrad) {
+      const keep = this.opts.freeze?.trainableIds;
+      const ids = keep ? data.puzzleIds.filter((id) => keep.has(id)) : data.puzzleIds;
+      const grads = keep ? selectRows(merged.puzzleGrad, data.puzzleIds, keep, table.dim) : merged.puzzleGrad;
+      signSgdUpdate(table, ids, grads, this.lrAt(step, this.opts.train.puzzle_emb_lr), this.opts.train.puzzle_emb_weight_decay);
+    }
+    this.ema?.update(this.params);
+    const t2 = performance.now();
+
+    const end = endStep(start.steps, merged.qHalt, null, this.rule, this.exploreRng);
+    const metrics: ActMetrics = {
+      count: 0,
+      accuracy: 0,
+      exact_accuracy: 0,
+      q_halt_accuracy: 0,
+      steps: 0,
+      lm_loss: merged.lmLoss,
+      q_halt_loss: merged.qHaltLoss,
+    };
+    for (let i = 0; i < B; i++) {
+      if (!end.halted[i] || merged.rowCount[i]! <= 0) continue;
+      const ok = merged.rowCorrect[i]!;
+      metrics.count++;
+      metrics.accuracy += merged.rowAccuracy[i]!;
+      metrics.exact_accuracy += ok;
+      metrics.q_halt_accuracy += (merged.qHalt[i]! >= 0 ? 1 : 0) === ok ? 1 : 0;
+      metrics.steps += end.steps[i]!;
+    }
+    this.zH = merged.zH;
+    this.zL = merged.zL;
+    this.data = data;
+    this.slots = { steps: end.steps, halted: end.halted };
+    this.steps = step;
+    const t3 = performance.now();
+    this.lastTiming.run = runSeconds;
+    this.lastTiming.optimizer = (t2 - t1) / 1000;
+    this.lastTiming.host = (t3 - t0) / 1000 - runSeconds - this.lastTiming.optimizer;
+    return { step, lr, metrics, halted: countHalted(this.slots), batchSize: B };
+  }
+
+  /** The parameters to evaluate and save: the EMA shadow when EMA is on. */
+  private evalParams(): NamedArrays {
+    return this.ema ? this.ema.shadow : this.params;
+  }
+
+  async evaluate(split: SplitSource, opts: EvalOptions): Promise<EvalResult> {
+    const session = await OrtEvalSession.create(
+      this.config,
+      { ...this.buffers, ...this.evalParams() },
+      { provider: this.opts.provider, threads: this.opts.threads },
+    );
+    try {
+      return await evaluateSteps(session.stepper(this.table), this.config.halt_max_steps, split, opts);
+    } finally {
+      await session.release();
+    }
+  }
+
+  async folderWeights(): Promise<NamedArrays> {
+    const out: NamedArrays = { ...this.buffers, ...this.evalParams() };
+    if (this.table) out[PUZZLE_TABLE_NAME] = { shape: [this.table.rows, this.table.dim], data: this.table.data };
+    return out;
+  }
+
+  async exportState(): Promise<{ json: RunStateJson; arrays: RunStateArrays }> {
+    const optimizer = this.optimizer ? this.optimizer.exportShaped(this.params) : null;
+    const shape = [this.batchSize, stateLen(this.config), this.config.hidden_size];
+    const carry = this.data
+      ? { zH: { shape, data: this.zH.slice() }, zL: { shape, data: this.zL.slice() }, data: this.data }
+      : null;
+    const params: NamedArrays = {};
+    for (const [k, t] of Object.entries(this.params)) params[k] = { shape: t.shape.slice(), data: t.data.slice() };
+    return {
+      json: {
+        step: this.steps,
+        sampler: this.sampler.cursor(),
+        exploreRng: this.exploreRng.getState(),
+        slots: { steps: Array.from(this.slots.steps), halted: Array.from(this.slots.halted) },
+        optimizer: optimizer ? { name: optimizer.name, step: optimizer.step } : null,
+        hasCarry: carry !== null,
+      },
+      arrays: {
+        params,
+        ema: this.ema ? this.ema.shadow : null,
+        optimizer: optimizer?.tensors ?? {},
+        carry,
+      },
+    };
+  }
+
+  importState(json: RunStateJson, arrays: RunStateArrays): void {
+    const B = this.batchSize;
+    if (json.slots.steps.length !== B)
+      throw new Error(`the saved carry has ${json.slots.steps.length} slots, but the batch size is ${B}`);
+    for (const [k, t] of Object.entries(arrays.params)) {
+      const p = this.params[k];
+      if (!p) throw new Error(`the saved state has parameter ${k}, which this model does not have`);
+      if (t.data.length !== p.data.length) throw new Error(`the saved ${k} has ${t.data.length} values, the model ${p.data.length}`);
+      p.data.set(t.data);
+    }
+    if (this.ema) {
+      if (!arrays.ema) throw new Error('the saved state has no EMA shadow, but this run uses EMA');
+      this.ema.importState(arrays.ema);
+    }
+    if (this.optimizer) {
+      if (!json.optimizer || json.optimizer.name !== this.optimizer.name)
+        throw new Error(`the saved optimiser is ${json.optimizer?.name ?? 'none'}, this run uses ${this.optimizer.name}`);
+      this.optimizer.importState(
+        { name: this.optimizer.name, step: json.optimizer.step, tensors: arrays.optimizer },
+        this.params,
+      );
+    }
+    this.sampler.restore(json.sampler);
+    this.exploreRng.setState(json.exploreRng);
+    this.slots = { steps: Int32Array.from(json.slots.steps), halted: Uint8Array.from(json.slots.halted) };
+    this.data = null;
+    this.zH.fill(0);
+    this.zL.fill(0);
+    if (arrays.carry) {
+      this.zH = Float32Array.from(arrays.carry.zH.data);
+      this.zL = Float32Array.from(arrays.carry.zL.data);
+      this.data = arrays.carry.data;
+    } else if (json.slots.halted.some((h) => h !== 1)) {
+      throw new Error('the saved state has slots in flight but no carry');
+    }
+    this.steps = json.step;
+  }
+
+  async dispose(): Promise<void> {
+    for (const s of this.sessions) await s.release();
+  }
+}
+
+/** The devices' results as one batch: rows concatenated, losses and gradients summed. */
+function mergeResults(
+  results: OrtStepResult[],
+  shares: [number, number][],
+  B: number,
+  LD: number,
+): Omit<OrtStepResult, 'runSeconds'> {
+  if (results.length === 1) return results[0]!;
+  const cat = (pick: (r: OrtStepResult) => Float32Array, width: number) => {
+    const out = new Float32Array(B * width);
+    results.forEach((r, d) => out.set(pick(r), shares[d]![0] * width));
+    return out;
+  };
+  const grads: Record<string, Float32Array> = {};
+  for (const name of Object.keys(results[0]!.grads)) {
+    const sum = results[0]!.grads[name]!.slice();
+    for (let d = 1; d < results.length; d++) {
+      const g = results[d]!.grads[name]!;
+      for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + g[i]!;
+    }
+    grads[name] = sum;
+  }
+  const E = results[0]!.puzzleGrad ? results[0]!.puzzleGrad.length / (shares[0]![1] - shares[0]![0]) : 0;
+  return {
+    zH: cat((r) => r.zH, LD),
+    zL: cat((r) => r.zL, LD),
+    qHalt: cat((r) => r.qHalt, 1),
+    lmLoss: results.reduce((a, r) => a + r.lmLoss, 0),
+    qHaltLoss: results.reduce((a, r) => a + r.qHaltLoss, 0),
+    rowCorrect: cat((r) => r.rowCorrect, 1),
+    rowAccuracy: cat((r) => r.rowAccuracy, 1),
+    rowCount: cat((r) => r.rowCount, 1),
+    grads,
+    puzzleGrad: E ? cat((r) => r.puzzleGrad!, E) : null,
+  };
+}
+
+/** The gradient rows of the ids in `keep`, in batch order (sign-SGD of the adapted rows only). */
+function selectRows(grads: Float32Array, ids: Int32Array, keep: ReadonlySet<number>, dim: number): Float32Array {
+  const rows: number[] = [];
+  ids.forEach((id, i) => {
+    if (keep.has(id)) rows.push(i);
+  });
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((r, k) => {
+    out.set(grads.subarray(r * dim, (r + 1) * dim), k * dim);
+  });
+  return out;
+}

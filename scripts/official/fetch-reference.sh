@@ -19,6 +19,7 @@ FILES=(
   models/common.py
   models/sparse_embedding.py
   models/losses.py
+  models/ema.py
   pretrain.py
 )
 

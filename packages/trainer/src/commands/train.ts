@@ -91,6 +91,13 @@ export const trainSpec: CliSpec = {
       help: 'ort-* backends: devices the batch is split over (data parallel; with ort-cpu, n CPU sessions)',
     },
     {
+      name: 'micro-batch',
+      kind: 'int',
+      min: 1,
+      value: '<n>',
+      help: 'ort-* backends: rows per graph run (default: all of a device\'s rows); a smaller value sums the gradients of several runs per step: the same step in less device memory',
+    },
+    {
       name: 'threads',
       kind: 'int',
       min: 1,
@@ -330,9 +337,11 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
         (f.threads as number | undefined) ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, devices)));
       prepared.meta.backend = `ort-${engine.provider}${devices > 1 ? ` x${devices}` : ''}`;
       log(`backend: ONNX Runtime ${engine.provider} provider, ${devices} session(s)${engine.provider === 'cpu' ? `, ${threads} thread(s) each` : ''}`);
-      openRun = (o) => OrtTrainingRun.create({ ...o, provider: engine.provider, devices, threads });
+      const microBatch = f['micro-batch'] as number | undefined;
+      openRun = (o) => OrtTrainingRun.create({ ...o, provider: engine.provider, devices, threads, microBatch });
     } else {
       if (devices > 1) throw new FlagError('--gpus needs an ort-* backend', '--gpus');
+      if (f['micro-batch'] !== undefined) throw new FlagError('--micro-batch needs an ort-* backend', '--micro-batch');
       prepared.meta.backend = (await selectBackend(engine.backend, log)).backend;
     }
     const m = prepared.meta;

@@ -27,6 +27,11 @@ export interface OrtRunOptions extends RunOptions {
   devices?: number;
   /** intra-op threads per CPU session */
   threads?: number;
+  /**
+   * Rows per session run (default: a device's whole share). A smaller value runs a device's share in several runs
+   * whose gradients are summed (gradient accumulation): the same step in less device memory.
+   */
+  microBatch?: number;
 }
 
 /** Where the time of the last step went (seconds). */
@@ -172,10 +177,17 @@ export class OrtTrainingRun implements TrainLoop {
 
     let runSeconds = 0;
     const results: OrtStepResult[] = [];
-    const shares = shareRows(B, this.sessions.length);
-    for (let d = 0; d < this.sessions.length; d++) {
-      const [from, to] = shares[d]!;
-      const r = await this.sessions[d]!.run({
+    const shares: [number, number][] = [];
+    const chunks: { device: number; rows: [number, number] }[] = [];
+    shareRows(B, this.sessions.length).forEach(([from, to], device) => {
+      const micro = this.opts.microBatch ?? to - from;
+      for (const [a, b] of shareRows(to - from, Math.ceil((to - from) / micro))) {
+        chunks.push({ device, rows: [from + a, from + b] });
+        shares.push([from + a, from + b]);
+      }
+    });
+    for (const { device, rows: [from, to] } of chunks) {
+      const r = await this.sessions[device]!.run({
         tokens: data.inputs.subarray(from * S, to * S),
         labels: data.labels.subarray(from * S, to * S),
         puzzleRows: rows ? rows.subarray(from * E, to * E) : null,

@@ -81,6 +81,7 @@ export class OrtTrainStep {
     readonly params: readonly string[],
     readonly hasPuzzle: boolean,
     readonly graphBytes: number,
+    readonly provider: OrtProvider,
   ) {}
 
   /** Builds the training graph of `config` (buffers H_init/L_init from `weights`) and opens a session. */
@@ -93,7 +94,7 @@ export class OrtTrainStep {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       throw new Error(`cannot open the training graph on the ${o.provider} provider: ${why}`);
     }
-    return new OrtTrainStep(session, config, graph.params, graph.puzzleEmb, graph.bytes.length);
+    return new OrtTrainStep(session, config, graph.params, graph.puzzleEmb, graph.bytes.length, o.provider);
   }
 
   async run(f: OrtStepFeeds): Promise<OrtStepResult> {
@@ -126,7 +127,17 @@ export class OrtTrainStep {
       feeds[p] = new ort.Tensor('float32', t.data, t.shape);
     }
     const t0 = performance.now();
-    const out = await this.session.run(feeds);
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      out = await this.session.run(feeds);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      if (/out of memory|failed to allocate|bfcarena|cudaErrorMemoryAllocation/i.test(why))
+        throw new Error(
+          `the ${this.provider} device ran out of memory for a training run of ${B} rows (batch size ${B} per run): pass a smaller --micro-batch (the batch's rows are then run in parts and their gradients summed) or a smaller --batch. ${why.split('\n')[0]}`,
+        );
+      throw e;
+    }
     const runSeconds = (performance.now() - t0) / 1000;
     const f32 = (name: string) => out[name]!.data as Float32Array;
     const grads: Record<string, Float32Array> = {};

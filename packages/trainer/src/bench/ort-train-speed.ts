@@ -1,0 +1,179 @@
+// Training speed of the ONNX Runtime backend: optimiser steps of the real loop (OrtTrainingRun: sampler, carry,
+// the training graph, host AdamATan2 + EMA + sign-SGD, halting) on random tokens of each task's shape, per preset
+// and batch. Reports the median step time after warm-up steps, samples/s, model TFLOP/s by the matmul count of the
+// official anchor script (official-train-anchor.py `flops`), and where a step's time goes: session.run (graph
+// and host transfers), the optimiser on the host, other host work. A case that fails (out of memory, say) is
+// reported with its reason and the next one runs. Prints a table and writes JSON (--json).
+//
+//   node packages/trainer/dist/ort-train-speed.mjs --backend ort-cuda --cases sudoku-mlp:768,maze-att:64
+//   pnpm --filter @trm/trainer exec tsx src/bench/ort-train-speed.ts --backend ort-cpu --cases sudoku-tiny-mlp:32
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  getPreset,
+  machineDescription,
+  type ModelConfig,
+  Rng,
+  stateLen,
+  swigluIntermediate,
+  TASK_SHAPES,
+  validateModelConfig,
+} from '@trm/core';
+import { selectBackend } from '../backend/backend.js';
+import { fromMemory } from '../data/split.js';
+import { OrtTrainingRun } from '../ort/ort-training-run.js';
+import type { OrtProvider } from '../ort/train-step.js';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'ort-cpu' },
+    cases: { type: 'string', default: 'sudoku-tiny-mlp:32,sudoku-mlp:4' },
+    steps: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    gpus: { type: 'string', default: '1' },
+    json: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+if (values.help) {
+  console.log(
+    'ort-train-speed [--backend ort-cuda|ort-webgpu|ort-cpu] [--cases preset:batch,...] [--steps n] [--warmup n] [--gpus n] [--json file]',
+  );
+  process.exit(0);
+}
+
+/** Matmul FLOP of one training step per sample (forward of the whole recursion, 3x the part with gradient). */
+export function trainFlopPerSample(c: ModelConfig): number {
+  const D = c.hidden_size;
+  const S = stateLen(c);
+  const I = swigluIntermediate(D, c.expansion);
+  let layer = 2 * S * (D * 2 * I + I * D);
+  if (c.mlp_t) {
+    const It = swigluIntermediate(S, c.expansion);
+    layer += 2 * D * (S * 2 * It + It * S);
+  } else layer += 2 * S * (D * 3 * D + D * D) + 4 * S * S * D;
+  const call = c.L_layers * layer;
+  const noGrad = (c.H_cycles - 1) * (c.L_cycles + 1);
+  const grad = c.L_cycles + 1;
+  const head = 2 * S * D * c.vocab_size + 2 * D * 2;
+  return call * (noGrad + 3 * grad) + 3 * head;
+}
+
+interface Row {
+  preset: string;
+  batch: number;
+  micro_batch?: number;
+  ok: boolean;
+  error?: string;
+  step_s?: number;
+  samples_per_s?: number;
+  tflop_per_s?: number;
+  run_s?: number;
+  optimizer_s?: number;
+  host_s?: number;
+  graph_mb?: number;
+}
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+
+async function runCase(
+  preset: string,
+  batch: number,
+  provider: OrtProvider,
+  devices: number,
+  microBatch: number | undefined,
+): Promise<Row> {
+  const p = getPreset(preset);
+  const shape = TASK_SHAPES[p.model.task];
+  const model = validateModelConfig({ ...p.model, batch_size: batch });
+  const rng = new Rng(1);
+  const n = Math.max(batch * 4, 64);
+  const S = model.seq_len;
+  const inputs = Uint8Array.from({ length: n * S }, () => rng.int(1, shape.vocabSize - 1));
+  const labels = Uint8Array.from({ length: n * S }, () => rng.int(1, shape.vocabSize - 1));
+  const data = fromMemory({
+    metadata: { seq_len: S, pad_id: 0, ignore_label_id: 0, blank_identifier_id: 0 },
+    numExamples: n,
+    inputs,
+    labels,
+    puzzleIdentifiers: new Int32Array(n),
+    puzzleIndices: Int32Array.from({ length: n + 1 }, (_, i) => i),
+    groupIndices: Int32Array.from({ length: n + 1 }, (_, i) => i),
+  });
+  const steps = Number(values.steps);
+  const warmup = Number(values.warmup);
+  const run = await OrtTrainingRun.create({
+    model,
+    train: p.train,
+    totalSteps: 100_000,
+    data,
+    provider,
+    devices,
+    microBatch,
+  });
+  try {
+    const times: number[] = [];
+    const parts = { run: [] as number[], optimizer: [] as number[], host: [] as number[] };
+    for (let i = 0; i < warmup + steps; i++) {
+      const t0 = performance.now();
+      await run.trainStep();
+      const dt = (performance.now() - t0) / 1000;
+      if (i < warmup) continue;
+      times.push(dt);
+      parts.run.push(run.lastTiming.run);
+      parts.optimizer.push(run.lastTiming.optimizer);
+      parts.host.push(run.lastTiming.host);
+      process.stderr.write(`  ${preset} batch ${batch}: step ${i + 1 - warmup}/${steps} ${dt.toFixed(3)} s\n`);
+    }
+    const step = median(times);
+    return {
+      preset,
+      batch,
+      micro_batch: microBatch,
+      ok: true,
+      step_s: step,
+      samples_per_s: batch / step,
+      tflop_per_s: (trainFlopPerSample(model) * batch) / step / 1e12,
+      run_s: median(parts.run),
+      optimizer_s: median(parts.optimizer),
+      host_s: median(parts.host),
+    };
+  } finally {
+    await run.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const backend = values.backend!;
+  if (!backend.startsWith('ort-')) throw new Error(`--backend must be ort-cuda, ort-webgpu or ort-cpu (got ${backend})`);
+  const provider = backend.slice(4) as OrtProvider;
+  await selectBackend('cpu', () => {}); // the seeded initialisation is drawn by tfjs
+  const rows: Row[] = [];
+  for (const c of values.cases!.split(',')) {
+    // preset:batch or preset:batch/micro-batch
+    const [preset, spec] = c.split(':') as [string, string];
+    const [b, micro] = spec.split('/');
+    try {
+      rows.push(await runCase(preset, Number(b), provider, Number(values.gpus), micro ? Number(micro) : undefined));
+    } catch (e) {
+      const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      rows.push({ preset, batch: Number(b), micro_batch: micro ? Number(micro) : undefined, ok: false, error: why.slice(0, 300) });
+    }
+    const r = rows.at(-1)!;
+    console.error(r.ok ? `${r.preset} ${r.batch}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${r.preset} ${r.batch}: ${r.error}`);
+  }
+  const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
+  console.log(`\nONNX Runtime training speed, ${backend}${Number(values.gpus) > 1 ? ` x${values.gpus}` : ''} (${machineDescription()})`);
+  console.log('| preset | batch | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows)
+    console.log(
+      r.ok
+        ? `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${f(r.step_s, 3)} | ${f(r.samples_per_s)} | ${f(r.tflop_per_s)} | ${f(r.run_s, 3)} | ${f(r.optimizer_s, 3)} | ${f(r.host_s, 3)} |`
+        : `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | failed: ${r.error} | | | | | |`,
+    );
+  if (values.json)
+    writeFileSync(values.json, JSON.stringify({ backend, gpus: Number(values.gpus), machine: machineDescription(), rows }, null, 1));
+}
+
+await main();

@@ -1,0 +1,106 @@
+// The ONNX Runtime training loop (CPU provider): the same steps as the tfjs TrainingRun from the same seed, the same
+// step whether the batch runs on one session, on several (--gpus) or in micro-batches, an exact resume from its
+// exported state, and a state moved between the two backends.
+import * as tf from '@tensorflow/tfjs';
+import { getPreset, type ModelConfig, Rng, type TrainConfig, validateModelConfig } from '@trm/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
+import { fromMemory, type SplitSource } from '../data/split.js';
+import { type RunOptions, TrainingRun } from '../run/training-run.js';
+import { OrtTrainingRun, type OrtRunOptions, shareRows } from './ort-training-run.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function setup(): { opts: RunOptions; data: SplitSource } {
+  const p = getPreset('sudoku-tiny-mlp');
+  const model: ModelConfig = validateModelConfig({ ...p.model, batch_size: 12 });
+  const train: TrainConfig = { ...p.train, global_batch_size: 12, seed: 5 };
+  const data = fromMemory(sudokuSplit(easySudoku(60, [3, 6], new Rng(9))));
+  return { opts: { model, train, totalSteps: 50, data }, data };
+}
+
+async function losses(run: { trainStep(): Promise<{ metrics: { lm_loss: number } }> }, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((await run.trainStep()).metrics.lm_loss);
+  return out;
+}
+
+describe('OrtTrainingRun', () => {
+  it('shares rows between devices, the first taking the remainder', () => {
+    expect(shareRows(10, 3)).toEqual([
+      [0, 4],
+      [4, 7],
+      [7, 10],
+    ]);
+    expect(shareRows(4, 4)).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [3, 4],
+    ]);
+  });
+
+  it('follows the tfjs TrainingRun from the same seed (losses of 5 steps within 1e-4)', async () => {
+    const { opts } = setup();
+    const tfRun = new TrainingRun(opts);
+    const ortRun = await OrtTrainingRun.create({ ...opts, provider: 'cpu', threads: 1 });
+    const a = await losses(tfRun, 5);
+    const b = await losses(ortRun, 5);
+    tfRun.dispose();
+    await ortRun.dispose();
+    for (let i = 0; i < 5; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, a[i]!));
+  });
+
+  it('gives the same steps on 1 session, 3 sessions and in micro-batches of 5 rows', async () => {
+    const { opts } = setup();
+    const variants: Partial<OrtRunOptions>[] = [{}, { devices: 3 }, { microBatch: 5 }];
+    const curves: number[][] = [];
+    for (const v of variants) {
+      const run = await OrtTrainingRun.create({ ...opts, provider: 'cpu', threads: 1, ...v });
+      curves.push(await losses(run, 4));
+      await run.dispose();
+    }
+    for (const c of curves.slice(1))
+      for (let i = 0; i < 4; i++) expect(Math.abs(c[i]! - curves[0]![i]!)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('resumes exactly from its exported state', async () => {
+    const { opts } = setup();
+    const o: OrtRunOptions = { ...opts, provider: 'cpu', threads: 1 };
+    const straight = await OrtTrainingRun.create(o);
+    const full = await losses(straight, 6);
+    const first = await OrtTrainingRun.create(o);
+    await losses(first, 3);
+    const { json, arrays } = await first.exportState();
+    const weights = await first.folderWeights();
+    await first.dispose();
+    const resumed = await OrtTrainingRun.create({ ...o, weights });
+    resumed.importState(json, arrays);
+    const rest = await losses(resumed, 3);
+    expect(rest).toEqual(full.slice(3));
+    const a = await straight.folderWeights();
+    const b = await resumed.folderWeights();
+    for (const k of Object.keys(a)) expect(Array.from(b[k]!.data), k).toEqual(Array.from(a[k]!.data));
+    await straight.dispose();
+    await resumed.dispose();
+  });
+
+  it('continues a run saved by the tfjs backend', async () => {
+    const { opts } = setup();
+    const tfRun = new TrainingRun(opts);
+    const expected = await losses(tfRun, 4);
+    const tfFirst = new TrainingRun(opts);
+    await losses(tfFirst, 2);
+    const { json, arrays } = await tfFirst.exportState();
+    const weights = await tfFirst.folderWeights();
+    tfFirst.dispose();
+    const ortRun = await OrtTrainingRun.create({ ...opts, weights, provider: 'cpu', threads: 1 });
+    ortRun.importState(json, arrays);
+    const rest = await losses(ortRun, 2);
+    for (let i = 0; i < 2; i++) expect(Math.abs(rest[i]! - expected[2 + i]!)).toBeLessThanOrEqual(1e-4);
+    tfRun.dispose();
+    await ortRun.dispose();
+  });
+});

@@ -8,6 +8,7 @@
 //   node packages/trainer/dist/ort-train-speed.mjs --backend ort-cuda --cases sudoku-mlp:768,maze-att:64
 //   pnpm --filter @trm/trainer exec tsx src/bench/ort-train-speed.ts --backend ort-cpu --cases sudoku-tiny-mlp:32
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   getPreset,
@@ -110,6 +111,7 @@ async function runCase(
     provider,
     devices,
     microBatch,
+    optimizerThreads: Math.min(8, availableParallelism()),
   });
   try {
     const times: number[] = [];

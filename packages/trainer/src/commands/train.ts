@@ -338,7 +338,10 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
       prepared.meta.backend = `ort-${engine.provider}${devices > 1 ? ` x${devices}` : ''}`;
       log(`backend: ONNX Runtime ${engine.provider} provider, ${devices} session(s)${engine.provider === 'cpu' ? `, ${threads} thread(s) each` : ''}`);
       const microBatch = f['micro-batch'] as number | undefined;
-      openRun = (o) => OrtTrainingRun.create({ ...o, provider: engine.provider, devices, threads, microBatch });
+      // The host optimiser runs between graph runs, so it can use every core.
+      const optimizerThreads = Math.min(8, availableParallelism());
+      openRun = (o) =>
+        OrtTrainingRun.create({ ...o, provider: engine.provider, devices, threads, microBatch, optimizerThreads });
     } else {
       if (devices > 1) throw new FlagError('--gpus needs an ort-* backend', '--gpus');
       if (f['micro-batch'] !== undefined) throw new FlagError('--micro-batch needs an ort-* backend', '--micro-batch');

@@ -1,142 +1,243 @@
-// The dense optimisers and the EMA on plain float32 arrays in host memory, for the ONNX Runtime backend: its
-// gradients arrive in host memory (onnxruntime-node returns CUDA outputs there), so updating the weights where
-// they already are costs no transfer. Same formulas and state layout (exp_avg.<param>, exp_avg_sq.<param>, step)
-// as the tfjs optimisers (adam-atan2.ts, adamw.ts, ema.ts), so a checkpoint moves between backends.
+// The dense optimisers and the EMA on float32 arrays in host memory, for the ONNX Runtime backend: its gradients
+// arrive in host memory (onnxruntime-node returns CUDA outputs there), so the weights are updated where they
+// already are. Same formulas and saved state (exp_avg.<param>, exp_avg_sq.<param>, step; the EMA shadow by
+// parameter name) as the tfjs optimisers (adam-atan2.ts, adamw.ts, ema.ts), so a checkpoint moves between the
+// backends. Parameters, moments and shadow live in one flat shared buffer each; with threads > 1 the update of a
+// step is split by ranges over worker threads (the update of 5M parameters with atan2 takes ~250 ms on one core).
+import { Worker } from 'node:worker_threads';
 import type { OptimizerName } from '@trm/core';
 import type { NamedArrays } from '../model/model.js';
 import type { AdamHyper } from './adam-atan2.js';
 import type { OptimizerState } from './optimizer.js';
 
-export class HostAdam {
-  private readonly m = new Map<string, Float32Array>();
-  private readonly v = new Map<string, Float32Array>();
+/** Scalars of one update, the same for every element. */
+interface UpdateScalars {
+  /** 0: AdamATan2, 1: AdamW */
+  kind: number;
+  lr: number;
+  wdAlpha: number;
+  a1: number;
+  a2: number;
+  beta2: number;
+  bc1Reciprocal: number;
+  bc2Sqrt: number;
+  stepSize: number;
+  eps: number;
+  /** EMA rate, or -1 for no EMA */
+  emaRate: number;
+}
+
+/**
+ * The update of elements [from, to): the optimiser (AdamATan2 as the adam-atan2 kernel, or AdamW), then the EMA.
+ * Self-contained (no references outside its body): worker threads run its source text.
+ */
+function updateRange(
+  p: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  g: Float32Array,
+  e: Float32Array,
+  from: number,
+  to: number,
+  s: UpdateScalars,
+): void {
+  const emaA = 1 - s.emaRate;
+  for (let i = from; i < to; i++) {
+    const gi = g[i];
+    const mi = m[i] - m[i] * s.a1 + gi * s.a1;
+    m[i] = mi;
+    let pi: number;
+    if (s.kind === 0) {
+      const vi = v[i] - v[i] * s.a2 + gi * gi * s.a2;
+      v[i] = vi;
+      pi = p[i] * s.wdAlpha - s.lr * Math.atan2(mi * s.bc1Reciprocal, Math.sqrt(vi) / s.bc2Sqrt);
+    } else {
+      const vi = v[i] * s.beta2 + gi * gi * s.a2;
+      v[i] = vi;
+      pi = p[i] * s.wdAlpha - (mi / (Math.sqrt(vi) / s.bc2Sqrt + s.eps)) * s.stepSize;
+    }
+    p[i] = pi;
+    if (s.emaRate >= 0) e[i] = Math.fround(pi) * emaA + e[i] * s.emaRate;
+  }
+}
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const updateRange = ${updateRange.toString()};
+const [p, m, v, g, e] = workerData.buffers.map((b) => new Float32Array(b));
+parentPort.on('message', ({ from, to, scalars }) => {
+  updateRange(p, m, v, g, e, from, to, scalars);
+  parentPort.postMessage(0);
+});
+`;
+
+export interface HostOptimizerOptions {
+  /** null: parameters are not updated (test-time adaptation trains only puzzle rows) */
+  optimizer: OptimizerName | null;
+  hyper: AdamHyper & { eps?: number };
+  /** EMA rate (0.999), or null for no EMA */
+  emaRate: number | null;
+  /** worker threads for the update (1 = on the calling thread) */
+  threads?: number;
+}
+
+export class HostOptimizer {
+  /**
+   * The live parameters (feed them to the graph): views into a plain buffer that mirrors the shared one after each
+   * update, since onnxruntime-node takes no SharedArrayBuffer-backed input.
+   */
+  readonly params: NamedArrays = {};
+  private readonly mirror: Float32Array;
+  private readonly flat: { p: Float32Array; m: Float32Array; v: Float32Array; g: Float32Array; e: Float32Array };
+  private readonly offsets = new Map<string, number>();
+  private readonly workers: Worker[] = [];
   private t = 0;
 
   constructor(
-    readonly name: OptimizerName,
-    readonly hyper: AdamHyper & { eps?: number },
-  ) {}
+    initial: NamedArrays,
+    readonly o: HostOptimizerOptions,
+  ) {
+    let total = 0;
+    for (const [name, t] of Object.entries(initial)) {
+      this.offsets.set(name, total);
+      total += t.data.length;
+    }
+    const shared = () => new Float32Array(new SharedArrayBuffer(4 * total));
+    this.flat = { p: shared(), m: shared(), v: shared(), g: shared(), e: shared() };
+    this.mirror = new Float32Array(total);
+    for (const [name, t] of Object.entries(initial)) {
+      const at = this.offsets.get(name)!;
+      this.flat.p.set(t.data, at);
+      this.params[name] = { shape: t.shape.slice(), data: this.mirror.subarray(at, at + t.data.length) };
+    }
+    this.mirror.set(this.flat.p);
+    this.flat.e.set(this.flat.p);
+    const threads = o.optimizer ? (o.threads ?? 1) : 1;
+    const buffers = [this.flat.p, this.flat.m, this.flat.v, this.flat.g, this.flat.e].map((a) => a.buffer);
+    for (let i = 1; i < threads; i++) {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { buffers } });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
 
   get step(): number {
     return this.t;
   }
 
-  /** One update of every parameter that has a gradient, in place. */
-  apply(params: NamedArrays, grads: Readonly<Record<string, Float32Array>>, lr: number): void {
-    const { beta1, beta2, weightDecay } = this.hyper;
-    const t = ++this.t;
-    const wdAlpha = 1 - lr * weightDecay;
-    const a1 = 1 - beta1;
-    const a2 = 1 - beta2;
-    for (const [name, g] of Object.entries(grads)) {
-      const p = params[name]?.data;
-      if (!p) throw new Error(`gradient for ${name}, which is not a parameter`);
-      if (g.length !== p.length) throw new Error(`gradient of ${name} has ${g.length} values, the parameter ${p.length}`);
-      let m = this.m.get(name);
-      let v = this.v.get(name);
-      if (!m || !v) {
-        m = new Float32Array(p.length);
-        v = new Float32Array(p.length);
-        this.m.set(name, m);
-        this.v.set(name, v);
-      }
-      if (this.name === 'adam_atan2') {
-        // adam-atan2's kernel: no epsilon, the update bounded by lr pi / 2.
-        const bc1Reciprocal = 1 / (1 - beta1 ** t);
-        const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
-        for (let i = 0; i < p.length; i++) {
-          const gi = g[i]!;
-          const mi = m[i]! - m[i]! * a1 + gi * a1;
-          const vi = v[i]! - v[i]! * a2 + gi * gi * a2;
-          m[i] = mi;
-          v[i] = vi;
-          p[i] = p[i]! * wdAlpha - lr * Math.atan2(mi * bc1Reciprocal, Math.sqrt(vi) / bc2Sqrt);
-        }
-      } else {
-        const eps = this.hyper.eps ?? 1e-8;
-        const stepSize = lr / (1 - beta1 ** t);
-        const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
-        for (let i = 0; i < p.length; i++) {
-          const gi = g[i]!;
-          const mi = m[i]! - m[i]! * a1 + gi * a1;
-          const vi = v[i]! * beta2 + gi * gi * a2;
-          m[i] = mi;
-          v[i] = vi;
-          p[i] = p[i]! * wdAlpha - (mi / (Math.sqrt(vi) / bc2Sqrt + eps)) * stepSize;
-        }
-      }
+  /** A copy of the EMA shadow by parameter name, or null without EMA. */
+  get shadow(): NamedArrays | null {
+    if (this.o.emaRate === null) return null;
+    const out: NamedArrays = {};
+    for (const [name, t] of Object.entries(this.params)) {
+      const at = this.offsets.get(name)!;
+      out[name] = { shape: t.shape.slice(), data: this.flat.e.slice(at, at + t.data.length) };
     }
+    return out;
   }
 
-  exportState(): OptimizerState {
+  get name(): OptimizerName | null {
+    return this.o.optimizer;
+  }
+
+  /** One update from the gradients of every parameter (then the EMA), at learning rate `lr`. */
+  async apply(grads: Readonly<Record<string, Float32Array>>, lr: number): Promise<void> {
+    const kind = this.o.optimizer;
+    if (!kind) return;
+    for (const [name, gr] of Object.entries(grads)) {
+      const at = this.offsets.get(name);
+      if (at === undefined) throw new Error(`gradient for ${name}, which is not a parameter`);
+      if (gr.length !== this.params[name]!.data.length)
+        throw new Error(`gradient of ${name} has ${gr.length} values, the parameter ${this.params[name]!.data.length}`);
+      this.flat.g.set(gr, at);
+    }
+    if (Object.keys(grads).length !== this.offsets.size)
+      throw new Error(`gradients for ${Object.keys(grads).length} of ${this.offsets.size} parameters`);
+    const { beta1, beta2, weightDecay } = this.o.hyper;
+    const t = ++this.t;
+    const s: UpdateScalars = {
+      kind: kind === 'adam_atan2' ? 0 : 1,
+      lr,
+      wdAlpha: 1 - lr * weightDecay,
+      a1: 1 - beta1,
+      a2: 1 - beta2,
+      beta2,
+      bc1Reciprocal: 1 / (1 - beta1 ** t),
+      bc2Sqrt: Math.sqrt(1 - beta2 ** t),
+      stepSize: lr / (1 - beta1 ** t),
+      eps: this.o.hyper.eps ?? 1e-8,
+      emaRate: this.o.emaRate ?? -1,
+    };
+    const n = this.flat.p.length;
+    const parts = this.workers.length + 1;
+    const bound = (i: number) => Math.floor((n * i) / parts);
+    const done = this.workers.map(
+      (w, i) =>
+        new Promise<void>((resolve, reject) => {
+          w.once('message', () => resolve());
+          w.once('error', reject);
+          w.postMessage({ from: bound(i + 1), to: bound(i + 2), scalars: s });
+        }),
+    );
+    const { p, m, v, g, e } = this.flat;
+    updateRange(p, m, v, g, e, 0, bound(1), s);
+    await Promise.all(done);
+    this.mirror.set(this.flat.p);
+  }
+
+  /** The moments by exp_avg.<param> / exp_avg_sq.<param> with the parameters' shapes (a checkpoint's layout). */
+  exportState(): OptimizerState | null {
+    if (!this.o.optimizer) return null;
     const tensors: NamedArrays = {};
-    for (const [k, a] of this.m) tensors[`exp_avg.${k}`] = { shape: [a.length], data: a.slice() };
-    for (const [k, a] of this.v) tensors[`exp_avg_sq.${k}`] = { shape: [a.length], data: a.slice() };
-    return { name: this.name, step: this.t, tensors };
+    for (const [name, t] of Object.entries(this.params)) {
+      const at = this.offsets.get(name)!;
+      const len = t.data.length;
+      tensors[`exp_avg.${name}`] = { shape: t.shape.slice(), data: this.flat.m.slice(at, at + len) };
+      tensors[`exp_avg_sq.${name}`] = { shape: t.shape.slice(), data: this.flat.v.slice(at, at + len) };
+    }
+    return { name: this.o.optimizer, step: this.t, tensors };
   }
 
-  /** Restores a state saved by either backend (shapes are taken from the parameters). */
-  importState(state: OptimizerState, params: NamedArrays): void {
-    if (state.name !== this.name) throw new Error(`optimizer state is for ${state.name}, expected ${this.name}`);
+  /** Restores moments saved by either backend. */
+  importState(state: OptimizerState): void {
+    if (state.name !== this.o.optimizer) throw new Error(`optimizer state is for ${state.name}, expected ${this.o.optimizer}`);
     if (!Number.isInteger(state.step) || state.step < 0)
       throw new Error(`optimizer state step must be a non-negative integer (got ${state.step})`);
-    this.m.clear();
-    this.v.clear();
+    this.flat.m.fill(0);
+    this.flat.v.fill(0);
     for (const [key, arr] of Object.entries(state.tensors)) {
       const dot = key.indexOf('.');
       const kind = key.slice(0, dot);
       const name = key.slice(dot + 1);
-      const target = kind === 'exp_avg' ? this.m : kind === 'exp_avg_sq' ? this.v : null;
+      const target = kind === 'exp_avg' ? this.flat.m : kind === 'exp_avg_sq' ? this.flat.v : null;
       if (!target) throw new Error(`optimizer state tensor ${key} must start with exp_avg. or exp_avg_sq.`);
-      const p = params[name];
-      if (!p) throw new Error(`optimizer state has ${key}, but the model has no parameter ${name}`);
-      if (arr.data.length !== p.data.length)
-        throw new Error(`optimizer state ${key} has ${arr.data.length} values, the parameter ${p.data.length}`);
-      target.set(name, Float32Array.from(arr.data));
+      const at = this.offsets.get(name);
+      if (at === undefined) throw new Error(`optimizer state has ${key}, but the model has no parameter ${name}`);
+      if (arr.data.length !== this.params[name]!.data.length)
+        throw new Error(`optimizer state ${key} has ${arr.data.length} values, the parameter ${this.params[name]!.data.length}`);
+      target.set(arr.data, at);
     }
     this.t = state.step;
   }
 
-  /** The moments with the parameters' shapes (for a checkpoint). */
-  exportShaped(params: NamedArrays): OptimizerState {
-    const s = this.exportState();
-    for (const [key, arr] of Object.entries(s.tensors)) {
-      const name = key.slice(key.indexOf('.') + 1);
-      arr.shape = params[name]!.shape.slice();
-    }
-    return s;
-  }
-}
-
-/** shadow <- (1 - rate) param + rate shadow over the trained parameters (TRM-SPEC §5.4). */
-export class HostEma {
-  readonly shadow: NamedArrays = {};
-
-  constructor(
-    params: NamedArrays,
-    readonly rate: number,
-  ) {
-    for (const [k, t] of Object.entries(params)) this.shadow[k] = { shape: t.shape.slice(), data: t.data.slice() };
+  /** Sets the live parameters (and, when given, the EMA shadow) from saved arrays. */
+  importParams(params: NamedArrays, shadow: NamedArrays | null): void {
+    const put = (target: Float32Array, from: NamedArrays, what: string) => {
+      for (const [name, arr] of Object.entries(from)) {
+        const at = this.offsets.get(name);
+        if (at === undefined) throw new Error(`the saved ${what} has ${name}, which this model does not have`);
+        const len = this.params[name]!.data.length;
+        if (arr.data.length !== len) throw new Error(`the saved ${what} ${name} has ${arr.data.length} values, the model ${len}`);
+        target.set(arr.data, at);
+      }
+    };
+    put(this.flat.p, params, 'parameter');
+    this.mirror.set(this.flat.p);
+    if (shadow) put(this.flat.e, shadow, 'EMA shadow');
   }
 
-  update(params: NamedArrays): void {
-    const a = 1 - this.rate;
-    const r = this.rate;
-    for (const [k, s] of Object.entries(this.shadow)) {
-      const p = params[k]?.data;
-      if (!p) throw new Error(`EMA tracks ${k}, which is missing from the parameters given`);
-      const d = s.data;
-      for (let i = 0; i < d.length; i++) d[i] = p[i]! * a + d[i]! * r;
-    }
-  }
-
-  importState(state: NamedArrays): void {
-    for (const [k, arr] of Object.entries(state)) {
-      const s = this.shadow[k];
-      if (!s) throw new Error(`EMA state has ${k}, which this EMA does not track`);
-      if (arr.data.length !== s.data.length)
-        throw new Error(`EMA state ${k} must have shape [${s.shape.join(', ')}] (got [${arr.shape.join(', ')}])`);
-      s.data.set(arr.data);
-    }
+  async dispose(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
   }
 }

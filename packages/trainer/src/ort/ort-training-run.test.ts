@@ -66,6 +66,18 @@ describe('OrtTrainingRun', () => {
       for (let i = 0; i < 4; i++) expect(Math.abs(c[i]! - curves[0]![i]!)).toBeLessThanOrEqual(1e-4);
   });
 
+  it('updates the weights identically with the host optimiser on 3 threads', async () => {
+    const { opts } = setup();
+    const one = await OrtTrainingRun.create({ ...opts, provider: 'cpu', threads: 1 });
+    const three = await OrtTrainingRun.create({ ...opts, provider: 'cpu', threads: 1, optimizerThreads: 3 });
+    expect(await losses(three, 3)).toEqual(await losses(one, 3));
+    const a = await one.folderWeights();
+    const b = await three.folderWeights();
+    for (const k of Object.keys(a)) expect(Array.from(b[k]!.data), k).toEqual(Array.from(a[k]!.data));
+    await one.dispose();
+    await three.dispose();
+  });
+
   it('resumes exactly from its exported state', async () => {
     const { opts } = setup();
     const o: OrtRunOptions = { ...opts, provider: 'cpu', threads: 1 };

@@ -14,7 +14,7 @@ import { type EvalOptions, type EvalResult, evaluateSteps } from '../evaluate/ev
 import type { ActMetrics } from '../loss/act-loss.js';
 import { type NamedArrays, PUZZLE_TABLE_NAME, TrmModel } from '../model/model.js';
 import { PuzzleTable } from '../model/puzzle-table.js';
-import { HostAdam, HostEma } from '../optim/host-optim.js';
+import { HostOptimizer } from '../optim/host-optim.js';
 import { learningRate } from '../optim/schedule.js';
 import { signSgdUpdate } from '../optim/sign-sgd.js';
 import type { RunOptions, RunStateArrays, RunStateJson, StepReport, TrainLoop } from '../run/training-run.js';
@@ -27,6 +27,8 @@ export interface OrtRunOptions extends RunOptions {
   devices?: number;
   /** intra-op threads per CPU session */
   threads?: number;
+  /** worker threads of the host optimiser (default: 1, the calling thread) */
+  optimizerThreads?: number;
   /**
    * Rows per session run (default: a device's whole share). A smaller value runs a device's share in several runs
    * whose gradients are summed (gradient accumulation): the same step in less device memory.
@@ -67,14 +69,12 @@ export class OrtTrainingRun implements TrainLoop {
   readonly config: ModelConfig;
   readonly batchSize: number;
   readonly lastTiming: StepTiming = { run: 0, optimizer: 0, host: 0 };
-  private readonly params: NamedArrays;
   /** H_init, L_init (never trained) */
   private readonly buffers: NamedArrays;
   readonly table: PuzzleTable | null;
   private readonly sampler: TrainSampler;
   private readonly exploreRng: Rng;
-  private readonly optimizer: HostAdam | null;
-  private readonly ema: HostEma | null;
+  private readonly optim: HostOptimizer;
   private readonly rule: HaltRule;
   private slots: SlotState;
   private zH: Float32Array;
@@ -89,9 +89,8 @@ export class OrtTrainingRun implements TrainLoop {
   ) {
     this.config = opts.model;
     this.batchSize = opts.model.batch_size;
-    const names = sessions[0]!.params;
-    this.params = {};
-    for (const n of names) this.params[n] = { shape: weights[n]!.shape.slice(), data: weights[n]!.data.slice() };
+    const initial: NamedArrays = {};
+    for (const n of sessions[0]!.params) initial[n] = weights[n]!;
     this.buffers = { H_init: weights.H_init!, L_init: weights.L_init! };
     const t = weights[PUZZLE_TABLE_NAME];
     this.table = t ? new PuzzleTable(t.shape[0]!, t.shape[1]!, t.data.slice()) : null;
@@ -100,8 +99,12 @@ export class OrtTrainingRun implements TrainLoop {
     this.exploreRng = new Rng(s.explore);
     const tc = opts.train;
     const hyper = { beta1: tc.beta1, beta2: tc.beta2, weightDecay: tc.weight_decay };
-    this.optimizer = opts.freeze ? null : new HostAdam(tc.optimizer, hyper);
-    this.ema = opts.freeze || !tc.ema ? null : new HostEma(this.params, tc.ema_rate);
+    this.optim = new HostOptimizer(initial, {
+      optimizer: opts.freeze ? null : tc.optimizer,
+      hyper,
+      emaRate: opts.freeze || !tc.ema ? null : tc.ema_rate,
+      threads: opts.optimizerThreads,
+    });
     this.rule = {
       maxSteps: opts.model.halt_max_steps,
       explorationProb: opts.model.halt_exploration_prob,
@@ -195,7 +198,7 @@ export class OrtTrainingRun implements TrainLoop {
         zH: this.zH.subarray(from * LD, to * LD),
         zL: this.zL.subarray(from * LD, to * LD),
         lossScale: 1 / B,
-        params: this.params,
+        params: this.optim.params,
       });
       runSeconds += r.runSeconds;
       results.push(r);
@@ -205,14 +208,13 @@ export class OrtTrainingRun implements TrainLoop {
     const t1 = performance.now();
     const step = this.steps + 1;
     const lr = this.lrAt(step, this.opts.train.lr);
-    this.optimizer?.apply(this.params, merged.grads, lr);
+    await this.optim.apply(merged.grads, lr);
     if (table && merged.puzzleGrad) {
       const keep = this.opts.freeze?.trainableIds;
       const ids = keep ? data.puzzleIds.filter((id) => keep.has(id)) : data.puzzleIds;
       const grads = keep ? selectRows(merged.puzzleGrad, data.puzzleIds, keep, table.dim) : merged.puzzleGrad;
       signSgdUpdate(table, ids, grads, this.lrAt(step, this.opts.train.puzzle_emb_lr), this.opts.train.puzzle_emb_weight_decay);
     }
-    this.ema?.update(this.params);
     const t2 = performance.now();
 
     const end = endStep(start.steps, merged.qHalt, null, this.rule, this.exploreRng);
@@ -248,7 +250,7 @@ export class OrtTrainingRun implements TrainLoop {
 
   /** The parameters to evaluate and save: the EMA shadow when EMA is on. */
   private evalParams(): NamedArrays {
-    return this.ema ? this.ema.shadow : this.params;
+    return this.optim.shadow ?? this.optim.params;
   }
 
   async evaluate(split: SplitSource, opts: EvalOptions): Promise<EvalResult> {
@@ -271,13 +273,14 @@ export class OrtTrainingRun implements TrainLoop {
   }
 
   async exportState(): Promise<{ json: RunStateJson; arrays: RunStateArrays }> {
-    const optimizer = this.optimizer ? this.optimizer.exportShaped(this.params) : null;
+    const optimizer = this.optim.exportState();
     const shape = [this.batchSize, stateLen(this.config), this.config.hidden_size];
     const carry = this.data
       ? { zH: { shape, data: this.zH.slice() }, zL: { shape, data: this.zL.slice() }, data: this.data }
       : null;
     const params: NamedArrays = {};
-    for (const [k, t] of Object.entries(this.params)) params[k] = { shape: t.shape.slice(), data: t.data.slice() };
+    for (const [k, t] of Object.entries(this.optim.params)) params[k] = { shape: t.shape.slice(), data: t.data.slice() };
+    const ema = this.optim.shadow;
     return {
       json: {
         step: this.steps,
@@ -289,7 +292,7 @@ export class OrtTrainingRun implements TrainLoop {
       },
       arrays: {
         params,
-        ema: this.ema ? this.ema.shadow : null,
+        ema,
         optimizer: optimizer?.tensors ?? {},
         carry,
       },
@@ -300,23 +303,14 @@ export class OrtTrainingRun implements TrainLoop {
     const B = this.batchSize;
     if (json.slots.steps.length !== B)
       throw new Error(`the saved carry has ${json.slots.steps.length} slots, but the batch size is ${B}`);
-    for (const [k, t] of Object.entries(arrays.params)) {
-      const p = this.params[k];
-      if (!p) throw new Error(`the saved state has parameter ${k}, which this model does not have`);
-      if (t.data.length !== p.data.length) throw new Error(`the saved ${k} has ${t.data.length} values, the model ${p.data.length}`);
-      p.data.set(t.data);
-    }
-    if (this.ema) {
-      if (!arrays.ema) throw new Error('the saved state has no EMA shadow, but this run uses EMA');
-      this.ema.importState(arrays.ema);
-    }
-    if (this.optimizer) {
-      if (!json.optimizer || json.optimizer.name !== this.optimizer.name)
-        throw new Error(`the saved optimiser is ${json.optimizer?.name ?? 'none'}, this run uses ${this.optimizer.name}`);
-      this.optimizer.importState(
-        { name: this.optimizer.name, step: json.optimizer.step, tensors: arrays.optimizer },
-        this.params,
-      );
+    const usesEma = this.opts.train.ema && !this.opts.freeze;
+    if (usesEma && !arrays.ema) throw new Error('the saved state has no EMA shadow, but this run uses EMA');
+    this.optim.importParams(arrays.params, usesEma ? arrays.ema : null);
+    const name = this.optim.name;
+    if (name) {
+      if (!json.optimizer || json.optimizer.name !== name)
+        throw new Error(`the saved optimiser is ${json.optimizer?.name ?? 'none'}, this run uses ${name}`);
+      this.optim.importState({ name, step: json.optimizer.step, tensors: arrays.optimizer });
     }
     this.sampler.restore(json.sampler);
     this.exploreRng.setState(json.exploreRng);
@@ -335,6 +329,7 @@ export class OrtTrainingRun implements TrainLoop {
   }
 
   async dispose(): Promise<void> {
+    await this.optim.dispose();
     for (const s of this.sessions) await s.release();
   }
 }

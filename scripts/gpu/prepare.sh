@@ -11,6 +11,8 @@ WEBGPU_VERSION=${WEBGPU_VERSION:-0.6.2}
 # libraries of com.github.asus4.onnxruntime.linux-x64-gpu 0.4.9.
 ORT_VERSION=${ORT_VERSION:-1.29.0}
 ORT_CUDA_PACKAGE=${ORT_CUDA_PACKAGE:-com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9}
+# Parts of the CUDA provider: one travels per copy of the tree (64 MiB with the tree itself, ~14 MiB).
+CUDA_PART_SIZE=${CUDA_PART_SIZE:-40M}
 mkdir -p .gpu .gpu-cuda .gl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -44,11 +46,11 @@ if [ ! -f .gpu/ort.tar.xz ]; then
 fi
 
 if ! ls .gpu-cuda/part-* >/dev/null 2>&1; then
-  echo "CUDA execution provider ($ORT_CUDA_PACKAGE), in parts of 50 MB (one part per copy to the host)"
+  echo "CUDA execution provider ($ORT_CUDA_PACKAGE), in parts of $CUDA_PART_SIZE (one part per copy to the host)"
   mkdir -p "$work/cuda"
   (cd "$work/cuda" && npm pack -q "$ORT_CUDA_PACKAGE" >/dev/null && tar xzf ./*.tgz package/Plugins/Linux/x64 &&
     tar cf - -C package/Plugins/Linux/x64 libonnxruntime_providers_cuda.so libonnxruntime_providers_shared.so |
-    xz -6 -T2 | split -b 50M - part-)
+    xz -6 -T2 | split -b "$CUDA_PART_SIZE" - part-)
   mv "$work"/cuda/part-* .gpu-cuda/
 fi
 (cd .gpu-cuda && sha256sum part-*) > .gpu/cuda-parts.sha256

@@ -7,7 +7,7 @@ export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/n
 export __EGL_VENDOR_LIBRARY_FILENAMES=${__EGL_VENDOR_LIBRARY_FILENAMES:-/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json}
 mkdir -p /opt/trm/bin node_modules
 [ -x /opt/trm/bin/node ] || { xz -dc .gpu/node.xz > /opt/trm/bin/node && chmod +x /opt/trm/bin/node; }
-[ -d node_modules/webgpu ] || xz -dc .gpu/webgpu.tar.xz | tar xf - -C node_modules
+[ -d node_modules/webgpu ] || [ ! -f .gpu/webgpu.tar.xz ] || xz -dc .gpu/webgpu.tar.xz | tar xf - -C node_modules
 [ -d node_modules/onnxruntime-node ] || xz -dc .gpu/ort.tar.xz | tar xf - -C .
 # The CUDA provider arrives in parts over several copies (see README); each call keeps its parts in /opt/trm/cuda.
 mkdir -p /opt/trm/cuda

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The ONNX Runtime training run on an offline GPU host, in phases, one per call of the copy tool (see README.md
+# here, "Training on ONNX Runtime"). Long work runs in the background (setsid) between calls, so that the GPU stays
+# busy while the next call's copy arrives; every phase copies what exists so far under $OUT.
+#
+#   setup   unpack Node, onnxruntime-node and .gpu-run/payload.tar.xz; in the background: build the sudoku
+#           dataset (1,000 puzzles x 1,000 augmentations), then the official PyTorch code's speed (bench mode)
+#   part    keep the CUDA provider part of this copy (installed once all parts are there)
+#   bench   wait for the official bench, run ort-train-speed on the CUDA provider, start training run 1
+#   train   wait for the training run in flight; start the next one (--resume) until TRM_RUNS, then pack the results
+#
+# Environment: TRM_RUN_SECONDS (length of each training run, default 400), TRM_RUNS (runs, default 3),
+# TRM_BENCH_CASES, TRM_OFFICIAL_CONFIGS, TRM_EVAL_EVERY (steps between evaluations, default 250).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+phase=${1:?phase: setup | part | bench | train}
+W=/opt/trm/work
+O=/opt/trm/out
+OUT=${OUT:-/tmp/trm-out}
+mkdir -p "$W" "$O" "$OUT"
+# shellcheck disable=SC1091
+source scripts/gpu/remote-setup.sh >/dev/null
+RUN_SECONDS=${TRM_RUN_SECONDS:-400}
+RUNS=${TRM_RUNS:-3}
+EVAL_EVERY=${TRM_EVAL_EVERY:-250}
+RUN_DIR=$W/runs/sudoku-mlp-ort
+DATA=$W/data/sudoku-1k-aug1k
+
+collect() {
+  cp "$O"/*.log "$O"/*.json "$O"/*.txt "$OUT"/ 2>/dev/null
+  [ -d "$O/official" ] && cp "$O"/official/*.json "$OUT"/ 2>/dev/null
+  true
+}
+
+wait_for() { # file, seconds
+  local t=0
+  while [ ! -f "$1" ] && [ "$t" -lt "$2" ]; do sleep 5; t=$((t + 5)); done
+  [ -f "$1" ]
+}
+
+start_training() { # run number
+  local k=$1 resume=""
+  [ -f "$RUN_DIR/train-state.json" ] && resume="--resume"
+  local micro
+  micro=$(cat "$O/micro-batch.txt" 2>/dev/null || echo 384)
+  setsid nohup bash -c "timeout -s INT $RUN_SECONDS node $W/payload/dist/train.mjs --preset sudoku-mlp \
+    --data $DATA --backend ort-cuda --micro-batch $micro --eval-every $EVAL_EVERY --eval-examples 1000 \
+    --log-every 10 --out $RUN_DIR $resume > $O/train-$k.log 2>&1; echo \$? > $O/train-$k.done" >/dev/null 2>&1 &
+  echo "training run $k started (micro-batch $micro, $RUN_SECONDS s${resume:+, resumed})"
+}
+
+case $phase in
+setup)
+  rm -rf "$W/payload" && xz -dc .gpu-run/payload.tar.xz | tar xf - -C "$W"
+  # The bundles keep onnxruntime-node external: let them find the one remote-setup.sh unpacked here.
+  ln -sfn "$PWD/node_modules" "$W/node_modules"
+  setsid nohup bash -c "
+    node $W/payload/dist/build-dataset.mjs --task sudoku --input $W/payload/data/sudoku --out $DATA \
+      --subsample 1000 --augment 1000 --seed 0 --force --quiet > $O/build-dataset.log 2>&1
+    cd $W/payload && PYTHONUNBUFFERED=1 python3 official-train-anchor.py --trm $W/payload/ref --mode bench \
+      --data $W/payload/data/sudoku --out $O/official \
+      --bench_configs ${TRM_OFFICIAL_CONFIGS:-sudoku-mlp:768:1,sudoku-mlp:768:0,maze-att:64:1} \
+      --bench_steps 10 --bench_warmup 3 > $O/official-bench.log 2>&1
+    echo \$? > $O/official.done" >/dev/null 2>&1 &
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$O/gpu.txt"
+  echo "setup done; dataset build and official bench running in the background"
+  ;;
+part)
+  ls /opt/trm/cuda
+  ;;
+bench)
+  lib=node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
+  [ -f "$lib" ] || { echo "the CUDA provider is not installed (parts missing?)"; ls -la /opt/trm/cuda; exit 1; }
+  wait_for "$O/official.done" 540 || echo "official bench still running after 540 s"
+  tail -5 "$O/official-bench.log"
+  node "$W/payload/dist/ort-train-speed.mjs" --backend ort-cuda --steps 6 --warmup 2 --json "$O/ort-bench.json" \
+    --cases "${TRM_BENCH_CASES:-sudoku-mlp:768/384,sudoku-mlp:768,sudoku-att:768/384,maze-att:64/32}" \
+    2>&1 | grep -v '^  ' | tee "$O/ort-bench.log"
+  # the fastest sudoku-mlp form that ran at batch 768 trains
+  node -e "
+    const r = require('$O/ort-bench.json').rows.filter((x) => x.ok && x.preset === 'sudoku-mlp' && x.batch === 768);
+    r.sort((a, b) => b.samples_per_s - a.samples_per_s);
+    console.log(r.length ? (r[0].micro_batch ?? 768) : 256);" > "$O/micro-batch.txt"
+  start_training 1
+  collect
+  ;;
+train)
+  k=1
+  while [ -f "$O/train-$k.done" ]; do k=$((k + 1)); done
+  wait_for "$O/train-$k.done" 590 || { echo "run $k still going"; collect; exit 0; }
+  tail -3 "$O/train-$k.log"
+  if [ "$k" -lt "$RUNS" ]; then
+    start_training $((k + 1))
+  else
+    cp "$RUN_DIR"/{metrics.jsonl,curves.svg,README.md,config.json,weights.safetensors} "$OUT"/ 2>/dev/null
+    echo "all $RUNS runs done"
+  fi
+  collect
+  ;;
+*)
+  echo "unknown phase $phase" >&2
+  exit 2
+  ;;
+esac

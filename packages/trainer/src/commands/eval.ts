@@ -1,11 +1,15 @@
 import { Progress, writeFileAtomic } from '@trm/core';
-import { BACKEND_NAMES, type BackendName, selectBackend } from '../backend/backend.js';
+import { selectBackend } from '../backend/backend.js';
 import { readModelFolder } from '@trm/core';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
 import { mapIdentifiers } from '../data/identifier-map.js';
-import { type EvalResult, evaluate } from '../evaluate/evaluate.js';
+import { type EvalOptions, type EvalResult, evaluate, evaluateSteps } from '../evaluate/evaluate.js';
 import { type CliSpec, FlagError, parseFlags, requiredPath } from '@trm/core';
-import { TrmModel } from '../model/model.js';
+import { PUZZLE_TABLE_NAME, TrmModel } from '../model/model.js';
+import { PuzzleTable } from '../model/puzzle-table.js';
+import { chooseEngine, TRAIN_BACKEND_NAMES, type TrainBackendName } from '../ort/ort-backend.js';
+import { OrtEvalSession } from '../ort/eval-step.js';
+import type { SplitSource } from '../data/split.js';
 import type { CommandIo } from '@trm/core';
 
 export const evalSpec: CliSpec = {
@@ -26,7 +30,13 @@ export const evalSpec: CliSpec = {
       value: '<n>',
       help: 'supervision steps per example (default: halt_max_steps)',
     },
-    { name: 'backend', kind: 'enum', choices: BACKEND_NAMES, default: 'auto', help: 'TensorFlow.js backend' },
+    {
+      name: 'backend',
+      kind: 'enum',
+      choices: TRAIN_BACKEND_NAMES,
+      default: 'auto',
+      help: 'ort-cuda / ort-webgpu / ort-cpu: the step graph on ONNX Runtime; cpu / wasm / webgpu / tensorflow: TensorFlow.js; auto: ort-cuda when its provider is installed, else the fastest tfjs backend',
+    },
     { name: 'json', kind: 'path', value: '<file>', help: 'also write the results as JSON' },
   ],
   examples: [
@@ -56,8 +66,23 @@ export async function evalCommand(argv: readonly string[], io: CommandIo): Promi
   if (splits.length === 0) throw new FlagError(`--data ${dataDir} has no train or test split`, '--data');
 
   const folder = await readModelFolder(modelDir);
-  await selectBackend(f.backend as BackendName, io.quiet ? () => {} : io.err);
-  const model = TrmModel.fromWeights(folder.config, folder.weights);
+  const log = io.quiet ? () => {} : io.err;
+  const engine = chooseEngine(f.backend as TrainBackendName, log);
+  let run: (source: SplitSource, o: EvalOptions) => Promise<EvalResult>;
+  let close: () => unknown;
+  if (engine.kind === 'ort') {
+    const t = folder.weights[PUZZLE_TABLE_NAME];
+    const table = t ? new PuzzleTable(t.shape[0]!, t.shape[1]!, t.data) : null;
+    const session = await OrtEvalSession.create(folder.config, folder.weights, { provider: engine.provider });
+    log(`backend: ONNX Runtime ${engine.provider} provider (the step graph, float32)`);
+    run = (source, o) => evaluateSteps(session.stepper(table), folder.config.halt_max_steps, source, o);
+    close = () => session.release();
+  } else {
+    await selectBackend(engine.backend, log);
+    const model = TrmModel.fromWeights(folder.config, folder.weights);
+    run = (source, o) => evaluate(model, model.puzzleTable, source, o);
+    close = () => model.dispose();
+  }
   const steps = (f.steps as number | undefined) ?? folder.config.halt_max_steps;
   const batchSize = (f.batch as number | undefined) ?? folder.config.batch_size;
   const result: EvalCommandResult = { model: modelDir, data: dataDir, steps, splits: [] };
@@ -85,7 +110,7 @@ export async function evalCommand(argv: readonly string[], io: CommandIo): Promi
           );
         const t0 = performance.now();
         let bar: Progress | null = null;
-        const r = await evaluate(model, model.puzzleTable, opened.source, {
+        const r = await run(opened.source, {
           batchSize,
           steps,
           limit: (f.limit as number) > 0 ? (f.limit as number) : undefined,
@@ -106,7 +131,7 @@ export async function evalCommand(argv: readonly string[], io: CommandIo): Promi
       }
     }
   } finally {
-    model.dispose();
+    await close();
   }
   if (f.json) await writeFileAtomic(f.json as string, `${JSON.stringify(result, null, 2)}\n`);
   const head = result.splits

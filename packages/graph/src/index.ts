@@ -6,6 +6,6 @@ export * from './onnx/onnx-proto.js';
 export * from './step/op-choice.js';
 export * from './step/step-graph.js';
 export * from './autodiff/differentiate.js';
-export { type GradientOptions, type GradientRule, type RuleContext } from './autodiff/gradients.js';
+export type { GradientOptions, GradientRule, RuleContext } from './autodiff/gradients.js';
 export * from './autodiff/shapes.js';
 export * from './train/train-graph.js';

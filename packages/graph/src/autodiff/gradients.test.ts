@@ -180,17 +180,31 @@ async function checkCase(c: Case, rng: Rng): Promise<{ analytic: number; numeric
     ],
     metadata: {},
   });
-  const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' });
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'disabled',
+  });
   const values: Record<string, Float32Array> = {};
   for (const n of names)
     values[n] = Float32Array.from({ length: count(c.inputs[n]!) }, () =>
       c.positive ? 0.5 + rng.random() : rng.random() * 2 - 1,
     );
   const extra: Record<string, ort.Tensor> = {};
-  if (c.cond) extra.c = new ort.Tensor('bool', Uint8Array.from({ length: count(c.cond) }, () => (rng.random() < 0.5 ? 1 : 0)), c.cond);
+  if (c.cond)
+    extra.c = new ort.Tensor(
+      'bool',
+      Uint8Array.from({ length: count(c.cond) }, () => (rng.random() < 0.5 ? 1 : 0)),
+      c.cond,
+    );
   if (c.indices) {
     const b = c.indices.bound;
-    extra.idx = new ort.Tensor('int64', BigInt64Array.from({ length: count(c.indices.shape) }, (_, k) => BigInt(k % 3 === 0 ? 1 : Math.floor(rng.random() * b))), c.indices.shape);
+    extra.idx = new ort.Tensor(
+      'int64',
+      BigInt64Array.from({ length: count(c.indices.shape) }, (_, k) =>
+        BigInt(k % 3 === 0 ? 1 : Math.floor(rng.random() * b)),
+      ),
+      c.indices.shape,
+    );
   }
   const run = async (vals: Record<string, Float32Array>) => {
     const feeds: Record<string, ort.Tensor> = { ...extra };

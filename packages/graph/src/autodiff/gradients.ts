@@ -32,7 +32,12 @@ export interface RuleContext {
 }
 
 /** A rule returns one gradient per input of the node (null: none, or the input does not need one). */
-export type GradientRule = (node: NodeMsg, gradOut: (string | null)[], needs: boolean[], x: RuleContext) => (string | null)[];
+export type GradientRule = (
+  node: NodeMsg,
+  gradOut: (string | null)[],
+  needs: boolean[],
+  x: RuleContext,
+) => (string | null)[];
 
 const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16]);
 

@@ -80,10 +80,11 @@ export const RULES: Readonly<Record<string, GradientRule>> = {
     const { g } = x;
     if (needs[1]) throw new ShapeError('Pow: the exponent must be a constant');
     const p = g.constFloats(n.input[1]!);
-    if (!p || p.length !== 1) throw new ShapeError('Pow: the exponent must be a float32 scalar constant');
+    if (p?.length !== 1) throw new ShapeError('Pow: the exponent must be a float32 scalar constant');
     const base = n.input[0]!;
     const e = p[0]!;
-    const d = e === 2 ? g.op('Mul', [base, g.scalar(2)]) : g.op('Mul', [g.op('Pow', [base, g.scalar(e - 1)]), g.scalar(e)]);
+    const d =
+      e === 2 ? g.op('Mul', [base, g.scalar(2)]) : g.op('Mul', [g.op('Pow', [base, g.scalar(e - 1)]), g.scalar(e)]);
     return [g.op('Mul', [gy!, d], {}, 'grad'), null];
   },
   Sqrt: (n, [gy], _needs, x) => [x.g.op('Div', [gy!, x.g.op('Mul', [n.output[0]!, x.g.scalar(2)])], {}, 'grad')],
@@ -171,9 +172,7 @@ export const RULES: Readonly<Record<string, GradientRule>> = {
     null,
   ],
   Expand: (n, [gy], _needs, x) => [back(x, n, gy!, 0), null],
-  Cast: (n, [gy], _needs, x) => [
-    x.g.op('Cast', [gy!], { to: x.shapes.get(n.input[0]!).dtype }, 'grad'),
-  ],
+  Cast: (n, [gy], _needs, x) => [x.g.op('Cast', [gy!], { to: x.shapes.get(n.input[0]!).dtype }, 'grad')],
   Split: (n, gys, _needs, x) => {
     const { g } = x;
     const parts = n.output.map((o, i) => gys[i] ?? x.zeros(shapeOf(x, o)));
@@ -235,7 +234,10 @@ export const RULES: Readonly<Record<string, GradientRule>> = {
     let idx = n.input[1]!;
     if (x.shapes.get(idx).dtype !== DataType.INT64) idx = g.op('Cast', [idx], { to: DataType.INT64 });
     const flat = g.op('Reshape', [idx, g.ints([-1, 1])]);
-    const range = g.ints(Array.from({ length: V }, (_, i) => i), 'range');
+    const range = g.ints(
+      Array.from({ length: V }, (_, i) => i),
+      'range',
+    );
     const oneHot = g.op('Cast', [g.op('Equal', [flat, range])], { to: DataType.FLOAT }, 'one_hot');
     const rows = g.op('Reshape', [gy!, g.ints([-1, D])]);
     return [g.op('Gemm', [oneHot, rows], { transA: 1 }, 'grad'), null];

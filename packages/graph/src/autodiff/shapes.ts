@@ -127,7 +127,9 @@ export class ShapeTable {
       if (node.output.every((o) => this.types.has(o))) continue;
       try {
         const outs = this.infer(node);
-        node.output.forEach((o, i) => this.types.set(o, outs[i]!));
+        node.output.forEach((o, i) => {
+          this.types.set(o, outs[i]!);
+        });
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
         throw new ShapeError(`${node.op_type} ${node.name} (${node.input.join(', ')}): ${why}`);
@@ -148,7 +150,8 @@ export class ShapeTable {
     if (UNARY_SAME.has(op)) return [{ ...a, dtype: op === 'Not' ? DataType.BOOL : a.dtype }];
     if (op === 'Cast') return [{ shape: a.shape, dtype: intAttr(node, 'to', 1) as DataTypeId }];
     if (op === 'Shape') return [{ shape: [a.shape.length], dtype: DataType.INT64 }];
-    if (op === 'Sum') return [{ shape: ins.reduce((acc, t) => broadcastShapes(acc, t!.shape), [] as Shape), dtype: a.dtype }];
+    if (op === 'Sum')
+      return [{ shape: ins.reduce((acc, t) => broadcastShapes(acc, t!.shape), [] as Shape), dtype: a.dtype }];
     if (BINARY.has(op)) return [{ shape: broadcastShapes(a.shape, ins[1]!.shape), dtype: a.dtype }];
     if (COMPARE.has(op)) return [{ shape: broadcastShapes(a.shape, ins[1]!.shape), dtype: DataType.BOOL }];
     if (op === 'Where')

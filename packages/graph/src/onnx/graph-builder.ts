@@ -94,7 +94,9 @@ export class GraphBuilder {
   constInts(name: string): number[] | null {
     const t = this.initByName.get(name);
     if (!t || t.data_type !== DataType.INT64) return null;
-    const view = new BigInt64Array(t.raw_data.buffer.slice(t.raw_data.byteOffset, t.raw_data.byteOffset + t.raw_data.byteLength));
+    const view = new BigInt64Array(
+      t.raw_data.buffer.slice(t.raw_data.byteOffset, t.raw_data.byteOffset + t.raw_data.byteLength),
+    );
     return Array.from(view, Number);
   }
 
@@ -102,7 +104,9 @@ export class GraphBuilder {
   constFloats(name: string): number[] | null {
     const t = this.initByName.get(name);
     if (!t || t.data_type !== DataType.FLOAT) return null;
-    const view = new Float32Array(t.raw_data.buffer.slice(t.raw_data.byteOffset, t.raw_data.byteOffset + t.raw_data.byteLength));
+    const view = new Float32Array(
+      t.raw_data.buffer.slice(t.raw_data.byteOffset, t.raw_data.byteOffset + t.raw_data.byteLength),
+    );
     return Array.from(view);
   }
 

@@ -108,7 +108,10 @@ export function buildTrainGraph(config: ModelConfig, weights: NamedArrays): Trai
   });
   const count = g.op('ReduceSum', [supervised, g.ints([-1])], { keepdims: 0 }, 'count'); // [B]
   const divisor = g.op('Max', [count, g.scalar(1)]);
-  const range = g.ints(Array.from({ length: V }, (_, i) => i), 'vocab');
+  const range = g.ints(
+    Array.from({ length: V }, (_, i) => i),
+    'vocab',
+  );
   const oneHot = g.op('Cast', [g.op('Equal', [g.op('Unsqueeze', [labels, g.ints([-1])]), range])], {
     to: DataType.FLOAT,
   });

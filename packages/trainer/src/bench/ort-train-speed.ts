@@ -147,7 +147,8 @@ async function runCase(
 
 async function main(): Promise<void> {
   const backend = values.backend!;
-  if (!backend.startsWith('ort-')) throw new Error(`--backend must be ort-cuda, ort-webgpu or ort-cpu (got ${backend})`);
+  if (!backend.startsWith('ort-'))
+    throw new Error(`--backend must be ort-cuda, ort-webgpu or ort-cpu (got ${backend})`);
   const provider = backend.slice(4) as OrtProvider;
   await selectBackend('cpu', () => {}); // the seeded initialisation is drawn by tfjs
   const rows: Row[] = [];
@@ -159,13 +160,23 @@ async function main(): Promise<void> {
       rows.push(await runCase(preset, Number(b), provider, Number(values.gpus), micro ? Number(micro) : undefined));
     } catch (e) {
       const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-      rows.push({ preset, batch: Number(b), micro_batch: micro ? Number(micro) : undefined, ok: false, error: why.slice(0, 300) });
+      rows.push({
+        preset,
+        batch: Number(b),
+        micro_batch: micro ? Number(micro) : undefined,
+        ok: false,
+        error: why.slice(0, 300),
+      });
     }
     const r = rows.at(-1)!;
-    console.error(r.ok ? `${r.preset} ${r.batch}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${r.preset} ${r.batch}: ${r.error}`);
+    console.error(
+      r.ok ? `${r.preset} ${r.batch}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${r.preset} ${r.batch}: ${r.error}`,
+    );
   }
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
-  console.log(`\nONNX Runtime training speed, ${backend}${Number(values.gpus) > 1 ? ` x${values.gpus}` : ''} (${machineDescription()})`);
+  console.log(
+    `\nONNX Runtime training speed, ${backend}${Number(values.gpus) > 1 ? ` x${values.gpus}` : ''} (${machineDescription()})`,
+  );
   console.log('| preset | batch | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows)
@@ -175,7 +186,10 @@ async function main(): Promise<void> {
         : `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | failed: ${r.error} | | | | | |`,
     );
   if (values.json)
-    writeFileSync(values.json, JSON.stringify({ backend, gpus: Number(values.gpus), machine: machineDescription(), rows }, null, 1));
+    writeFileSync(
+      values.json,
+      JSON.stringify({ backend, gpus: Number(values.gpus), machine: machineDescription(), rows }, null, 1),
+    );
 }
 
 await main();

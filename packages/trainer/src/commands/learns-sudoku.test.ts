@@ -22,7 +22,9 @@ const BACKENDS = ['wasm', 'ort-cpu'] as const;
 
 describe('sudoku-tiny-mlp learns easy sudoku', () => {
   for (const backend of BACKENDS) {
-    it(`reaches >= 95 % exact accuracy on held-out puzzles in 400 steps (${backend})`, { timeout: 600_000 }, async () => {
+    it(`reaches >= 95 % exact accuracy on held-out puzzles in 400 steps (${backend})`, {
+      timeout: 600_000,
+    }, async () => {
       const out = join(root, `model-${backend}`);
       const t0 = performance.now();
       const summary = await trainCommand(

@@ -95,7 +95,7 @@ export const trainSpec: CliSpec = {
       kind: 'int',
       min: 1,
       value: '<n>',
-      help: 'ort-* backends: rows per graph run (default: all of a device\'s rows); a smaller value sums the gradients of several runs per step: the same step in less device memory',
+      help: "ort-* backends: rows per graph run (default: all of a device's rows); a smaller value sums the gradients of several runs per step: the same step in less device memory",
     },
     {
       name: 'threads',
@@ -336,7 +336,9 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
       const threads =
         (f.threads as number | undefined) ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, devices)));
       prepared.meta.backend = `ort-${engine.provider}${devices > 1 ? ` x${devices}` : ''}`;
-      log(`backend: ONNX Runtime ${engine.provider} provider, ${devices} session(s)${engine.provider === 'cpu' ? `, ${threads} thread(s) each` : ''}`);
+      log(
+        `backend: ONNX Runtime ${engine.provider} provider, ${devices} session(s)${engine.provider === 'cpu' ? `, ${threads} thread(s) each` : ''}`,
+      );
       const microBatch = f['micro-batch'] as number | undefined;
       // The host optimiser runs between graph runs, so it can use every core.
       const optimizerThreads = Math.min(8, availableParallelism());

@@ -200,7 +200,8 @@ export class HostOptimizer {
 
   /** Restores moments saved by either backend. */
   importState(state: OptimizerState): void {
-    if (state.name !== this.o.optimizer) throw new Error(`optimizer state is for ${state.name}, expected ${this.o.optimizer}`);
+    if (state.name !== this.o.optimizer)
+      throw new Error(`optimizer state is for ${state.name}, expected ${this.o.optimizer}`);
     if (!Number.isInteger(state.step) || state.step < 0)
       throw new Error(`optimizer state step must be a non-negative integer (got ${state.step})`);
     this.flat.m.fill(0);
@@ -214,7 +215,9 @@ export class HostOptimizer {
       const at = this.offsets.get(name);
       if (at === undefined) throw new Error(`optimizer state has ${key}, but the model has no parameter ${name}`);
       if (arr.data.length !== this.params[name]!.data.length)
-        throw new Error(`optimizer state ${key} has ${arr.data.length} values, the parameter ${this.params[name]!.data.length}`);
+        throw new Error(
+          `optimizer state ${key} has ${arr.data.length} values, the parameter ${this.params[name]!.data.length}`,
+        );
       target.set(arr.data, at);
     }
     this.t = state.step;
@@ -227,7 +230,8 @@ export class HostOptimizer {
         const at = this.offsets.get(name);
         if (at === undefined) throw new Error(`the saved ${what} has ${name}, which this model does not have`);
         const len = this.params[name]!.data.length;
-        if (arr.data.length !== len) throw new Error(`the saved ${what} ${name} has ${arr.data.length} values, the model ${len}`);
+        if (arr.data.length !== len)
+          throw new Error(`the saved ${what} ${name} has ${arr.data.length} values, the model ${len}`);
         target.set(arr.data, at);
       }
     };

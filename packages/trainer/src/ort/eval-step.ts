@@ -47,7 +47,11 @@ export class OrtEvalSession {
     const D = c.hidden_size;
     return (batch, ids) => {
       const B = batch.puzzleIds.length;
-      const tokens = new ort.Tensor('int64', BigInt64Array.from(batch.inputs, (v) => BigInt(v)), [B, S]);
+      const tokens = new ort.Tensor(
+        'int64',
+        BigInt64Array.from(batch.inputs, (v) => BigInt(v)),
+        [B, S],
+      );
       const rows = table ? new ort.Tensor('float32', table.gather(ids), [B, c.puzzle_emb_ndim]) : null;
       let zH: ort.Tensor = new ort.Tensor('float32', new Float32Array(B * L * D), [B, L, D]);
       let zL: ort.Tensor = new ort.Tensor('float32', new Float32Array(B * L * D), [B, L, D]);

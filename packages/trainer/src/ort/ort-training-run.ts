@@ -132,7 +132,8 @@ export class OrtTrainingRun implements TrainLoop {
       model.dispose();
     }
     const devices = opts.devices ?? 1;
-    if (!Number.isInteger(devices) || devices < 1) throw new Error(`devices must be a positive integer (got ${devices})`);
+    if (!Number.isInteger(devices) || devices < 1)
+      throw new Error(`devices must be a positive integer (got ${devices})`);
     if (devices > opts.model.batch_size)
       throw new Error(`the batch (${opts.model.batch_size}) must have at least one row per device (${devices})`);
     const sessions: OrtTrainStep[] = [];
@@ -189,7 +190,10 @@ export class OrtTrainingRun implements TrainLoop {
         shares.push([from + a, from + b]);
       }
     });
-    for (const { device, rows: [from, to] } of chunks) {
+    for (const {
+      device,
+      rows: [from, to],
+    } of chunks) {
       const r = await this.sessions[device]!.run({
         tokens: data.inputs.subarray(from * S, to * S),
         labels: data.labels.subarray(from * S, to * S),
@@ -213,7 +217,13 @@ export class OrtTrainingRun implements TrainLoop {
       const keep = this.opts.freeze?.trainableIds;
       const ids = keep ? data.puzzleIds.filter((id) => keep.has(id)) : data.puzzleIds;
       const grads = keep ? selectRows(merged.puzzleGrad, data.puzzleIds, keep, table.dim) : merged.puzzleGrad;
-      signSgdUpdate(table, ids, grads, this.lrAt(step, this.opts.train.puzzle_emb_lr), this.opts.train.puzzle_emb_weight_decay);
+      signSgdUpdate(
+        table,
+        ids,
+        grads,
+        this.lrAt(step, this.opts.train.puzzle_emb_lr),
+        this.opts.train.puzzle_emb_weight_decay,
+      );
     }
     const t2 = performance.now();
 
@@ -279,7 +289,8 @@ export class OrtTrainingRun implements TrainLoop {
       ? { zH: { shape, data: this.zH.slice() }, zL: { shape, data: this.zL.slice() }, data: this.data }
       : null;
     const params: NamedArrays = {};
-    for (const [k, t] of Object.entries(this.optim.params)) params[k] = { shape: t.shape.slice(), data: t.data.slice() };
+    for (const [k, t] of Object.entries(this.optim.params))
+      params[k] = { shape: t.shape.slice(), data: t.data.slice() };
     const ema = this.optim.shadow;
     return {
       json: {
@@ -344,7 +355,9 @@ function mergeResults(
   if (results.length === 1) return results[0]!;
   const cat = (pick: (r: OrtStepResult) => Float32Array, width: number) => {
     const out = new Float32Array(B * width);
-    results.forEach((r, d) => out.set(pick(r), shares[d]![0] * width));
+    results.forEach((r, d) => {
+      out.set(pick(r), shares[d]![0] * width);
+    });
     return out;
   };
   const grads: Record<string, Float32Array> = {};

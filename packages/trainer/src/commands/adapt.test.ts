@@ -133,6 +133,25 @@ describe('adapt command', () => {
     // The adapted model is evaluated with the data's ids mapped by name.
     const ev = await evalCommand(['--model', adapted, '--data', fresh, '--backend', 'wasm'], io);
     expect(ev?.splits[0]?.examples).toBe(8);
+
+    // The same adaptation on ONNX Runtime: weights and known rows untouched, new rows where wasm put them (sign-SGD
+    // takes the sign of each gradient, so the two engines agree but for coordinates whose gradient is near 0).
+    const adaptedOrt = join(root, 'adapted-ort');
+    const o = await adaptCommand(
+      ['--model', model, '--data', fresh, '--out', adaptedOrt, '--steps', '12', '--batch', '8', '--warmup', '0'].concat(
+        ['--backend', 'ort-cpu', '--eval-examples', '8'],
+      ),
+      io,
+    );
+    expect(o?.eval?.examples).toBe(8);
+    const afterOrt = await tensors(join(adaptedOrt, 'weights.safetensors'));
+    for (const [name, t] of before)
+      if (name !== 'puzzle_emb.weights') expect(Array.from(afterOrt.get(name)!), name).toEqual(Array.from(t));
+    const tableOrt = afterOrt.get('puzzle_emb.weights')!;
+    expect(Array.from(tableOrt.subarray(0, 4 * dim))).toEqual(Array.from(old));
+    let close = 0;
+    for (let i = 4 * dim; i < 6 * dim; i++) if (Math.abs(tableOrt[i]! - table[i]!) < 1e-3) close++;
+    expect(close / (2 * dim)).toBeGreaterThanOrEqual(0.9);
   });
 
   it('refuses data with nothing new and models without identifier names', async () => {

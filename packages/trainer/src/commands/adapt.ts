@@ -6,17 +6,19 @@
 import { existsSync } from 'node:fs';
 import { Progress, type TrainConfig, validateModelConfig } from '@trm/core';
 import { extendTable, planTable } from '../adapt/new-identifiers.js';
-import { BACKEND_NAMES, type BackendName, selectBackend } from '../backend/backend.js';
+import { selectBackend } from '../backend/backend.js';
 import { modelCard } from '../checkpoint/model-card.js';
 import { readModelFolder, writeModelFolder } from '@trm/core';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
 import { puzzleSubset } from '../data/puzzle-subset.js';
-import { type EvalResult, evaluate } from '../evaluate/evaluate.js';
+import type { EvalResult } from '../evaluate/evaluate.js';
+import { chooseEngine, TRAIN_BACKEND_NAMES, type TrainBackendName } from '../ort/ort-backend.js';
+import { OrtTrainingRun } from '../ort/ort-training-run.js';
 import { type CliSpec, FlagError, parseFlags, requiredPath } from '@trm/core';
 import { PUZZLE_TABLE_NAME } from '../model/model.js';
 import { MetricWindow, type TrainRecord } from '../run/metrics-log.js';
 import { yieldToEventLoop } from '../run/yield.js';
-import { TrainingRun } from '../run/training-run.js';
+import { type RunOptions, type TrainLoop, TrainingRun } from '../run/training-run.js';
 import { type CommandIo, machineDescription } from '@trm/core';
 
 export const adaptSpec: CliSpec = {
@@ -43,7 +45,13 @@ export const adaptSpec: CliSpec = {
     { name: 'weight-decay', kind: 'number', min: 0, value: '<x>', default: 0.1, help: 'puzzle-embedding weight decay' },
     { name: 'warmup', kind: 'int', min: 0, value: '<n>', default: 50, help: 'learning-rate warm-up steps' },
     { name: 'seed', kind: 'int', min: 0, value: '<n>', default: 0, help: 'seed of the data order and exploration' },
-    { name: 'backend', kind: 'enum', choices: BACKEND_NAMES, default: 'auto', help: 'TensorFlow.js backend' },
+    {
+      name: 'backend',
+      kind: 'enum',
+      choices: TRAIN_BACKEND_NAMES,
+      default: 'auto',
+      help: 'ort-cuda / ort-webgpu / ort-cpu: the training graph on ONNX Runtime; cpu / wasm / webgpu / tensorflow: TensorFlow.js; auto: ort-cuda when its provider is installed, else the fastest tfjs backend',
+    },
     {
       name: 'eval-examples',
       kind: 'int',
@@ -137,8 +145,14 @@ export async function adaptCommand(argv: readonly string[], io: CommandIo): Prom
       io.err(
         `adapting ${plan.newRows.length} new puzzle identifier(s) (${data.numExamples} training examples in ${data.groupIndices.length - 1} groups) for ${steps} steps; ${rows} known rows stay as they are`,
       );
-    const backend = (await selectBackend(f.backend as BackendName, quiet ? () => {} : io.err)).backend;
-    const run = new TrainingRun({
+    const log = quiet ? () => {} : io.err;
+    const engine = chooseEngine(f.backend as TrainBackendName, log);
+    let backend: string;
+    if (engine.kind === 'ort') {
+      await selectBackend('cpu', () => {});
+      backend = `ort-${engine.provider}`;
+    } else backend = (await selectBackend(engine.backend, log)).backend;
+    const runOptions: RunOptions = {
       model: config,
       train: trainConfig,
       totalSteps: steps,
@@ -152,7 +166,11 @@ export async function adaptCommand(argv: readonly string[], io: CommandIo): Prom
       },
       freeze: { trainableIds: fresh },
       idMap: plan.idMap,
-    });
+    };
+    const run: TrainLoop =
+      engine.kind === 'ort'
+        ? await OrtTrainingRun.create({ ...runOptions, provider: engine.provider })
+        : new TrainingRun(runOptions);
     try {
       const progress = new Progress('adapt', steps, { unit: 'steps', silent: quiet });
       const window = new MetricWindow();
@@ -174,7 +192,7 @@ export async function adaptCommand(argv: readonly string[], io: CommandIo): Prom
       let ev: EvalResult | null = null;
       if (test) {
         const limit = f['eval-examples'] as number;
-        ev = await evaluate(run.evalNet(), run.model.puzzleTable, test.source, {
+        ev = await run.evaluate(test.source, {
           batchSize: batch,
           limit: limit > 0 ? limit : undefined,
           idMap: planTable(folder.identifiers, dataNames, test.metadata.num_puzzle_identifiers).idMap,
@@ -182,7 +200,7 @@ export async function adaptCommand(argv: readonly string[], io: CommandIo): Prom
       }
       const weights = {
         ...folder.weights,
-        [PUZZLE_TABLE_NAME]: { shape: [plan.names.length, dim], data: run.model.puzzleTable!.data },
+        [PUZZLE_TABLE_NAME]: (await run.folderWeights())[PUZZLE_TABLE_NAME]!,
       };
       const card = modelCard({
         title: `TRM ${config.task}, adapted to ${plan.newRows.length} new puzzle identifiers`,
@@ -212,7 +230,7 @@ export async function adaptCommand(argv: readonly string[], io: CommandIo): Prom
       );
       return { out, newIdentifiers: plan.newRows.length, steps: run.step, seconds, lastTrain, eval: ev };
     } finally {
-      run.dispose();
+      await run.dispose();
     }
   } finally {
     train.close();

@@ -143,6 +143,7 @@ export class OrtTrainingRun implements TrainLoop {
           provider: opts.provider,
           deviceId: opts.provider === 'cpu' ? undefined : d,
           threads: opts.threads,
+          worker: devices > 1,
         }),
       );
     return new OrtTrainingRun(opts, weights, sessions);
@@ -179,34 +180,37 @@ export class OrtTrainingRun implements TrainLoop {
     const table = this.table;
     const rows = table ? table.gather(data.puzzleIds) : null;
 
-    let runSeconds = 0;
-    const results: OrtStepResult[] = [];
-    const shares: [number, number][] = [];
-    const chunks: { device: number; rows: [number, number] }[] = [];
-    shareRows(B, this.sessions.length).forEach(([from, to], device) => {
+    // Each device runs its share of the rows (in micro-batches, one after another); devices run in parallel.
+    const perDevice = shareRows(B, this.sessions.length).map(([from, to]) => {
       const micro = this.opts.microBatch ?? to - from;
-      for (const [a, b] of shareRows(to - from, Math.ceil((to - from) / micro))) {
-        chunks.push({ device, rows: [from + a, from + b] });
-        shares.push([from + a, from + b]);
-      }
+      return shareRows(to - from, Math.ceil((to - from) / micro)).map(([a, b]): [number, number] => [
+        from + a,
+        from + b,
+      ]);
     });
-    for (const {
-      device,
-      rows: [from, to],
-    } of chunks) {
-      const r = await this.sessions[device]!.run({
-        tokens: data.inputs.subarray(from * S, to * S),
-        labels: data.labels.subarray(from * S, to * S),
-        puzzleRows: rows ? rows.subarray(from * E, to * E) : null,
-        reset: start.reset.subarray(from, to),
-        zH: this.zH.subarray(from * LD, to * LD),
-        zL: this.zL.subarray(from * LD, to * LD),
-        lossScale: 1 / B,
-        params: this.optim.params,
-      });
-      runSeconds += r.runSeconds;
-      results.push(r);
-    }
+    const deviceResults = await Promise.all(
+      perDevice.map(async (chunks, device) => {
+        const out: OrtStepResult[] = [];
+        for (const [from, to] of chunks)
+          out.push(
+            await this.sessions[device]!.run({
+              tokens: data.inputs.subarray(from * S, to * S),
+              labels: data.labels.subarray(from * S, to * S),
+              puzzleRows: rows ? rows.subarray(from * E, to * E) : null,
+              reset: start.reset.subarray(from, to),
+              zH: this.zH.subarray(from * LD, to * LD),
+              zL: this.zL.subarray(from * LD, to * LD),
+              lossScale: 1 / B,
+              params: this.optim.params,
+            }),
+          );
+        return out;
+      }),
+    );
+    const results = deviceResults.flat();
+    const shares = perDevice.flat();
+    // Devices overlap: the step's graph time is that of the slowest device.
+    const runSeconds = Math.max(...deviceResults.map((d) => d.reduce((a, r) => a + r.runSeconds, 0)));
     const merged = mergeResults(results, shares, B, LD);
 
     const t1 = performance.now();

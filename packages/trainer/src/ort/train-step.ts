@@ -12,6 +12,8 @@ import {
   TRAIN_OUTPUTS,
 } from '@trm/graph';
 import { type ModelConfig, type NamedArrays, puzzleEmbLen, stateLen } from '@trm/core';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 
 export type OrtProvider = 'cuda' | 'webgpu' | 'cpu';
@@ -74,9 +76,102 @@ export function sessionOptions(o: OrtStepOptions): ort.InferenceSession.SessionO
   };
 }
 
+/** A tensor as plain data, as it crosses to a worker thread. */
+export interface PlainTensor {
+  type: 'int64' | 'float32' | 'bool';
+  data: BigInt64Array | Float32Array | Uint8Array;
+  dims: number[];
+}
+
+/** Runs one graph: in this thread, or in a worker thread that owns the session (so that devices run in parallel). */
+interface GraphRunner {
+  run(feeds: Record<string, PlainTensor>): Promise<{ out: Record<string, Float32Array>; seconds: number }>;
+  release(): Promise<void>;
+}
+
+async function inThreadRunner(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<GraphRunner> {
+  const session = await ort.InferenceSession.create(bytes, options);
+  return {
+    async run(feeds) {
+      const tensors: Record<string, ort.Tensor> = {};
+      for (const [k, f] of Object.entries(feeds)) tensors[k] = new ort.Tensor(f.type, f.data, f.dims);
+      const t0 = performance.now();
+      const result = await session.run(tensors);
+      const seconds = (performance.now() - t0) / 1000;
+      const out: Record<string, Float32Array> = {};
+      for (const [k, v] of Object.entries(result)) out[k] = v.data as Float32Array;
+      return { out, seconds };
+    },
+    release: () => session.release(),
+  };
+}
+
+// The worker's code, plain CommonJS: it needs nothing of this project, only onnxruntime-node and the graph's bytes.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+const message = (e) => String((e && e.message) || e);
+const ready = ort.InferenceSession.create(workerData.bytes, workerData.options);
+ready.then(() => parentPort.postMessage({ ready: true }), (e) => parentPort.postMessage({ error: message(e) }));
+parentPort.on('message', async (msg) => {
+  if (msg.release) { const s = await ready; await s.release(); parentPort.postMessage({ released: true }); return; }
+  try {
+    const session = await ready;
+    const tensors = {};
+    for (const [k, f] of Object.entries(msg.feeds)) tensors[k] = new ort.Tensor(f.type, f.data, f.dims);
+    const t0 = performance.now();
+    const result = await session.run(tensors);
+    const seconds = (performance.now() - t0) / 1000;
+    const out = {};
+    for (const [k, v] of Object.entries(result)) out[k] = v.data;
+    parentPort.postMessage({ out, seconds });
+  } catch (e) {
+    parentPort.postMessage({ error: message(e) });
+  }
+});
+`;
+
+async function workerRunner(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<GraphRunner> {
+  const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, bytes, options } });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const onMessage = (m: Record<string, unknown>) => {
+        worker.off('error', onError);
+        resolve(m);
+      };
+      const onError = (e: Error) => {
+        worker.off('message', onMessage);
+        reject(e);
+      };
+      worker.once('message', onMessage);
+      worker.once('error', onError);
+    });
+  const first = await next();
+  if (first.error) {
+    await worker.terminate();
+    throw new Error(String(first.error));
+  }
+  return {
+    async run(feeds) {
+      const reply = next();
+      worker.postMessage({ feeds });
+      const m = await reply;
+      if (m.error) throw new Error(String(m.error));
+      return { out: m.out as Record<string, Float32Array>, seconds: m.seconds as number };
+    },
+    async release() {
+      const reply = next();
+      worker.postMessage({ release: true });
+      await reply;
+      await worker.terminate();
+    },
+  };
+}
+
 export class OrtTrainStep {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly runner: GraphRunner,
     readonly config: ModelConfig,
     readonly params: readonly string[],
     readonly hasPuzzle: boolean,
@@ -84,17 +179,24 @@ export class OrtTrainStep {
     readonly provider: OrtProvider,
   ) {}
 
-  /** Builds the training graph of `config` (buffers H_init/L_init from `weights`) and opens a session. */
-  static async create(config: ModelConfig, weights: NamedArrays, o: OrtStepOptions): Promise<OrtTrainStep> {
+  /**
+   * Builds the training graph of `config` (buffers H_init/L_init from `weights`) and opens a session, in a worker
+   * thread of its own when `worker` is set (session.run blocks its thread: devices in workers run in parallel).
+   */
+  static async create(
+    config: ModelConfig,
+    weights: NamedArrays,
+    o: OrtStepOptions & { worker?: boolean },
+  ): Promise<OrtTrainStep> {
     const graph = buildTrainGraph(config, weights);
-    let session: ort.InferenceSession;
+    let runner: GraphRunner;
     try {
-      session = await ort.InferenceSession.create(graph.bytes, sessionOptions(o));
+      runner = await (o.worker ? workerRunner : inThreadRunner)(graph.bytes, sessionOptions(o));
     } catch (e) {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       throw new Error(`cannot open the training graph on the ${o.provider} provider: ${why}`);
     }
-    return new OrtTrainStep(session, config, graph.params, graph.puzzleEmb, graph.bytes.length, o.provider);
+    return new OrtTrainStep(runner, config, graph.params, graph.puzzleEmb, graph.bytes.length, o.provider);
   }
 
   async run(f: OrtStepFeeds): Promise<OrtStepResult> {
@@ -109,27 +211,27 @@ export class OrtTrainStep {
       tokens[i] = BigInt(f.tokens[i]!);
       labels[i] = BigInt(f.labels[i]!);
     }
-    const feeds: Record<string, ort.Tensor> = {
-      [STEP_INPUTS.tokens]: new ort.Tensor('int64', tokens, [B, S]),
-      [TRAIN_INPUTS.labels]: new ort.Tensor('int64', labels, [B, S]),
-      [STEP_INPUTS.reset]: new ort.Tensor('bool', f.reset, [B]),
-      [STEP_INPUTS.zH]: new ort.Tensor('float32', f.zH, [B, L, D]),
-      [STEP_INPUTS.zL]: new ort.Tensor('float32', f.zL, [B, L, D]),
-      [TRAIN_INPUTS.lossScale]: new ort.Tensor('float32', Float32Array.of(f.lossScale), []),
+    const feeds: Record<string, PlainTensor> = {
+      [STEP_INPUTS.tokens]: { type: 'int64', data: tokens, dims: [B, S] },
+      [TRAIN_INPUTS.labels]: { type: 'int64', data: labels, dims: [B, S] },
+      [STEP_INPUTS.reset]: { type: 'bool', data: f.reset, dims: [B] },
+      [STEP_INPUTS.zH]: { type: 'float32', data: f.zH, dims: [B, L, D] },
+      [STEP_INPUTS.zL]: { type: 'float32', data: f.zL, dims: [B, L, D] },
+      [TRAIN_INPUTS.lossScale]: { type: 'float32', data: Float32Array.of(f.lossScale), dims: [] },
     };
     if (this.hasPuzzle) {
       if (!f.puzzleRows) throw new Error('this model has a puzzle embedding: puzzleRows are required');
-      feeds[STEP_INPUTS.puzzleEmb] = new ort.Tensor('float32', f.puzzleRows, [B, c.puzzle_emb_ndim]);
+      feeds[STEP_INPUTS.puzzleEmb] = { type: 'float32', data: f.puzzleRows, dims: [B, c.puzzle_emb_ndim] };
     }
     for (const p of this.params) {
       const t = f.params[p];
       if (!t) throw new Error(`the parameters lack ${p}`);
-      feeds[p] = new ort.Tensor('float32', t.data, t.shape);
+      feeds[p] = { type: 'float32', data: t.data, dims: t.shape };
     }
-    const t0 = performance.now();
-    let out: ort.InferenceSession.ReturnType;
+    let out: Record<string, Float32Array>;
+    let runSeconds: number;
     try {
-      out = await this.session.run(feeds);
+      ({ out, seconds: runSeconds } = await this.runner.run(feeds));
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       if (/out of memory|failed to allocate|bfcarena|cudaErrorMemoryAllocation/i.test(why))
@@ -138,8 +240,7 @@ export class OrtTrainStep {
         );
       throw e;
     }
-    const runSeconds = (performance.now() - t0) / 1000;
-    const f32 = (name: string) => out[name]!.data as Float32Array;
+    const f32 = (name: string) => out[name]!;
     const grads: Record<string, Float32Array> = {};
     for (const p of this.params) grads[p] = f32(gradientName(p));
     return {
@@ -158,7 +259,7 @@ export class OrtTrainStep {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await this.runner.release();
   }
 }
 

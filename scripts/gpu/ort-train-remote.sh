@@ -7,7 +7,7 @@
 #           dataset (1,000 puzzles x 1,000 augmentations), then the official PyTorch code's speed (bench mode)
 #   part    keep the CUDA provider part of this copy (installed once all parts are there)
 #   bench   wait for the official bench, run ort-train-speed on the CUDA provider, start training run 1
-#   train   wait for the training run in flight; start the next one (--resume) until TRM_RUNS, then pack the results
+#   train   wait for the training run in flight; start the next one (--resume) until TRM_RUNS runs are done
 #
 # Environment: TRM_RUN_SECONDS (length of each training run, default 400), TRM_RUNS (runs, default 3),
 # TRM_BENCH_CASES, TRM_OFFICIAL_CONFIGS, TRM_EVAL_EVERY (steps between evaluations, default 250).
@@ -26,9 +26,11 @@ EVAL_EVERY=${TRM_EVAL_EVERY:-250}
 RUN_DIR=$W/runs/sudoku-mlp-ort
 DATA=$W/data/sudoku-1k-aug1k
 
+# Everything small so far, as one archive (a copy back carries at most 8 files of 16 MiB).
 collect() {
-  cp "$O"/*.log "$O"/*.json "$O"/*.txt "$OUT"/ 2>/dev/null
-  [ -d "$O/official" ] && cp "$O"/official/*.json "$OUT"/ 2>/dev/null
+  mkdir -p "$O/run"
+  cp "$RUN_DIR"/{metrics.jsonl,curves.svg,README.md,config.json} "$O/run/" 2>/dev/null
+  tar czf "$OUT/results.tar.gz" -C "$O" . 2>/dev/null
   true
 }
 
@@ -92,7 +94,6 @@ train)
   if [ "$k" -lt "$RUNS" ]; then
     start_training $((k + 1))
   else
-    cp "$RUN_DIR"/{metrics.jsonl,curves.svg,README.md,config.json,weights.safetensors} "$OUT"/ 2>/dev/null
     echo "all $RUNS runs done"
   fi
   collect

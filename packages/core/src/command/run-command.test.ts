@@ -99,3 +99,74 @@ describe('runCommand stops gracefully', () => {
     expect(r.code).toBe(130);
   }, 30_000);
 });
+
+// A command like the server: its process must not exit while a worker thread may be inside a native call, so a
+// second signal only hurries it (it shortens its 1.5 s "drain" to 100 ms), and SIGTERM is a normal stop (exit 0).
+const hurried = join(dir, 'hurried.mts');
+writeFileSync(
+  hurried,
+  `import { runCommand } from ${JSON.stringify(join(import.meta.dirname, 'run-command.ts'))};
+process.exitCode = await runCommand({
+  name: 'serve',
+  usage: 'serve',
+  parse: () => ({ kind: 'run' as const }),
+  run: async (_cmd, { signal, hurry }) => {
+    const busy = setInterval(() => {}, 50);
+    process.stdout.write('ready\\n');
+    await new Promise((r) => signal.addEventListener('abort', r));
+    await new Promise((r) => {
+      const t = setTimeout(r, 1500);
+      hurry.addEventListener('abort', () => {
+        clearTimeout(t);
+        process.stdout.write('hurried\\n');
+        setTimeout(r, 100);
+      });
+    });
+    process.stdout.write('drained\\n');
+    clearInterval(busy);
+  },
+  stopping: 'draining...',
+  again: 'hurry',
+  stopCodes: { SIGTERM: 0 },
+});
+`,
+);
+
+function runHurried(signals: [NodeJS.Signals, number][]): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', hurried], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c;
+      if (out === 'ready\n') for (const [s, at] of signals) setTimeout(() => child.kill(s), at);
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe("runCommand with again: 'hurry'", () => {
+  it('a second SIGTERM hurries the run instead of exiting, and SIGTERM exits 0 once the run returns', async () => {
+    const r = await runHurried([
+      ['SIGTERM', 0],
+      ['SIGTERM', 1200],
+    ]);
+    expect(r.out).toBe('ready\nhurried\ndrained\n');
+    expect(r.err).toContain('serve: SIGTERM again: stopping sooner');
+    expect(r.code).toBe(0);
+  }, 30_000);
+
+  it('Ctrl-C twice: hurried, never cut short, and exit 130', async () => {
+    const r = await runHurried([
+      ['SIGINT', 0],
+      ['SIGINT', 1200],
+    ]);
+    expect(r.out).toBe('ready\nhurried\ndrained\n');
+    expect(r.err).toContain('serve: SIGINT: draining... (Ctrl-C again to stop sooner)');
+    expect(r.code).toBe(130);
+  }, 30_000);
+});

@@ -1,7 +1,8 @@
 // The shell of every command-line tool of the project: parse the flags (a UsageError becomes exit code 2 with a
 // hint to --help), print the usage for --help, run with an AbortSignal that the first Ctrl-C fires (the second
-// exits at once), and turn a failure into one line on stderr and exit code 1 (2 when a flag or config was wrong).
-// Exit 130 after an interruption.
+// exits at once, or hurries a command that must not exit under a native call), and turn a failure into one line on
+// stderr and exit code 1 (2 when a flag or config was wrong). Exit 130 after an interruption, unless the command
+// gives the signal another code (the server: 0 after SIGTERM).
 import { ConfigError } from '../config/validate.js';
 
 /** A bad command line: the message names the flag and what was expected. */
@@ -18,9 +19,26 @@ export interface CommandSpec<C> {
   usage: string;
   /** parses argv (without node and the script); `cwd` is where the user ran the command */
   parse(argv: string[], cwd: string): C | { kind: 'help' };
-  run(cmd: Exclude<C, { kind: 'help' }>, ctx: { signal: AbortSignal }): Promise<unknown>;
+  run(cmd: Exclude<C, { kind: 'help' }>, ctx: CommandContext): Promise<unknown>;
   /** printed at the first Ctrl-C, e.g. "stopping, removing the partial output..." */
   stopping?: string;
+  /**
+   * What a deliberate second signal does: `exit` (default) exits at once with 130; `hurry` fires `ctx.hurry` and
+   * lets the run end by itself. A process whose worker threads may be inside a native call must not exit: Node
+   * ends the threads, and onnxruntime-node aborts the whole process when that happens inside session.run.
+   */
+  again?: 'exit' | 'hurry';
+  /** exit code after a stop by this signal when the run then returns (default 130 for both) */
+  stopCodes?: Partial<Record<StopSignal, number>>;
+}
+
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+export interface CommandContext {
+  /** fires at the first SIGINT or SIGTERM: stop gracefully */
+  signal: AbortSignal;
+  /** fires at a deliberate second signal when the spec asks for `again: 'hurry'`: stop sooner */
+  hurry: AbortSignal;
 }
 
 function isHelp(x: unknown): x is { kind: 'help' } {
@@ -46,18 +64,25 @@ export async function runCommand<C>(spec: CommandSpec<C>, argv = process.argv.sl
     return 0;
   }
   const stop = new AbortController();
+  const hurry = new AbortController();
+  let stoppedBy: StopSignal = 'SIGINT';
   let stoppedAt = 0;
   // SIGINT (Ctrl-C) and SIGTERM (kill, timeout, a container stop) both stop gracefully: a training run saves, a
-  // build removes its partial output. A second Ctrl-C exits at once, but only a deliberate one: a signal within
-  // DUPLICATE_SIGNAL_MS of the first is the same stop delivered twice (timeout(1) signals the child and then its
-  // process group, so the child sees it twice).
-  const onSignal = (name: NodeJS.Signals) => {
+  // build removes its partial output. A second Ctrl-C exits at once (or, with `again: 'hurry'`, fires ctx.hurry),
+  // but only a deliberate one: a signal within DUPLICATE_SIGNAL_MS of the first is the same stop delivered twice
+  // (timeout(1) signals the child and then its process group, so the child sees it twice).
+  const onSignal = (name: StopSignal) => {
     if (stop.signal.aborted) {
       if (performance.now() - stoppedAt < DUPLICATE_SIGNAL_MS) return;
-      process.exit(130);
+      if (spec.again !== 'hurry') process.exit(130);
+      if (!hurry.signal.aborted) process.stderr.write(`${spec.name}: ${name} again: stopping sooner\n`);
+      hurry.abort();
+      return;
     }
     stoppedAt = performance.now();
-    const again = name === 'SIGINT' ? ' (Ctrl-C again to exit at once)' : '';
+    stoppedBy = name;
+    const hint = spec.again === 'hurry' ? 'again to stop sooner' : 'again to exit at once';
+    const again = name === 'SIGINT' ? ` (Ctrl-C ${hint})` : '';
     process.stderr.write(`\n${spec.name}: ${name}: ${spec.stopping ?? 'stopping...'}${again}\n`);
     stop.abort();
   };
@@ -66,8 +91,8 @@ export async function runCommand<C>(spec: CommandSpec<C>, argv = process.argv.sl
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
   try {
-    await spec.run(cmd as Exclude<C, { kind: 'help' }>, { signal: stop.signal });
-    return stop.signal.aborted ? 130 : 0;
+    await spec.run(cmd as Exclude<C, { kind: 'help' }>, { signal: stop.signal, hurry: hurry.signal });
+    return stop.signal.aborted ? (spec.stopCodes?.[stoppedBy] ?? 130) : 0;
   } catch (err) {
     if (stop.signal.aborted) return 130;
     // A flag or config found wrong only while running (a dataset of another task, say) is still bad input.

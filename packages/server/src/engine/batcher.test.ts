@@ -205,6 +205,19 @@ describe('Batcher', () => {
     await b.drain();
   });
 
+  it('refuseQueued fails the waiting puzzles with EngineUnavailableError; puzzles in a row finish', async () => {
+    const lane = new TestLane('compact', 2);
+    const b = new Batcher([lane], settings({ maxBatch: 2 }));
+    const running = [0, 1].map(() => request(puzzle(), { maxSteps: 3, haltThreshold: 1 }));
+    const pRunning = running.map((r) => b.solve(r));
+    await sleep(1); // the two take the rows
+    const pQueued = [b.solve(request(puzzle())), b.solve(request(puzzle()))];
+    expect(b.refuseQueued('going away')).toBe(2);
+    for (const p of pQueued) await expect(p).rejects.toThrow(new EngineUnavailableError('going away'));
+    for (const [i, r] of running.entries()) check(r, await pRunning[i]!);
+    await b.drain();
+  });
+
   it('drops an aborted puzzle from the queue and from its row, and serves the others', async () => {
     const lane = new TestLane('compact', 5);
     const b = new Batcher([lane], settings({ maxBatch: 2 }));

@@ -141,6 +141,17 @@ export class Batcher {
     return !this.draining && !this.closed && this.unavailable === null && this.lanes.some((s) => s.lane.isReady());
   }
 
+  /**
+   * Fails every puzzle still waiting for a row with EngineUnavailableError(reason) and returns how many there were;
+   * puzzles in a row go on. A second stop signal uses it to shorten the drain without cutting a step short.
+   */
+  refuseQueued(reason: string): number {
+    const refused = this.queue.splice(0);
+    for (const job of refused) this.fail(job, new EngineUnavailableError(reason));
+    this.notify();
+    return refused.length;
+  }
+
   /** Stops taking puzzles and resolves once everything queued or in a row is answered (or failed). */
   async drain(): Promise<void> {
     this.draining = true;

@@ -185,6 +185,10 @@ export class Engine implements SolveEngine {
     lane.kill();
   }
 
+  refuseQueued(reason: string): number {
+    return this.batcher.refuseQueued(reason);
+  }
+
   drain(): Promise<void> {
     this.draining ??= (async () => {
       await this.batcher.drain();

@@ -99,4 +99,6 @@ export interface SolveEngine {
   solve(request: SolveRequest): Promise<SolveResult>;
   /** stops taking work, finishes what is queued or in flight, then stops the workers */
   drain(): Promise<void>;
+  /** fails the puzzles still waiting for a batch slot with EngineUnavailableError(reason); returns how many */
+  refuseQueued(reason: string): number;
 }

@@ -184,6 +184,7 @@ describe('POST /solve', () => {
       stats: () => fake.stats(),
       solve: (r) => fake.solve(r),
       drain: () => fake.drain(),
+      refuseQueued: (reason) => fake.refuseQueued(reason),
     };
     const s = await listen(createApp(bare, { playgroundDir: null }));
     try {

@@ -71,6 +71,7 @@ function toStrings(s: string, side: number): string[] {
 interface Waiter {
   start: () => void;
   onAbort: () => void;
+  refuse: (err: Error) => void;
 }
 
 function abortError(): Error {
@@ -186,6 +187,13 @@ export class FakeEngine implements SolveEngine {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
+  refuseQueued(reason: string): number {
+    const refused = this.queue.splice(0);
+    for (const waiter of refused) waiter.refuse(new EngineUnavailableError(reason));
+    this.notifyIdle();
+    return refused.length;
+  }
+
   private acquireSlot(signal?: AbortSignal): Promise<void> {
     if (this.active < this.slots) {
       this.active += 1;
@@ -203,6 +211,10 @@ export class FakeEngine implements SolveEngine {
           if (i >= 0) this.queue.splice(i, 1);
           reject(abortError());
           this.notifyIdle();
+        },
+        refuse: (err) => {
+          signal?.removeEventListener('abort', waiter.onAbort);
+          reject(err);
         },
       };
       signal?.addEventListener('abort', waiter.onAbort, { once: true });

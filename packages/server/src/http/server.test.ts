@@ -140,6 +140,30 @@ describe('serve', () => {
     expect(JSON.parse(b.text).timing.queueMs).toBeGreaterThan(100);
   });
 
+  it('hurried: refuses the queued puzzles with 503 at once and still answers those in a slot', async () => {
+    const engine = new FakeEngine({ stepDelayMs: 100, slots: 2 });
+    const hurry = new AbortController();
+    const { s, lines, post } = await start(engine, { hurry: hurry.signal });
+    const all = Array.from({ length: 5 }, () => post('/solve', slowSolve));
+    await waitFor(
+      () => engine.stats().activeSlots === 2 && engine.stats().queueDepth === 3,
+      'two running, three queued',
+    );
+    const stopped = s.shutdown('test');
+    hurry.abort();
+    const t0 = performance.now();
+    const answers = await Promise.all(all);
+    await stopped;
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 503, 503, 503]);
+    for (const a of answers.filter((x) => x.status === 503)) {
+      expect(a.headers['retry-after']).toBe('1');
+      expect(JSON.parse(a.text).error.message).toBe('the server is shutting down; retry on another instance');
+    }
+    // the queued three did not wait for a slot: the drain took the running puzzles' three steps, not six
+    expect(performance.now() - t0).toBeLessThan(550);
+    expect(lines).toContain('stopping sooner (asked again): 3 queued puzzle(s) refused with 503, 2 in batches finish');
+  });
+
   it('starts the shutdown on an abort signal and on the signals it was given', async () => {
     const controller = new AbortController();
     const { s } = await start(new FakeEngine(), { signal: controller.signal });

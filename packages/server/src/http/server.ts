@@ -1,8 +1,11 @@
 // The listening server around createApp: the port, a startup line, the request log, and the graceful shutdown.
 // On SIGINT/SIGTERM (or `shutdown()`): /readyz turns 503 and new solves get 503 (optionally for a while, so a
 // load balancer notices), the listener closes, requests in flight finish, the engines drain, then it resolves.
+// `hurry()` (a second stop signal) shortens the drain: puzzles still queued get 503 at once, those in a batch
+// finish. Nothing here ever exits the process: a worker thread may be inside session.run.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DUPLICATE_SIGNAL_MS } from '@trm/core';
 import type { SolveEngine } from '../engine/types.js';
 import { type AppOptions, createApp } from './app.js';
 import type { Lifecycle } from './context.js';
@@ -16,6 +19,8 @@ export interface ServeOptions extends Omit<AppOptions, 'lifecycle'> {
   signals?: NodeJS.Signals[];
   /** also start the shutdown when this fires (the CLI's Ctrl-C) */
   signal?: AbortSignal;
+  /** hurry the shutdown when this fires (the CLI's second Ctrl-C or SIGTERM); see `RunningServer.hurry` */
+  hurry?: AbortSignal;
   /** keep accepting connections this long after the shutdown starts, answering 503 (default 0) */
   drainDelayMs?: number;
   /** close the connections still open this long after the listener closed (default 30 s) */
@@ -32,6 +37,11 @@ export interface RunningServer {
   lifecycle: Lifecycle;
   /** starts the graceful shutdown (once); resolves when the listener is closed and the engines are drained */
   shutdown(reason?: string): Promise<void>;
+  /**
+   * Shortens a shutdown (starting it if needed): the puzzles still waiting for a batch slot get 503 with
+   * Retry-After at once; puzzles in a batch run to their end, so no step is cut short.
+   */
+  hurry(reason?: string): Promise<void>;
   /** resolves when a shutdown, however started, has finished */
   closed: Promise<void>;
 }
@@ -66,10 +76,18 @@ export async function serve(
   let shuttingDown: Promise<void> | null = null;
 
   const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
-  const onSignal = (sig: NodeJS.Signals) => void shutdown(sig);
+  // A second signal hurries the shutdown, unless it is the first one delivered twice (see runCommand).
+  let firstSignalAt = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (shuttingDown === null) firstSignalAt = performance.now();
+    else if (performance.now() - firstSignalAt >= DUPLICATE_SIGNAL_MS) void hurry(`${sig} again`);
+    void shutdown(sig);
+  };
   for (const sig of signals) process.on(sig, onSignal);
   const onAbort = () => void shutdown('interrupted');
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  const onHurry = () => void hurry('asked again');
+  options.hurry?.addEventListener('abort', onHurry, { once: true });
 
   async function stop(reason: string): Promise<void> {
     lifecycle.draining = true;
@@ -96,6 +114,7 @@ export async function serve(
     await Promise.all([...byName.values()].map((e) => e.drain()));
     for (const sig of signals) process.off(sig, onSignal);
     options.signal?.removeEventListener('abort', onAbort);
+    options.hurry?.removeEventListener('abort', onHurry);
     info('stopped');
   }
 
@@ -104,5 +123,20 @@ export async function serve(
     return shuttingDown;
   }
 
-  return { url, port, server, lifecycle, shutdown, closed };
+  let hurried = false;
+  function hurry(reason = 'hurry requested'): Promise<void> {
+    const done = shutdown(reason);
+    if (hurried) return done;
+    hurried = true;
+    let refused = 0;
+    let inBatches = 0;
+    for (const e of byName.values()) {
+      refused += e.refuseQueued('the server is shutting down; retry on another instance');
+      inBatches += e.stats().activeSlots;
+    }
+    info(`stopping sooner (${reason}): ${refused} queued puzzle(s) refused with 503, ${inBatches} in batches finish`);
+    return done;
+  }
+
+  return { url, port, server, lifecycle, shutdown, hurry, closed };
 }

@@ -1,24 +1,36 @@
 // The `start` command (pnpm --filter @trm/server start): flag parsing and the run, apart from the process wiring
 // in cli/start.ts so that tests can call both. It starts one engine per --model folder, serves them over HTTP
 // and shuts down gracefully on Ctrl-C or SIGTERM.
-import { basename, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { UsageError } from '@trm/core';
+import { findRepoRoot } from '../arc/adapt-command.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { ExecutionProviderChoice, SolveEngine } from '../engine/types.js';
 import { DEFAULT_BODY_LIMIT } from './app.js';
 import { serve } from './server.js';
 
-/** The shipped sudoku model at the repository root. */
-export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../../models/sudoku-small-mlp', import.meta.url));
+/**
+ * The shipped sudoku model at the root of the repository that holds `moduleUrl`. Found by looking up for the
+ * repository root rather than by a fixed relative path, because this module runs from two depths: from the sources
+ * (packages/server/src/http/) and bundled into packages/server/dist/start.mjs. Outside a repository: models/ of
+ * the working folder.
+ */
+export function defaultModelDir(moduleUrl: string = import.meta.url): string {
+  const root = findRepoRoot(dirname(fileURLToPath(moduleUrl)));
+  return root ? join(root, 'models', 'sudoku-small-mlp') : resolve('models', 'sudoku-small-mlp');
+}
+
+export const DEFAULT_MODEL_DIR = defaultModelDir();
 const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cuda', 'webgpu', 'cpu'];
 
 export const START_USAGE = `Usage: pnpm --filter @trm/server start [--model <dir>] [--port 8080] [--host 127.0.0.1] [options]
 
 Serves TRM models over HTTP: POST /solve, POST /solve/stream (server-sent events), GET /models, /healthz,
 /readyz, /metrics (Prometheus), /openapi.json, and the playground page at /. Ctrl-C or SIGTERM drains: new
-requests get 503, requests in flight finish, then the process exits.
+requests get 503, requests in flight finish, then the process exits (0 after SIGTERM, 130 after Ctrl-C). A second
+one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still finish.
 
 Options:
   --model DIR        model folder with model.onnx (default: models/sudoku-small-mlp of the repository);
@@ -135,7 +147,10 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
 export type StartEngine = (settings: EngineSettings) => Promise<SolveEngine>;
 
 export interface StartIo {
+  /** starts the graceful shutdown (the first Ctrl-C or SIGTERM) */
   signal?: AbortSignal;
+  /** shortens it (a second one): queued puzzles get 503, puzzles in a batch finish */
+  hurry?: AbortSignal;
   /** lifecycle and request lines (default stderr) */
   err?: (line: string) => void;
   startEngine?: StartEngine;
@@ -143,7 +158,7 @@ export interface StartIo {
   onListening?: (url: string) => void;
 }
 
-/** Starts the engines and the server; resolves after a graceful shutdown (Ctrl-C via `signal`, or SIGTERM). */
+/** Starts the engines and the server; resolves after a graceful shutdown (`signal`: Ctrl-C or SIGTERM). */
 export async function runStart(cmd: Extract<StartCommand, { kind: 'start' }>, io: StartIo = {}): Promise<void> {
   const err = io.err ?? ((line: string) => process.stderr.write(`${line}\n`));
   const startEngine = io.startEngine ?? ((settings: EngineSettings) => Engine.start(settings));
@@ -160,8 +175,9 @@ export async function runStart(cmd: Extract<StartCommand, { kind: 'start' }>, io
       host: cmd.host,
       bodyLimit: cmd.bodyLimit,
       signal: io.signal,
-      // runCommand owns SIGINT (a second Ctrl-C exits at once); SIGTERM is the server's.
-      signals: ['SIGTERM'],
+      hurry: io.hurry,
+      // runCommand owns SIGINT and SIGTERM and turns them into `signal` and `hurry`.
+      signals: [],
       info: err,
       logError: err,
       ...(cmd.log ? { log: err } : {}),

@@ -205,6 +205,21 @@ describe('Batcher', () => {
     await b.drain();
   });
 
+  it('maxQueue 0: takes puzzles while rows are free (also on an idle batcher) and refuses the rest', async () => {
+    const lanes = [new TestLane('compact', 20), new TestLane('fixed', 20)];
+    const b = new Batcher(lanes, settings({ maxBatch: 2, maxQueue: 0 }));
+    const rs = Array.from({ length: 4 }, () => request(puzzle(), { maxSteps: 2, haltThreshold: 1 }));
+    const taken = rs.map((r) => b.solve(r)); // four free rows over two lanes
+    const refused = b.solve(request(puzzle()));
+    await expect(refused).rejects.toBeInstanceOf(QueueFullError);
+    await expect(refused).rejects.toThrow('every batch slot is busy and no puzzle may wait for one (max queue 0)');
+    for (const [i, r] of rs.entries()) check(r, await taken[i]!);
+    // rows are free again
+    const again = request(puzzle(), { maxSteps: 1 });
+    check(again, await b.solve(again));
+    await b.drain();
+  });
+
   it('refuseQueued fails the waiting puzzles with EngineUnavailableError; puzzles in a row finish', async () => {
     const lane = new TestLane('compact', 2);
     const b = new Batcher([lane], settings({ maxBatch: 2 }));

@@ -29,7 +29,10 @@ export interface Lane {
 export interface BatcherSettings {
   /** rows per lane */
   maxBatch: number;
-  /** puzzles waiting for a row beyond which solve() rejects with QueueFullError */
+  /**
+   * puzzles waiting for a row beyond which solve() rejects with QueueFullError; puzzles that a free row takes at the
+   * next step do not count, so 0 means "no waiting": a puzzle is taken while a row is free, refused otherwise
+   */
   maxQueue: number;
   /** how long the first puzzle of an idle lane waits for others before the first step */
   maxWaitMs: number;
@@ -93,7 +96,10 @@ export class Batcher {
       return Promise.reject(new EngineUnavailableError('the engine is shutting down and takes no new puzzles'));
     if (this.unavailable !== null) return Promise.reject(new EngineUnavailableError(this.unavailable));
     if (request.signal?.aborted) return Promise.reject(abortReason(request.signal));
-    if (this.queue.length >= this.settings.maxQueue) return Promise.reject(new QueueFullError(this.settings.maxQueue));
+    // Puzzles that a free row takes at the next step do not wait for a slot, so they do not count against
+    // maxQueue: with maxQueue 0 a puzzle is taken while a row is free and refused otherwise.
+    if (this.queue.length - this.freeRows() >= this.settings.maxQueue)
+      return Promise.reject(new QueueFullError(this.settings.maxQueue));
     return new Promise<SolveResult>((resolve, reject) => {
       const job: Job = {
         request,
@@ -134,6 +140,16 @@ export class Batcher {
 
   get totalSlots(): number {
     return this.lanes.length * this.settings.maxBatch;
+  }
+
+  /** Rows of the lanes that take steps now that hold no puzzle. */
+  private freeRows(): number {
+    let free = 0;
+    for (const s of this.lanes) {
+      if (!s.alive || !s.lane.isReady()) continue;
+      free += this.settings.maxBatch - s.rows.filter((j) => j !== null && !j.done).length;
+    }
+    return free;
   }
 
   /** True while puzzles are taken: not draining and at least one lane can run. */

@@ -32,7 +32,7 @@ export interface EngineOptions {
   workers?: number;
   /** rows per worker batch */
   maxBatch?: number;
-  /** puzzles waiting for a row beyond which solve() rejects with QueueFullError */
+  /** puzzles waiting for a row beyond which solve() rejects with QueueFullError (0: no waiting, see Batcher) */
   maxQueue?: number;
   /** how long the first puzzle of an idle worker waits for others */
   maxWaitMs?: number;

@@ -76,7 +76,11 @@ export interface EngineStats {
 /** The queue is full: the HTTP layer answers 429. */
 export class QueueFullError extends Error {
   constructor(limit: number) {
-    super(`the queue is full (${limit} puzzles waiting); retry later`);
+    super(
+      limit === 0
+        ? 'every batch slot is busy and no puzzle may wait for one (max queue 0); retry later'
+        : `the queue is full (${limit} puzzles waiting); retry later`,
+    );
     this.name = 'QueueFullError';
   }
 }

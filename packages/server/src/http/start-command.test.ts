@@ -1,15 +1,20 @@
 // The start command: flags (defaults, every option, the errors that name the flag), and a run with fake engines
 // that serves them, logs its startup line, shuts down on the abort signal and drains what it started.
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { UsageError } from '@trm/core';
 import { describe, expect, it } from 'vitest';
 import type { SolveEngine } from '../engine/types.js';
 import { FakeEngine } from './fake-engine.js';
 import {
   DEFAULT_MODEL_DIR,
+  defaultModelDir,
   type EngineSettings,
   parseStartArgs,
   runStart,
+  START_USAGE,
   type StartCommand,
 } from './start-command.js';
 
@@ -24,6 +29,29 @@ function usageError(argv: string[]): string {
   }
   throw new Error('expected a UsageError');
 }
+
+describe('defaultModelDir', () => {
+  const root = resolve(import.meta.dirname, '../../../..');
+  const shipped = join(root, 'models', 'sudoku-small-mlp');
+
+  it('is models/sudoku-small-mlp of the repository, from the sources and from the bundle', () => {
+    expect(defaultModelDir(import.meta.url)).toBe(shipped);
+    expect(defaultModelDir(pathToFileURL(join(root, 'packages/server/src/http/start-command.ts')).href)).toBe(shipped);
+    // pnpm build writes the start command to packages/server/dist/start.mjs, two folders higher up than the sources.
+    expect(defaultModelDir(pathToFileURL(join(root, 'packages/server/dist/start.mjs')).href)).toBe(shipped);
+  });
+
+  it('is models/sudoku-small-mlp of the working folder outside a repository', () => {
+    const away = mkdtempSync(join(tmpdir(), 'trm-no-repo-'));
+    try {
+      expect(defaultModelDir(pathToFileURL(join(away, 'dist', 'start.mjs')).href)).toBe(
+        resolve('models', 'sudoku-small-mlp'),
+      );
+    } finally {
+      rmSync(away, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('parseStartArgs', () => {
   it('defaults to the shipped sudoku model on 127.0.0.1:8080 with auto', () => {
@@ -63,6 +91,10 @@ describe('parseStartArgs', () => {
       log: true,
     } satisfies StartCommand);
     expect((parse('--body-limit', '2048') as { bodyLimit: unknown }).bodyLimit).toBe(2048);
+  });
+
+  it('--help says what --max-queue 0 means', () => {
+    expect(START_USAGE).toMatch(/--max-queue N .*\n\s+0: no waiting, a puzzle is taken while a batch slot is free/);
   });
 
   it('names the bad flag and what it expects', () => {

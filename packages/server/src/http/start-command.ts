@@ -39,7 +39,8 @@ Options:
   --host ADDR        address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
   --ep NAME          execution provider: auto, cuda, webgpu or cpu (default auto: cuda, then webgpu, then cpu)
   --max-batch N      puzzles per batch in each worker (default: the engine's)
-  --max-queue N      puzzles waiting for a batch slot before requests get 429 (default: the engine's)
+  --max-queue N      puzzles waiting for a batch slot before requests get 429 (default: the engine's, 1024);
+                     0: no waiting, a puzzle is taken while a batch slot is free and gets 429 otherwise
   --max-wait-ms N    how long a batch waits to fill before it runs (default: the engine's)
   --workers N        inference worker threads (default: the engine's)
   --body-limit SIZE  largest request body, bytes or e.g. 1mb (default ${DEFAULT_BODY_LIMIT})

@@ -1,13 +1,14 @@
 // The training state beside a model folder, for an exact --resume: train-state.safetensors holds the arrays (live
 // non-EMA weights, optimiser moments, the carry's z_H/z_L and the data its slots hold) and train-state.json the
-// rest (step, data cursor, RNG states, slot steps, run settings). train-state.json is written last and names the
-// save it belongs to (checkpoint_id, also in both safetensors files), so a save cut short is detected on load.
+// rest (step, data cursor, RNG states, slot steps, run settings). train-state.json names the save it belongs to
+// (checkpoint_id, also in both safetensors files), so files of different saves are detected on load.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensors, type StoredTensor, toFloat32, writeFileAtomic, writeSafetensors } from '@trm/core';
 import type { NamedArrays } from '../model/model.js';
 import type { RunStateArrays, RunStateJson } from '../run/training-run.js';
+import { hasPendingSave } from './staged-save.js';
 
 export const STATE_FILE = 'train-state.safetensors';
 export const STATE_JSON = 'train-state.json';
@@ -51,8 +52,9 @@ export async function writeTrainState<Meta>(
   await writeFileAtomic(join(dir, STATE_JSON), `${JSON.stringify(state, null, 2)}\n`);
 }
 
+/** Whether `dir` holds a saved run (in place, or committed and not yet moved into place by a killed process). */
 export function hasTrainState(dir: string): boolean {
-  return existsSync(join(dir, STATE_JSON)) && existsSync(join(dir, STATE_FILE));
+  return (existsSync(join(dir, STATE_JSON)) && existsSync(join(dir, STATE_FILE))) || hasPendingSave(dir);
 }
 
 /** Reads both files and checks they come from the same save. `ema` is left null (it lives in the weights). */
@@ -60,15 +62,24 @@ export async function readTrainState<Meta>(
   dir: string,
 ): Promise<{ state: TrainStateFile<Meta>; arrays: RunStateArrays }> {
   const jsonPath = join(dir, STATE_JSON);
-  if (!hasTrainState(dir)) throw new Error(`cannot resume from ${dir}: ${STATE_JSON} or ${STATE_FILE} is missing`);
-  const state = JSON.parse(await readFile(jsonPath, 'utf8')) as TrainStateFile<Meta>;
-  if (state.format_version !== STATE_FORMAT_VERSION)
-    throw new Error(`${jsonPath}: format_version is ${state.format_version}, expected ${STATE_FORMAT_VERSION}`);
+  if (!existsSync(jsonPath) || !existsSync(join(dir, STATE_FILE)))
+    throw new Error(`cannot resume from ${dir}: ${STATE_JSON} or ${STATE_FILE} is missing`);
+  const text = await readFile(jsonPath, 'utf8');
+  let state: TrainStateFile<Meta>;
+  try {
+    state = JSON.parse(text) as TrainStateFile<Meta>;
+  } catch (err) {
+    throw new Error(
+      `${jsonPath} is not valid JSON (${(err as Error).message}): the file is damaged or cut short; expected the training state that train writes with each checkpoint`,
+    );
+  }
+  if (state?.format_version !== STATE_FORMAT_VERSION)
+    throw new Error(`${jsonPath}: format_version is ${state?.format_version}, expected ${STATE_FORMAT_VERSION}`);
   const file = await readSafetensors(join(dir, STATE_FILE));
   const id = file.metadata?.['trm.checkpoint_id'];
   if (id !== state.checkpoint_id)
     throw new Error(
-      `${dir}: ${STATE_FILE} (save ${id ?? 'unknown'}) and ${STATE_JSON} (save ${state.checkpoint_id}) come from different saves; the last save was interrupted`,
+      `${dir}: ${STATE_FILE} (save ${id ?? 'unknown'}) and ${STATE_JSON} (save ${state.checkpoint_id}) come from different saves; the files of a save must be kept (and copied) together`,
     );
   const arrays: RunStateArrays = { params: {}, ema: null, optimizer: {}, carry: null };
   const carry: Record<string, StoredTensor> = {};

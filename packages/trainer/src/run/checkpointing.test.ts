@@ -1,5 +1,6 @@
 // Exact resume: 6 steps straight give the same weights, EMA, moments and carry as 3 steps, a save, a load into a
-// fresh run, and 3 more steps. Plus the model folder's layout and the detection of an interrupted save.
+// fresh run, and 3 more steps. Plus the model folder's layout, the detection of files of different saves and the
+// error for a damaged train-state.json. (A save killed part-way: interrupted-save.test.ts.)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +133,18 @@ describe('checkpoint and resume', () => {
     writeFileSync(path, JSON.stringify({ ...state, checkpoint_id: 'other' }));
     await expect(loadCheckpoint(dir)).rejects.toThrow(/different saves/);
     writeFileSync(path, JSON.stringify(state));
+    await expect(loadCheckpoint(dir)).resolves.toBeDefined();
+  });
+
+  it('names train-state.json and says what is wrong when it is cut short', async () => {
+    const path = join(dir, 'train-state.json');
+    const text = readFileSync(path, 'utf8');
+    writeFileSync(path, text.slice(0, text.length >> 1));
+    const err = await loadCheckpoint(dir).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain(`${path} is not valid JSON`);
+    expect((err as Error).message).toMatch(/damaged or cut short/);
+    writeFileSync(path, text);
     await expect(loadCheckpoint(dir)).resolves.toBeDefined();
   });
 });

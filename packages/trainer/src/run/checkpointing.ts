@@ -1,7 +1,9 @@
 // Saving a training run as a model folder plus its training state, and loading both back for --resume. The folder's
 // weights are the EMA weights (the reference checkpoints its EMA model) with the live buffers (H_init, L_init, the
-// puzzle table); the live weights, moments and carry go to train-state.*. Every file is written atomically and
-// train-state.json, written last, names the save, so an interrupted save is detected instead of resumed from.
+// puzzle table); the live weights, moments and carry go to train-state.*. A save replaces all of these files as one
+// unit (checkpoint/staged-save.ts), so a run killed at any instant of a save can still be resumed, from the new save
+// or the previous one. train-state.json and both safetensors files name their save, so files mixed up by other
+// means are still detected instead of resumed from.
 import { randomUUID } from 'node:crypto';
 import type { ModelConfig, TrainConfig } from '@trm/core';
 import { readModelFolder, writeModelFolder } from '@trm/core';
@@ -11,6 +13,7 @@ import {
   writeTrainState,
   STATE_FORMAT_VERSION,
 } from '../checkpoint/train-state.js';
+import { finishPendingSave, replaceSave } from '../checkpoint/staged-save.js';
 import type { NamedArrays } from '../model/model.js';
 import type { RunStateArrays, RunStateJson, TrainLoop } from './training-run.js';
 
@@ -51,18 +54,11 @@ export interface SaveInput {
   identifiers: string[] | null;
 }
 
-/** Writes the model folder and the training state of `run` into `dir`. */
+/** Writes the model folder and the training state of `run` into `dir`, replacing the previous save as one unit. */
 export async function saveCheckpoint({ dir, run, meta, card, identifiers }: SaveInput): Promise<void> {
   const { json, arrays } = await run.exportState();
   const id = randomUUID();
   const weights = await run.folderWeights();
-  await writeModelFolder(dir, {
-    config: run.config,
-    weights,
-    identifiers,
-    card,
-    metadata: { 'trm.checkpoint_id': id, 'trm.step': String(json.step), 'trm.task': run.config.task },
-  });
   const state: TrainStateFile<RunMeta> = {
     format_version: STATE_FORMAT_VERSION,
     checkpoint_id: id,
@@ -70,7 +66,16 @@ export async function saveCheckpoint({ dir, run, meta, card, identifiers }: Save
     run: json,
     meta,
   };
-  await writeTrainState(dir, state, arrays);
+  await replaceSave(dir, async (staging) => {
+    await writeModelFolder(staging, {
+      config: run.config,
+      weights,
+      identifiers,
+      card,
+      metadata: { 'trm.checkpoint_id': id, 'trm.step': String(json.step), 'trm.task': run.config.task },
+    });
+    await writeTrainState(staging, state, arrays);
+  });
 }
 
 export interface ResumePoint {
@@ -82,14 +87,18 @@ export interface ResumePoint {
   arrays: RunStateArrays;
 }
 
-/** Reads a checkpoint written by saveCheckpoint and checks that its files belong together. */
+/**
+ * Reads a checkpoint written by saveCheckpoint and checks that its files belong together. A save that a killed
+ * process left half moved into place is completed first, one left uncommitted is discarded.
+ */
 export async function loadCheckpoint(dir: string): Promise<ResumePoint> {
+  await finishPendingSave(dir);
   const { state, arrays } = await readTrainState<RunMeta>(dir);
   const folder = await readModelFolder(dir);
   const id = folder.metadata['trm.checkpoint_id'];
   if (id !== state.checkpoint_id)
     throw new Error(
-      `${dir}: weights.safetensors (save ${id ?? 'unknown'}) and train-state.json (save ${state.checkpoint_id}) come from different saves; the last save was interrupted`,
+      `${dir}: weights.safetensors (save ${id ?? 'unknown'}) and train-state.json (save ${state.checkpoint_id}) come from different saves; the files of a save must be kept (and copied) together`,
     );
   if (state.meta.train.ema) {
     arrays.ema = {};

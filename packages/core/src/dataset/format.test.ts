@@ -174,4 +174,17 @@ describe('dataset reader checks', () => {
     writeFileSync(metadataPath(dir, 'train'), JSON.stringify({ ...meta, seq_len: 6, total_groups: 3 }));
     expect(() => readDataset(dir, 'train')).toThrow('total_groups is 3, but the files hold 4');
   });
+
+  it('names identifiers.json and says what it should hold when it is not a JSON array of names', () => {
+    const dir = copy('identifiers');
+    const path = join(dir, 'identifiers.json');
+    const expected = 'expected a JSON array of puzzle identifier names';
+    writeFileSync(path, 'not json');
+    expect(() => readIdentifiers(dir)).toThrow(`${path} is not valid JSON (Unexpected token`);
+    expect(() => readIdentifiers(dir)).toThrow(expected);
+    writeFileSync(path, '{"a": 1}');
+    expect(() => readIdentifiers(dir)).toThrow(`${path} holds object; ${expected}`);
+    writeFileSync(path, '["<blank>", 3]');
+    expect(() => readIdentifiers(dir)).toThrow(`${path}: entry 1 is 3, not a string; ${expected}`);
+  });
 });

@@ -181,11 +181,23 @@ export function readDataset(dir: string, split: string, opts: ReadDatasetOptions
   }
 }
 
+/** The text of an identifiers.json (of a dataset or a model folder) read from `path`; errors name the file. */
+export function parseIdentifiers(text: string, path: string): string[] {
+  const expected = 'expected a JSON array of puzzle identifier names, such as ["<blank>", "a", "b"]';
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON (${(err as Error).message}); ${expected}`);
+  }
+  if (!Array.isArray(json)) throw new Error(`${path} holds ${json === null ? 'null' : typeof json}; ${expected}`);
+  const bad = json.findIndex((x) => typeof x !== 'string');
+  if (bad >= 0) throw new Error(`${path}: entry ${bad} is ${JSON.stringify(json[bad])}, not a string; ${expected}`);
+  return json as string[];
+}
+
 /** identifiers.json: the name of each puzzle identifier (index 0 is "<blank>"). */
 export function readIdentifiers(dir: string): string[] {
   const path = join(dir, IDENTIFIERS_FILE);
-  const json: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (!Array.isArray(json) || json.some((x) => typeof x !== 'string'))
-    throw new Error(`${path}: expected a JSON array of strings`);
-  return json as string[];
+  return parseIdentifiers(readFileSync(path, 'utf8'), path);
 }

@@ -14,6 +14,7 @@ import { f32ToF16 } from '../safetensors/float16.js';
 import { SafetensorsFile } from '../safetensors/reader.js';
 import { type SafetensorsSource, writeSafetensors } from '../safetensors/writer.js';
 import { IDENTIFIERS_FILE } from '../dataset/layout.js';
+import { parseIdentifiers } from '../dataset/reader.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
 /** A named float32 array with its shape: the exchange format of weights and optimiser state. */
@@ -131,11 +132,6 @@ export async function readModelFolder(dir: string): Promise<ModelFolderContents>
   }
   const idPath = join(dir, IDENTIFIERS_FILE);
   let identifiers: string[] | null = null;
-  if (existsSync(idPath)) {
-    const json: unknown = JSON.parse(await readFile(idPath, 'utf8'));
-    if (!Array.isArray(json) || json.some((x) => typeof x !== 'string'))
-      throw new Error(`${idPath}: expected a JSON array of strings`);
-    identifiers = json as string[];
-  }
+  if (existsSync(idPath)) identifiers = parseIdentifiers(await readFile(idPath, 'utf8'), idPath);
   return { config, weights, identifiers, metadata: file.metadata ?? {} };
 }

@@ -1,5 +1,6 @@
 // A progress bar for long work (dataset building, training, batch solving). On a terminal it redraws one
-// line on stderr; elsewhere (CI logs, pipes) it prints a plain line at most every `logEveryMs`.
+// line on stderr; elsewhere (CI logs, pipes) it prints a plain line at most every `logEveryMs`. Lines printed while
+// the bar runs go through `log`, which keeps them off the bar's line.
 
 export interface ProgressOptions {
   /** What is being counted, shown after the numbers ("puzzles", "steps"). */
@@ -29,6 +30,9 @@ export class Progress {
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
   private fields = '';
+  /** whether the bar's line is on screen and unfinished (a terminal only) */
+  private drawn = false;
+  private finished = false;
 
   constructor(
     private readonly label: string,
@@ -64,23 +68,42 @@ export class Progress {
     return (performance.now() - this.start) / 1000;
   }
 
-  /** Draws the final state and ends the line; prints `summary` when given. */
+  /** Draws the final state and ends the line; prints `summary` when given. Later calls do nothing. */
   finish(summary?: string): void {
+    if (this.finished) return;
     this.maybeDraw(true);
+    this.finished = true;
+    this.drawn = false;
     if (this.opts.silent) return;
     if (this.tty) this.stream.write('\n');
     if (summary) this.stream.write(`${summary}\n`);
   }
 
-  private maybeDraw(force: boolean): void {
+  /**
+   * Prints `line` on a line of its own. On a terminal the bar is cleared first and drawn again below the line, so
+   * the line never lands on the bar.
+   */
+  log(line: string): void {
     if (this.opts.silent) return;
+    if (!this.drawn) {
+      this.stream.write(`${line}\n`);
+      return;
+    }
+    this.stream.write(`\r\x1b[2K${line}\n`);
+    this.maybeDraw(true);
+  }
+
+  private maybeDraw(force: boolean): void {
+    if (this.opts.silent || this.finished) return;
     const now = performance.now();
     const every = this.tty ? (this.opts.redrawMs ?? 100) : (this.opts.logEveryMs ?? 10_000);
     if (!force && now - this.lastDraw < every) return;
     this.lastDraw = now;
     const line = this.render();
-    if (this.tty) this.stream.write(`\r\x1b[2K${line}`);
-    else this.stream.write(`${line}\n`);
+    if (this.tty) {
+      this.stream.write(`\r\x1b[2K${line}`);
+      this.drawn = true;
+    } else this.stream.write(`${line}\n`);
   }
 
   render(): string {

@@ -1,11 +1,12 @@
 // A training session from start (or a saved checkpoint) to the last step: the loop of TRM-SPEC §3-§5 with what a
 // person running it needs around it. A progress bar (step, loss, accuracy, halting rate, samples/s, ETA), metrics
 // as JSON lines and the curves as SVG beside the checkpoint, periodic evaluation of the EMA model, a checkpoint at
-// every evaluation and at the end, and on abort (Ctrl-C) a save before returning.
+// every evaluation and at the end, and on abort (Ctrl-C) a save before returning. Lines logged during the run go
+// through the progress bar, so that on a terminal they never land on the bar's line.
 import { writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatDuration, type NamedArrays, Progress } from '@trm/core';
+import { formatDuration, type NamedArrays, Progress, type ProgressOptions } from '@trm/core';
 import { type CardFacts, modelCard, type SplitAccuracy } from '../checkpoint/model-card.js';
 import type { SplitSource } from '../data/split.js';
 import { trainingCurvesSvg } from '../plot/training-curves.js';
@@ -38,6 +39,8 @@ export interface SessionOptions {
   /** aborting (Ctrl-C) ends the session after the current step, with a save */
   signal?: AbortSignal;
   quiet?: boolean;
+  /** where the progress bar and the log lines go (default stderr) */
+  stream?: ProgressOptions['stream'];
   /** for the model card */
   command: string;
   machine: string;
@@ -55,11 +58,23 @@ export interface SessionSummary {
   out: string;
 }
 
+/** The fields after the progress bar; "-" until the first training record. */
+export function progressFields(
+  step: number,
+  totalSteps: number,
+  last: TrainRecord | null,
+): Record<string, string | number> {
+  return {
+    step: `${step}/${totalSteps}`,
+    loss: last ? last.lm_loss : '-',
+    acc: last ? last.accuracy : '-',
+    halt: last ? last.halt_rate : '-',
+    'samples/s': last ? Math.round(last.samples_per_s) : '-',
+  };
+}
+
 export async function runSession(o: SessionOptions): Promise<SessionSummary> {
   const meta = structuredClone(o.meta);
-  const log = (line: string) => {
-    if (!o.quiet) process.stderr.write(`${line}\n`);
-  };
   await mkdir(o.out, { recursive: true });
   const runOptions: RunOptions = {
     model: meta.model,
@@ -81,10 +96,11 @@ export async function runSession(o: SessionOptions): Promise<SessionSummary> {
     const progress = new Progress(`train ${meta.preset ?? meta.model.task}`, Math.max(0, stopAt - start), {
       unit: 'steps',
       silent: o.quiet,
+      stream: o.stream,
     });
+    const log = (line: string) => progress.log(line);
     let lastTrain: TrainRecord | null = null;
     let lastEval: EvalRecord | null = metrics.lastEval() ?? null;
-    let shown = { loss: Number.NaN, acc: Number.NaN, halt: Number.NaN, sps: 0 };
 
     const writeCurves = () =>
       writeFileSync(
@@ -138,30 +154,20 @@ export async function runSession(o: SessionOptions): Promise<SessionSummary> {
       await yieldToEventLoop();
       window.add(r);
       if (window.size >= o.logEvery || r.step === stopAt) {
-        lastTrain = window.flush(run.epochs, wall());
-        if (lastTrain) {
-          metrics.append(lastTrain);
-          shown = {
-            loss: lastTrain.lm_loss,
-            acc: lastTrain.accuracy,
-            halt: lastTrain.halt_rate,
-            sps: lastTrain.samples_per_s,
-          };
+        const record = window.flush(run.epochs, wall());
+        if (record) {
+          lastTrain = record;
+          metrics.append(record);
         }
       }
-      progress.tick(1, {
-        step: `${r.step}/${meta.total_steps}`,
-        loss: shown.loss,
-        acc: shown.acc,
-        halt: shown.halt,
-        'samples/s': Math.round(shown.sps),
-      });
+      progress.tick(1, progressFields(r.step, meta.total_steps, lastTrain));
       const evalDue = meta.eval_every > 0 && r.step % meta.eval_every === 0 && r.step < stopAt;
       if (evalDue) {
         await doEval();
         await save();
       }
     }
+    progress.finish();
     if (!interrupted) await doEval();
     else log(`interrupted at step ${run.step}: saving to ${o.out}`);
     await save();
@@ -175,7 +181,6 @@ export async function runSession(o: SessionOptions): Promise<SessionSummary> {
       lastEval,
       out: o.out,
     };
-    progress.finish();
     log(`trained ${run.step - start} steps in ${formatDuration(summary.sessionSeconds)}; checkpoint in ${o.out}`);
     return summary;
   } finally {

@@ -1,9 +1,14 @@
 // `pnpm build`: bundles every command-line entry point (`packages/*/src/{cli,bench}/*.ts`) into one ES module per command
 // under `packages/<pkg>/dist/`, so a command runs with plain `node` where the workspace is not installed (for
 // example on a GPU host that only receives a copy of the tree). Native and optional packages stay external.
-import { readdirSync, existsSync } from 'node:fs';
-import { join, basename } from 'node:path';
+// dist/ holds only what is meant to be copied: `--sourcemap` writes source maps (about three times the size of the
+// bundles) to `packages/<pkg>/dist-maps/`, linked from the bundles for `node --enable-source-maps`.
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+
+const { values: flags } = parseArgs({ options: { sourcemap: { type: 'boolean', default: false } } });
 
 const EXTERNAL = [
   'webgpu',
@@ -26,16 +31,24 @@ for (const pkg of packages) {
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
       .map((f) => join(full, f));
   });
+  const dist = join(root, 'packages', pkg, 'dist');
+  const maps = join(root, 'packages', pkg, 'dist-maps');
+  // Maps of earlier builds, beside the bundles or in dist-maps/, would no longer match them.
+  if (existsSync(dist)) for (const f of readdirSync(dist)) if (f.endsWith('.map')) rmSync(join(dist, f));
+  rmSync(maps, { recursive: true, force: true });
   for (const entry of entries) {
-    const outfile = join(root, 'packages', pkg, 'dist', `${basename(entry, '.ts')}.mjs`);
-    await build({
+    const name = `${basename(entry, '.ts')}.mjs`;
+    const outfile = join(dist, name);
+    const result = await build({
       entryPoints: [entry],
       outfile,
       bundle: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      sourcemap: 'linked',
+      sourcemap: flags.sourcemap ? 'linked' : false,
+      // Written here rather than by esbuild, so that the map can go to dist-maps/.
+      write: false,
       external: EXTERNAL,
       logLevel: 'warning',
       // ESM bundles of CommonJS dependencies need a `require` in scope.
@@ -43,7 +56,20 @@ for (const pkg of packages) {
         js: "import { createRequire as __trmRequire } from 'node:module'; const require = __trmRequire(import.meta.url);",
       },
     });
-    console.log(`built packages/${pkg}/dist/${basename(outfile)}`);
+    mkdirSync(dist, { recursive: true });
+    for (const file of result.outputFiles) {
+      if (file.path === outfile) {
+        // dist-maps/ is a sibling of dist/, so the map's relative source paths stay valid there.
+        const text = flags.sourcemap
+          ? file.text.replace(`//# sourceMappingURL=${name}.map`, `//# sourceMappingURL=../dist-maps/${name}.map`)
+          : file.text;
+        writeFileSync(outfile, text);
+      } else if (file.path === `${outfile}.map`) {
+        mkdirSync(maps, { recursive: true });
+        writeFileSync(join(maps, `${name}.map`), file.contents);
+      } else throw new Error(`esbuild wrote an unexpected file ${file.path}`);
+    }
+    console.log(`built packages/${pkg}/dist/${name}${flags.sourcemap ? ` (map in packages/${pkg}/dist-maps/)` : ''}`);
     count++;
   }
 }

@@ -1,7 +1,7 @@
 // Backend choice, and the wasm backend computing the same step and gradients as the cpu backend.
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@trm/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type NamedArrays, TrmModel } from '../model/model.js';
 import { initialCarry, supervisionStep } from '../model/step.js';
 import { microConfig, randomizedModel, randomTokens } from '../testing/random-model.js';
@@ -9,7 +9,7 @@ import { forwardBackward } from '../train/forward-backward.js';
 import { selectBackend } from './backend.js';
 
 afterAll(async () => {
-  await tf.setBackend('cpu');
+  await selectBackend('cpu', () => {});
 });
 
 describe('selectBackend', () => {
@@ -26,6 +26,27 @@ describe('selectBackend', () => {
       /backend must be one of auto, cpu, wasm, webgpu, tensorflow/,
     );
     await expect(selectBackend('tensorflow', () => {})).rejects.toThrow(/@tensorflow\/tfjs-node/);
+  });
+
+  it("logs one line for the choice and keeps tfjs's banner off the console", async () => {
+    // A fresh cpu backend: tfjs prints its banner ("Hi, looks like you are running TensorFlow.js in Node.js...")
+    // at a backend instance's first tensor.
+    const factory = tf.findBackendFactory('cpu')!;
+    tf.removeBackend('cpu');
+    tf.registerBackend('cpu', factory, 1);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const info = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const lines: string[] = [];
+      await selectBackend('cpu', (l) => lines.push(l));
+      tf.tidy(() => tf.add(tf.tensor([1, 2]), 1)).dispose();
+      expect(lines).toEqual(['backend: cpu (cpu (pure JS))']);
+      expect(warn).not.toHaveBeenCalled();
+      expect(info).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+      info.mockRestore();
+    }
   });
 
   it('auto falls through the optional backends to wasm here, logging why', async () => {

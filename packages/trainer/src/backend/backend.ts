@@ -2,7 +2,9 @@
 // the native TensorFlow binding (tfjs-node-gpu, tfjs-node) only if the user installed it, then WebGPU through
 // Dawn (@tensorflow/tfjs-backend-webgpu + the `webgpu` package) if both import and a GPU adapter exists, then
 // wasm (SIMD, single-threaded in Node), then the pure-JS cpu backend. None of the optional packages is a
-// dependency: they are imported dynamically and their absence is a reason in the log, not an error.
+// dependency: they are imported dynamically and their absence is a reason in the log, not an error. Once a backend
+// runs, tfjs's own console messages are turned off (its banner advertising tfjs-node among them): the one line
+// logged here says which backend was chosen and why.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -135,6 +137,9 @@ export async function selectBackend(
     const r = await ATTEMPTS[candidate]();
     if (r.ok) {
       reasons.push(r.note);
+      // tfjs's documented switch for its console messages (tensorflow/tfjs#5368); in tfjs 4.x production mode
+      // does nothing else. Set only now, so that a failed initialisation above still printed its cause.
+      tf.enableProdMode();
       log(`backend: ${tf.getBackend()} (${[...reasons].join('; ')})`);
       return { backend: tf.getBackend(), reasons };
     }

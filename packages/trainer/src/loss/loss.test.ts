@@ -1,12 +1,12 @@
 // Losses and metrics against values computed by hand (in float64, from the formulas of TRM-SPEC §4).
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend/backend.js';
 import { actLoss, actMetricSums, readMetrics } from './act-loss.js';
 import { IGNORE_LABEL_ID, mapIgnoreLabels, stablemaxS, tokenCrossEntropy } from './cross-entropy.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
+// Before the describe blocks, which make tensors while the tests are collected.
+await selectBackend('cpu', () => {});
 
 // Two rows of two tokens, vocabulary 3; the second token of row 1 is ignored.
 const LOGITS = [

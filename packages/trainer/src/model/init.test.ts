@@ -1,13 +1,13 @@
 // The reference initialisation: JAX-style truncated normal with the exact std, bf16 rounding, and a model whose
 // tensors have the reference names, shapes and special values, reproducibly from a seed.
-import * as tf from '@tensorflow/tfjs';
 import { checkpointTensors, countParameters, getPreset, Rng } from '@trm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend/backend.js';
 import { erf, erfinv, toBfloat16, truncatedNormal, truncNormalScale } from './init.js';
 import { TrmModel } from './model.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await selectBackend('cpu', () => {});
 });
 
 describe('truncated normal', () => {

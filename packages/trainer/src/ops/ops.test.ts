@@ -1,14 +1,14 @@
 // The wasm-friendly ops: same values and gradients as tfjs's own matMul, a gradient wall that lets comparison
 // ops sit in a differentiated function, and a float one-hot.
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend/backend.js';
 import { linear, matmul } from './matmul.js';
 import { withoutGradient } from './no-gradient.js';
 import { oneHotFloat } from './one-hot.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
+// Before the describe blocks, which make tensors while the tests are collected.
+await selectBackend('cpu', () => {});
 
 async function close(a: tf.Tensor, b: tf.Tensor): Promise<void> {
   expect(a.shape).toEqual(b.shape);

@@ -2,6 +2,7 @@
 // save/restore round trip of their state.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend/backend.js';
 import { PuzzleTable } from '../model/puzzle-table.js';
 import { AdamAtan2 } from './adam-atan2.js';
 import { AdamW } from './adamw.js';
@@ -11,7 +12,7 @@ import { learningRate } from './schedule.js';
 import { signSgdUpdate } from './sign-sgd.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await selectBackend('cpu', () => {});
 });
 
 const HYPER = { beta1: 0.9, beta2: 0.95, weightDecay: 0.1 };

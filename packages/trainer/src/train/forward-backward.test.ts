@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ModelConfig, Rng } from '@trm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend/backend.js';
 import { initialCarry, supervisionStep } from '../model/step.js';
 import {
   type RefParams,
@@ -19,7 +20,7 @@ import { microConfig, randomizedModel, randomTokens } from '../testing/random-mo
 import { forwardBackward } from './forward-backward.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await selectBackend('cpu', () => {});
 });
 
 const base: Partial<ModelConfig> = {

@@ -190,6 +190,11 @@ export class Batcher {
 
   private async runLane(s: LaneState): Promise<void> {
     while (!this.closed && s.alive) {
+      if (!s.lane.isReady()) {
+        // Its worker died while the lane was idle: puzzles wait for the replacement rather than fail on it.
+        await this.waitForLane(s);
+        continue;
+      }
       if (!this.hasActiveRows(s)) {
         if (this.queue.length === 0) {
           await this.nextChange();
@@ -349,6 +354,11 @@ export class Batcher {
       return;
     }
     for (const job of lost) if (job) this.fail(job, err);
+    await this.waitForLane(s);
+  }
+
+  /** Waits until the lane's worker is replaced; a lane that never will be (closed) is out for good. */
+  private async waitForLane(s: LaneState): Promise<void> {
     try {
       await s.lane.whenReady();
     } catch (restartErr) {

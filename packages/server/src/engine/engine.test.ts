@@ -1,7 +1,7 @@
 // End to end on ONNX Runtime's CPU provider: a small model with random weights is exported to a model folder, served
 // by the engine with continuous batching over two workers, and every answer must equal the exporter's plain
 // reference loop (all puzzles in one batch, no row ever moves).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getPreset, type ModelConfig, Rng, writeWeights } from '@trm/core';
@@ -9,6 +9,7 @@ import { createCpuSession, exportStepGraph, type LoopAnswer, randomWeights, refe
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from './engine.js';
 import { EngineUnavailableError, type SolveRequest, type SolveResult } from './types.js';
+import type { WorkerEvent } from './worker/worker-lane.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trm-engine-'));
 const config: ModelConfig = { ...getPreset('test-micro').model, num_puzzle_identifiers: 3 };
@@ -186,6 +187,47 @@ describe('Engine with an fp16 graph (float16 state)', () => {
       } finally {
         await session.release();
       }
+    } finally {
+      await engine.drain();
+    }
+  });
+});
+
+describe('Engine health', () => {
+  it('a worker that cannot be restarted makes the engine not live, with the reason, until the file is back', async () => {
+    const file = 'model.restart.onnx';
+    writeFileSync(join(dir, file), modelBytes);
+    const events: WorkerEvent[] = [];
+    const engine = await Engine.start({
+      modelDir: dir,
+      modelFile: file,
+      executionProvider: 'cpu',
+      threads: 1,
+      maxBatch: 2,
+      restartAttempts: 2,
+      restartBackoffMs: 50,
+      restartBackoffMaxMs: 200,
+      onWorkerEvent: (e) => events.push(e),
+    });
+    try {
+      expect(engine.health()).toEqual({ live: true, problem: null });
+      renameSync(join(dir, file), join(dir, `${file}.away`));
+      engine.killWorker(0);
+      while (engine.health().live) await new Promise((r) => setTimeout(r, 20));
+      expect(engine.ready()).toBe(false);
+      const { problem } = engine.health();
+      expect(problem).toMatch(
+        /^inference worker 0 could not be restarted \(2 attempts in a row failed, still trying\): /,
+      );
+      expect(problem).toContain(file);
+      expect(events.slice(0, 3).map((e) => e.kind)).toEqual(['died', 'restart-failed', 'restart-failed']);
+      // the file is fixed: a later attempt brings the worker back
+      renameSync(join(dir, `${file}.away`), join(dir, file));
+      while (!engine.ready()) await new Promise((r) => setTimeout(r, 20));
+      expect(engine.health()).toEqual({ live: true, problem: null });
+      expect(events.at(-1)!.kind).toBe('replaced');
+      const r: SolveRequest = { tokens: puzzle(), maxSteps: 3, haltThreshold: 1, trace: false };
+      expectSame(await engine.solve(r), (await reference([r]))[0]!);
     } finally {
       await engine.drain();
     }

@@ -10,6 +10,7 @@ import { PuzzleTable } from './puzzle-table.js';
 import { checkSolveRequest } from './solve-request.js';
 import type { StepShape } from './step/step-function.js';
 import type {
+  EngineHealth,
   EngineInfo,
   EngineStats,
   ExecutionProviderChoice,
@@ -43,8 +44,15 @@ export interface EngineOptions {
   startTimeoutMs?: number;
   /** a step that takes longer marks its worker hung: it is terminated and replaced */
   stepTimeoutMs?: number;
+  /**
+   * failed replacements of a worker in a row after which the engine reports itself broken (health().live false,
+   * /healthz 503); replacements go on being tried with exponential backoff
+   */
   restartAttempts?: number;
-  /** worker deaths and replacements (for the server log) */
+  /** the wait before retrying a failed replacement, doubled at every failure in a row up to restartBackoffMaxMs */
+  restartBackoffMs?: number;
+  restartBackoffMaxMs?: number;
+  /** worker deaths, replacements and failed replacements (for the server log) */
   onWorkerEvent?: (event: WorkerEvent) => void;
 }
 
@@ -57,7 +65,9 @@ export const ENGINE_DEFAULTS = {
   stateOnDevice: true,
   startTimeoutMs: 120_000,
   stepTimeoutMs: 60_000,
-  restartAttempts: 3,
+  restartAttempts: 5,
+  restartBackoffMs: 500,
+  restartBackoffMaxMs: 30_000,
 };
 
 function positiveInt(name: string, v: number, min: number): number {
@@ -107,6 +117,8 @@ export class Engine implements SolveEngine {
       startTimeoutMs: o.startTimeoutMs,
       stepTimeoutMs: o.stepTimeoutMs,
       restartAttempts: o.restartAttempts,
+      restartBackoffMs: o.restartBackoffMs,
+      restartBackoffMaxMs: o.restartBackoffMaxMs,
       onWorkerEvent: o.onWorkerEvent,
     };
     const source = { kind: 'onnx' as const, modelPath, threads, stateOnDevice: o.stateOnDevice, shape };
@@ -150,6 +162,25 @@ export class Engine implements SolveEngine {
 
   ready(): boolean {
     return this.draining === null && this.batcher.accepting();
+  }
+
+  health(): EngineHealth {
+    if (this.draining) return { live: true, problem: 'the engine is draining' };
+    const problems: string[] = [];
+    let live = true;
+    for (const [i, lane] of this.lanes.entries()) {
+      const h = lane.health();
+      if (h.state === 'ready') continue;
+      const worker = `inference worker ${i}${this.lanes.length > 1 ? ` of ${this.lanes.length}` : ''}`;
+      if (h.state === 'closed') problems.push(`${worker} is stopped`);
+      else if (h.broken) {
+        live = false;
+        problems.push(
+          `${worker} could not be restarted (${h.failedRestarts} attempts in a row failed, still trying): ${h.lastError}`,
+        );
+      } else problems.push(`${worker} is being replaced (${h.lastError})`);
+    }
+    return { live, problem: problems.length > 0 ? problems.join('; ') : null };
   }
 
   stats(): EngineStats {

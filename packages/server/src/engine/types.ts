@@ -73,6 +73,17 @@ export interface EngineStats {
   totalSlots: number;
 }
 
+/** What /healthz and /readyz say about an engine besides ready(). */
+export interface EngineHealth {
+  /**
+   * false once the engine cannot repair itself: a worker failed to start again `restartAttempts` times in a row
+   * (it keeps trying). /healthz answers 503 then, so that an orchestrator restarts the process.
+   */
+  live: boolean;
+  /** why the engine is not ready, not live, or short of a worker; null when all is well */
+  problem: string | null;
+}
+
 /** The queue is full: the HTTP layer answers 429. */
 export class QueueFullError extends Error {
   constructor(limit: number) {
@@ -96,8 +107,10 @@ export class EngineUnavailableError extends Error {
 /** What the HTTP layer needs from an engine (a fake implements it in tests of the HTTP layer alone). */
 export interface SolveEngine {
   readonly info: EngineInfo;
-  /** false until the workers have loaded the model, and again while draining */
+  /** false until the workers have loaded the model, while no worker runs, and while draining */
   ready(): boolean;
+  /** whether the engine can still repair itself, and why it is not ready */
+  health(): EngineHealth;
   stats(): EngineStats;
   /** rejects with QueueFullError, EngineUnavailableError, or an Error for anything else */
   solve(request: SolveRequest): Promise<SolveResult>;

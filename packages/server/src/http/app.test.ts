@@ -185,6 +185,7 @@ describe('POST /solve', () => {
       solve: (r) => fake.solve(r),
       drain: () => fake.drain(),
       refuseQueued: (reason) => fake.refuseQueued(reason),
+      health: () => fake.health(),
     };
     const s = await listen(createApp(bare, { playgroundDir: null }));
     try {
@@ -425,8 +426,12 @@ describe('POST /solve', () => {
     sudoku.setReady(false);
     expectError(await server.post('/solve', { task: 'sudoku', grid: [[1]] }), 400, 'grid');
     const r = await server.post('/solve', { task: 'sudoku', grid: SUDOKU_PUZZLE });
-    expectError(r, 503, undefined, 'model sudoku-small is not ready (loading or draining)');
+    expectError(r, 503, undefined, 'model sudoku-small is not ready: the model is loading');
     expect(r.headers['retry-after']).toBe('1');
+    // the engine's own words on why, not a guess
+    sudoku.setReady(false, 'inference worker 0 is being replaced (exit code 1)');
+    const replacing = await server.post('/solve', { task: 'sudoku', grid: SUDOKU_PUZZLE });
+    expectError(replacing, 503, undefined, 'model sudoku-small is not ready: inference worker 0 is being replaced');
   });
 
   it('answers 503 with Connection: close while draining', async () => {
@@ -518,6 +523,7 @@ describe('the other endpoints', () => {
       ready: false,
       draining: false,
       models: { 'sudoku-small': false, 'maze-small': true, 'arc-small': true },
+      problems: { 'sudoku-small': 'the model is loading' },
     });
     sudoku.setReady(true);
     expect((await server.send('/readyz')).status).toBe(200);
@@ -525,6 +531,34 @@ describe('the other endpoints', () => {
     const draining = await server.send('/readyz');
     expect(draining.status).toBe(503);
     expect(json(draining).draining).toBe(true);
+  });
+
+  it('GET /healthz is 503 with the reason once an engine cannot repair itself; /readyz and /solve say why', async () => {
+    const why = 'inference worker 0 could not be restarted (5 attempts in a row failed, still trying): no model.onnx';
+    sudoku.setReady(false, why);
+    sudoku.setBroken(why);
+    try {
+      const health = await server.send('/healthz');
+      expect(health.status).toBe(503);
+      expect(json(health)).toEqual({ status: 'failing', models: { 'sudoku-small': why } });
+      const ready = await server.send('/readyz');
+      expect(ready.status).toBe(503);
+      expect(json(ready).problems).toEqual({ 'sudoku-small': why });
+      const solve = await server.post('/solve', { task: 'sudoku', grid: SUDOKU_PUZZLE });
+      expectError(solve, 503, undefined, `model sudoku-small is not ready: ${why}`);
+      // another model is still served
+      expect((await server.post('/solve', { task: 'maze', model: 'maze-small', grid: MAZE_PUZZLE })).status).toBe(200);
+    } finally {
+      sudoku.setBroken(null);
+    }
+    sudoku.setReady(true);
+    expect(json(await server.send('/healthz'))).toEqual({ status: 'ok' });
+    expect(json(await server.send('/readyz'))).toEqual({
+      ready: true,
+      draining: false,
+      models: { 'sudoku-small': true, 'maze-small': true, 'arc-small': true },
+      problems: {},
+    });
   });
 
   it('GET /metrics counts requests by route and status, steps, and reads the engine gauges', async () => {

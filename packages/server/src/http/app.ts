@@ -127,14 +127,27 @@ export function createApp(engines: ReadonlyMap<string, SolveEngine> | SolveEngin
     res.json({ models });
   });
 
+  // Liveness: 503 once an engine cannot repair itself (a worker failed to restart several times in a row), so
+  // that an orchestrator restarts the process; a model that is merely loading or restarting a worker is alive.
   app.get('/healthz', route('/healthz'), (_req, res) => {
-    res.json({ status: 'ok' });
+    const failing: Record<string, string> = {};
+    for (const [name, e] of byName) {
+      const h = e.health();
+      if (!h.live) failing[name] = h.problem ?? 'not live';
+    }
+    if (Object.keys(failing).length === 0) res.json({ status: 'ok' });
+    else res.status(503).json({ status: 'failing', models: failing });
   });
 
   app.get('/readyz', route('/readyz'), (_req, res) => {
     const models = Object.fromEntries([...byName].map(([name, e]) => [name, e.ready()]));
     const ready = !ctx.lifecycle.draining && byName.size > 0 && Object.values(models).every(Boolean);
-    res.status(ready ? 200 : 503).json({ ready, draining: ctx.lifecycle.draining, models });
+    const problems: Record<string, string> = {};
+    for (const [name, e] of byName) {
+      const problem = e.health().problem;
+      if (problem !== null) problems[name] = problem;
+    }
+    res.status(ready ? 200 : 503).json({ ready, draining: ctx.lifecycle.draining, models, problems });
   });
 
   app.get('/metrics', route('/metrics'), (_req, res) => {

@@ -14,6 +14,7 @@ import {
   type TaskName,
 } from '@trm/core';
 import {
+  type EngineHealth,
   EngineUnavailableError,
   type EngineInfo,
   type EngineStats,
@@ -90,6 +91,8 @@ export class FakeEngine implements SolveEngine {
    */
   failNext: { error: Error; afterSteps?: number } | null = null;
   private isReady: boolean;
+  private notReadyProblem = 'the model is loading';
+  private broken: string | null = null;
   private draining = false;
   private active = 0;
   private readonly queue: Waiter[] = [];
@@ -129,8 +132,21 @@ export class FakeEngine implements SolveEngine {
     return this.isReady && !this.draining;
   }
 
-  setReady(ready: boolean): void {
+  /** `problem` is what health() says while not ready */
+  setReady(ready: boolean, problem = 'the model is loading'): void {
     this.isReady = ready;
+    this.notReadyProblem = problem;
+  }
+
+  /** Marks the engine broken beyond its own repair (health().live false) with `problem`, or repaired (null). */
+  setBroken(problem: string | null): void {
+    this.broken = problem;
+  }
+
+  health(): EngineHealth {
+    if (this.draining) return { live: true, problem: 'the engine is draining' };
+    if (this.broken !== null) return { live: false, problem: this.broken };
+    return { live: true, problem: this.isReady ? null : this.notReadyProblem };
   }
 
   stats(): EngineStats {

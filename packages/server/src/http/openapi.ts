@@ -85,9 +85,17 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/healthz': {
         get: {
-          summary: 'Liveness: the process answers',
+          summary: 'Liveness: the process answers and every model can repair itself',
           operationId: 'healthz',
-          responses: { '200': { description: 'alive', content: json({ type: 'object' }) } },
+          responses: {
+            '200': { description: 'alive: `{"status": "ok"}`', content: json({ type: 'object' }) },
+            '503': {
+              description:
+                'a model whose worker failed to restart several times in a row (restart the process): ' +
+                '`{"status": "failing", "models": {"<name>": "<why>"}}`',
+              content: json({ type: 'object' }),
+            },
+          },
         },
       },
       '/readyz': {
@@ -96,7 +104,10 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: 'readyz',
           responses: {
             '200': { description: 'ready', content: json({ type: 'object' }) },
-            '503': { description: 'loading or draining', content: json({ type: 'object' }) },
+            '503': {
+              description: 'loading, draining, or no worker running; `problems` says why per model',
+              content: json({ type: 'object' }),
+            },
           },
         },
       },

@@ -149,6 +149,7 @@ describe('runStart', () => {
         maxQueue: undefined,
         maxWaitMs: undefined,
         workers: undefined,
+        onWorkerEvent: expect.any(Function),
       },
       {
         modelDir: '/work/here/m/maze-y',
@@ -157,6 +158,7 @@ describe('runStart', () => {
         maxQueue: undefined,
         maxWaitMs: undefined,
         workers: undefined,
+        onWorkerEvent: expect.any(Function),
       },
     ]);
     expect(engines.map((e) => e.ready())).toEqual([false, false]);
@@ -164,6 +166,23 @@ describe('runStart', () => {
     expect(lines[2]).toBe(`listening on ${url} (playground at ${url}/, API at ${url}/openapi.json)`);
     expect(lines).toContain(`GET /models 200 ${lines.find((l) => l.startsWith('GET /models'))!.split(' ')[3]} ms`);
     expect(lines.at(-1)).toBe('stopped');
+    // worker deaths, replacements and failed replacements are logged with the model, the worker and the reason
+    settings[1]!.onWorkerEvent!({ kind: 'died', lane: 0, reason: 'exit code 1' });
+    settings[1]!.onWorkerEvent!({
+      kind: 'restart-failed',
+      lane: 0,
+      attempt: 5,
+      reason: 'model.onnx is not a readable ONNX model',
+      retryInMs: 8000,
+      broken: true,
+    });
+    settings[1]!.onWorkerEvent!({ kind: 'replaced', lane: 0, ms: 31_234.5, attempts: 6 });
+    expect(lines.slice(-3)).toEqual([
+      'model maze-y: inference worker 0 stopped (exit code 1); starting a replacement',
+      'model maze-y: inference worker 0 could not be restarted (attempt 5: model.onnx is not a readable ONNX model); ' +
+        'next attempt in 8.0 s; the model reports itself broken (/healthz answers 503) until a replacement starts',
+      'model maze-y: inference worker 0 replaced in 31235 ms (attempt 6)',
+    ]);
   });
 
   it('drains the engines it started when a later one fails to start', async () => {

@@ -8,6 +8,7 @@ import { UsageError } from '@trm/core';
 import { findRepoRoot } from '../arc/adapt-command.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { ExecutionProviderChoice, SolveEngine } from '../engine/types.js';
+import { type WorkerEvent, workerEventLine } from '../engine/worker/worker-lane.js';
 import { DEFAULT_BODY_LIMIT } from './app.js';
 import { serve } from './server.js';
 
@@ -52,10 +53,10 @@ Examples:
   pnpm --filter @trm/server start --model models/maze --port 9000 --ep cpu --max-batch 16 --log
 `;
 
-/** What the command line sets of the engine's options; the rest keep the engine's defaults. */
+/** What the command sets of the engine's options; the rest keep the engine's defaults. */
 export type EngineSettings = Pick<
   EngineOptions,
-  'modelDir' | 'executionProvider' | 'maxBatch' | 'maxQueue' | 'maxWaitMs' | 'workers'
+  'modelDir' | 'executionProvider' | 'maxBatch' | 'maxQueue' | 'maxWaitMs' | 'workers' | 'onWorkerEvent'
 >;
 
 export type StartCommand =
@@ -65,7 +66,7 @@ export type StartCommand =
       modelDirs: string[];
       port: number;
       host: string;
-      engine: Omit<EngineSettings, 'modelDir'>;
+      engine: Omit<EngineSettings, 'modelDir' | 'onWorkerEvent'>;
       bodyLimit: string | number;
       log: boolean;
     };
@@ -167,7 +168,10 @@ export async function runStart(cmd: Extract<StartCommand, { kind: 'start' }>, io
   try {
     for (const modelDir of cmd.modelDirs) {
       if (io.signal?.aborted) return;
-      const engine = await startEngine({ modelDir, ...cmd.engine });
+      // Every worker death, replacement and failed replacement goes to the log with its reason.
+      const name = basename(modelDir);
+      const onWorkerEvent = (e: WorkerEvent) => err(workerEventLine(name, e));
+      const engine = await startEngine({ modelDir, ...cmd.engine, onWorkerEvent });
       engines.set(engine.info.name, engine);
     }
     if (io.signal?.aborted) return;

@@ -21,6 +21,8 @@ export interface FakeStepOptions {
   exitMarker?: string;
   /** throw from this run call (1-based) */
   failAtCall?: number;
+  /** fail to start while this file is missing (like a model file that was removed) */
+  requireFile?: string;
 }
 
 export const FAKE_HALT_LOGIT = 4;
@@ -141,5 +143,8 @@ export class FakeStepFunction implements StepFunction<FakeState> {
 
 /** Step-module entry (worker/protocol.ts): a worker calls this with the options it was given. */
 export async function createStepFunction(options: unknown): Promise<StepFunction<FakeState>> {
-  return new FakeStepFunction(options as FakeStepOptions);
+  const o = options as FakeStepOptions;
+  if (o.requireFile !== undefined && !existsSync(o.requireFile))
+    throw new Error(`the fake model file ${o.requireFile} is missing`);
+  return new FakeStepFunction(o);
 }

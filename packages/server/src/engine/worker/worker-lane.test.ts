@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,56 @@ describe('WorkerLane', () => {
     expect(performance.now() - t1).toBeLessThan(1_500);
     await slow.whenReady();
     await slow.close();
+  });
+
+  it('retries a replacement that fails to start with backoff, reports itself broken, and recovers when fixed', async () => {
+    const model = join(tmp, 'fake-model');
+    writeFileSync(model, 'weights\n');
+    const events: WorkerEvent[] = [];
+    const lane = await start(
+      0,
+      { requireFile: model },
+      { restartAttempts: 3, restartBackoffMs: 40, restartBackoffMaxMs: 160, onWorkerEvent: (e) => events.push(e) },
+    );
+    const b = new Batcher([lane], { maxBatch: 2, maxQueue: 100, maxWaitMs: 0, seqLen: shape.seqLen });
+    rmSync(model); // the model file goes away, then the worker dies: no replacement can start
+    lane.kill();
+    const failures = () => events.filter((e) => e.kind === 'restart-failed');
+    while (failures().length < 4) await new Promise((r) => setTimeout(r, 10));
+    expect(events[0]).toEqual({ kind: 'died', lane: 0, reason: 'stopped on request' });
+    expect(failures().map((e) => [e.attempt, e.retryInMs, e.broken])).toEqual([
+      [1, 40, false],
+      [2, 80, false],
+      [3, 160, true],
+      [4, 160, true],
+    ]);
+    expect(failures()[0]!.reason).toContain(`the fake model file ${model} is missing`);
+    expect(lane.isReady()).toBe(false);
+    expect(lane.health()).toMatchObject({ state: 'restarting', broken: true });
+    expect(lane.health().lastError).toContain('is missing');
+    // a puzzle that arrives meanwhile waits for the replacement
+    const waiting = request({ maxSteps: 3, haltThreshold: 1 });
+    const pWaiting = b.solve(waiting);
+    writeFileSync(model, 'weights\n'); // fixed: the next attempt starts a worker
+    await lane.whenReady();
+    expect(events.at(-1)).toMatchObject({ kind: 'replaced', lane: 0 });
+    expect(lane.health()).toEqual({ state: 'ready', failedRestarts: 0, broken: false, lastError: null });
+    expectAnswer(waiting, await pWaiting);
+    await b.drain();
+    await lane.close();
+  });
+
+  it('closing a lane ends its wait for the next replacement attempt', async () => {
+    const model = join(tmp, 'fake-model-2');
+    writeFileSync(model, 'weights\n');
+    const lane = await start(0, { requireFile: model }, { restartBackoffMs: 60_000 });
+    rmSync(model);
+    lane.kill();
+    while (lane.health().failedRestarts === 0) await new Promise((r) => setTimeout(r, 10));
+    const t0 = performance.now();
+    await lane.close();
+    await expect(lane.whenReady()).rejects.toThrow('the engine stopped');
+    expect(performance.now() - t0).toBeLessThan(1_000);
   });
 
   it('reports a step function that cannot start', async () => {

@@ -1,6 +1,8 @@
 // The main thread's handle on one inference worker, as a batcher lane. When the worker dies, its step rejects with
 // EngineUnavailableError at once and a replacement starts with the provider the first one settled on; the lane is
-// ready again when it has loaded the model. A step past the step timeout is treated the same way.
+// ready again when it has loaded the model. A step past the step timeout is treated the same way. A replacement
+// that fails to start is tried again with exponential backoff for as long as the lane lives (a model file fixed
+// in the meantime brings it back); after `restartAttempts` failures in a row the lane reports itself broken.
 //
 // Worker.terminate() is never used: terminating a thread while onnxruntime-node is inside session.run aborts the
 // whole process ("terminate called after throwing an instance of 'Napi::Error'", measured with onnxruntime-node
@@ -18,16 +20,57 @@ export interface WorkerLaneOptions {
   startTimeoutMs: number;
   /** how long one step may take before the worker is considered hung and replaced */
   stepTimeoutMs: number;
-  /** replacement attempts after a worker died, before the lane gives up */
+  /** failed replacements in a row after which the lane reports itself broken (it keeps trying) */
   restartAttempts: number;
-  /** told about every worker that died and whether it was replaced (for logs) */
+  /** wait before retrying a failed replacement; doubles with every failure in a row (default 500 ms) */
+  restartBackoffMs?: number;
+  /** the longest wait between two replacement attempts (default 30 s) */
+  restartBackoffMaxMs?: number;
+  /** told about every worker that died, every replacement and every failed one (for logs) */
   onWorkerEvent?: (event: WorkerEvent) => void;
 }
 
 export type WorkerEvent =
   | { kind: 'died'; lane: number; reason: string }
-  | { kind: 'replaced'; lane: number; ms: number }
-  | { kind: 'restart-failed'; lane: number; reason: string };
+  | { kind: 'replaced'; lane: number; ms: number; attempts: number }
+  | {
+      kind: 'restart-failed';
+      lane: number;
+      /** failures in a row so far */
+      attempt: number;
+      reason: string;
+      /** when the next attempt starts */
+      retryInMs: number;
+      /** attempt >= restartAttempts: the lane now reports itself broken */
+      broken: boolean;
+    };
+
+/** One line for the server log about a worker event of model `model`. */
+export function workerEventLine(model: string, e: WorkerEvent): string {
+  const worker = `model ${model}: inference worker ${e.lane}`;
+  switch (e.kind) {
+    case 'died':
+      return `${worker} stopped (${e.reason}); starting a replacement`;
+    case 'replaced':
+      return `${worker} replaced in ${Math.round(e.ms)} ms${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}`;
+    case 'restart-failed':
+      return (
+        `${worker} could not be restarted (attempt ${e.attempt}: ${e.reason}); next attempt in ${(e.retryInMs / 1000).toFixed(1)} s` +
+        (e.broken ? '; the model reports itself broken (/healthz answers 503) until a replacement starts' : '')
+      );
+  }
+}
+
+/** What a lane reports about its worker (Engine.health builds on it). */
+export interface LaneHealth {
+  state: 'ready' | 'restarting' | 'closed';
+  /** failed replacements in a row (0 once one starts) */
+  failedRestarts: number;
+  /** failedRestarts >= restartAttempts */
+  broken: boolean;
+  /** why the last worker stopped or the last replacement failed */
+  lastError: string | null;
+}
 
 export type ReadyInfo = Extract<FromWorker, { type: 'ready' }>;
 
@@ -93,10 +136,13 @@ export class WorkerLane implements Lane {
   private pending: PendingStep | null = null;
   private nextId = 1;
   private readyPromise: Promise<void> = Promise.resolve();
-  private state: 'ready' | 'restarting' | 'failed' | 'closed' = 'ready';
+  private state: 'ready' | 'restarting' | 'closed' = 'ready';
   /** why the current worker is going away, when known before its exit event */
   private exitReason: string | null = null;
   private lastError: string | null = null;
+  private failedRestarts = 0;
+  /** ends the wait between two replacement attempts early (close) */
+  private wake: (() => void) | null = null;
 
   private constructor(
     readonly index: number,
@@ -124,8 +170,19 @@ export class WorkerLane implements Lane {
     return this.state === 'ready';
   }
 
+  /** Resolves once a worker takes steps (at once while one does); rejects once the lane is closed. */
   whenReady(): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new EngineUnavailableError('the engine stopped'));
     return this.readyPromise;
+  }
+
+  health(): LaneHealth {
+    return {
+      state: this.state,
+      failedRestarts: this.failedRestarts,
+      broken: this.failedRestarts >= this.options.restartAttempts,
+      lastError: this.lastError,
+    };
   }
 
   /** The worker's thread id (for logs), -1 while none runs. */
@@ -168,6 +225,7 @@ export class WorkerLane implements Lane {
     const worker = this.worker;
     this.state = 'closed';
     this.worker = null;
+    this.wake?.();
     this.failPending(new EngineUnavailableError('the engine stopped'));
     if (!worker) return;
     const exited = new Promise<boolean>((r) => worker.once('exit', () => r(true)));
@@ -227,30 +285,58 @@ export class WorkerLane implements Lane {
 
   private async restart(): Promise<void> {
     const t0 = performance.now();
-    let last: unknown;
     const closed = () => (this.state as string) === 'closed';
-    for (let attempt = 0; attempt < this.options.restartAttempts; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-      if (closed()) throw new EngineUnavailableError('the engine stopped');
+    const base = this.options.restartBackoffMs ?? 500;
+    const max = this.options.restartBackoffMaxMs ?? 30_000;
+    for (let attempt = 1; !closed(); attempt++) {
       try {
         const { worker } = await spawn(this.init, this.options.startTimeoutMs);
         if (closed()) {
           release(worker);
-          throw new EngineUnavailableError('the engine stopped');
+          break;
         }
         this.lastError = null;
+        this.failedRestarts = 0;
         this.attach(worker);
         this.state = 'ready';
-        this.options.onWorkerEvent?.({ kind: 'replaced', lane: this.index, ms: performance.now() - t0 });
+        this.options.onWorkerEvent?.({
+          kind: 'replaced',
+          lane: this.index,
+          ms: performance.now() - t0,
+          attempts: attempt,
+        });
         return;
       } catch (err) {
-        last = err;
+        const reason = err instanceof Error ? err.message : String(err);
+        this.lastError = reason;
+        this.failedRestarts = attempt;
+        const retryInMs = Math.min(max, base * 2 ** (attempt - 1));
+        this.options.onWorkerEvent?.({
+          kind: 'restart-failed',
+          lane: this.index,
+          attempt,
+          reason,
+          retryInMs,
+          broken: attempt >= this.options.restartAttempts,
+        });
+        await this.pause(retryInMs);
       }
     }
-    this.state = 'failed';
-    const reason = last instanceof Error ? last.message : String(last);
-    this.lastError = reason;
-    this.options.onWorkerEvent?.({ kind: 'restart-failed', lane: this.index, reason });
-    throw new EngineUnavailableError(`inference worker ${this.index} could not be restarted: ${reason}`);
+    throw new EngineUnavailableError('the engine stopped');
+  }
+
+  /** Waits `ms`, or less when the lane is closed meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
   }
 }

@@ -62,7 +62,8 @@ export function prepareSolve(ctx: AppContext, rawBody: unknown): PreparedSolve {
     puzzleEmb = engine.puzzleRow(body.puzzleId);
     if (!puzzleEmb) throw new HttpError(404, `puzzleId names no row of the puzzle table of model ${model}`, 'puzzleId');
   }
-  if (!engine.ready()) throw unavailable(`model ${model} is not ready (loading or draining)`);
+  if (!engine.ready())
+    throw unavailable(`model ${model} is not ready: ${engine.health().problem ?? 'loading or draining'}`);
   return {
     model,
     task,

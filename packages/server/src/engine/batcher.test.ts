@@ -4,7 +4,13 @@ import { FakeStepFunction, fakeAnswer, fakeHaltStep } from './step/fake-step.js'
 import type { RowLayout, StepPlan, StepResult } from './step/plan.js';
 import type { StepShape } from './step/step-function.js';
 import { StepRunner } from './step/step-runner.js';
-import { EngineUnavailableError, QueueFullError, type SolveRequest, type SolveResult } from './types.js';
+import {
+  EngineUnavailableError,
+  QueueFullError,
+  QueueTimeoutError,
+  type SolveRequest,
+  type SolveResult,
+} from './types.js';
 
 const shape: StepShape = { seqLen: 6, stateLen: 7, hidden: 2, puzzleEmbDim: 2, vocab: 9 };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -217,6 +223,26 @@ describe('Batcher', () => {
     // rows are free again
     const again = request(puzzle(), { maxSteps: 1 });
     check(again, await b.solve(again));
+    await b.drain();
+  });
+
+  it('fails a puzzle that waited queueTimeoutMs for a row with QueueTimeoutError; admitted puzzles are not timed', async () => {
+    const lane = new TestLane('compact', 30);
+    const b = new Batcher([lane], settings({ maxBatch: 1, queueTimeoutMs: 50 }));
+    const first = request(puzzle(), { maxSteps: 4, haltThreshold: 1 }); // holds the row for 4 x 30 ms
+    const pFirst = b.solve(first);
+    await sleep(1);
+    const t0 = performance.now();
+    const pLate = b.solve(request(puzzle()));
+    await expect(pLate).rejects.toBeInstanceOf(QueueTimeoutError);
+    await expect(pLate).rejects.toBeInstanceOf(EngineUnavailableError);
+    await expect(pLate).rejects.toThrow('the puzzle waited 50 ms for a batch slot without getting one');
+    expect(performance.now() - t0).toBeLessThan(110);
+    expect(b.queueDepth).toBe(0);
+    // the first puzzle ran 120 ms, past the timeout: only the wait for a row counts
+    check(first, await pFirst);
+    const quick = request(puzzle(), { maxSteps: 2 });
+    check(quick, await b.solve(quick));
     await b.drain();
   });
 

@@ -11,6 +11,7 @@ import type { RowLayout, RowPlan, StepPlan, StepResult } from './step/plan.js';
 import {
   EngineUnavailableError,
   QueueFullError,
+  QueueTimeoutError,
   type SolveRequest,
   type SolveResult,
   type StepEvent,
@@ -36,6 +37,11 @@ export interface BatcherSettings {
   maxQueue: number;
   /** how long the first puzzle of an idle lane waits for others before the first step */
   maxWaitMs: number;
+  /**
+   * a puzzle that waited this long for a row fails with QueueTimeoutError rather than being answered when nobody
+   * waits any more (0 or absent: no limit)
+   */
+  queueTimeoutMs?: number;
   /** S: length of every answer */
   seqLen: number;
 }
@@ -51,6 +57,8 @@ interface Job {
   /** answered, failed or aborted: its row is free at the next step */
   done: boolean;
   detach: () => void;
+  /** fails the job when it has waited queueTimeoutMs in the queue */
+  queueTimer?: NodeJS.Timeout;
 }
 
 interface LaneState {
@@ -86,6 +94,8 @@ export class Batcher {
     if (!Number.isInteger(settings.maxQueue) || settings.maxQueue < 0)
       throw new Error(`maxQueue must be an integer >= 0 (got ${settings.maxQueue})`);
     if (!(settings.maxWaitMs >= 0)) throw new Error(`maxWaitMs must be >= 0 (got ${settings.maxWaitMs})`);
+    const timeout = settings.queueTimeoutMs ?? 0;
+    if (!(timeout >= 0)) throw new Error(`queueTimeoutMs must be >= 0 (got ${timeout})`);
     this.lanes = lanes.map((lane) => ({ lane, rows: [], alive: true, busy: false }));
     this.loops = this.lanes.map((s) => this.runLane(s));
   }
@@ -124,6 +134,15 @@ export class Batcher {
         signal.addEventListener('abort', onAbort, { once: true });
         job.detach = () => signal.removeEventListener('abort', onAbort);
       }
+      const timeoutMs = this.settings.queueTimeoutMs ?? 0;
+      if (timeoutMs > 0)
+        job.queueTimer = setTimeout(() => {
+          const i = this.queue.indexOf(job);
+          if (i < 0) return;
+          this.queue.splice(i, 1);
+          this.fail(job, new QueueTimeoutError(timeoutMs));
+          this.notify();
+        }, timeoutMs);
       this.queue.push(job);
       this.notify();
     });
@@ -234,6 +253,7 @@ export class Batcher {
   private admit(): Job | null {
     const job = this.queue.shift();
     if (!job) return null;
+    clearTimeout(job.queueTimer);
     job.admittedAt = performance.now();
     return job;
   }
@@ -339,6 +359,7 @@ export class Batcher {
   private fail(job: Job, err: unknown): void {
     if (job.done) return;
     job.done = true;
+    clearTimeout(job.queueTimer);
     job.detach();
     job.reject(err);
   }

@@ -37,6 +37,8 @@ export interface EngineOptions {
   maxQueue?: number;
   /** how long the first puzzle of an idle worker waits for others */
   maxWaitMs?: number;
+  /** a puzzle that waited this long for a batch slot fails with QueueTimeoutError (HTTP 503); 0: no limit */
+  queueTimeoutMs?: number;
   /** keep the recurrent state in GPU memory where the provider allows it (WebGPU) */
   stateOnDevice?: boolean;
   /** CPU provider threads per worker (default: the available cores split between the workers) */
@@ -62,6 +64,7 @@ export const ENGINE_DEFAULTS = {
   maxBatch: 64,
   maxQueue: 1024,
   maxWaitMs: 2,
+  queueTimeoutMs: 30_000,
   stateOnDevice: true,
   startTimeoutMs: 120_000,
   stepTimeoutMs: 60_000,
@@ -105,6 +108,7 @@ export class Engine implements SolveEngine {
     positiveInt('maxBatch', o.maxBatch, 1);
     positiveInt('maxQueue', o.maxQueue, 0);
     if (!(o.maxWaitMs >= 0)) throw new Error(`maxWaitMs must be >= 0 (got ${o.maxWaitMs})`);
+    if (!(o.queueTimeoutMs >= 0)) throw new Error(`queueTimeoutMs must be >= 0 (got ${o.queueTimeoutMs})`);
     const modelDir = resolve(options.modelDir);
     const config = await readModelConfig(modelDir);
     const modelPath = join(modelDir, o.modelFile ?? MODEL_FILE);
@@ -155,6 +159,7 @@ export class Engine implements SolveEngine {
       maxBatch: o.maxBatch,
       maxQueue: o.maxQueue,
       maxWaitMs: o.maxWaitMs,
+      queueTimeoutMs: o.queueTimeoutMs,
       seqLen: config.seq_len,
     });
     return new Engine(config, info, lanes, batcher, table);

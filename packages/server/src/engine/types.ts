@@ -104,6 +104,14 @@ export class EngineUnavailableError extends Error {
   }
 }
 
+/** A puzzle waited longer than the queue timeout for a batch slot: the HTTP layer answers 503 with Retry-After. */
+export class QueueTimeoutError extends EngineUnavailableError {
+  constructor(limitMs: number) {
+    super(`the puzzle waited ${limitMs} ms for a batch slot without getting one (the queue timeout); retry later`);
+    this.name = 'QueueTimeoutError';
+  }
+}
+
 /** What the HTTP layer needs from an engine (a fake implements it in tests of the HTTP layer alone). */
 export interface SolveEngine {
   readonly info: EngineInfo;

@@ -1,7 +1,7 @@
 // A SolveEngine without ONNX Runtime, so the HTTP layer can be tested alone: it "solves" deterministically with
 // real solvers from @trm/core (sudoku by backtracking, mazes by the canonical shortest path) and echoes ARC grids,
-// with the knobs the HTTP layer must cope with: a delay per supervision step, a number of batch slots and a queue
-// limit (QueueFullError), readiness, draining, injected failures, and aborts through the request's signal.
+// with the knobs the HTTP layer must cope with: a delay per supervision step, a number of batch slots, a queue
+// limit (QueueFullError) and a queue timeout (QueueTimeoutError), readiness, draining, injected failures, and aborts through the request's signal.
 import {
   decodeMaze,
   decodeSudoku,
@@ -19,6 +19,7 @@ import {
   type EngineInfo,
   type EngineStats,
   QueueFullError,
+  QueueTimeoutError,
   type SolveEngine,
   type SolveRequest,
   type SolveResult,
@@ -38,6 +39,8 @@ export interface FakeEngineOptions {
   slots?: number;
   /** puzzles allowed to wait for a slot before QueueFullError (default 1000) */
   maxQueue?: number;
+  /** a puzzle that waited this long for a slot fails with QueueTimeoutError (default 0: no limit) */
+  queueTimeoutMs?: number;
   /** readiness at construction (default true) */
   ready?: boolean;
   /** halt probability after a step (default 1 - 2^-step: 0.5, 0.75, ...; halts at step 2 with threshold 0.5) */
@@ -98,6 +101,7 @@ export class FakeEngine implements SolveEngine {
   private readonly queue: Waiter[] = [];
   private readonly slots: number;
   private readonly maxQueue: number;
+  private readonly queueTimeoutMs: number;
   private readonly stepDelayMs: number;
   private readonly haltProbability: (step: number) => number;
   private readonly idleWaiters: (() => void)[] = [];
@@ -118,6 +122,7 @@ export class FakeEngine implements SolveEngine {
     };
     this.slots = options.slots ?? 8;
     this.maxQueue = options.maxQueue ?? 1000;
+    this.queueTimeoutMs = options.queueTimeoutMs ?? 0;
     this.stepDelayMs = options.stepDelayMs ?? 0;
     this.isReady = options.ready ?? true;
     this.haltProbability = options.haltProbability ?? ((step) => 1 - 0.5 ** step);
@@ -217,24 +222,36 @@ export class FakeEngine implements SolveEngine {
     }
     if (this.queue.length >= this.maxQueue) return Promise.reject(new QueueFullError(this.maxQueue));
     return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
       const waiter: Waiter = {
         start: () => {
+          clearTimeout(timer);
           signal?.removeEventListener('abort', waiter.onAbort);
           resolve();
         },
         onAbort: () => {
+          clearTimeout(timer);
           const i = this.queue.indexOf(waiter);
           if (i >= 0) this.queue.splice(i, 1);
           reject(abortError());
           this.notifyIdle();
         },
         refuse: (err) => {
+          clearTimeout(timer);
           signal?.removeEventListener('abort', waiter.onAbort);
           reject(err);
         },
       };
       signal?.addEventListener('abort', waiter.onAbort, { once: true });
       this.queue.push(waiter);
+      if (this.queueTimeoutMs > 0)
+        timer = setTimeout(() => {
+          const i = this.queue.indexOf(waiter);
+          if (i < 0) return;
+          this.queue.splice(i, 1);
+          waiter.refuse(new QueueTimeoutError(this.queueTimeoutMs));
+          this.notifyIdle();
+        }, this.queueTimeoutMs);
     });
   }
 

@@ -1,5 +1,5 @@
 // The one error type the HTTP layer answers with, and the mapping of engine errors onto status codes
-// (QueueFullError 429, EngineUnavailableError 503, SolveRequestError 400). Anything else that escapes is a fault
+// (QueueFullError 429, EngineUnavailableError and QueueTimeoutError 503, SolveRequestError 400). Anything else that escapes is a fault
 // of the server: 500.
 import { SolveRequestError } from '../engine/solve-request.js';
 import { EngineUnavailableError, QueueFullError } from '../engine/types.js';
@@ -40,7 +40,8 @@ export function engineErrorToHttp(err: unknown): HttpError {
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof QueueFullError || name === 'QueueFullError')
     return new HttpError(429, message, undefined, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
-  if (err instanceof EngineUnavailableError || name === 'EngineUnavailableError')
+  // A puzzle that outwaited the queue timeout (QueueTimeoutError, a kind of EngineUnavailableError) is a 503 too.
+  if (err instanceof EngineUnavailableError || name === 'EngineUnavailableError' || name === 'QueueTimeoutError')
     return new HttpError(503, message, undefined, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
   // The HTTP layer validates first, so this is a request the task allows but this model does not (a vocabulary
   // smaller than the task's, say): still the request's fault, not the server's. Only the options the client

@@ -140,6 +140,22 @@ describe('serve', () => {
     expect(JSON.parse(b.text).timing.queueMs).toBeGreaterThan(100);
   });
 
+  it('answers 503 with Retry-After to a request that waited longer than the queue timeout', async () => {
+    const engine = new FakeEngine({ stepDelayMs: 100, slots: 1, queueTimeoutMs: 80 });
+    const { post } = await start(engine);
+    const first = post('/solve', slowSolve);
+    await waitFor(() => engine.stats().activeSlots === 1, 'the first puzzle in its slot');
+    const t0 = performance.now();
+    const late = await post('/solve', slowSolve);
+    expect(late.status).toBe(503);
+    expect(late.headers['retry-after']).toBe('1');
+    expect(JSON.parse(late.text).error.message).toBe(
+      'the puzzle waited 80 ms for a batch slot without getting one (the queue timeout); retry later',
+    );
+    expect(performance.now() - t0).toBeLessThan(250); // not after the first puzzle's 300 ms
+    expect((await first).status).toBe(200);
+  });
+
   it('hurried: refuses the queued puzzles with 503 at once and still answers those in a slot', async () => {
     const engine = new FakeEngine({ stepDelayMs: 100, slots: 2 });
     const hurry = new AbortController();

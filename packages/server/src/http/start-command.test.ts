@@ -65,6 +65,7 @@ describe('parseStartArgs', () => {
         maxBatch: undefined,
         maxQueue: undefined,
         maxWaitMs: undefined,
+        queueTimeoutMs: undefined,
         workers: undefined,
       },
       bodyLimit: '1mb',
@@ -78,7 +79,7 @@ describe('parseStartArgs', () => {
   it('reads every flag; --model is repeatable and relative to the folder pnpm ran in', () => {
     const cmd = parse(
       ...['--model', 'models/a', '--model', '/abs/b', '--port', '0', '--host', '0.0.0.0', '--ep', 'cpu'],
-      ...['--max-batch', '16', '--max-queue', '0', '--max-wait-ms', '5', '--workers', '2'],
+      ...['--max-batch', '16', '--max-queue', '0', '--max-wait-ms', '5', '--queue-timeout', '2500', '--workers', '2'],
       ...['--body-limit', '512KB', '--log'],
     );
     expect(cmd).toEqual({
@@ -86,15 +87,19 @@ describe('parseStartArgs', () => {
       modelDirs: ['/work/here/models/a', '/abs/b'],
       port: 0,
       host: '0.0.0.0',
-      engine: { executionProvider: 'cpu', maxBatch: 16, maxQueue: 0, maxWaitMs: 5, workers: 2 },
+      engine: { executionProvider: 'cpu', maxBatch: 16, maxQueue: 0, maxWaitMs: 5, queueTimeoutMs: 2500, workers: 2 },
       bodyLimit: '512kb',
       log: true,
     } satisfies StartCommand);
     expect((parse('--body-limit', '2048') as { bodyLimit: unknown }).bodyLimit).toBe(2048);
   });
 
-  it('--help says what --max-queue 0 means', () => {
+  it('--help says what --max-queue 0 means and documents --queue-timeout', () => {
     expect(START_USAGE).toMatch(/--max-queue N .*\n\s+0: no waiting, a puzzle is taken while a batch slot is free/);
+    expect(START_USAGE).toMatch(
+      /--queue-timeout MS .* gets 503 with Retry-After\n\s+\(default: the engine's, 30000; 0: no limit\)/,
+    );
+    expect(usageError(['--queue-timeout=1.5'])).toBe('--queue-timeout must be an integer >= 0 (got "1.5")');
   });
 
   it('names the bad flag and what it expects', () => {
@@ -148,6 +153,7 @@ describe('runStart', () => {
         maxBatch: 4,
         maxQueue: undefined,
         maxWaitMs: undefined,
+        queueTimeoutMs: undefined,
         workers: undefined,
         onWorkerEvent: expect.any(Function),
       },
@@ -157,6 +163,7 @@ describe('runStart', () => {
         maxBatch: 4,
         maxQueue: undefined,
         maxWaitMs: undefined,
+        queueTimeoutMs: undefined,
         workers: undefined,
         onWorkerEvent: expect.any(Function),
       },

@@ -43,6 +43,8 @@ Options:
   --max-queue N      puzzles waiting for a batch slot before requests get 429 (default: the engine's, 1024);
                      0: no waiting, a puzzle is taken while a batch slot is free and gets 429 otherwise
   --max-wait-ms N    how long a batch waits to fill before it runs (default: the engine's)
+  --queue-timeout MS a request that waited this long for a batch slot gets 503 with Retry-After
+                     (default: the engine's, 30000; 0: no limit)
   --workers N        inference worker threads (default: the engine's)
   --body-limit SIZE  largest request body, bytes or e.g. 1mb (default ${DEFAULT_BODY_LIMIT})
   --log              one line per request on stderr
@@ -56,7 +58,14 @@ Examples:
 /** What the command sets of the engine's options; the rest keep the engine's defaults. */
 export type EngineSettings = Pick<
   EngineOptions,
-  'modelDir' | 'executionProvider' | 'maxBatch' | 'maxQueue' | 'maxWaitMs' | 'workers' | 'onWorkerEvent'
+  | 'modelDir'
+  | 'executionProvider'
+  | 'maxBatch'
+  | 'maxQueue'
+  | 'maxWaitMs'
+  | 'queueTimeoutMs'
+  | 'workers'
+  | 'onWorkerEvent'
 >;
 
 export type StartCommand =
@@ -106,6 +115,7 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
         'max-batch': { type: 'string' },
         'max-queue': { type: 'string' },
         'max-wait-ms': { type: 'string' },
+        'queue-timeout': { type: 'string' },
         workers: { type: 'string' },
         'body-limit': { type: 'string' },
         log: { type: 'boolean' },
@@ -138,6 +148,7 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
       maxBatch: integer('max-batch', str('max-batch'), 1),
       maxQueue: integer('max-queue', str('max-queue'), 0),
       maxWaitMs: integer('max-wait-ms', str('max-wait-ms'), 0),
+      queueTimeoutMs: integer('queue-timeout', str('queue-timeout'), 0),
       workers: integer('workers', str('workers'), 1),
     },
     bodyLimit: bodyLimit(str('body-limit')),

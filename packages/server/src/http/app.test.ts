@@ -514,6 +514,31 @@ describe('the other endpoints', () => {
     expect(body.models[1].config.seq_len).toBe(900);
   });
 
+  it('GET /models shows no absolute path of this machine in providerNotes', async () => {
+    const bin =
+      '/srv/trm/node_modules/.pnpm/onnxruntime-node@1.29.0/node_modules/onnxruntime-node/bin/napi-v6/linux/x64';
+    const engine = new FakeEngine({
+      providerNotes: [
+        `cuda: the CUDA provider is not installed (libonnxruntime_providers_cuda.so missing in ${bin}); install it`,
+        `webgpu: failed to start: Failed to load library ${bin}/libonnxruntime_providers_shared.so with error: x`,
+        'cpu: model /home/alice/models/sudoku/model.onnx runs with 2 thread(s)',
+      ],
+    });
+    const s = await listen(createApp(engine, { playgroundDir: null }));
+    try {
+      const body = json(await s.send('/models'));
+      expect(isModels(body), JSON.stringify(isModels.errors)).toBe(true);
+      expect(body.models[0].providerNotes).toEqual([
+        'cuda: the CUDA provider is not installed (libonnxruntime_providers_cuda.so missing in onnxruntime-node/bin/napi-v6/linux/x64); install it',
+        'webgpu: failed to start: Failed to load library onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_shared.so with error: x',
+        'cpu: model model.onnx runs with 2 thread(s)',
+      ]);
+      expect(JSON.stringify(body)).not.toMatch(/\/srv\/|\/home\//);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('GET /healthz is 200 even when nothing is ready; GET /readyz follows readiness and draining', async () => {
     sudoku.setReady(false);
     expect((await server.send('/healthz')).status).toBe(200);

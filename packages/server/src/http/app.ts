@@ -11,6 +11,7 @@ import { HttpError, middlewareErrorToHttp } from './http-error.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics/registry.js';
 import { openApiDocument } from './openapi.js';
+import { redactLocalPaths } from './redact-paths.js';
 import type { ModelSummary } from './schemas/models.js';
 import { sendError, solveRoutes } from './solve/routes.js';
 
@@ -118,7 +119,7 @@ export function createApp(engines: ReadonlyMap<string, SolveEngine> | SolveEngin
       task: e.info.task,
       ready: e.ready(),
       executionProvider: e.info.executionProvider,
-      providerNotes: e.info.providerNotes,
+      providerNotes: e.info.providerNotes.map(redactLocalPaths),
       dtype: e.info.dtype,
       maxBatch: e.info.maxBatch,
       workers: e.info.workers,

@@ -45,6 +45,8 @@ export interface FakeEngineOptions {
   ready?: boolean;
   /** halt probability after a step (default 1 - 2^-step: 0.5, 0.75, ...; halts at step 2 with threshold 0.5) */
   haltProbability?: (step: number) => number;
+  /** EngineInfo.providerNotes (default: one note that says it is the fake engine) */
+  providerNotes?: string[];
   /** a puzzle-embedding table by puzzle id (as the ONNX engine reads from identifiers.json) */
   puzzleRows?: ReadonlyMap<string, Float32Array>;
 }
@@ -115,7 +117,7 @@ export class FakeEngine implements SolveEngine {
       task,
       config,
       executionProvider: 'cpu',
-      providerNotes: ['fake engine: no ONNX Runtime'],
+      providerNotes: options.providerNotes ?? ['fake engine: no ONNX Runtime'],
       dtype: 'fp32',
       maxBatch: options.slots ?? 8,
       workers: 1,

@@ -349,6 +349,35 @@ describe('POST /solve', () => {
     expectError(await server.post('/solve', ''), 400, 'task', 'task is required');
   });
 
+  it('answers a body that is not UTF-8 with 400 naming the first bad byte, also gzipped; accepts any valid UTF-8', async () => {
+    const postBytes = (path: string, body: Buffer) =>
+      server.send(path, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const text = JSON.stringify({ task: 'sudoku', grid: SUDOKU_PUZZLE, model: 'sudoku-small' });
+    const at = text.indexOf('sudoku-small') + 6;
+    // a model name with a lone continuation byte, then with a truncated 3-byte sequence at the very end
+    const bad = Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from([0x80]), Buffer.from(text.slice(at))]);
+    const r = await postBytes('/solve', bad);
+    expectError(
+      r,
+      400,
+      undefined,
+      `the body is not valid UTF-8: byte ${at} starts a malformed sequence (80 2d 73 6d); send JSON as UTF-8`,
+    );
+    expectError(await postBytes('/solve/stream', Buffer.from([0x7b, 0xe2, 0x82])), 400, undefined, /byte 1 /);
+    const gz = await server.send('/solve', {
+      method: 'POST',
+      body: gzipSync(bad),
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
+    expectError(gz, 400, undefined, /not valid UTF-8/);
+    // overlong forms and surrogates are not UTF-8 either
+    expectError(await postBytes('/solve', Buffer.from([0x22, 0xc0, 0xaf, 0x22])), 400, undefined, /byte 1 /);
+    expectError(await postBytes('/solve', Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22])), 400, undefined, /byte 1 /);
+    // multi-byte characters that are valid reach the validator (an unknown model name here)
+    const valid = await server.post('/solve', { task: 'sudoku', grid: SUDOKU_PUZZLE, model: 'é€😀' });
+    expectError(valid, 404, 'model', /"é€😀" is not loaded/);
+  });
+
   it('answers a wrong Content-Type, charset or encoding with 415', async () => {
     const body = JSON.stringify({ task: 'sudoku', grid: SUDOKU_PUZZLE });
     expectError(

@@ -12,6 +12,7 @@ import { createServerMetrics } from './metrics/server-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics/registry.js';
 import { openApiDocument } from './openapi.js';
 import { redactLocalPaths } from './redact-paths.js';
+import { verifyUtf8Body } from './utf8-body.js';
 import type { ModelSummary } from './schemas/models.js';
 import { sendError, solveRoutes } from './solve/routes.js';
 
@@ -108,7 +109,7 @@ export function createApp(engines: ReadonlyMap<string, SolveEngine> | SolveEngin
     if (problem) throw new HttpError(415, problem);
     next();
   };
-  const parseJson = express.json({ limit: bodyLimit, strict: true, type: () => true });
+  const parseJson = express.json({ limit: bodyLimit, strict: true, type: () => true, verify: verifyUtf8Body });
 
   app.post('/solve', route('/solve'), requireJson, parseJson, solve);
   app.post('/solve/stream', route('/solve/stream'), requireJson, parseJson, stream);

@@ -4,6 +4,7 @@
 import { SolveRequestError } from '../engine/solve-request.js';
 import { EngineUnavailableError, QueueFullError } from '../engine/types.js';
 import type { ErrorBody } from './schemas/error.js';
+import { INVALID_UTF8 } from './utf8-body.js';
 
 /** Seconds a client is told to wait after a 429 or 503. */
 export const RETRY_AFTER_SECONDS = 1;
@@ -70,6 +71,8 @@ export function middlewareErrorToHttp(err: unknown, bodyLimit: string): HttpErro
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
   const detail = typeof e.message === 'string' ? e.message : String(err);
   switch (e.type) {
+    case INVALID_UTF8:
+      return new HttpError(400, detail);
     case 'entity.parse.failed':
       return new HttpError(400, `the body is not valid JSON (${detail}); expected a JSON object`);
     case 'entity.too.large':

@@ -10,7 +10,8 @@
 #   train   wait for the training run in flight; start the next one (--resume) until TRM_RUNS runs are done
 #
 # Environment: TRM_RUN_SECONDS (length of each training run, default 400), TRM_RUNS (runs, default 3),
-# TRM_BENCH_CASES, TRM_OFFICIAL_CONFIGS, TRM_EVAL_EVERY (steps between evaluations, default 250).
+# TRM_BENCH_CASES, TRM_OFFICIAL_CONFIGS, TRM_EVAL_EVERY (steps between evaluations, default 250); TRM_BENCH_ONLY=1
+# runs neither the official bench nor training (ort-train-speed alone).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 phase=${1:?phase: setup | part | bench | train}
@@ -56,6 +57,7 @@ setup)
   rm -rf "$W/payload" && xz -dc .gpu-run/payload.tar.xz | tar xf - -C "$W"
   # The bundles keep onnxruntime-node external: let them find the one remote-setup.sh unpacked here.
   ln -sfn "$PWD/node_modules" "$W/node_modules"
+  if [ -n "${TRM_BENCH_ONLY:-}" ]; then echo 0 > "$O/official.done"; echo "setup done (bench only)"; exit 0; fi
   setsid nohup bash -c "
     node $W/payload/dist/build-dataset.mjs --task sudoku --input $W/payload/data/sudoku --out $DATA \
       --subsample 1000 --augment 1000 --seed 0 --force --quiet > $O/build-dataset.log 2>&1
@@ -83,7 +85,7 @@ bench)
     const r = require('$O/ort-bench.json').rows.filter((x) => x.ok && x.preset === 'sudoku-mlp' && x.batch === 768);
     r.sort((a, b) => b.samples_per_s - a.samples_per_s);
     console.log(r.length ? (r[0].micro_batch ?? 768) : 256);" > "$O/micro-batch.txt"
-  start_training 1
+  [ -n "${TRM_BENCH_ONLY:-}" ] || start_training 1
   collect
   ;;
 train)

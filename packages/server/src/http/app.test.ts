@@ -8,7 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SolveRequestError } from '../engine/solve-request.js';
 import { EngineUnavailableError, QueueFullError, type SolveEngine } from '../engine/types.js';
-import { createApp } from './app.js';
+import { createApp, PLAYGROUND_CSP } from './app.js';
 import type { Lifecycle } from './context.js';
 import { FakeEngine } from './fake-engine.js';
 import { openApiDocument } from './openapi.js';
@@ -615,6 +615,44 @@ describe('the other endpoints', () => {
     });
   });
 
+  it('refuses a Host that is not localhost, an IP address or an allowed name with 403 (DNS rebinding)', async () => {
+    const withHost = (host: string, path = '/models') => server.send(path, { headers: { host } });
+    for (const host of [`localhost:${server.port}`, 'LOCALHOST.', 'app.localhost', '127.0.0.1', '10.1.2.3:80'])
+      expect((await withHost(host)).status, host).toBe(200);
+    expect((await withHost(`[::1]:${server.port}`)).status).toBe(200);
+    expect((await withHost('[fd00::7]')).status).toBe(200);
+    const evil = await withHost(`rebind.attacker.example:${server.port}`);
+    expectError(evil, 403, undefined, /^Host "rebind\.attacker\.example:\d+" is not a name this server answers to/);
+    expect(json(evil).error.message).toContain('--allowed-hosts');
+    // every route, solving included
+    expectError(await withHost('127.0.0.1.attacker.example', '/healthz'), 403, undefined);
+    const solve = await server.send('/solve', {
+      method: 'POST',
+      headers: { host: 'attacker.example', 'content-type': 'application/json' },
+      body: JSON.stringify({ task: 'sudoku', grid: SUDOKU_PUZZLE }),
+    });
+    expectError(solve, 403, undefined);
+    // names an operator allows: exact, or a domain with its subdomains; * for any
+    const app = createApp(new FakeEngine(), { playgroundDir: null, allowedHosts: ['trm.example.com', '.lan'] });
+    const s = await listen(app);
+    try {
+      const status = async (host: string) => (await s.send('/healthz', { headers: { host } })).status;
+      expect(await status('trm.example.com:8080')).toBe(200);
+      expect(await status('lan')).toBe(200);
+      expect(await status('gpu1.lan')).toBe(200);
+      expect(await status('other.example.com')).toBe(403);
+      expect(await status('evil-lan')).toBe(403);
+    } finally {
+      await s.close();
+    }
+    const any = await listen(createApp(new FakeEngine(), { playgroundDir: null, allowedHosts: ['*'] }));
+    try {
+      expect((await any.send('/healthz', { headers: { host: 'anything.example' } })).status).toBe(200);
+    } finally {
+      await any.close();
+    }
+  });
+
   it('GET /metrics counts requests by route and status, steps, and reads the engine gauges', async () => {
     const app = createApp(new FakeEngine({ task: 'sudoku', name: 'm' }), { playgroundDir: null });
     const s = await listen(app);
@@ -670,6 +708,16 @@ describe('the other endpoints', () => {
       expect(page.status).toBe(200);
       expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(page.text).toMatch(/<html/i);
+      // no sniffing, and a policy that runs the page's own files only
+      expect(page.headers['x-content-type-options']).toBe('nosniff');
+      expect(page.headers['content-security-policy']).toBe(PLAYGROUND_CSP);
+      expect(PLAYGROUND_CSP).toMatch(/default-src 'none'; script-src 'self';.*frame-ancestors 'none'/);
+      const api = await s.send('/models');
+      expect(api.headers['x-content-type-options']).toBe('nosniff');
+      expect(api.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      const missing = await s.send('/no-such-file.js');
+      expect(missing.status).toBe(404);
+      expect(missing.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
       const script = await s.send('/server-api.js');
       expect(script.headers['content-type']).toMatch(/^(text|application)\/javascript/);
       expect(script.text).toContain('/solve/stream');

@@ -7,6 +7,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { SolveEngine } from '../engine/types.js';
 import { PLAYGROUND_DIR } from '../playground/index.js';
 import type { AppContext, Lifecycle } from './context.js';
+import { DEFAULT_ALLOWED_HOSTS, hostProblem } from './host-check.js';
 import { HttpError, middlewareErrorToHttp } from './http-error.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics/registry.js';
@@ -31,6 +32,11 @@ export interface AppOptions {
   log?: (line: string) => void;
   /** server faults (500s and their causes); default stderr */
   logError?: (line: string) => void;
+  /**
+   * names accepted in the Host header besides localhost and IP addresses; others get 403 (default:
+   * DEFAULT_ALLOWED_HOSTS; see host-check.ts, `allowedHosts` builds the list, `*` accepts any)
+   */
+  allowedHosts?: readonly string[];
 }
 
 /** Methods per known path, for 405 answers and their Allow header. */
@@ -44,6 +50,15 @@ const ROUTES: Record<string, string[]> = {
   '/openapi.json': ['GET', 'HEAD'],
   '/': ['GET', 'HEAD'],
 };
+
+/**
+ * The playground's Content-Security-Policy: its own scripts, styles and API only (the favicon is a data: URL), no
+ * framing. Everything else the server answers is data, which no browser should run or frame.
+ */
+export const PLAYGROUND_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const DATA_CSP = "default-src 'none'; frame-ancestors 'none'";
 
 /** Route label of requests that matched no route: one label, so random paths cannot grow the metrics. */
 const UNMATCHED = 'unmatched';
@@ -96,6 +111,16 @@ export function createApp(engines: ReadonlyMap<string, SolveEngine> | SolveEngin
     });
     // While draining, keep-alive clients are told to reconnect (to another instance).
     if (ctx.lifecycle.draining) res.setHeader('Connection', 'close');
+    // No content sniffing of any answer; the playground's files replace the policy with their own.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Security-Policy', DATA_CSP);
+    next();
+  });
+
+  const hosts = options.allowedHosts ?? DEFAULT_ALLOWED_HOSTS;
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const problem = hostProblem(req.headers.host, hosts);
+    if (problem) throw new HttpError(403, problem);
     next();
   });
 
@@ -165,8 +190,10 @@ export function createApp(engines: ReadonlyMap<string, SolveEngine> | SolveEngin
     const serveStatic = express.static(playgroundDir, { index: 'index.html', redirect: false });
     app.use((req, res, next) => {
       if (req.method === 'GET' || req.method === 'HEAD') res.locals.route = 'static';
+      res.setHeader('Content-Security-Policy', PLAYGROUND_CSP);
       serveStatic(req, res, (err?: unknown) => {
         res.locals.route = UNMATCHED;
+        res.setHeader('Content-Security-Policy', DATA_CSP);
         next(err);
       });
     });

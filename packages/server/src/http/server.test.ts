@@ -1,9 +1,10 @@
 // The listening server: graceful shutdown (requests in flight finish, new work gets 503 while draining, the
 // listener closes, the engines drain), the drain timeout, 429 on a full queue, and the signals that start it.
 import { Agent } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeEngine } from './fake-engine.js';
-import { type RunningServer, serve } from './server.js';
+import { type RunningServer, SERVER_TIMEOUTS, serve } from './server.js';
 import { parseEventStream, type RawResponse, sendRequest } from './testing/client.js';
 import { SUDOKU_PUZZLE, SUDOKU_SOLUTION } from './testing/fixtures.js';
 
@@ -53,6 +54,49 @@ describe('serve', () => {
     expect(s.url).toBe(`http://127.0.0.1:${s.port}`);
     expect(s.port).toBeGreaterThan(0);
     expect((await get('/healthz')).status).toBe(200);
+  });
+
+  it('answers to the allowed names besides localhost and IP addresses, and refuses other Host names with 403', async () => {
+    const { s } = await start(new FakeEngine(), { allowedHosts: ['trm.internal'] });
+    const agent = new Agent({ keepAlive: false });
+    agents.push(agent);
+    const status = async (host: string) => (await sendRequest(agent, s.port, '/healthz', { headers: { host } })).status;
+    expect(await status(`localhost:${s.port}`)).toBe(200);
+    expect(await status(`127.0.0.1:${s.port}`)).toBe(200);
+    expect(await status('trm.internal')).toBe(200);
+    expect(await status('attacker.example')).toBe(403);
+  });
+
+  it('answers 408 and closes a connection whose request headers or body do not arrive in time', async () => {
+    const engine = new FakeEngine({ stepDelayMs: 200 });
+    const { s, post } = await start(engine, { timeouts: { headers: 200, request: 400 } });
+    expect(s.server.headersTimeout).toBe(200);
+    expect(s.server.requestTimeout).toBe(400);
+    expect(s.server.keepAliveTimeout).toBe(SERVER_TIMEOUTS.keepAlive);
+    const stalled = (text: string) =>
+      new Promise<{ answer: string; ms: number }>((resolve, reject) => {
+        const t0 = performance.now();
+        let answer = '';
+        const socket = connect(s.port, '127.0.0.1', () => socket.write(text));
+        socket.on('data', (c: Buffer) => {
+          answer += c;
+        });
+        socket.on('error', reject);
+        socket.on('close', () => resolve({ answer, ms: performance.now() - t0 }));
+      });
+    // headers that never end, then a body that never ends
+    const headers = await stalled('POST /solve HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n');
+    expect(headers.answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(headers.ms).toBeLessThan(2_000);
+    const body = await stalled(
+      'POST /solve HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"task"',
+    );
+    expect(body.answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(body.ms).toBeGreaterThanOrEqual(350);
+    // the request timeout covers receiving the request, not the answer: a 600 ms stream is not cut
+    const stream = await post('/solve/stream', slowSolve);
+    expect(parseEventStream(stream.text).map((e) => e.event)).toEqual(['step', 'step', 'step', 'done']);
+    expect(SERVER_TIMEOUTS).toEqual({ headers: 60_000, request: 300_000, keepAlive: 5_000 });
   });
 
   it('finishes the requests in flight, refuses new connections, then drains the engines', async () => {

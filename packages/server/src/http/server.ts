@@ -3,12 +3,13 @@
 // load balancer notices), the listener closes, requests in flight finish, the engines drain, then it resolves.
 // `hurry()` (a second stop signal) shortens the drain: puzzles still queued get 503 at once, those in a batch
 // finish. Nothing here ever exits the process: a worker thread may be inside session.run.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DUPLICATE_SIGNAL_MS } from '@trm/core';
 import type { SolveEngine } from '../engine/types.js';
 import { type AppOptions, createApp } from './app.js';
 import type { Lifecycle } from './context.js';
+import { allowedHosts } from './host-check.js';
 
 export interface ServeOptions extends Omit<AppOptions, 'lifecycle'> {
   /** default 8080; 0 picks a free port */
@@ -27,7 +28,24 @@ export interface ServeOptions extends Omit<AppOptions, 'lifecycle'> {
   drainTimeoutMs?: number;
   /** lifecycle lines: listening, draining, stopped (default stderr) */
   info?: (line: string) => void;
+  /** connection timeouts (default SERVER_TIMEOUTS) */
+  timeouts?: Partial<ServerTimeouts>;
 }
+
+/**
+ * How long a client may take, in milliseconds. `headers`: from the connection (or the end of the previous request
+ * on it) to the end of the request headers; `request`: to the end of the whole request, body included (not the
+ * answer: a long stream is not cut); past either the server answers 408 and closes the connection. `keepAlive`: how
+ * long an idle kept-alive connection stays open for the next request.
+ */
+export interface ServerTimeouts {
+  headers: number;
+  request: number;
+  keepAlive: number;
+}
+
+/** Node's defaults, set explicitly so that the README states what the server does. */
+export const SERVER_TIMEOUTS: ServerTimeouts = { headers: 60_000, request: 300_000, keepAlive: 5_000 };
 
 export interface RunningServer {
   /** http://host:port */
@@ -61,12 +79,26 @@ export async function serve(
     engines instanceof Map ? engines : new Map([[(engines as SolveEngine).info.name, engines as SolveEngine]]);
   const info = options.info ?? ((line: string) => process.stderr.write(`${line}\n`));
   const lifecycle: Lifecycle = { draining: false };
-  const app = createApp(byName, { ...options, lifecycle });
   const host = options.host ?? '127.0.0.1';
+  // The name the server is bound to is one it answers to.
+  const hosts = allowedHosts(host, options.allowedHosts ?? []);
+  const app = createApp(byName, { ...options, lifecycle, allowedHosts: hosts });
 
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port ?? 8080, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = createServer(
+      {
+        headersTimeout: timeouts.headers,
+        requestTimeout: timeouts.request,
+        keepAliveTimeout: timeouts.keepAlive,
+        // Node checks the two timeouts on this interval (30 s by default): a fraction of the shorter one keeps them
+        // close to what they say.
+        connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(timeouts.headers / 4))),
+      },
+      app,
+    );
     s.once('error', reject);
+    s.listen(options.port ?? 8080, host, () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${hostForUrl(host)}:${port}`;

@@ -69,6 +69,7 @@ describe('parseStartArgs', () => {
         workers: undefined,
       },
       bodyLimit: '1mb',
+      allowedHosts: [],
       log: false,
     });
     expect(DEFAULT_MODEL_DIR).toBe(resolve(import.meta.dirname, '../../../../models/sudoku-small-mlp'));
@@ -80,7 +81,7 @@ describe('parseStartArgs', () => {
     const cmd = parse(
       ...['--model', 'models/a', '--model', '/abs/b', '--port', '0', '--host', '0.0.0.0', '--ep', 'cpu'],
       ...['--max-batch', '16', '--max-queue', '0', '--max-wait-ms', '5', '--queue-timeout', '2500', '--workers', '2'],
-      ...['--body-limit', '512KB', '--log'],
+      ...['--body-limit', '512KB', '--allowed-hosts', 'trm.example.com, .lan,[fd00::1]', '--log'],
     );
     expect(cmd).toEqual({
       kind: 'start',
@@ -89,6 +90,7 @@ describe('parseStartArgs', () => {
       host: '0.0.0.0',
       engine: { executionProvider: 'cpu', maxBatch: 16, maxQueue: 0, maxWaitMs: 5, queueTimeoutMs: 2500, workers: 2 },
       bodyLimit: '512kb',
+      allowedHosts: ['trm.example.com', '.lan', '[fd00::1]'],
       log: true,
     } satisfies StartCommand);
     expect((parse('--body-limit', '2048') as { bodyLimit: unknown }).bodyLimit).toBe(2048);
@@ -112,6 +114,9 @@ describe('parseStartArgs', () => {
     );
     expect(usageError(['--model', 'a/m', '--model', 'b/m'])).toBe(
       "--model: two folders are named m; a model's name is its folder's name",
+    );
+    expect(usageError(['--allowed-hosts', 'a.com,http://b.com'])).toBe(
+      '--allowed-hosts must be comma-separated host names, .domain or * (got "http://b.com" in "a.com,http://b.com")',
     );
     expect(usageError(['--bogus'])).toMatch(/Unknown option '--bogus'/);
     expect(usageError(['extra'])).toMatch(/Unexpected argument 'extra'/);

@@ -47,6 +47,10 @@ Options:
                      (default: the engine's, 30000; 0: no limit)
   --workers N        inference worker threads (default: the engine's)
   --body-limit SIZE  largest request body, bytes or e.g. 1mb (default ${DEFAULT_BODY_LIMIT})
+  --allowed-hosts LIST
+                     names accepted in the Host header besides localhost, IP addresses and the --host
+                     name, comma-separated; .example.com for a domain and its subdomains, * for any name.
+                     Other names get 403 (a guard against DNS rebinding). Default: none
   --log              one line per request on stderr
   --help             this text
 
@@ -77,6 +81,8 @@ export type StartCommand =
       host: string;
       engine: Omit<EngineSettings, 'modelDir' | 'onWorkerEvent'>;
       bodyLimit: string | number;
+      /** names accepted in Host besides localhost, IP addresses and the bind name */
+      allowedHosts: string[];
       log: boolean;
     };
 
@@ -101,6 +107,17 @@ function bodyLimit(value: string | undefined): string | number {
   throw new UsageError(`--body-limit must be a byte count or a size like 512kb or 1mb (got ${JSON.stringify(value)})`);
 }
 
+function hostList(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const names = value.split(',').map((n) => n.trim());
+  const bad = names.find((n) => !/^(\*|\.?[a-z0-9_.-]+|\[[0-9a-f:.]+\])$/i.test(n));
+  if (bad !== undefined)
+    throw new UsageError(
+      `--allowed-hosts must be comma-separated host names, .domain or * (got ${JSON.stringify(bad)} in ${JSON.stringify(value)})`,
+    );
+  return names;
+}
+
 /** Parses the command line; relative --model folders are resolved against `cwd` (pnpm's INIT_CWD). */
 export function parseStartArgs(argv: readonly string[], cwd: string): StartCommand {
   let values: Record<string, string | boolean | string[] | undefined>;
@@ -118,6 +135,7 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
         'queue-timeout': { type: 'string' },
         workers: { type: 'string' },
         'body-limit': { type: 'string' },
+        'allowed-hosts': { type: 'string' },
         log: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -152,6 +170,7 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
       workers: integer('workers', str('workers'), 1),
     },
     bodyLimit: bodyLimit(str('body-limit')),
+    allowedHosts: hostList(str('allowed-hosts')),
     log: values.log === true,
   };
 }
@@ -190,6 +209,7 @@ export async function runStart(cmd: Extract<StartCommand, { kind: 'start' }>, io
       port: cmd.port,
       host: cmd.host,
       bodyLimit: cmd.bodyLimit,
+      allowedHosts: cmd.allowedHosts,
       signal: io.signal,
       hurry: io.hurry,
       // runCommand owns SIGINT and SIGTERM and turns them into `signal` and `hurry`.

@@ -177,7 +177,10 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
     page.on('console', (msg) => {
       if (msg.type() === 'error') errors.push(msg.text());
     });
-    await page.goto(server.url);
+    const response = await page.goto(server.url);
+    // The page runs under the server's Content-Security-Policy: a violation is a console error, so fails the test.
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    expect(response?.headers()['x-content-type-options']).toBe('nosniff');
     await page.waitForSelector('body[data-ready="true"]');
     return { page, errors };
   }

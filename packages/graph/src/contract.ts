@@ -27,6 +27,11 @@ export const METADATA_KEYS = {
   ops: 'trm.ops',
   /** where the weights came from, in words (optional; the exporter CLI writes it for random-weight presets) */
   source: 'trm.source',
+  /**
+   * SHA-256 (hex) of the initializers' raw_data, concatenated in graph order (weightsSha256): the server refuses a
+   * file whose weights no longer match it. Graphs exported before it existed lack it.
+   */
+  weightsSha256: 'trm.weights_sha256',
 } as const;
 
 /** Version of the contract written into `trm.format_version`. */

@@ -2,6 +2,7 @@
 // embedding, reset of the state to H_init/L_init, the H_cycles x (L_cycles + 1) applications of the shared
 // network unrolled, and the heads. The functions mirror the trainer's model (packages/trainer/src/model), one per
 // idea: rmsNorm, swiglu, attention, block, reasoningModule, step.
+import { createHash } from 'node:crypto';
 import {
   checkpointTensors,
   f32ToF16,
@@ -416,6 +417,13 @@ export function buildStep(g: GraphBuilder, config: ModelConfig, weights: NamedAr
   return { zH, zL, logits, qHalt };
 }
 
+/** The checksum of METADATA_KEYS.weightsSha256: SHA-256 (hex) of the initializers' raw_data in graph order. */
+export function weightsSha256(rawData: Iterable<Uint8Array>): string {
+  const hash = createHash('sha256');
+  for (const bytes of rawData) hash.update(bytes);
+  return hash.digest('hex');
+}
+
 /** Builds the step graph of a model and returns the bytes of its .onnx file. */
 export function exportStepGraph(config: ModelConfig, weights: NamedArrays, options: StepGraphOptions = {}): Uint8Array {
   const dtype = options.dtype ?? 'fp32';
@@ -473,6 +481,7 @@ export function exportStepGraph(config: ModelConfig, weights: NamedArrays, optio
       [METADATA_KEYS.formatVersion]: ONNX_FORMAT_VERSION,
       [METADATA_KEYS.dtype]: dtype,
       [METADATA_KEYS.ops]: JSON.stringify(ops),
+      [METADATA_KEYS.weightsSha256]: weightsSha256(g.initializers.map((t) => t.raw_data)),
     },
   });
 }

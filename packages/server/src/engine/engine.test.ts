@@ -4,11 +4,13 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { getPreset, type ModelConfig, Rng, writeWeights } from '@trm/core';
 import { createCpuSession, exportStepGraph, type LoopAnswer, randomWeights, referenceLoop } from '@trm/exporter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from './engine.js';
 import { EngineUnavailableError, type SolveRequest, type SolveResult } from './types.js';
+import { initializerData } from './weights-checksum.js';
 import type { WorkerEvent } from './worker/worker-lane.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trm-engine-'));
@@ -252,6 +254,40 @@ describe('Engine.start', () => {
       await expect(Engine.start({ modelDir: dir, executionProvider: 'cuda' })).rejects.toThrow('cuda:install');
     } finally {
       rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a model.onnx whose weights no longer match their checksum, naming the file', async () => {
+    const damaged = Uint8Array.from(modelBytes);
+    const largest = initializerData(damaged).sort((a, b) => b.length - a.length)[0]!;
+    for (let i = 0; i < 64; i++) largest[rng.int(0, largest.length - 1)] = rng.int(0, 255);
+    const file = 'model.damaged.onnx';
+    writeFileSync(join(dir, file), damaged);
+    const warnings: string[] = [];
+    await expect(
+      Engine.start({ modelDir: dir, modelFile: file, executionProvider: 'cpu', onWarning: (m) => warnings.push(m) }),
+    ).rejects.toThrow(`${join(dir, file)} is damaged: its weights do not match the checksum recorded at export`);
+    expect(warnings).toEqual([]);
+  });
+
+  it('loads a model exported before the checksum existed, with a warning', async () => {
+    const shipped = fileURLToPath(new URL('../../../../models/sudoku-small-mlp', import.meta.url));
+    const warnings: string[] = [];
+    const engine = await Engine.start({
+      modelDir: shipped,
+      executionProvider: 'cpu',
+      threads: 1,
+      maxBatch: 1,
+      onWarning: (m) => warnings.push(m),
+    });
+    try {
+      expect(engine.ready()).toBe(true);
+      expect(warnings).toEqual([
+        `${join(shipped, 'model.onnx')} records no checksum of its weights (trm.weights_sha256; exported before the ` +
+          'exporter wrote one), so a damaged file cannot be detected; export it again to add one',
+      ]);
+    } finally {
+      await engine.drain();
     }
   });
 });

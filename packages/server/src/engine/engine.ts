@@ -7,6 +7,7 @@ import { Batcher } from './batcher.js';
 import { checkGraphMatchesConfig, readStepGraphMetadata } from './onnx-metadata.js';
 import { cpuThreadsPerWorker } from './providers.js';
 import { PuzzleTable } from './puzzle-table.js';
+import { unrecordedWeightsWarning } from './weights-checksum.js';
 import { checkSolveRequest } from './solve-request.js';
 import type { StepShape } from './step/step-function.js';
 import type {
@@ -56,6 +57,8 @@ export interface EngineOptions {
   restartBackoffMaxMs?: number;
   /** worker deaths, replacements and failed replacements (for the server log) */
   onWorkerEvent?: (event: WorkerEvent) => void;
+  /** what the engine found worth a warning, e.g. a graph without a checksum of its weights (default: stderr) */
+  onWarning?: (message: string) => void;
 }
 
 export const ENGINE_DEFAULTS = {
@@ -114,6 +117,9 @@ export class Engine implements SolveEngine {
     const modelPath = join(modelDir, o.modelFile ?? MODEL_FILE);
     const graph = await readStepGraphMetadata(modelPath);
     checkGraphMatchesConfig(graph.config, config, modelPath);
+    // Workers check the weights against the recorded checksum before loading them; older exports have none.
+    if (graph.weightsSha256 === null)
+      (o.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(unrecordedWeightsWarning(modelPath));
     const shape = stepShape(config);
     const threads = o.threads ?? cpuThreadsPerWorker(o.workers);
     const table = await PuzzleTable.open(modelDir, config.puzzle_emb_ndim);

@@ -55,7 +55,7 @@ describe('readStepGraphMetadata', () => {
     }
   };
 
-  it('reads the config, task, format version and dtype', async () => {
+  it('reads the config, task, format version, dtype and the checksum of the weights', async () => {
     const bytes = [
       ...entry('trm.config', JSON.stringify(config)),
       ...entry('trm.format_version', '1'),
@@ -67,7 +67,11 @@ describe('readStepGraphMetadata', () => {
         task: config.task,
         formatVersion: '1',
         dtype: 'fp16',
+        weightsSha256: null,
       });
+    });
+    await withFile([...bytes, ...entry('trm.weights_sha256', 'ab'.repeat(32))], async (path) => {
+      expect((await readStepGraphMetadata(path)).weightsSha256).toBe('ab'.repeat(32));
     });
   });
 

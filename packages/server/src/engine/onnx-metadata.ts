@@ -17,6 +17,8 @@ export interface StepGraphMetadata {
   formatVersion: string;
   /** fp32 | fp16-weights | fp16 */
   dtype: string;
+  /** the checksum of the weights recorded at export (weights-checksum.ts), null for graphs exported before it */
+  weightsSha256: string | null;
 }
 
 export async function readStepGraphMetadata(path: string): Promise<StepGraphMetadata> {
@@ -42,6 +44,7 @@ export async function readStepGraphMetadata(path: string): Promise<StepGraphMeta
     task: props[METADATA_KEYS.task] ?? config.task,
     formatVersion: props[METADATA_KEYS.formatVersion] ?? 'unknown',
     dtype: props[METADATA_KEYS.dtype] ?? 'fp32',
+    weightsSha256: props[METADATA_KEYS.weightsSha256] ?? null,
   };
 }
 

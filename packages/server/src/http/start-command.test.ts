@@ -161,6 +161,7 @@ describe('runStart', () => {
         queueTimeoutMs: undefined,
         workers: undefined,
         onWorkerEvent: expect.any(Function),
+        onWarning: expect.any(Function),
       },
       {
         modelDir: '/work/here/m/maze-y',
@@ -171,6 +172,7 @@ describe('runStart', () => {
         queueTimeoutMs: undefined,
         workers: undefined,
         onWorkerEvent: expect.any(Function),
+        onWarning: expect.any(Function),
       },
     ]);
     expect(engines.map((e) => e.ready())).toEqual([false, false]);
@@ -195,6 +197,8 @@ describe('runStart', () => {
         'next attempt in 8.0 s; the model reports itself broken (/healthz answers 503) until a replacement starts',
       'model maze-y: inference worker 0 replaced in 31235 ms (attempt 6)',
     ]);
+    settings[0]!.onWarning!('model.onnx records no checksum of its weights');
+    expect(lines.at(-1)).toBe('model sudoku-x: warning: model.onnx records no checksum of its weights');
   });
 
   it('drains the engines it started when a later one fails to start', async () => {

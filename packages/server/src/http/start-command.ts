@@ -70,6 +70,7 @@ export type EngineSettings = Pick<
   | 'queueTimeoutMs'
   | 'workers'
   | 'onWorkerEvent'
+  | 'onWarning'
 >;
 
 export type StartCommand =
@@ -79,7 +80,7 @@ export type StartCommand =
       modelDirs: string[];
       port: number;
       host: string;
-      engine: Omit<EngineSettings, 'modelDir' | 'onWorkerEvent'>;
+      engine: Omit<EngineSettings, 'modelDir' | 'onWorkerEvent' | 'onWarning'>;
       bodyLimit: string | number;
       /** names accepted in Host besides localhost, IP addresses and the bind name */
       allowedHosts: string[];
@@ -201,7 +202,8 @@ export async function runStart(cmd: Extract<StartCommand, { kind: 'start' }>, io
       // Every worker death, replacement and failed replacement goes to the log with its reason.
       const name = basename(modelDir);
       const onWorkerEvent = (e: WorkerEvent) => err(workerEventLine(name, e));
-      const engine = await startEngine({ modelDir, ...cmd.engine, onWorkerEvent });
+      const onWarning = (message: string) => err(`model ${name}: warning: ${message}`);
+      const engine = await startEngine({ modelDir, ...cmd.engine, onWorkerEvent, onWarning });
       engines.set(engine.info.name, engine);
     }
     if (io.signal?.aborted) return;

@@ -1,10 +1,11 @@
 // The body of an inference worker thread: opens the step function named in workerData (the ONNX step graph on
-// the chosen provider, or a test module), answers `ready` (or `start-failed`), then runs step plans one at a time.
+// the chosen provider, its weights checked against their recorded checksum first, or a test module), answers `ready` (or `start-failed`), then runs step plans one at a time.
 // session.run blocks this thread for the whole step, which is why it is not the main thread.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { openOrtStep } from '../step/ort-step.js';
 import type { StepFunction } from '../step/step-function.js';
 import { StepRunner } from '../step/step-runner.js';
+import { verifyStepGraphWeights } from '../weights-checksum.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 function message(err: unknown): string {
@@ -24,6 +25,8 @@ export async function runWorker(): Promise<void> {
   try {
     const src = init.source;
     if (src.kind === 'onnx') {
+      // Every worker, the replacements included, loads the file anew: each checks it before ONNX Runtime does.
+      await verifyStepGraphWeights(src.modelPath);
       const opened = await openOrtStep(
         src.modelPath,
         src.ep,

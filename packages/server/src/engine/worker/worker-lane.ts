@@ -307,6 +307,7 @@ export class WorkerLane implements Lane {
         });
         return;
       } catch (err) {
+        if (closed()) break;
         const reason = err instanceof Error ? err.message : String(err);
         this.lastError = reason;
         this.failedRestarts = attempt;

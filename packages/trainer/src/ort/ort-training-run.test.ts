@@ -1,16 +1,16 @@
 // The ONNX Runtime training loop (CPU provider): the same steps as the tfjs TrainingRun from the same seed, the same
 // step whether the batch runs on one session, on several (--gpus) or in micro-batches, an exact resume from its
 // exported state, and a state moved between the two backends.
-import * as tf from '@tensorflow/tfjs';
 import { getPreset, type ModelConfig, Rng, type TrainConfig, validateModelConfig } from '@trm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend/backend.js';
 import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
 import { fromMemory, type SplitSource } from '../data/split.js';
 import { type RunOptions, TrainingRun } from '../run/training-run.js';
 import { OrtTrainingRun, type OrtRunOptions, shareRows } from './ort-training-run.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await selectBackend('cpu', () => {});
 });
 
 function setup(): { opts: RunOptions; data: SplitSource } {

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ModelConfig, type NamedArrays, Rng, stateLen } from '@trm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend/backend.js';
 import type { Carry } from '../model/step.js';
 import { resetCarry } from '../model/step.js';
 import { microConfig, randomizedModel, randomTokens } from '../testing/random-model.js';
@@ -12,7 +13,7 @@ import { forwardBackward } from '../train/forward-backward.js';
 import { OrtTrainStep } from './train-step.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await selectBackend('cpu', () => {});
 });
 
 const base: Partial<ModelConfig> = {

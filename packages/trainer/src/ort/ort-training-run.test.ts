@@ -8,6 +8,7 @@ import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
 import { fromMemory, type SplitSource } from '../data/split.js';
 import { type RunOptions, TrainingRun } from '../run/training-run.js';
 import { OrtTrainingRun, type OrtRunOptions, shareRows } from './ort-training-run.js';
+import { explainRunError } from './train-step.js';
 
 beforeAll(async () => {
   await selectBackend('cpu', () => {});
@@ -40,6 +41,31 @@ describe('OrtTrainingRun', () => {
       [2, 3],
       [3, 4],
     ]);
+  });
+
+  it('says how to get out of an out-of-memory error, naming the rows per run', () => {
+    const err = explainRunError(
+      new Error(
+        '[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Failed to allocate memory for requested buffer of size 805306368\nstack',
+      ),
+      'cuda',
+      768,
+    );
+    expect(err.message).toMatch(/^the cuda device ran out of memory for a training run of 768 rows .*--micro-batch/);
+    const other = new Error('Invalid argument');
+    expect(explainRunError(other, 'cuda', 768)).toBe(other);
+  });
+
+  it('runs the reference batch of 768 in micro-batches of 256', async () => {
+    const p = getPreset('sudoku-tiny-mlp');
+    const model = validateModelConfig({ ...p.model, batch_size: 768 });
+    const train: TrainConfig = { ...p.train, global_batch_size: 768, seed: 1 };
+    const data = fromMemory(sudokuSplit(easySudoku(800, [3, 6], new Rng(2))));
+    const run = await OrtTrainingRun.create({ model, train, totalSteps: 10, data, provider: 'cpu', microBatch: 256 });
+    const r = await run.trainStep();
+    expect(r.batchSize).toBe(768);
+    expect(r.metrics.lm_loss).toBeGreaterThan(0);
+    await run.dispose();
   });
 
   it('follows the tfjs TrainingRun from the same seed (losses of 5 steps within 1e-4)', async () => {

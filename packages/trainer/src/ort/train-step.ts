@@ -169,6 +169,16 @@ async function workerRunner(bytes: Uint8Array, options: ort.InferenceSession.Ses
   };
 }
 
+/** A failed run's error, made clear when the device ran out of memory (it names the rows per run and the way out). */
+export function explainRunError(e: unknown, provider: OrtProvider, rows: number): Error {
+  const why = e instanceof Error ? e.message : String(e);
+  if (/out of memory|failed to allocate|bfcarena|cudaErrorMemoryAllocation/i.test(why))
+    return new Error(
+      `the ${provider} device ran out of memory for a training run of ${rows} rows (batch size ${rows} per run): pass a smaller --micro-batch (the batch's rows are then run in parts and their gradients summed) or a smaller --batch. ${why.split('\n')[0]}`,
+    );
+  return e instanceof Error ? e : new Error(why);
+}
+
 export class OrtTrainStep {
   private constructor(
     private readonly runner: GraphRunner,
@@ -233,12 +243,7 @@ export class OrtTrainStep {
     try {
       ({ out, seconds: runSeconds } = await this.runner.run(feeds));
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      if (/out of memory|failed to allocate|bfcarena|cudaErrorMemoryAllocation/i.test(why))
-        throw new Error(
-          `the ${this.provider} device ran out of memory for a training run of ${B} rows (batch size ${B} per run): pass a smaller --micro-batch (the batch's rows are then run in parts and their gradients summed) or a smaller --batch. ${why.split('\n')[0]}`,
-        );
-      throw e;
+      throw explainRunError(e, this.provider, B);
     }
     const f32 = (name: string) => out[name]!;
     const grads: Record<string, Float32Array> = {};

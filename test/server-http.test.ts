@@ -70,6 +70,32 @@ describe('the server on the shipped sudoku model (CPU)', () => {
     expect(done.answer).toEqual(JSON.parse(events[7]!.data).answer);
   });
 
+  it('never changes a given and says when an answer is no solution, running on past a confident halt', async () => {
+    // The server README's example, 17 givens: far harder than the model's data. It wants to halt after one step.
+    const grid = parseSudokuString('43.9.......1.8..43......5...8.......3...2..84......6...4..3..122..1.7...1......5.');
+    const { halt_max_steps } = JSON.parse(await readFile(`${MODEL_DIR}/config.json`, 'utf8'));
+    const givens = (answer: number[][]) => grid.every((row, r) => row.every((v, c) => v === 0 || answer[r]![c] === v));
+    const reason = /^(row \d|column \d|the box of rows \d-\d and columns \d-\d) has (two|three|four|five) \ds$/;
+
+    const trusting = JSON.parse((await server.post('/solve', { task: 'sudoku', grid, untilValid: false })).text);
+    expect(trusting).toMatchObject({ steps: 1, halted: true, check: { valid: false } });
+    expect(trusting.haltProbability).toBeGreaterThan(0.9);
+    expect(trusting.check.reason).toMatch(reason);
+    expect(givens(trusting.answer)).toBe(true);
+
+    // By default (untilValid) each of those halts is overruled: the model's halt_max_steps steps run, and the last
+    // answer comes back as what it is.
+    const r = await server.post('/solve', { task: 'sudoku', grid, trace: true });
+    const body = JSON.parse(r.text);
+    expect(body).toMatchObject({ steps: halt_max_steps, halted: false, check: { valid: false } });
+    expect(body.check.reason).toMatch(reason);
+    expect(body.trace.every((t: { haltProbability: number }) => t.haltProbability > 0.5)).toBe(true);
+    expect(body.trace.every((t: { answer: number[][] }) => givens(t.answer))).toBe(true);
+    expect(givens(body.answer)).toBe(true);
+    // the model overwrote givens on the way; the answers have them back, and say how many
+    expect(Math.max(...body.trace.map((t: { givensRestored: number }) => t.givensRestored))).toBeGreaterThan(0);
+  });
+
   it('refuses a maze for the sudoku model, naming the field', async () => {
     const r = await server.post('/solve', { task: 'maze', grid: [[1]] });
     expect(r.status).toBe(400);

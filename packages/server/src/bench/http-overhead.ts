@@ -14,6 +14,7 @@ import {
   parseSudokuString,
   Rng,
   readModelConfig,
+  restoreSudokuGivens,
   runCli,
 } from '@trm/core';
 import { benchRoot, integerList, quantile, writeBenchRecord } from './bench-support.js';
@@ -238,7 +239,10 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
   const grids: Grid[] = Array.from({ length: poolSize }, () =>
     parseSudokuString(generateSudoku(rng, { givens }).question),
   );
-  const bodies = grids.map((grid) => JSON.stringify({ task: 'sudoku', grid, maxSteps: steps, haltThreshold }));
+  // untilValid off: both paths run the same steps (the HTTP path still checks and settles every answer it sends).
+  const bodies = grids.map((grid) =>
+    JSON.stringify({ task: 'sudoku', grid, maxSteps: steps, haltThreshold, untilValid: false }),
+  );
   const tokens = grids.map((grid) => encodeSudoku(grid));
 
   const engine = await Engine.start({
@@ -265,7 +269,8 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
         trace: false,
       };
       const r = await engine.solve(request);
-      return { steps: r.steps, grid: JSON.stringify(decodeSudoku(r.tokens)) };
+      // POST /solve answers with the givens written back over the model's answer.
+      return { steps: r.steps, grid: JSON.stringify(restoreSudokuGivens(grids[puzzle]!, decodeSudoku(r.tokens)).grid) };
     };
     const overHttp =
       (agent: Agent) =>

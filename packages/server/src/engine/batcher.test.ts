@@ -127,6 +127,62 @@ describe('Batcher', () => {
     await b.drain();
   });
 
+  it('keeps a row whose answer the rule check refuses past the halt, up to the first answer it accepts', async () => {
+    const b = new Batcher([new TestLane('compact')], settings());
+    const tokens = Uint8Array.from([0, 1, 2, 3, 4, 5]); // the fake model wants to halt from step 1 on
+    const valid = Array.from(fakeAnswer(tokens, 3, shape.vocab));
+    let asked = 0;
+    const acceptAnswer = (answer: Uint8Array) => {
+      asked++;
+      return Array.from(answer).join() === valid.join();
+    };
+    // A puzzle without a check shares the batch and leaves after its first step.
+    const [checked, plain] = await Promise.all([
+      b.solve(request(tokens, { acceptAnswer, trace: true })),
+      b.solve(request(tokens)),
+    ]);
+    expect({ steps: checked.steps, halted: checked.halted, tokens: Array.from(checked.tokens) }).toEqual({
+      steps: 3,
+      halted: true,
+      tokens: valid,
+    });
+    expect(checked.trace?.map((e) => e.step)).toEqual([1, 2, 3]);
+    expect(asked).toBe(3);
+    expect([plain.steps, plain.halted]).toEqual([1, true]);
+
+    // With the limit reached first: the last answer, not halted.
+    const limited = await b.solve(request(tokens, { acceptAnswer, maxSteps: 2 }));
+    expect({ steps: limited.steps, halted: limited.halted, tokens: limited.tokens }).toEqual({
+      steps: 2,
+      halted: false,
+      tokens: fakeAnswer(tokens, 2, shape.vocab),
+    });
+
+    // Asked only when the halt probability crossed the threshold.
+    asked = 0;
+    const unhalting = await b.solve(request(tokens, { acceptAnswer, haltThreshold: 1, maxSteps: 4 }));
+    expect([unhalting.steps, asked]).toEqual([4, 0]);
+    await b.drain();
+  });
+
+  it('fails only the puzzle whose rule check throws', async () => {
+    const b = new Batcher([new TestLane('compact')], settings());
+    const tokens = Uint8Array.from([1, 1, 1, 1, 1, 1]); // halts at step 2
+    const [broken, plain] = await Promise.allSettled([
+      b.solve(
+        request(tokens, {
+          acceptAnswer: () => {
+            throw new Error('the check failed');
+          },
+        }),
+      ),
+      b.solve(request(tokens)),
+    ]);
+    expect(broken).toMatchObject({ status: 'rejected', reason: { message: 'the check failed' } });
+    expect(plain).toMatchObject({ status: 'fulfilled', value: { steps: 2, halted: true } });
+    await b.drain();
+  });
+
   for (const layout of ['compact', 'fixed'] as const) {
     it(`gives each of 300 concurrent puzzles its own answer (${layout} rows, 2 lanes)`, async () => {
       const lanes = [new TestLane(layout), new TestLane(layout)];

@@ -1,7 +1,9 @@
 // Continuous batching of supervision steps. Puzzles wait in one bounded queue; every lane (a worker with its own
 // session) runs a batch of rows one step at a time, and between two steps a puzzle that halted or used its steps
 // leaves with its answer and a queued puzzle takes a row, starting from H_init/L_init (reset = true). So a batch
-// never waits for its slowest puzzle, and a new puzzle waits at most one step for a row when one is free.
+// never waits for its slowest puzzle, and a new puzzle waits at most one step for a row when one is free. A
+// request may carry a rule check of its answer (acceptAnswer): a row that would halt on an answer the check
+// refuses stays for the next step, up to its maxSteps.
 //
 // Rows are laid out as the lane's runner allows (step/plan.ts): `compact` keeps the active rows contiguous (rows
 // close up and new ones are appended, the state rows are moved on the host); `fixed` keeps every puzzle in its
@@ -340,7 +342,17 @@ export class Batcher {
           return;
         }
       }
-      const halted = event.haltProbability > job.request.haltThreshold;
+      let halted = event.haltProbability > job.request.haltThreshold;
+      // The rule check runs only where halting would end the puzzle: an answer that breaks the task's rules keeps
+      // its row for another step (the others of the batch go on as before).
+      if (halted && job.request.acceptAnswer) {
+        try {
+          halted = job.request.acceptAnswer(event.tokens);
+        } catch (err) {
+          this.fail(job, err);
+          return;
+        }
+      }
       if (!halted && job.steps < job.request.maxSteps) return;
       job.done = true;
       job.detach();

@@ -48,4 +48,6 @@ export function checkSolveRequest(r: SolveRequest, config: ModelConfig): void {
     throw new SolveRequestError(`haltThreshold must be a number (got ${r.haltThreshold})`, 'haltThreshold');
   if (r.onStep !== undefined && typeof r.onStep !== 'function')
     throw new SolveRequestError('onStep must be a function', 'onStep');
+  if (r.acceptAnswer !== undefined && typeof r.acceptAnswer !== 'function')
+    throw new SolveRequestError('acceptAnswer must be a function', 'acceptAnswer');
 }

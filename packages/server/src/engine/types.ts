@@ -17,6 +17,12 @@ export interface SolveRequest {
   maxSteps: number;
   /** stop as soon as sigmoid(q_halt) > haltThreshold; a value >= 1 never halts early */
   haltThreshold: number;
+  /**
+   * The task's rule check of an answer (argmax tokens after a step). A puzzle whose halt probability crossed the
+   * threshold stops only when this accepts its answer, else it runs on to maxSteps; it is asked only then, so it
+   * costs nothing on the other steps. Absent: the halt probability alone decides. A throw fails this puzzle only.
+   */
+  acceptAnswer?: (tokens: Uint8Array) => boolean;
   /** when true, the answer after every step is kept in `trace` */
   trace: boolean;
   /** called after every supervision step of this puzzle (used by POST /solve/stream) */
@@ -40,7 +46,10 @@ export interface SolveResult {
   /** supervision steps run (1..maxSteps) */
   steps: number;
   haltProbability: number;
-  /** true when it stopped because the halt probability crossed the threshold (false: it hit maxSteps) */
+  /**
+   * true when it stopped because the halt probability crossed the threshold (and acceptAnswer, if given, accepted
+   * the answer); false: it hit maxSteps
+   */
   halted: boolean;
   trace?: StepEvent[];
   timing: {

@@ -99,7 +99,7 @@ beforeEach(() => {
 });
 
 describe('POST /solve', () => {
-  it('solves a sudoku with the defaults: 16 steps at most, threshold 0.5, no trace', async () => {
+  it("solves a sudoku with the defaults: the model's 16 steps at most, threshold 0.5, no trace, untilValid", async () => {
     const before = sudoku.received.length;
     const r = await server.post('/solve', { task: 'sudoku', grid: SUDOKU_PUZZLE });
     expect(r.status).toBe(200);
@@ -110,6 +110,8 @@ describe('POST /solve', () => {
       model: 'sudoku-small',
       task: 'sudoku',
       answer: SUDOKU_SOLUTION,
+      givensRestored: 0,
+      check: { valid: true },
       steps: 2,
       haltProbability: 0.75,
       halted: true,
@@ -125,6 +127,7 @@ describe('POST /solve', () => {
     });
     expect(Array.from(sent.tokens.slice(0, 9))).toEqual([5, 4, 1, 10, 1, 1, 1, 1, 1]);
     expect(sent.puzzleEmb).toBeUndefined();
+    expect(typeof sent.acceptAnswer).toBe('function');
   });
 
   it('passes maxSteps and haltThreshold through, and returns the trace of every step', async () => {
@@ -152,9 +155,19 @@ describe('POST /solve', () => {
   it('solves a maze in the numeric cell form and echoes an ARC grid', async () => {
     const m = json(await server.post('/solve', { task: 'maze', model: 'maze-small', grid: MAZE_PUZZLE }));
     expect(m.answer).toEqual(MAZE_SOLUTION);
+    expect(m.check).toEqual({ valid: true });
+    expect(m.givensRestored).toBeUndefined();
     expect(m.answer.flat().filter((v: number) => v === 5).length).toBeGreaterThan(29);
     const a = json(await server.post('/solve', { task: 'arc', model: 'arc-small', grid: ARC_PUZZLE }));
-    expect(a).toMatchObject({ model: 'arc-small', task: 'arc', answer: ARC_PUZZLE });
+    expect(isSolveResponse(a), JSON.stringify(isSolveResponse.errors)).toBe(true);
+    expect(a).toMatchObject({
+      model: 'arc-small',
+      task: 'arc',
+      answer: ARC_PUZZLE,
+      check: { valid: null, reason: 'no rule check for ARC' },
+    });
+    // no rule check, so nothing for the engine to wait for
+    expect(arc.received.at(-1)!.acceptAnswer).toBeUndefined();
   });
 
   it('looks an ARC puzzleId up in the puzzle table', async () => {
@@ -317,7 +330,7 @@ describe('POST /solve', () => {
       'an unknown field',
       { task: 'sudoku', grid: SUDOKU_PUZZLE, steps: 3 },
       'steps',
-      'steps is not a known field (known: task, grid, model, maxSteps, haltThreshold, trace, puzzleId)',
+      'steps is not a known field (known: task, grid, model, maxSteps, haltThreshold, trace, untilValid, puzzleId)',
     ],
     [
       'a key that is not an identifier',
@@ -486,7 +499,14 @@ describe('POST /solve/stream', () => {
     expect(steps.map((s) => s.haltProbability)).toEqual([0.5, 0.75, 0.875, 0.9375]);
     const done = JSON.parse(events[4]!.data);
     expect(isSolveResponse(done)).toBe(true);
-    expect(done).toMatchObject({ model: 'sudoku-small', answer: SUDOKU_SOLUTION, steps: 4, halted: true });
+    expect(done).toMatchObject({
+      model: 'sudoku-small',
+      answer: SUDOKU_SOLUTION,
+      check: { valid: true },
+      steps: 4,
+      halted: true,
+    });
+    expect(steps.map((s) => s.check)).toEqual(steps.map(() => ({ valid: true })));
   });
 
   it('answers validation errors and a full queue before the first event as plain JSON', async () => {

@@ -1,7 +1,8 @@
 // A SolveEngine without ONNX Runtime, so the HTTP layer can be tested alone: it "solves" deterministically with
 // real solvers from @trm/core (sudoku by backtracking, mazes by the canonical shortest path) and echoes ARC grids,
 // with the knobs the HTTP layer must cope with: a delay per supervision step, a number of batch slots, a queue
-// limit (QueueFullError) and a queue timeout (QueueTimeoutError), readiness, draining, injected failures, and aborts through the request's signal.
+// limit (QueueFullError) and a queue timeout (QueueTimeoutError), readiness, draining, injected failures, aborts
+// through the request's signal, answers that change from step to step, and the request's rule check of a halt.
 import {
   decodeMaze,
   decodeSudoku,
@@ -45,6 +46,8 @@ export interface FakeEngineOptions {
   ready?: boolean;
   /** halt probability after a step (default 1 - 2^-step: 0.5, 0.75, ...; halts at step 2 with threshold 0.5) */
   haltProbability?: (step: number) => number;
+  /** the answer tokens after a step of the puzzle `tokens` (default: fakeAnswer at every step) */
+  answerAt?: (step: number, tokens: Uint8Array) => Uint8Array;
   /** EngineInfo.providerNotes (default: one note that says it is the fake engine) */
   providerNotes?: string[];
   /** a puzzle-embedding table by puzzle id (as the ONNX engine reads from identifiers.json) */
@@ -106,6 +109,7 @@ export class FakeEngine implements SolveEngine {
   private readonly queueTimeoutMs: number;
   private readonly stepDelayMs: number;
   private readonly haltProbability: (step: number) => number;
+  private readonly answerAt: ((step: number, tokens: Uint8Array) => Uint8Array) | undefined;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly puzzleRows: ReadonlyMap<string, Float32Array>;
 
@@ -128,6 +132,7 @@ export class FakeEngine implements SolveEngine {
     this.stepDelayMs = options.stepDelayMs ?? 0;
     this.isReady = options.ready ?? true;
     this.haltProbability = options.haltProbability ?? ((step) => 1 - 0.5 ** step);
+    this.answerAt = options.answerAt;
     this.puzzleRows = options.puzzleRows ?? new Map();
   }
 
@@ -172,21 +177,26 @@ export class FakeEngine implements SolveEngine {
       const failure = this.failNext;
       this.failNext = null;
       if (failure && !failure.afterSteps) throw failure.error;
-      const answer = fakeAnswer(this.info.task, request.tokens);
+      let solved: Uint8Array | undefined;
+      const answerAt =
+        this.answerAt ?? ((_step: number, tokens: Uint8Array) => (solved ??= fakeAnswer(this.info.task, tokens)));
       const trace: StepEvent[] = [];
       let step = 0;
       let p = 0;
       let halted = false;
+      let answer = request.tokens;
       while (step < request.maxSteps) {
         await new Promise((r) => setTimeout(r, this.stepDelayMs));
         if (request.signal?.aborted) throw abortError();
         if (failure && step === failure.afterSteps) throw failure.error;
         step += 1;
         p = this.haltProbability(step);
+        answer = answerAt(step, request.tokens);
         const event: StepEvent = { step, tokens: answer, haltProbability: p };
         if (request.trace) trace.push(event);
         request.onStep?.(event);
-        if (p > request.haltThreshold) {
+        // As the batcher: the rule check is asked only when the halt probability would end the puzzle.
+        if (p > request.haltThreshold && (request.acceptAnswer?.(answer) ?? true)) {
           halted = true;
           break;
         }

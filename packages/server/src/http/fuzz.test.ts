@@ -148,7 +148,7 @@ function mutatedBody(rng: Rng): Case {
       grid[r] = Array.from({ length: rng.int(31, 200) }, () => 1);
       return { what: 'row too long', path, options: json(body), field: `grid[${r}]`, status: 400 };
     case 4: {
-      const key = pick(rng, ['task', 'grid', 'model', 'maxSteps', 'haltThreshold', 'trace', 'puzzleId']);
+      const key = pick(rng, ['task', 'grid', 'model', 'maxSteps', 'haltThreshold', 'trace', 'untilValid', 'puzzleId']);
       body[key] = randomValue(rng, 3);
       return { what: `random ${key}`, path, options: json(body) };
     }

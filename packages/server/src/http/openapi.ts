@@ -4,8 +4,9 @@
 import packageJson from '../../package.json' with { type: 'json' };
 import { errorSchema } from './schemas/error.js';
 import { modelsResponseSchema } from './schemas/models.js';
-import { DEFAULT_HALT_THRESHOLD, DEFAULT_MAX_STEPS, solveRequestSchema } from './schemas/solve-request.js';
-import { solveResponseSchema, stepEventSchema } from './schemas/solve-response.js';
+import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
+import { DEFAULT_HALT_THRESHOLD, solveRequestSchema } from './schemas/solve-request.js';
+import { checkSchema, solveResponseSchema, stepEventSchema } from './schemas/solve-response.js';
 
 const { version } = packageJson;
 
@@ -39,8 +40,11 @@ export function openApiDocument(): Record<string, unknown> {
       version,
       description:
         'Solves sudoku, maze and ARC puzzles with a Tiny Recursive Model: the step graph runs up to `maxSteps` ' +
-        `supervision steps (default ${DEFAULT_MAX_STEPS}) and stops early once the halt probability exceeds ` +
-        `\`haltThreshold\` (default ${DEFAULT_HALT_THRESHOLD}).`,
+        `supervision steps (default: the model's halt_max_steps, at most ${MAX_STEPS_LIMIT}) and stops early once ` +
+        `the halt probability exceeds \`haltThreshold\` (default ${DEFAULT_HALT_THRESHOLD}). Every answer says ` +
+        "whether it satisfies the task's rules (`check`); for sudoku and maze a halt on an answer that does not is " +
+        'overruled until one does or maxSteps is reached (`untilValid`, default true), and a sudoku answer never ' +
+        'changes a given (`givensRestored` counts those the model had changed).',
     },
     paths: {
       '/solve': {
@@ -131,6 +135,7 @@ export function openApiDocument(): Record<string, unknown> {
         SolveRequest: solveRequestSchema,
         SolveResponse: solveResponseSchema,
         StepEvent: stepEventSchema,
+        AnswerCheck: checkSchema,
         ModelsResponse: modelsResponseSchema,
         Error: errorSchema,
       },

@@ -5,7 +5,6 @@
 import { ARC, TASK_NAMES } from '@trm/core';
 import { MAX_STEPS_LIMIT } from '../../engine/solve-request.js';
 
-export const DEFAULT_MAX_STEPS = MAX_STEPS_LIMIT;
 export const DEFAULT_HALT_THRESHOLD = 0.5;
 /** Longest model name or puzzle id accepted; real ones are far shorter. */
 export const MAX_NAME_LENGTH = 256;
@@ -42,7 +41,7 @@ export const solveRequestSchema = {
       maxLength: MAX_NAME_LENGTH,
     },
     maxSteps: {
-      description: `Supervision steps at most (default ${DEFAULT_MAX_STEPS}).`,
+      description: `Supervision steps at most (default: the model's halt_max_steps, at most ${MAX_STEPS_LIMIT}).`,
       type: 'integer',
       minimum: 1,
       maximum: MAX_STEPS_LIMIT,
@@ -55,6 +54,12 @@ export const solveRequestSchema = {
     },
     trace: {
       description: 'Also return the answer after every supervision step.',
+      type: 'boolean',
+    },
+    untilValid: {
+      description:
+        "sudoku and maze (default true): a halt on an answer that breaks the task's rules is overruled and the " +
+        'steps go on, up to maxSteps; false lets the halt probability alone decide. No effect for ARC.',
       type: 'boolean',
     },
     puzzleId: {
@@ -74,5 +79,6 @@ export interface SolveRequestBody {
   maxSteps?: number;
   haltThreshold?: number;
   trace?: boolean;
+  untilValid?: boolean;
   puzzleId?: string;
 }

@@ -16,15 +16,46 @@ const haltProbabilitySchema = {
   maximum: 1,
 } as const;
 
+const givensRestoredSchema = {
+  description:
+    'sudoku only: givens of the puzzle that the model changed or left blank; the answer has them written back ' +
+    '(an answer never changes a given)',
+  type: 'integer',
+  minimum: 0,
+} as const;
+
+export const checkSchema = {
+  title: 'AnswerCheck',
+  description:
+    "Whether the answer satisfies the task's rules. sudoku: every row, column and 3x3 box holds 1..9 exactly once " +
+    "(after the givens are written back); maze: walls, S and G unchanged and the path cells ('o', 5) join S to G " +
+    'through free cells. ARC has no rule check (valid null).',
+  type: 'object',
+  additionalProperties: false,
+  required: ['valid'],
+  properties: {
+    valid: {
+      description: 'true: a solution by the rules; false: the first broken rule is in `reason`; null: no rule check',
+      type: ['boolean', 'null'],
+    },
+    reason: {
+      description: 'why the answer is not valid (rows, columns and boxes counted from 1), or why there is no check',
+      type: 'string',
+    },
+  },
+} as const;
+
 export const stepEventSchema = {
   title: 'StepEvent',
   description: 'The answer after one supervision step (the trace entries and the `step` events of /solve/stream).',
   type: 'object',
   additionalProperties: false,
-  required: ['step', 'answer', 'haltProbability'],
+  required: ['step', 'answer', 'check', 'haltProbability'],
   properties: {
     step: { description: '1-based supervision step', type: 'integer', minimum: 1 },
     answer: answerSchema,
+    givensRestored: givensRestoredSchema,
+    check: checkSchema,
     haltProbability: haltProbabilitySchema,
   },
 } as const;
@@ -35,15 +66,19 @@ export const solveResponseSchema = {
   title: 'SolveResponse',
   type: 'object',
   additionalProperties: false,
-  required: ['model', 'task', 'answer', 'steps', 'haltProbability', 'halted', 'timing'],
+  required: ['model', 'task', 'answer', 'check', 'steps', 'haltProbability', 'halted', 'timing'],
   properties: {
     model: { description: 'the model that answered', type: 'string' },
     task: { enum: ['sudoku', 'maze', 'arc'] },
     answer: answerSchema,
+    givensRestored: givensRestoredSchema,
+    check: checkSchema,
     steps: { description: 'supervision steps run', type: 'integer', minimum: 1 },
     haltProbability: haltProbabilitySchema,
     halted: {
-      description: 'true when the halt probability crossed the threshold, false when maxSteps was reached',
+      description:
+        'true when the halt probability crossed the threshold (on an answer that passed the check, with ' +
+        'untilValid), false when maxSteps was reached',
       type: 'boolean',
     },
     timing: {
@@ -64,11 +99,19 @@ export const solveResponseSchema = {
   },
 } as const;
 
+/** What the task's rules say about an answer. */
+export interface AnswerCheckBody {
+  valid: boolean | null;
+  reason?: string;
+}
+
 /** The body of a 200 answer of POST /solve (and the data of the `done` event). */
 export interface SolveResponseBody {
   model: string;
   task: 'sudoku' | 'maze' | 'arc';
   answer: number[][];
+  givensRestored?: number;
+  check: AnswerCheckBody;
   steps: number;
   haltProbability: number;
   halted: boolean;
@@ -79,5 +122,7 @@ export interface SolveResponseBody {
 export interface StepEventBody {
   step: number;
   answer: number[][];
+  givensRestored?: number;
+  check: AnswerCheckBody;
   haltProbability: number;
 }

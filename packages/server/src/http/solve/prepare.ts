@@ -1,12 +1,14 @@
 // From a request body to the work for one engine: validate the body, pick the model, check that the task is
-// the model's, encode the grid, look up the puzzle-embedding row, and make sure the engine takes work.
+// the model's, encode the grid, look up the puzzle-embedding row, fill in the defaults (the model's own step
+// limit, running on past an invalid answer where the task has rules), and make sure the engine takes work.
 // Every refusal is an HttpError naming the field, raised before anything is queued.
 import { BLANK_IDENTIFIER, type TaskName } from '@trm/core';
+import { MAX_STEPS_LIMIT } from '../../engine/solve-request.js';
 import type { SolveEngine } from '../../engine/types.js';
 import { type AppContext, hasPuzzleRows } from '../context.js';
 import { HttpError, RETRY_AFTER_SECONDS } from '../http-error.js';
-import { DEFAULT_HALT_THRESHOLD, DEFAULT_MAX_STEPS } from '../schemas/solve-request.js';
-import { encodeGrid } from './task-codec.js';
+import { DEFAULT_HALT_THRESHOLD } from '../schemas/solve-request.js';
+import { encodeGrid, TASK_CODECS } from './task-codec.js';
 import { validateSolveBody } from './validate-body.js';
 
 export interface PreparedSolve {
@@ -18,6 +20,8 @@ export interface PreparedSolve {
   maxSteps: number;
   haltThreshold: number;
   trace: boolean;
+  /** a halt on an answer that breaks the task's rules is overruled (never for a task without rules) */
+  untilValid: boolean;
 }
 
 const unavailable = (message: string) =>
@@ -38,6 +42,12 @@ function pickEngine(ctx: AppContext, requested: string | undefined): [string, So
       'model',
     );
   return [requested, engine];
+}
+
+/** The model's own step limit (halt_max_steps of its config, what it was trained with), within 1..16. */
+export function defaultMaxSteps(engine: SolveEngine): number {
+  const limit = engine.info.config.halt_max_steps;
+  return Number.isInteger(limit) ? Math.min(MAX_STEPS_LIMIT, Math.max(1, limit)) : MAX_STEPS_LIMIT;
 }
 
 export function prepareSolve(ctx: AppContext, rawBody: unknown): PreparedSolve {
@@ -70,8 +80,9 @@ export function prepareSolve(ctx: AppContext, rawBody: unknown): PreparedSolve {
     engine,
     tokens,
     puzzleEmb,
-    maxSteps: body.maxSteps ?? DEFAULT_MAX_STEPS,
+    maxSteps: body.maxSteps ?? defaultMaxSteps(engine),
     haltThreshold: body.haltThreshold ?? DEFAULT_HALT_THRESHOLD,
     trace: body.trace ?? false,
+    untilValid: (body.untilValid ?? true) && TASK_CODECS[task].hasRules,
   };
 }

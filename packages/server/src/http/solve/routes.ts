@@ -1,8 +1,10 @@
 // POST /solve and POST /solve/stream. Both prepare the same work; /solve answers once with JSON, /solve/stream
 // sends a `step` event after every supervision step and then `done` (the /solve body) or `error` (the error
-// body). A client that goes away aborts its puzzle through the request's AbortSignal, freeing its batch slot.
+// body). Every answer shown is held to the task's rules (givens written back, `check`), and with untilValid the
+// engine is told not to halt on an answer that fails them. A client that goes away aborts its puzzle through the
+// request's AbortSignal, freeing its batch slot.
 import type { NextFunction, Request, Response } from 'express';
-import type { SolveResult, StepEvent } from '../../engine/types.js';
+import type { SolveRequest, SolveResult, StepEvent } from '../../engine/types.js';
 import type { AppContext } from '../context.js';
 import { engineErrorToHttp, type HttpError } from '../http-error.js';
 import type { SolveResponseBody, StepEventBody } from '../schemas/solve-response.js';
@@ -13,7 +15,7 @@ import { TASK_CODECS } from './task-codec.js';
 function stepBody(work: PreparedSolve, event: StepEvent): StepEventBody {
   return {
     step: event.step,
-    answer: TASK_CODECS[work.task].decode(event.tokens),
+    ...TASK_CODECS[work.task].settle(work.tokens, event.tokens),
     haltProbability: event.haltProbability,
   };
 }
@@ -22,7 +24,7 @@ function responseBody(work: PreparedSolve, result: SolveResult, startedAt: numbe
   const body: SolveResponseBody = {
     model: work.model,
     task: work.task,
-    answer: TASK_CODECS[work.task].decode(result.tokens),
+    ...TASK_CODECS[work.task].settle(work.tokens, result.tokens),
     steps: result.steps,
     haltProbability: result.haltProbability,
     halted: result.halted,
@@ -34,6 +36,22 @@ function responseBody(work: PreparedSolve, result: SolveResult, startedAt: numbe
   };
   if (work.trace) body.trace = (result.trace ?? []).map((e) => stepBody(work, e));
   return body;
+}
+
+/** The engine's request for prepared work; with untilValid, the task's rule check decides whether a halt stands. */
+function engineRequest(work: PreparedSolve, signal: AbortSignal, onStep?: (event: StepEvent) => void): SolveRequest {
+  const request: SolveRequest = {
+    tokens: work.tokens,
+    puzzleEmb: work.puzzleEmb,
+    maxSteps: work.maxSteps,
+    haltThreshold: work.haltThreshold,
+    trace: work.trace,
+    signal,
+  };
+  if (onStep) request.onStep = onStep;
+  const codec = TASK_CODECS[work.task];
+  if (work.untilValid) request.acceptAnswer = (tokens) => codec.settle(work.tokens, tokens).check.valid === true;
+  return request;
 }
 
 /** An AbortSignal that fires when the client closes the connection before the answer is complete. */
@@ -70,14 +88,7 @@ export function solveRoutes(ctx: AppContext) {
     }
     const signal = clientGone(res);
     try {
-      const result = await work.engine.solve({
-        tokens: work.tokens,
-        puzzleEmb: work.puzzleEmb,
-        maxSteps: work.maxSteps,
-        haltThreshold: work.haltThreshold,
-        trace: work.trace,
-        signal,
-      });
+      const result = await work.engine.solve(engineRequest(work, signal));
       ctx.metrics.steps.observe(result.steps, { model: work.model });
       if (!signal.aborted) res.json(responseBody(work, result, startedAt));
     } catch (err) {
@@ -98,22 +109,16 @@ export function solveRoutes(ctx: AppContext) {
     const signal = clientGone(res);
     const events = new EventStream(res);
     try {
-      const result = await work.engine.solve({
-        tokens: work.tokens,
-        puzzleEmb: work.puzzleEmb,
-        maxSteps: work.maxSteps,
-        haltThreshold: work.haltThreshold,
-        trace: work.trace,
-        signal,
-        onStep: (event) => {
+      const result = await work.engine.solve(
+        engineRequest(work, signal, (event) => {
           // The engine calls this inside its loop: a failure to write one event must not break the batch.
           try {
             events.send('step', stepBody(work, event));
           } catch (err) {
             ctx.logError(`could not send a step event: ${(err as Error).message}`);
           }
-        },
-      });
+        }),
+      );
       ctx.metrics.steps.observe(result.steps, { model: work.model });
       events.send('done', responseBody(work, result, startedAt));
       events.end();

@@ -2,8 +2,9 @@
 // the page from createApp serving models/sudoku-small-mlp on ONNX Runtime's CPU provider, types a sudoku with the
 // keyboard, solves it with Enter, waits for the stream to finish, and checks the rendered answer against POST /solve
 // for the same grid and options; then the step slider, the changed-cell highlights, the halt chart, the facts,
-// disabled tasks, and the words shown for server errors (those answers are faked in the browser, since a real
-// engine cannot be made to fail on cue). A screenshot goes to test-results/playground.png, and to
+// the server's check of the answer under it (solved, or the rule a wrong answer breaks), disabled tasks, and the
+// words shown for server errors (those answers are faked in the browser, since a real engine cannot be made to
+// fail on cue). A screenshot goes to test-results/playground.png, and to
 // docs/playground.png when TRM_UPDATE_SCREENSHOT=1. Skipped, with a message, only when /usr/bin/chromium is absent.
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -17,9 +18,9 @@ import { Engine } from '../engine/engine.js';
 import { createApp } from '../http/app.js';
 import { listen } from '../http/testing/client.js';
 import { PLAYGROUND_DIR } from './index.js';
-import { checkSudoku } from './public/answer-check.js';
-import type { DoneEvent, ServedModel } from './public/server-api.js';
+import type { AnswerCheck, DoneEvent, ServedModel } from './public/server-api.js';
 import { changedCells, type Grid, parseGridText, TASKS, type TaskName } from './public/tasks.js';
+import { verdict } from './public/verdict.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -90,9 +91,20 @@ async function solveAndCompare(
 ): Promise<DoneEvent> {
   const maxSteps = Number(await page.inputValue('#max-steps'));
   const haltThreshold = Number(await page.inputValue('#halt-threshold'));
+  // A run of one fast step can be over before a poll for data-state="running" looks, so the page itself marks
+  // <body> once the state went through "running" (a mutation record keeps the old value of every change).
+  await page.evaluate(`(() => {
+    const output = document.getElementById('output');
+    delete document.body.dataset.sawRunning;
+    const observer = new MutationObserver((records) => {
+      if (!records.some((r) => r.oldValue === 'running') && output.dataset.state !== 'running') return;
+      document.body.dataset.sawRunning = 'true';
+      observer.disconnect();
+    });
+    observer.observe(output, { attributes: true, attributeFilter: ['data-state'], attributeOldValue: true });
+  })()`);
   await start();
-  await page.waitForSelector('#output[data-state="running"]');
-  await page.waitForSelector('#output:not([data-state="running"])', { timeout: 90_000 });
+  await page.waitForSelector('body[data-saw-running] #output:not([data-state="running"])', { timeout: 90_000 });
   expect(await page.getAttribute('#output', 'data-state'), (await page.textContent('#error')) ?? '').toBe('done');
 
   const url = new URL('/solve', page.url());
@@ -221,9 +233,11 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
     const maxSteps = Number(await page.inputValue('#max-steps'));
     expect(maxSteps).toBe(Math.min(16, Number(sudokuModel!.config.halt_max_steps ?? 16)));
     const expected = await solveAndCompare(page, puzzle, sudokuModel!, () => page.keyboard.press('Enter'));
-    const verdict = checkSudoku(puzzle, expected.answer);
-    expect(await page.textContent('#verdict')).toBe(verdict.text);
-    expect(verdict.solved, 'models/sudoku-small-mlp solves 99.8 % of sudoku with 10-20 blanks').toBe(true);
+    expect(expected.check, 'models/sudoku-small-mlp solves 99.8 % of sudoku with 10-20 blanks').toEqual({
+      valid: true,
+    });
+    expect(await page.textContent('#verdict')).toBe('Solved: every row, column and box holds 1-9 exactly once.');
+    expect(await page.getAttribute('#verdict', 'class')).toBe('verdict ok');
     expect(expected.halted).toBe(true);
 
     // The README's picture: the solved puzzle at a laptop's window size.
@@ -240,6 +254,28 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
     const unhalted = await solveAndCompare(page, puzzle, sudokuModel!, () => page.click('#solve'));
     expect({ steps: unhalted.steps, halted: unhalted.halted }).toEqual({ steps: maxSteps, halted: false });
     await walkSteps(page, puzzle, unhalted);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("says why an answer is not a solution, in the server's words", async () => {
+    const sudokuModel = models.find((m) => m.task === 'sudoku')!;
+    const { page, errors } = await openPage();
+    // A hard puzzle (17 givens, the server README's example): the shipped model is sure of a wrong answer.
+    const hard = '43.9.......1.8..43......5...8.......3...2..84......6...4..3..122..1.7...1......5.';
+    const puzzle = parseGridText('sudoku', hard);
+    await page.click('summary');
+    await page.fill('#grid-text', hard);
+    await page.click('#load-text');
+    const expected = await solveAndCompare(page, puzzle, sudokuModel, () => page.click('#solve'));
+    expect(expected.check?.valid, 'models/sudoku-small-mlp is not a hard-sudoku solver').toBe(false);
+    const text = await page.textContent('#verdict');
+    expect(text).toBe(verdict('sudoku', expected)!.text);
+    expect(text).toMatch(/^Not a valid solution: (row|column|the box of) .+ has (two|three|four) \ds\./);
+    expect(await page.getAttribute('#verdict', 'class')).toBe('verdict bad');
+    // Overruled halts: the model wanted to stop, the answers broke the rules, so every step ran.
+    expect(expected).toMatchObject({ steps: Number(await page.inputValue('#max-steps')), halted: false });
+    expect(await page.textContent('[data-fact="steps"]')).toMatch(/but on no answer that is a solution$/);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -278,10 +314,10 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
     page.on('pageerror', (err) => errors.push(err.message));
     await page.route('**/models', (route) => route.fulfill({ json: { models: listed } }));
     const sent: Record<string, unknown>[] = [];
-    let reply: { answer: Grid; task: TaskName } = { answer: [[0]], task: 'arc' };
+    let reply: { answer: Grid; task: TaskName; check?: AnswerCheck } = { answer: [[0]], task: 'arc' };
     await page.route('**/solve/stream', (route) => {
       sent.push(route.request().postDataJSON());
-      const step = { step: 1, answer: reply.answer, haltProbability: 0.9 };
+      const step = { step: 1, answer: reply.answer, check: reply.check, haltProbability: 0.9 };
       const done = { ...step, model: 'x', task: reply.task, steps: 1, halted: true };
       const timing = { queueMs: 1, computeMs: 2, totalMs: 3 };
       return route.fulfill({
@@ -319,12 +355,19 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
     maze[29]![29] = 4;
     const path = maze.map((row) => row.slice());
     path[1]![0] = 5;
-    reply = { answer: path, task: 'maze' };
+    reply = {
+      answer: path,
+      task: 'maze',
+      check: { valid: false, reason: "the path cells ('o') from S do not reach G" },
+    };
     await page.click('#solve');
     await page.waitForSelector('#output[data-state="done"]');
     expect(sent.at(-1)).toMatchObject({ task: 'maze', grid: maze, model: listed.find((m) => m.task === 'maze')!.name });
     expect(await page.locator('#answer-host .cell.path').count()).toBe(1);
     expect(await page.locator('#answer-host .cell.changed').count()).toBe(1);
+    expect(await page.textContent('#verdict')).toBe(
+      "Not a valid solution: the path cells ('o') from S do not reach G.",
+    );
 
     // ARC: the size fields resize (Enter there does not solve), a colour is picked and clicked in, digits type
     // colours, and Enter on the grid solves with the puzzle id.
@@ -348,6 +391,7 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
         [3, 3],
       ],
       task: 'arc',
+      check: { valid: null, reason: 'no rule check for ARC' },
     };
     await page.keyboard.press('Enter');
     await page.waitForSelector('#output[data-state="done"] #answer-host .grid-arc');
@@ -362,6 +406,7 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
     });
     // An answer of another size counts as changed everywhere.
     expect(await page.locator('#answer-host .cell.changed').count()).toBe(4);
+    expect(await page.textContent('#verdict')).toBe('Not checked: no rule check for ARC.');
 
     // The text box reads a grid in and writes it back.
     await page.click('summary');

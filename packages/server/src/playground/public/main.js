@@ -2,7 +2,6 @@
 // stay disabled, with the reason), keeps one editor per task, and on Solve streams POST /solve/stream into the
 // answer view, the step slider and the halt chart. Every run keeps all its steps, so after it ends a person can
 // step back through how the answer formed. Errors reach the page as sentences (server-api.js says which).
-import { checkAnswer } from './answer-check.js';
 import { EXAMPLES } from './examples.js';
 import { GridEditor } from './grid-editor.js';
 import { renderGrid } from './grid-view.js';
@@ -18,6 +17,7 @@ import {
   parseGridText,
   TASKS,
 } from './tasks.js';
+import { verdict } from './verdict.js';
 
 /** @typedef {import('./tasks.js').TaskName} TaskName */
 /** @typedef {import('./tasks.js').Grid} Grid */
@@ -32,6 +32,9 @@ import {
 
 /** @type {TaskName[]} */
 const TASK_ORDER = ['sudoku', 'maze', 'arc'];
+
+/** How each kind of verdict looks. */
+const VERDICT_CLASS = { solved: 'verdict ok', invalid: 'verdict bad', unchecked: 'verdict' };
 
 const HINTS = {
   sudoku:
@@ -413,7 +416,13 @@ async function solve() {
     run.done = done;
     // The done event is the answer; the stream's last step should be it, and is made so if a step went missing.
     if (run.history.at(-1)?.step !== done.steps) {
-      run.history.push({ step: done.steps, answer: done.answer, haltProbability: done.haltProbability });
+      run.history.push({
+        step: done.steps,
+        answer: done.answer,
+        givensRestored: done.givensRestored,
+        check: done.check,
+        haltProbability: done.haltProbability,
+      });
     }
     run.running = false;
     setOutput(
@@ -446,6 +455,7 @@ function renderRun() {
     stepView.disabled = true;
     $('step-label').textContent = '';
     $('verdict').textContent = '';
+    $('verdict').className = 'verdict';
     $('facts').replaceChildren();
     renderHaltChart(chart, {
       points: [],
@@ -481,12 +491,11 @@ function renderRun() {
     onSelect: (step) => showStep(step),
   });
 
-  const verdict = checkAnswer(run.task, run.puzzle, entry.answer);
+  // The server's check of the answer shown: a solution, or the first rule it breaks.
+  const said = verdict(run.task, entry);
   const verdictEl = $('verdict');
-  verdictEl.textContent = verdict
-    ? `${view === count && !run.running ? '' : `At step ${entry.step}: `}${verdict.text}`
-    : '';
-  verdictEl.className = verdict === null ? 'verdict' : verdict.solved ? 'verdict ok' : 'verdict bad';
+  verdictEl.textContent = said ? `${view === count && !run.running ? '' : `At step ${entry.step}: `}${said.text}` : '';
+  verdictEl.className = said === null ? 'verdict' : VERDICT_CLASS[said.kind];
 
   renderFacts(run);
 }
@@ -506,7 +515,9 @@ function renderFacts(run) {
       `${done.steps} of at most ${run.maxSteps}; ` +
         (done.halted
           ? `halted at P(halt) ${done.haltProbability.toFixed(2)} > ${run.threshold}`
-          : `P(halt) ${done.haltProbability.toFixed(2)} never rose above ${run.threshold}`),
+          : run.history.some((e) => e.haltProbability > run.threshold)
+            ? `P(halt) rose above ${run.threshold}, but on no answer that is a solution`
+            : `P(halt) ${done.haltProbability.toFixed(2)} never rose above ${run.threshold}`),
     ],
     [
       'Server time',

@@ -18,9 +18,17 @@ export interface ServedModel {
   config: Record<string, unknown>;
 }
 
+/** Whether an answer satisfies the task's rules (null: the task has no rule check). */
+export interface AnswerCheck {
+  valid: boolean | null;
+  reason?: string;
+}
+
 export interface StepEvent {
   step: number;
   answer: Grid;
+  givensRestored?: number;
+  check?: AnswerCheck;
   haltProbability: number;
 }
 
@@ -28,6 +36,8 @@ export interface DoneEvent {
   model: string;
   task: string;
   answer: Grid;
+  givensRestored?: number;
+  check?: AnswerCheck;
   steps: number;
   haltProbability: number;
   halted: boolean;
@@ -40,6 +50,7 @@ export interface SolveRequest {
   model?: string;
   maxSteps?: number;
   haltThreshold?: number;
+  untilValid?: boolean;
   puzzleId?: string;
 }
 

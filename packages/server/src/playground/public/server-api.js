@@ -10,14 +10,19 @@ import { readEventStream } from './sse.js';
  * @typedef {{ name: string, task: import('./tasks.js').TaskName, executionProvider: string,
  *   providerNotes: string[], dtype: string, maxBatch: number, config: Record<string, unknown> }} ServedModel
  */
-/** @typedef {{ step: number, answer: Grid, haltProbability: number }} StepEvent */
+/** @typedef {{ valid: boolean | null, reason?: string }} AnswerCheck */
 /**
- * @typedef {{ model: string, task: string, answer: Grid, steps: number, haltProbability: number, halted: boolean,
+ * @typedef {{ step: number, answer: Grid, givensRestored?: number, check?: AnswerCheck,
+ *   haltProbability: number }} StepEvent
+ */
+/**
+ * @typedef {{ model: string, task: string, answer: Grid, givensRestored?: number, check?: AnswerCheck,
+ *   steps: number, haltProbability: number, halted: boolean,
  *   timing: { queueMs: number, computeMs: number, totalMs: number } }} DoneEvent
  */
 /**
  * @typedef {{ task: string, grid: Grid, model?: string, maxSteps?: number, haltThreshold?: number,
- *   puzzleId?: string }} SolveRequest
+ *   untilValid?: boolean, puzzleId?: string }} SolveRequest
  */
 
 export class ServerError extends Error {

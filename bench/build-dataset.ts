@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BuildSummary, buildArcDataset, buildSudokuDataset, formatBytes } from '../packages/core/src/index.js';
+import { type BuildSummary, buildArcDataset, buildSudokuDataset, formatBytes } from '@trm/core';
 
 const { values } = parseArgs({
   options: {

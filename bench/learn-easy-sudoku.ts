@@ -8,13 +8,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { getPreset, Rng, validateModelConfig } from '../packages/core/src/index.js';
-import { type BackendName, selectBackend } from '../packages/trainer/src/backend/backend.js';
-import { machineDescription } from '@trm/core';
-import { easySudoku, sudokuSplit } from '../packages/trainer/src/data/easy-sudoku.js';
-import { fromMemory } from '../packages/trainer/src/data/split.js';
-import { evaluate } from '../packages/trainer/src/evaluate/evaluate.js';
-import { TrainingRun } from '../packages/trainer/src/run/training-run.js';
+import { getPreset, machineDescription, Rng, validateModelConfig } from '@trm/core';
+import {
+  type BackendName,
+  easySudoku,
+  evaluate,
+  fromMemory,
+  selectBackend,
+  sudokuSplit,
+  TrainingRun,
+} from '@trm/trainer';
 
 const { values } = parseArgs({
   options: {

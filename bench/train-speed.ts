@@ -11,12 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { countParameters, getPreset, Rng, stateLen, TASK_SHAPES } from '../packages/core/src/index.js';
-import { type BackendName, selectBackend } from '../packages/trainer/src/backend/backend.js';
-import { machineDescription } from '@trm/core';
-import { fromMemory, type SplitSource } from '../packages/trainer/src/data/split.js';
-import { evaluate } from '../packages/trainer/src/evaluate/evaluate.js';
-import { TrainingRun } from '../packages/trainer/src/run/training-run.js';
+import { countParameters, getPreset, machineDescription, Rng, stateLen, TASK_SHAPES } from '@trm/core';
+import { type BackendName, evaluate, fromMemory, type SplitSource, selectBackend, TrainingRun } from '@trm/trainer';
 
 const { values } = parseArgs({
   options: {

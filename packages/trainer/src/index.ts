@@ -1,5 +1,6 @@
-// Public surface of @trm/trainer: the TRM model in TensorFlow.js, its float64 reference, losses, optimisers,
-// the gradient of one supervision step, the backend choice, and the training loop with its checkpoints.
+// Public surface of @trm/trainer: the TRM model in TensorFlow.js, losses, optimisers, the gradient of one
+// supervision step, the backend choice, and the training loop with its data, checkpoints and evaluation. Test
+// support (the float64 reference, host-array steps, randomised models) is `@trm/trainer/testing`.
 export * from './ops/matmul.js';
 export * from './ops/no-gradient.js';
 export * from './ops/one-hot.js';
@@ -13,19 +14,20 @@ export * from './model/net.js';
 export * from './model/puzzle-table.js';
 export * from './model/rope.js';
 export * from './model/step.js';
-export * from './model/host-step.js';
 export * from './optim/adam-atan2.js';
 export * from './optim/adamw.js';
 export * from './optim/ema.js';
 export * from './optim/optimizer.js';
 export * from './optim/schedule.js';
 export * from './optim/sign-sgd.js';
-export * from './reference/trm-reference.js';
 export * from './train/forward-backward.js';
 // The training loop and its files.
 export * from './act/slots.js';
+export * from './checkpoint/run-state.js';
 export * from './checkpoint/train-state.js';
 export * from './data/dataset-folder.js';
+export * from './data/easy-sudoku.js';
+export * from './data/split.js';
 export * from './data/test-batches.js';
 export * from './data/train-sampler.js';
 export * from './evaluate/evaluate.js';

@@ -15,7 +15,8 @@ import {
   readModelFolder,
   stateLen,
 } from '@trm/core';
-import { hostSupervisionStep, selectBackend, TrmModel } from '@trm/trainer';
+import { selectBackend, TrmModel } from '@trm/trainer';
+import { hostSupervisionStep } from '@trm/trainer/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomWeights } from '../export/random-weights.js';
 import { createCpuSession, runStep } from '../runtime/ort-step.js';

@@ -11,7 +11,8 @@ import {
   readModelConfig,
   runCli,
 } from '@trm/core';
-import { createCpuSession, type LoopAnswer, referenceLoop } from '@trm/exporter';
+import { createCpuSession } from '@trm/exporter';
+import { type LoopAnswer, referenceLoop } from '@trm/exporter/testing';
 import { benchRoot, writeBenchRecord } from './bench-support.js';
 import { Engine } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';

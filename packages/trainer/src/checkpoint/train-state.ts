@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensors, type StoredTensor, toFloat32, writeFileAtomic, writeSafetensors } from '@trm/core';
 import type { NamedArrays } from '../model/model.js';
-import type { RunStateArrays, RunStateJson } from '../run/training-run.js';
 import { hasPendingSave } from './staged-save.js';
+import type { RunStateArrays, RunStateJson } from './run-state.js';
 
 export const STATE_FILE = 'train-state.safetensors';
 export const STATE_JSON = 'train-state.json';

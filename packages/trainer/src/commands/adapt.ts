@@ -16,7 +16,8 @@ import { chooseEngine, TRAIN_BACKEND_NAMES, type TrainBackendName } from '../ort
 import { OrtTrainingRun } from '../ort/ort-training-run.js';
 import { type CliSpec, FlagError, parseFlags, requiredPath } from '@trm/core';
 import { PUZZLE_TABLE_NAME } from '../model/model.js';
-import { MetricWindow, type TrainRecord } from '../run/metrics-log.js';
+import type { TrainRecord } from '../metrics/records.js';
+import { MetricWindow } from '../run/metrics-log.js';
 import { yieldToEventLoop } from '../run/yield.js';
 import { type RunOptions, type TrainLoop, TrainingRun } from '../run/training-run.js';
 import { type CommandIo, machineDescription } from '@trm/core';

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type ModelConfig, Rng } from '@trm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend/backend.js';
-import { type RefState, refEmptyState, refReset, refStep, toRefParams } from '../reference/trm-reference.js';
+import { type RefState, refEmptyState, refReset, refStep, toRefParams } from '../testing/trm-reference.js';
 import { microConfig, randomizedModel, randomTokens } from '../testing/random-model.js';
 import { type Carry, initialCarry, resetCarry, supervisionStep } from './step.js';
 

@@ -7,6 +7,7 @@
 import { type ModelConfig, Rng, stateLen } from '@trm/core';
 import { admitRows } from '../act/admit.js';
 import { beginStep, countHalted, endStep, type HaltRule, initialSlots, type SlotState } from '../act/slots.js';
+import type { RunStateArrays, RunStateJson } from '../checkpoint/run-state.js';
 import type { HostBatch } from '../data/batch.js';
 import type { SplitSource } from '../data/split.js';
 import { TrainSampler } from '../data/train-sampler.js';
@@ -17,7 +18,7 @@ import { PuzzleTable } from '../model/puzzle-table.js';
 import { HostOptimizer } from '../optim/host-optim.js';
 import { learningRate } from '../optim/schedule.js';
 import { signSgdUpdate } from '../optim/sign-sgd.js';
-import type { RunOptions, RunStateArrays, RunStateJson, StepReport, TrainLoop } from '../run/training-run.js';
+import type { RunOptions, StepReport, TrainLoop } from '../run/training-run.js';
 import { OrtEvalSession } from './eval-step.js';
 import { type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
 

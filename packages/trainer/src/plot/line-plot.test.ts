@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricRecord } from '../run/metrics-log.js';
+import type { MetricRecord } from '../metrics/records.js';
 import { niceTicks, plotSvg } from './line-plot.js';
 import { trainingCurvesSvg } from './training-curves.js';
 

@@ -1,6 +1,6 @@
 // The training curves of a run as one SVG (curves.svg beside the checkpoint): losses, training accuracies over
 // halted rows with the evaluation's exact accuracy, supervision steps, and the learning rate.
-import type { MetricRecord } from '../run/metrics-log.js';
+import type { MetricRecord } from '../metrics/records.js';
 import { type Panel, plotSvg } from './line-plot.js';
 
 /** `maxSteps` is the model's halt_max_steps, the steps every evaluated example runs. */

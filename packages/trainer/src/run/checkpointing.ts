@@ -13,9 +13,10 @@ import {
   writeTrainState,
   STATE_FORMAT_VERSION,
 } from '../checkpoint/train-state.js';
+import type { RunStateArrays, RunStateJson } from '../checkpoint/run-state.js';
 import { finishPendingSave, replaceSave } from '../checkpoint/staged-save.js';
 import type { NamedArrays } from '../model/model.js';
-import type { RunStateArrays, RunStateJson, TrainLoop } from './training-run.js';
+import type { TrainLoop } from './training-run.js';
 
 /** Easy sudoku generated in memory (see data/easy-sudoku.ts). */
 export interface GeneratedData {

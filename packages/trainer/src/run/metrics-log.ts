@@ -1,42 +1,10 @@
 // Training metrics as JSON lines (metrics.jsonl beside the checkpoint): one `train` record per logging window,
 // averaged as the reference logs them (losses per row of the batch, the rest per halted row), and one `eval`
-// record per evaluation. The records are kept in memory too, for the plot and the model card.
+// record per evaluation (their types are metrics/records.ts). The records are kept in memory too, for the plot and
+// the model card.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import type { EvalResult } from '../evaluate/evaluate.js';
+import type { EvalRecord, MetricRecord, TrainRecord } from '../metrics/records.js';
 import type { StepReport } from './training-run.js';
-
-export interface TrainRecord {
-  kind: 'train';
-  step: number;
-  epoch: number;
-  lr: number;
-  /** seconds of training so far (resumed runs included) */
-  time_s: number;
-  /** batch rows processed per second over the window */
-  samples_per_s: number;
-  steps_per_s: number;
-  /** rows that halted in the window (the rows the accuracies below count) */
-  count: number;
-  accuracy: number;
-  exact_accuracy: number;
-  q_halt_accuracy: number;
-  /** mean supervision steps of the rows that halted */
-  steps: number;
-  /** loss per row, averaged over the window's steps */
-  lm_loss: number;
-  q_halt_loss: number;
-  /** fraction of slots that halted per step */
-  halt_rate: number;
-}
-
-export interface EvalRecord extends EvalResult {
-  kind: 'eval';
-  step: number;
-  split: string;
-  time_s: number;
-}
-
-export type MetricRecord = TrainRecord | EvalRecord;
 
 /** Sums StepReports until `flush` turns them into one TrainRecord. */
 export class MetricWindow {

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { formatDuration, type NamedArrays, Progress, type ProgressOptions } from '@trm/core';
 import { type CardFacts, modelCard, type SplitAccuracy } from '../checkpoint/model-card.js';
 import type { SplitSource } from '../data/split.js';
+import type { EvalRecord, TrainRecord } from '../metrics/records.js';
 import { trainingCurvesSvg } from '../plot/training-curves.js';
 import { type ResumePoint, type RunMeta, saveCheckpoint } from './checkpointing.js';
-import { type EvalRecord, MetricsLog, MetricWindow, type TrainRecord } from './metrics-log.js';
+import { MetricsLog, MetricWindow } from './metrics-log.js';
 import { type RunOptions, type TrainLoop, TrainingRun } from './training-run.js';
 import { yieldToEventLoop } from './yield.js';
 

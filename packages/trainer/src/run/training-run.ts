@@ -4,12 +4,13 @@
 // of the batch, and the EMA shadow follows the weights. The whole state (weights, moments, EMA, carry, data
 // cursor, RNG states) can be exported and imported, so a resumed run continues exactly.
 import * as tf from '@tensorflow/tfjs';
-import { type ModelConfig, Rng, type RngState, type TrainConfig } from '@trm/core';
+import { type ModelConfig, Rng, type TrainConfig } from '@trm/core';
 import { admitRows } from '../act/admit.js';
 import { beginStep, countHalted, endStep, type HaltRule, initialSlots, type SlotState } from '../act/slots.js';
+import type { RunStateArrays, RunStateJson } from '../checkpoint/run-state.js';
 import type { HostBatch } from '../data/batch.js';
 import type { SplitSource } from '../data/split.js';
-import { type SamplerCursor, TrainSampler } from '../data/train-sampler.js';
+import { TrainSampler } from '../data/train-sampler.js';
 import { type ActMetrics, actMetricSums, readMetrics } from '../loss/act-loss.js';
 import { type EvalOptions, type EvalResult, evaluate } from '../evaluate/evaluate.js';
 import { type NamedArrays, PUZZLE_TABLE_NAME, TrmModel } from '../model/model.js';
@@ -50,24 +51,6 @@ export interface StepReport {
   /** slots that halted this step */
   halted: number;
   batchSize: number;
-}
-
-/** Everything besides the weights that a resumed run needs, as JSON. */
-export interface RunStateJson {
-  step: number;
-  sampler: SamplerCursor;
-  exploreRng: RngState;
-  slots: { steps: number[]; halted: number[] };
-  optimizer: { name: string; step: number } | null;
-  hasCarry: boolean;
-}
-
-/** The run's arrays: live (non-EMA) weights, EMA shadow, moments, carry state and data. */
-export interface RunStateArrays {
-  params: NamedArrays;
-  ema: NamedArrays | null;
-  optimizer: NamedArrays;
-  carry: { zH: NamedArrays[string]; zL: NamedArrays[string]; data: HostBatch } | null;
 }
 
 function seeds(seed: number): { sampler: number; explore: number } {

@@ -15,7 +15,7 @@ import {
   refRecurseWithoutGrad,
   refRecursion,
   toRefParams,
-} from '../reference/trm-reference.js';
+} from '../testing/trm-reference.js';
 import { microConfig, randomizedModel, randomTokens } from '../testing/random-model.js';
 import { forwardBackward } from './forward-backward.js';
 

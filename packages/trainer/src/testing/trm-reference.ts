@@ -1,6 +1,7 @@
-// An independent float64 implementation of one TRM supervision step and its loss, written as plain loops over
-// Float64Array with no tfjs, straight from TRM-SPEC §1-4. Tests compare the tfjs model against it (forward to
-// 1e-5) and differentiate it numerically to check the tfjs gradients. It is slow by design: clarity over speed.
+// The float64 reference of TRM that the tests check against: one supervision step and its loss as plain loops
+// over Float64Array with no tfjs, written independently and straight from TRM-SPEC §1-4. Tests compare the tfjs
+// model against it (forward to 1e-5) and differentiate it numerically to check the tfjs gradients. It is slow by
+// design (clarity over speed), so it is reached through `@trm/trainer/testing` and never from training code.
 import type { ModelConfig } from '@trm/core';
 
 export type RefParams = Record<string, { shape: number[]; data: Float64Array }>;

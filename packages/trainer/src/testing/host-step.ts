@@ -1,9 +1,9 @@
-// One supervision step with plain arrays in and out, for code outside the trainer that compares against it (the
+// One supervision step with plain arrays in and out, for tests outside the trainer that compare against it (the
 // exporter's parity tests): no tf.Tensor crosses the boundary, so callers need no TensorFlow.js of their own.
 import * as tf from '@tensorflow/tfjs';
 import { stateLen } from '@trm/core';
-import type { TrmModel } from './model.js';
-import { type Carry, initialCarry, resetCarry, supervisionStep } from './step.js';
+import type { TrmModel } from '../model/model.js';
+import { type Carry, initialCarry, resetCarry, supervisionStep } from '../model/step.js';
 
 export interface HostStepInputs {
   /** B rows of seq_len token ids */

@@ -3,7 +3,7 @@
 // engine is tested against, so it favours being obviously right over being fast.
 import { type ModelConfig, stateLen } from '@trm/core';
 import type * as ort from 'onnxruntime-node';
-import { runStep } from './ort-step.js';
+import { runStep } from '../runtime/ort-step.js';
 
 export interface LoopPuzzle {
   tokens: ArrayLike<number>;

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,11 +8,13 @@ import {
   CUDA_PROVIDER_LIBRARIES,
   cpuThreadsPerWorker,
   cudaProviderStatus,
+  cudaUnavailable,
   onnxruntimeBinDir,
   openSession,
   parseExecutionProvider,
   providerOrder,
   sessionOptions,
+  webgpuUnavailable,
 } from './providers.js';
 
 // y = x + x over float32[2]: the smallest model that shows a provider runs (protobuf written by hand).
@@ -56,10 +60,51 @@ describe('providers', () => {
     expect(onnxruntimeBinDir().endsWith(join('onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64'))).toBe(true);
     const bin = join(tmp, 'bin');
     mkdirSync(bin);
-    expect(cudaProviderStatus(bin)).toEqual({ installed: false, dir: bin, missing: CUDA_PROVIDER_LIBRARIES });
+    expect(cudaProviderStatus(bin)).toEqual({
+      installed: false,
+      dir: bin,
+      missing: CUDA_PROVIDER_LIBRARIES,
+      missingLibraries: [],
+    });
     writeFileSync(join(bin, CUDA_PROVIDER_LIBRARIES[0]!), '');
     expect(cudaProviderStatus(bin).missing).toEqual([CUDA_PROVIDER_LIBRARIES[1]]);
   });
+
+  it('names the CUDA and cuDNN libraries an installed provider links that the loader would not find', () => {
+    const status = {
+      installed: true,
+      dir: '/x',
+      missing: [],
+      missingLibraries: ['libcublasLt.so.13', 'libcudnn.so.9'],
+    };
+    expect(cudaUnavailable(status)).toBe(
+      'the CUDA provider is installed but the dynamic loader finds no libcublasLt.so.13, libcudnn.so.9 (it needs the CUDA 13 and cuDNN 9 libraries: add their folder to LD_LIBRARY_PATH or register it with ldconfig)',
+    );
+    expect(cudaUnavailable({ ...status, missingLibraries: [] })).toBeNull();
+    expect(webgpuUnavailable(() => null)).toMatch(/^no Vulkan loader \(libvulkan\.so\.1 is not on the library path\)/);
+    expect(webgpuUnavailable(() => '/usr/lib/x86_64-linux-gnu/libvulkan.so.1')).toBeNull();
+  });
+
+  // The probe of `auto` must print nothing itself (no native warnings): the notes say why a provider was skipped.
+  // Native code writes to the process's stderr, so the probe runs in a child process.
+  it.runIf(webgpuUnavailable() !== null && !cudaProviderStatus().installed)(
+    'probes auto without a line on stderr where there is no GPU',
+    () => {
+      const model = join(tmp, 'add.onnx');
+      writeFileSync(model, addModel());
+      const script = join(tmp, 'probe.mts');
+      writeFileSync(
+        script,
+        `import { openSession } from ${JSON.stringify(join(import.meta.dirname, 'providers.ts'))};\n` +
+          `const o = await openSession(${JSON.stringify(model)}, 'auto', { threads: 1, stateOnDevice: true });\n` +
+          'console.log(o.provider);\n',
+      );
+      const tsx = createRequire(import.meta.url).resolve('tsx/cli');
+      const r = spawnSync(process.execPath, [tsx, script], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('cpu');
+    },
+  );
 
   // This machine has no CUDA provider installed and no GPU: auto must say so and run on the CPU.
   it('auto falls back to the CPU here, with a note for CUDA and for WebGPU', async () => {
@@ -70,7 +115,7 @@ describe('providers', () => {
     expect(opened.notes).toHaveLength(3);
     expect(opened.notes[0]).toMatch(/^cuda: the CUDA provider is not installed \(libonnxruntime_providers_cuda\.so/);
     expect(opened.notes[0]).toContain('pnpm --filter @trm/server cuda:install');
-    expect(opened.notes[1]).toMatch(/^webgpu: no usable GPU adapter: .*adapter/i);
+    expect(opened.notes[1]).toMatch(/^webgpu: (no Vulkan loader|no usable GPU adapter: ).*adapter/i);
     expect(opened.notes[2]).toBe('cpu: runs with 1 thread(s)');
     const ort = await import('onnxruntime-node');
     const out = await opened.session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 2]), [2]) });
@@ -90,7 +135,7 @@ describe('providers', () => {
       /^--ep cuda: the session could not be created: .*Failed to load shared library.*needs CUDA 13 and cuDNN 9/,
     );
     await expect(openSession(addModel(), 'webgpu', { threads: 1, stateOnDevice: true })).rejects.toThrow(
-      /^--ep webgpu: the session could not be created: .*\(WebGPU needs a GPU with a Vulkan driver/,
+      /^--ep webgpu: the session could not be created: .*WebGPU needs a GPU with a Vulkan driver/,
     );
   });
 });

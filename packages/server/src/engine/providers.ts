@@ -1,11 +1,16 @@
 // The one module that knows ONNX Runtime's execution providers: which ones `--ep` names, where the CUDA provider
 // library must lie, the session options of each, and the `auto` order (CUDA when its library is installed, then
 // WebGPU when a GPU adapter answers, then CPU) with a note for every provider that was passed over and why.
+// Under `auto` a provider whose native libraries the loader would not find (the CUDA and cuDNN libraries the
+// provider links, the Vulkan loader under WebGPU) is passed over on that file check alone, without asking ONNX
+// Runtime: asking prints its own error lines (a red "Failed to load library", Dawn's "Couldn't load Vulkan") for
+// what is only a reason to take the next provider.
 // Only worker threads open sessions (session.run blocks); the main thread uses the file checks.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
+import { findSharedLibrary, LIBRARY_SEARCH_SUPPORTED, missingSharedLibraries } from '@trm/core';
 import { STEP_OUTPUTS } from '@trm/graph';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderName } from './types.js';
@@ -38,12 +43,43 @@ export function onnxruntimeBinDir(packageDir = onnxruntimePackageDir()): string 
 export interface CudaProviderStatus {
   installed: boolean;
   dir: string;
+  /** provider libraries missing in `dir` */
   missing: string[];
+  /** libraries the installed provider links (CUDA, cuDNN) that the dynamic loader would not find */
+  missingLibraries: string[];
+}
+
+/** The libraries the CUDA provider links that the loader would not find (none when it cannot tell). */
+function cudaLibrariesMissing(binDir: string): string[] {
+  try {
+    return missingSharedLibraries(join(binDir, CUDA_PROVIDER_LIBRARIES[0]!));
+  } catch {
+    return []; // not a readable ELF file: let ONNX Runtime say what is wrong with it
+  }
 }
 
 export function cudaProviderStatus(binDir = onnxruntimeBinDir()): CudaProviderStatus {
   const missing = CUDA_PROVIDER_LIBRARIES.filter((f) => !existsSync(join(binDir, f)));
-  return { installed: missing.length === 0, dir: binDir, missing };
+  const missingLibraries = missing.length === 0 ? cudaLibrariesMissing(binDir) : [];
+  return { installed: missing.length === 0, dir: binDir, missing, missingLibraries };
+}
+
+/** Why the CUDA provider cannot load here, from the files alone, or null when nothing is missing. */
+export function cudaUnavailable(status: CudaProviderStatus): string | null {
+  if (!status.installed)
+    return `the CUDA provider is not installed (${status.missing.join(', ')} missing in ${status.dir}); ${CUDA_INSTALL_HINT}`;
+  if (status.missingLibraries.length > 0)
+    return `the CUDA provider is installed but the dynamic loader finds no ${status.missingLibraries.join(', ')} (it needs the CUDA 13 and cuDNN 9 libraries: add their folder to LD_LIBRARY_PATH or register it with ldconfig)`;
+  return null;
+}
+
+/** The Vulkan loader that Dawn (ONNX Runtime's WebGPU provider) opens; without it there is no GPU adapter. */
+export const VULKAN_LOADER = 'libvulkan.so.1';
+
+/** Why WebGPU cannot run here, from the files alone (no Vulkan loader), or null when it may. */
+export function webgpuUnavailable(find: (name: string) => string | null = findSharedLibrary): string | null {
+  if (!LIBRARY_SEARCH_SUPPORTED || find(VULKAN_LOADER) !== null) return null;
+  return `no Vulkan loader (${VULKAN_LOADER} is not on the library path), so no GPU adapter: WebGPU needs a GPU with a Vulkan driver`;
 }
 
 /** Providers to try, in order, for a --ep choice. */
@@ -125,12 +161,23 @@ export async function openSession(
   const notes: string[] = [];
   const explicit = choice !== 'auto';
   for (const ep of providerOrder(choice)) {
+    // The file checks: under auto a missing library passes the provider over without asking ONNX Runtime. An
+    // explicit choice still asks (the loader may know a folder the check does not) unless the provider itself is
+    // absent, and its failure then carries what the check found.
+    let found: string | null = null;
     if (ep === 'cuda') {
       const status = cudaProviderStatus(binDir);
-      if (!status.installed) {
-        const why = `the CUDA provider is not installed (${status.missing.join(', ')} missing in ${status.dir}); ${CUDA_INSTALL_HINT}`;
-        if (explicit) throw new Error(`--ep cuda: ${why}`);
-        notes.push(`cuda: ${why}`);
+      found = cudaUnavailable(status);
+      if (found && (!explicit || !status.installed)) {
+        if (explicit) throw new Error(`--ep cuda: ${found}`);
+        notes.push(`cuda: ${found}`);
+        continue;
+      }
+    }
+    if (ep === 'webgpu') {
+      found = webgpuUnavailable();
+      if (found && !explicit) {
+        notes.push(`webgpu: ${found}`);
         continue;
       }
     }
@@ -156,7 +203,7 @@ export async function openSession(
             : ep === 'webgpu'
               ? ' (WebGPU needs a GPU with a Vulkan driver: the Vulkan loader libvulkan.so.1 and the vendor ICD)'
               : '';
-        throw new Error(`--ep ${ep}: the session could not be created: ${reason}${hint}`);
+        throw new Error(`--ep ${ep}: the session could not be created: ${reason}${found ? `; ${found}` : hint}`);
       }
       notes.push(`${ep}: ${ep === 'webgpu' ? 'no usable GPU adapter: ' : 'failed to start: '}${reason}`);
     }

@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { findSharedLibrary, LIBRARY_SEARCH_SUPPORTED } from '@trm/core';
 
 export type BackendName = 'auto' | 'cpu' | 'wasm' | 'webgpu' | 'tensorflow';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'];
@@ -87,6 +88,12 @@ async function tryWebgpu(): Promise<Attempt> {
   } catch (e) {
     return { ok: false, reason: `package webgpu not importable: ${message(e)}` };
   }
+  // Dawn prints its own warning when the Vulkan loader is missing; looking first keeps the reason to one line.
+  if (LIBRARY_SEARCH_SUPPORTED && findSharedLibrary('libvulkan.so.1') === null)
+    return {
+      ok: false,
+      reason: 'webgpu: no Vulkan loader (libvulkan.so.1 is not on the library path), so no GPU adapter',
+    };
   try {
     const create = dawn.create as ((flags: string[]) => GpuLike) | undefined;
     if (typeof create !== 'function') return { ok: false, reason: 'package webgpu has no create()' };

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { missingSharedLibraries } from '@trm/core';
 import { BACKEND_NAMES, type BackendName } from '../backend/backend.js';
 import type { OrtProvider } from './train-step.js';
 
@@ -17,7 +18,11 @@ export type TrainEngine = { kind: 'tfjs'; backend: BackendName } | { kind: 'ort'
 /** The libraries of ONNX Runtime's CUDA provider that must lie next to libonnxruntime.so.1. */
 const CUDA_LIBRARIES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'];
 
-/** Missing CUDA provider libraries (empty when installed) and where they were looked for. */
+/**
+ * Missing CUDA provider libraries (empty when installed) and where they were looked for; when the provider is
+ * there, the CUDA and cuDNN libraries it links that the dynamic loader would not find (asking ONNX Runtime to load
+ * it without them prints a red error line before failing).
+ */
 export function cudaProviderMissing(): { dir: string; missing: string[] } {
   let dir: string;
   try {
@@ -27,7 +32,13 @@ export function cudaProviderMissing(): { dir: string; missing: string[] } {
   } catch {
     return { dir: '(onnxruntime-node not found)', missing: CUDA_LIBRARIES };
   }
-  return { dir, missing: CUDA_LIBRARIES.filter((f) => !existsSync(join(dir, f))) };
+  const missing = CUDA_LIBRARIES.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length > 0) return { dir, missing };
+  try {
+    return { dir: 'the library path', missing: missingSharedLibraries(join(dir, CUDA_LIBRARIES[0]!)) };
+  } catch {
+    return { dir, missing: [] }; // not a readable ELF file: ONNX Runtime will say what is wrong with it
+  }
 }
 
 /** Resolves --backend: an ort-* name, a tfjs name, or auto (ort-cuda when installed, else tfjs's auto order). */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type ArcTaskVariants, buildArcDatasetFromVariants } from '@trm/core';
 import { PuzzleTable } from '../engine/puzzle-table.js';
 import type { ChildCommand } from './adapt-command.js';
+import { adaptBatch, argValue } from './run-defaults.js';
 
 /** Puzzle rows by variant name. */
 export interface RowLookup {
@@ -34,11 +35,17 @@ export interface AdaptProcessOptions {
   /** optimiser steps of adapt */
   steps: number;
   seed: number;
-  /** further flags for adapt, e.g. --batch 64 --backend wasm */
+  /** further flags for adapt, e.g. --lr 0.05; a --batch or --backend here replaces the one chosen below */
   extraArgs: readonly string[];
   puzzleEmbDim: number;
-  /** the model's batch size: adapt's batch unless the chunk has fewer demonstration pairs or extraArgs sets one */
+  /** adapt's --backend */
+  backend: string;
+  /**
+   * the model's batch size: adapt's batch, at most the chunk's demonstration pairs and `rowLimit` (null: none;
+   * see adaptRowLimit), unless extraArgs sets one
+   */
   batchSize: number;
+  rowLimit: number | null;
   /** the model's canvas side (default 30): the adapt dataset is encoded on it */
   canvas?: number;
   /** adapt's summary line and other notes */
@@ -81,6 +88,18 @@ function runChild(
   });
 }
 
+/**
+ * What the wasm backend's failures mean: its heap (at most 4 GiB) ran out. The kernel that hits the limit reports
+ * it as a trap ("memory access out of bounds", "remainder by zero") or Emscripten's "Aborted()", none of which
+ * says memory.
+ */
+export function heapHint(why: string, backend: string, rows: number): string {
+  if (!/memory access out of bounds|remainder by zero|Aborted\(\)|out of memory/i.test(why)) return '';
+  if (backend === 'wasm' || backend === 'auto')
+    return ` (the tfjs wasm backend's heap, at most 4 GiB, does not hold a training batch of ${rows} rows of this model: use --adapt-backend ort-cpu, which has no such limit, or a smaller --adapt-batch)`;
+  return ` (adapt ran out of memory at a batch of ${rows} rows: pass a smaller --adapt-batch)`;
+}
+
 export class AdaptProcess implements RowFitter {
   constructor(private readonly o: AdaptProcessOptions) {}
 
@@ -101,8 +120,11 @@ export class AdaptProcess implements RowFitter {
       canvas: this.o.canvas,
     });
     // The sampler needs one full batch per epoch, and an epoch here is every demonstration pair of the chunk once.
-    const batchGiven = this.o.extraArgs.some((a) => a === '--batch' || a.startsWith('--batch='));
-    const batch = batchGiven ? [] : ['--batch', String(Math.min(this.o.batchSize, summary.examples))];
+    const given = argValue(this.o.extraArgs, '--batch');
+    const rows = given === undefined ? adaptBatch(this.o.batchSize, summary.examples, this.o.rowLimit) : Number(given);
+    const batch = given === undefined ? ['--batch', String(rows)] : [];
+    const backend = argValue(this.o.extraArgs, '--backend');
+    const backendArgs = backend === undefined ? ['--backend', this.o.backend] : [];
     const args = [
       '--model',
       this.o.modelDir,
@@ -116,17 +138,21 @@ export class AdaptProcess implements RowFitter {
       String(this.o.seed),
       '--quiet',
       ...batch,
+      ...backendArgs,
       ...this.o.extraArgs,
     ];
+    // adapt runs quietly (its bar would fight the solver's): say what it is doing, which may take minutes.
+    this.o.log(
+      `adapt: fitting ${summary.puzzles} variant rows from ${summary.examples} demonstration pairs: ${this.o.steps} steps of batch ${rows} on ${backend ?? this.o.backend}`,
+    );
     const run = await runChild(this.o.command, args, job.signal);
     if (run.code !== 0) {
       const why = run.stderr.lines(8) || run.stdout.lines(8) || 'no output';
-      throw new Error(`adapt exited with code ${run.code}: ${why}`);
+      throw new Error(`adapt exited with code ${run.code}: ${why}${heapHint(why, backend ?? this.o.backend, rows)}`);
     }
     const table = await PuzzleTable.open(model, this.o.puzzleEmbDim);
     if (!table) throw new Error(`adapt wrote no puzzle table with names to ${model}`);
-    const rows = summary.puzzles;
-    this.o.log(`adapt: ${run.stdout.lines(1)} (${rows} variant rows from ${summary.examples} demonstration pairs)`);
+    this.o.log(`adapt: ${run.stdout.lines(1)}`);
     return table;
   }
 }

@@ -2,7 +2,17 @@
 // folder that knows one task), three hand-made tasks, two augmented variants each, and a real two-step adapt run
 // in a child process for the two tasks the model has not seen. The answers of a random model are noise; what is
 // checked is that every stage ran (adaptation, engine, voting, scoring) and the submission is complete and valid.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Then the shipped 30x30 model on one ARC-AGI-1 task at the CPU defaults, with a two-step adaptation.
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -15,6 +25,7 @@ import {
 } from '@trm/core';
 import { exportModelFolder, randomWeights } from '@trm/exporter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findRepoRoot } from '../arc/adapt-command.js';
 import { RESULTS_FILE } from '../arc/work-folder.js';
 import { solveArcCommand } from './solve-arc.js';
 
@@ -200,5 +211,41 @@ describe('solve-arc with the ONNX engine and the adapt command', () => {
     expect(logs.some((l) => /^adapt: adapted 2 new puzzle identifier\(s\) in 2 steps/.test(l))).toBe(true);
     const sub = await readSubmission(out, { big: 1, flip: 1 });
     expect(sub.big).toEqual([{ attempt_1: [[0]], attempt_2: [[0]] }]);
+    // A task that failed has no answer: the run ends with the reason and exit code 1.
+    expect(r!.exitCode).toBe(1);
+    expect(logs.at(-1)).toMatch(/^solve-arc: 1 of 2 task\(s\) failed \(no answer, not a wrong one\): 1 x a 1x4 grid/);
+  }, 240_000);
+
+  // The shipped 30x30 model at the CPU defaults (fewer steps): adapt's batch used to be the model's 64 (at most the
+  // pairs) on tfjs wasm, whose heap fails at 30x30 ("remainder by zero", "memory access out of bounds",
+  // "Aborted()"), so that every task failed. Now adapt runs on ort-cpu with at most 4 rows per step.
+  it('adapts and solves an ARC-AGI-1 task with the shipped arc1-small on the CPU', async () => {
+    const repo = findRepoRoot()!;
+    const one = join(root, 'arc1-task');
+    mkdirSync(one);
+    copyFileSync(join(repo, '../shared/data/arc-agi-1/evaluation/00576224.json'), join(one, '00576224.json'));
+    const out = join(root, 'arc1', 'submission.json');
+    const logs: string[] = [];
+    const io: CommandIo = { out: () => {}, err: (l) => logs.push(l), quiet: true };
+    const r = await solveArcCommand(
+      [
+        '--model',
+        join(repo, 'models/arc1-small'),
+        '--tasks',
+        one,
+        '--out',
+        out,
+        '--augment',
+        '1',
+        '--adapt-steps',
+        '2',
+        '--ep',
+        'cpu',
+      ],
+      io,
+    );
+    expect(logs).toContain('adapt: fitting 2 variant rows from 4 demonstration pairs: 2 steps of batch 4 on ort-cpu');
+    expect(r!.summary.records.get('00576224')).toMatchObject({ status: 'solved', rows: 'fitted', variants: 2 });
+    expect(r!.exitCode).toBe(0);
   }, 240_000);
 });

@@ -108,6 +108,9 @@ const args = (out: string, ...more: string[]) => [
 /** Requests per task: variants x test inputs (known: the model's 3 variants; others 1 + 3). */
 const REQUESTS = { ident: 4, known: 3, multi: 8, shift: 4 };
 
+/** The engine's speed the tests pretend to have measured (sequence-steps per second). */
+const RATE = 50;
+
 let reference: ArcSubmission;
 
 describe('solve-arc on the fake engine', () => {
@@ -116,7 +119,11 @@ describe('solve-arc on the fake engine', () => {
     const fake = engine();
     const fitter = new StubFitter();
     const io = capture();
-    const r = await solveArcCommand(args(out, '--solutions', tasksDir), io, { startEngine: async () => fake, fitter });
+    const r = await solveArcCommand(args(out, '--solutions', tasksDir), io, {
+      startEngine: async () => fake,
+      measure: async () => RATE,
+      fitter,
+    });
     const sub = await readSubmission(out, COUNTS);
     expect(submissionProblems(sub, COUNTS)).toEqual([]);
     reference = sub;
@@ -152,6 +159,21 @@ describe('solve-arc on the fake engine', () => {
     expect(io.lines.at(-1)).toMatch(
       /^solve-arc: 4 task\(s\): 4 solved now, 0 from earlier runs, 0 failed; 19 predictions/,
     );
+    expect(r!.exitCode).toBe(0);
+    expect(r!.failed).toEqual([]);
+
+    // Before the run: the CPU defaults (the fake engine says cpu) and the work, in sequences and steps, with the
+    // time at the measured rate: 19 puzzles x 2 steps; two adapt runs of 100 steps of 4 rows (4096 canvas cells
+    // of 30x30), a training sequence counted as 5 sequence-steps: (38 + 800 x 5) / 50 s + 2 x 10 s = 1m41s.
+    expect(io.logs).toContain(
+      'solve-arc: 4 task(s), 3 augmented variants each, adaptation 100 steps of at most 4 rows per chunk of 2 on ort-cpu (defaults for cpu); 1 engine worker(s) x batch 3; work folder ' +
+        join(root, 'full', 'submission.work'),
+    );
+    expect(io.logs).toContain(
+      "solve-arc: work: adaptation 800 training sequences in 2 run(s); prediction 19 puzzles x steps = 38 sequence-steps at most; about 1m41s at the engine's measured 50.0 sequence-steps/s (a training sequence counted as 5, 10 s to start each adapt run)",
+    );
+    const settings = JSON.parse(readFileSync(join(root, 'full', 'submission.work', 'settings.json'), 'utf8'));
+    expect(settings).toMatchObject({ augment: 3, adaptSteps: 100, adaptBackend: 'ort-cpu', adaptBatch: 4 });
   });
 
   it('resumes after an interruption: nothing lost, nothing repeated, the same submission', async () => {
@@ -166,6 +188,7 @@ describe('solve-arc on the fake engine', () => {
     };
     const r1 = await solveArcCommand(args(out), capture(stop.signal), {
       startEngine: async () => first,
+      measure: async () => RATE,
       fitter,
       onTask,
     });
@@ -181,7 +204,11 @@ describe('solve-arc on the fake engine', () => {
 
     const second = engine();
     const fitter2 = new StubFitter();
-    const r2 = await solveArcCommand(args(out), capture(), { startEngine: async () => second, fitter: fitter2 });
+    const r2 = await solveArcCommand(args(out), capture(), {
+      startEngine: async () => second,
+      measure: async () => RATE,
+      fitter: fitter2,
+    });
     expect(r2!.summary.skipped).toEqual(done);
     expect(r2!.summary.solved).toEqual(['multi', 'shift']);
     expect(second.received).toHaveLength(REQUESTS.multi + REQUESTS.shift);
@@ -196,7 +223,11 @@ describe('solve-arc on the fake engine', () => {
     );
     const third = engine();
     const io3 = capture();
-    const r3 = await solveArcCommand(args(out), io3, { startEngine: async () => third, fitter: new StubFitter() });
+    const r3 = await solveArcCommand(args(out), io3, {
+      startEngine: async () => third,
+      measure: async () => RATE,
+      fitter: new StubFitter(),
+    });
     expect(io3.logs).toContain('work folder: dropped 1 incomplete result line(s) of an interrupted run');
     expect(r3!.summary.solved).toEqual(['shift']);
     expect(third.received).toHaveLength(REQUESTS.shift);
@@ -210,7 +241,11 @@ describe('solve-arc on the fake engine', () => {
     const fitter = new StubFitter();
     fitter.failNext = new Error('adapt exited with code 1: out of memory');
     const io = capture();
-    const r = await solveArcCommand(args(out), io, { startEngine: async () => fake, fitter });
+    const r = await solveArcCommand(args(out), io, {
+      startEngine: async () => fake,
+      measure: async () => RATE,
+      fitter,
+    });
     // The first chunk's adaptation failed (ident); the first engine request (known, variant 0) failed too.
     expect(r!.summary.failed.sort()).toEqual(['ident', 'known']);
     expect(io.logs).toContain('task ident failed: adaptation failed: adapt exited with code 1: out of memory');
@@ -219,13 +254,21 @@ describe('solve-arc on the fake engine', () => {
     expect(sub.ident).toEqual([{ attempt_1: [[0]], attempt_2: [[0]] }]);
     expect(sub.multi).toEqual(reference.multi);
     expect(io.lines.at(-1)).toContain('2 failed (ident, known; reasons above and in');
+    // Failed tasks have no answer (not a wrong one): the run says so last and exits 1.
+    expect(r!.exitCode).toBe(1);
+    expect(r!.failed.sort()).toEqual(['ident', 'known']);
+    expect(io.logs.at(-1)).toBe(
+      `solve-arc: 2 of 4 task(s) failed (no answer, not a wrong one): 1 x adaptation failed: adapt exited with code 1: out of memory; 1 x variant known, test 0: worker lost. Their entries in ${out} are [[0]] placeholders; run the same command again to retry them`,
+    );
 
     const again = engine();
     const r2 = await solveArcCommand(args(out), capture(), {
       startEngine: async () => again,
+      measure: async () => RATE,
       fitter: new StubFitter(),
     });
     expect(r2!.summary.solved.sort()).toEqual(['ident', 'known']);
+    expect(r2!.exitCode).toBe(0);
     expect(again.received).toHaveLength(REQUESTS.ident + REQUESTS.known);
     expect(await readSubmission(out, COUNTS)).toEqual(reference);
   });
@@ -236,6 +279,7 @@ describe('solve-arc on the fake engine', () => {
     const fitter = new StubFitter();
     const r = await solveArcCommand(args(out, '--no-adapt', '--only', 'shift,known,ident', '--limit', '2'), capture(), {
       startEngine: async () => fake,
+      measure: async () => RATE,
       fitter,
     });
     expect(fitter.jobs).toEqual([]);
@@ -246,9 +290,61 @@ describe('solve-arc on the fake engine', () => {
     expect(rows.filter((v) => v === MODEL_ROW)).toHaveLength(REQUESTS.known);
   });
 
+  it('takes the reference defaults on a GPU provider, and the adapt flags from --adapt-args or their own flags', async () => {
+    const onCuda = () => {
+      const e = engine();
+      (e.info as { executionProvider: string }).executionProvider = 'cuda';
+      return e;
+    };
+    const out = join(root, 'cuda', 'submission.json');
+    const io = capture();
+    const r = await solveArcCommand(
+      args(out, '--only', 'ident').filter((a) => a !== '--augment' && a !== '3'),
+      io,
+      {
+        startEngine: async () => onCuda(),
+        fitter: new StubFitter(),
+        measure: async () => RATE,
+      },
+    );
+    expect(r!.exitCode).toBe(0);
+    // ident is a 1x2 grid of two colours: fewer than 1000 distinct variants exist (2 dihedral shapes x 72 colourings).
+    expect(io.logs.find((l) => l.startsWith('solve-arc: 1 task(s)'))).toContain(
+      '1000 augmented variants each, adaptation 500 steps of at most 16 rows per chunk of 2 on ort-cuda (defaults for cuda)',
+    );
+    const settings = (name: string) =>
+      JSON.parse(readFileSync(join(root, name, 'submission.work', 'settings.json'), 'utf8'));
+    expect(settings('cuda')).toMatchObject({
+      augment: 1000,
+      adaptSteps: 500,
+      adaptBackend: 'ort-cuda',
+      adaptBatch: 16,
+    });
+
+    // --batch and --backend inside --adapt-args are the same settings as --adapt-batch and --adapt-backend.
+    const viaArgs = join(root, 'via-args', 'submission.json');
+    await solveArcCommand(
+      args(viaArgs, '--only', 'ident', '--adapt-args=--backend wasm --batch 2 --lr 0.05'),
+      capture(),
+      {
+        startEngine: async () => engine(),
+        fitter: new StubFitter(),
+        measure: async () => RATE,
+      },
+    );
+    expect(settings('via-args')).toMatchObject({ adaptBackend: 'wasm', adaptBatch: 2, adaptArgs: '--lr 0.05' });
+    const start = { startEngine: async () => engine(), fitter: new StubFitter(), measure: async () => RATE };
+    await expect(
+      solveArcCommand(args(viaArgs, '--adapt-batch', '3', '--adapt-args=--batch 2'), capture(), start),
+    ).rejects.toThrow(`--adapt-batch and --adapt-args="--batch ..." both set adapt's --batch: give one`);
+    await expect(solveArcCommand(args(viaArgs, '--adapt-args=--backend gpu'), capture(), start)).rejects.toThrow(
+      '--adapt-args: --backend must be one of auto, cpu, wasm, webgpu, tensorflow, ort-cuda, ort-webgpu, ort-cpu (got "gpu")',
+    );
+  });
+
   it('refuses a work folder of other settings and bad flags, naming them', async () => {
     const out = join(root, 'full', 'submission.json');
-    const start = { startEngine: async () => engine(), fitter: new StubFitter() };
+    const start = { startEngine: async () => engine(), measure: async () => RATE, fitter: new StubFitter() };
     await expect(solveArcCommand(args(out, '--seed', '5'), capture(), start)).rejects.toThrow(
       /holds results of a run with other settings \(seed: 42 then, 5 now\): pass --fresh/,
     );

@@ -1,6 +1,8 @@
 // `solve-arc`: solves a set of ARC tasks offline and writes an ARC Prize submission (and, with solutions, the
-// score). Flags and the run live here; the solving itself is arc/solver.ts. The engine and the row fitter can be
-// passed in (tests use the fake engine or a stand-in fitter).
+// score). Flags and the run live here; the solving itself is arc/solver.ts, the defaults that depend on the
+// engine's provider arc/run-defaults.ts, the work estimate printed before the run arc/work-estimate.ts. The
+// engine, the row fitter and the engine measurement can be passed in (tests use the fake engine, a stand-in
+// fitter, a fixed rate).
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -27,11 +29,21 @@ import {
 } from '@trm/core';
 import { resolveAdaptCommand, splitCommandLine } from '../arc/adapt-command.js';
 import { AdaptProcess, type RowFitter } from '../arc/adapt-rows.js';
+import {
+  ADAPT_BACKENDS,
+  type AdaptBackend,
+  adaptBatch,
+  adaptRowLimit,
+  argValue,
+  CPU_ADAPT_CELLS,
+  SOLVE_ARC_DEFAULTS,
+} from '../arc/run-defaults.js';
 import { type ScoreReport, scoreReport, scoreTable } from '../arc/score-report.js';
 import { type SolveArcSummary, type SolverEngine, solveArcTasks } from '../arc/solver.js';
 import { loadTasks, selectTasks } from '../arc/task-source.js';
 import { modelVariantIndex } from '../arc/variants.js';
-import { type RunSettings, type TaskRecord, WorkFolder } from '../arc/work-folder.js';
+import { describeWork, estimateWork, measureEngine } from '../arc/work-estimate.js';
+import { type RunSettings, type TaskRecord, taskFingerprint, WorkFolder } from '../arc/work-folder.js';
 import { Engine, ENGINE_DEFAULTS, type EngineOptions } from '../engine/engine.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
 
@@ -44,7 +56,10 @@ export const solveArcSpec: CliSpec = {
     "variants (dihedral x colour permutation), each with a puzzle-embedding row (the model's own for tasks it was\n" +
     "trained on, else rows fitted now from the demonstration pairs by the trainer's adapt), the predictions are\n" +
     'mapped back and voted on (count, then mean halt probability), and the top two are the attempts. Resumable:\n' +
-    'results go to a work folder as tasks finish, and a rerun of the same command continues where it stopped.',
+    'results go to a work folder as tasks finish, and a rerun of the same command continues where it stopped.\n' +
+    'Before the run it prints the work (training sequences, puzzles x steps) and a time estimate; the defaults of\n' +
+    'augmentation and adaptation follow the engine provider (GPU: the reference, CPU: small). Exits 1 when a task\n' +
+    'failed (no answer, as opposed to a wrong one); its entry in the submission is then [[0]].',
   flags: [
     { name: 'model', kind: 'path', value: '<dir>', help: 'ARC model folder (config.json, model.onnx, weights)' },
     {
@@ -72,16 +87,27 @@ export const solveArcSpec: CliSpec = {
       kind: 'int',
       min: 0,
       value: '<n>',
-      default: 1000,
-      help: 'augmented variants per task besides the original',
+      help: `augmented variants per task besides the original (default by the engine's provider: ${SOLVE_ARC_DEFAULTS.cuda.augment} on cuda and webgpu, as the reference; ${SOLVE_ARC_DEFAULTS.cpu.augment} on cpu)`,
     },
     {
       name: 'adapt-steps',
       kind: 'int',
       min: 1,
       value: '<n>',
-      default: 500,
-      help: 'optimiser steps of test-time adaptation per chunk',
+      help: `optimiser steps of test-time adaptation per chunk (default: ${SOLVE_ARC_DEFAULTS.cuda.adaptSteps} on cuda and webgpu; ${SOLVE_ARC_DEFAULTS.cpu.adaptSteps} on cpu)`,
+    },
+    {
+      name: 'adapt-backend',
+      kind: 'enum',
+      choices: ADAPT_BACKENDS,
+      help: `adapt's --backend (default by the engine's provider: ${SOLVE_ARC_DEFAULTS.cuda.adaptBackend} on cuda, ${SOLVE_ARC_DEFAULTS.webgpu.adaptBackend} on webgpu, ${SOLVE_ARC_DEFAULTS.cpu.adaptBackend} on cpu)`,
+    },
+    {
+      name: 'adapt-batch',
+      kind: 'int',
+      min: 1,
+      value: '<n>',
+      help: `rows per adaptation step (default: the model's batch_size, at most the chunk's demonstration pairs; on the CPU backends ort-cpu, wasm and cpu at most ${CPU_ADAPT_CELLS} canvas cells, i.e. 4 rows of a 30x30 canvas, and on wasm and cpu what their heap holds)`,
     },
     { name: 'no-adapt', kind: 'bool', help: "no adaptation: unknown tasks run with the model's blank row" },
     {
@@ -94,7 +120,7 @@ export const solveArcSpec: CliSpec = {
       name: 'adapt-args',
       kind: 'string',
       value: '<flags>',
-      help: 'more flags for adapt, given with "=": --adapt-args="--batch 64 --backend wasm" (not --model/--data/--out/--steps/--seed)',
+      help: 'more flags for adapt, given with "=": --adapt-args="--lr 0.05 --warmup 10" (not --model/--data/--out/--steps/--seed; --batch and --backend here act as --adapt-batch and --adapt-backend)',
     },
     { name: 'chunk', kind: 'int', min: 1, value: '<n>', default: 8, help: 'tasks adapted and solved together' },
     { name: 'limit', kind: 'int', min: 1, value: '<n>', help: 'only the first n tasks (in id order)' },
@@ -141,8 +167,10 @@ export const solveArcSpec: CliSpec = {
     { name: 'quiet', kind: 'bool', help: 'no progress bar (failures and adapt summaries are still logged)' },
   ],
   examples: [
-    'pnpm --filter @trm/server solve-arc --model models/arc1 --tasks data/arc-agi-1/evaluation --out out/submission.json --solutions data/arc-agi-1/evaluation',
-    'pnpm --filter @trm/server solve-arc --model models/arc1 --tasks arc-agi_test_challenges.json --out submission.json --augment 8 --limit 10',
+    'pnpm --filter @trm/server solve-arc --model models/arc1-small --tasks ../shared/data/arc-agi-1/evaluation --solutions ../shared/data/arc-agi-1/evaluation --out out/arc1-eval.json --limit 2',
+    'pnpm --filter @trm/server solve-arc --model models/arc1-small --tasks ../shared/data/arc-agi-1/evaluation --out out/arc1-blank.json --augment 0 --no-adapt',
+    'pnpm --filter @trm/core generate --task arc-simple --count 14 --sizes 3..6 --seed 2 --out data/simple-new',
+    'pnpm --filter @trm/server solve-arc --model models/arc-simple-mini --tasks data/simple-new --solutions data/simple-new --out out/simple.json --augment 7 --adapt-steps 200 --adapt-args="--lr 0.05"',
   ],
 };
 
@@ -151,6 +179,8 @@ export interface SolveArcDeps {
   startEngine?: (options: EngineOptions) => Promise<SolverEngine>;
   /** fits rows for unknown tasks (default: the adapt child process) */
   fitter?: RowFitter;
+  /** inference sequence-steps per second of the engine, for the time estimate (default: measureEngine) */
+  measure?: (engine: SolverEngine) => Promise<number>;
   /** called after each task's result is written to the work folder */
   onTask?: (record: TaskRecord) => void;
 }
@@ -162,6 +192,67 @@ export interface SolveArcResult {
   submission: ArcSubmission | null;
   score: ScoreReport | null;
   scorePath: string | null;
+  /** tasks of the run whose latest result is a failure (they have [[0]] placeholders in the submission) */
+  failed: string[];
+  /** the process's exit code: 1 when a task failed (crashed: no answer, as opposed to a wrong one), else 0 */
+  exitCode: number;
+}
+
+/** The line that ends a run with failed tasks: how many, and their reasons grouped, most frequent first. */
+export function failureSummary(records: Iterable<TaskRecord>, total: number, out: string): string {
+  const reasons = new Map<string, number>();
+  let n = 0;
+  for (const r of records) {
+    if (r.status !== 'failed') continue;
+    n++;
+    const why = (r.error ?? 'no reason recorded').replace(/\s*\n\s*/g, ' / ');
+    reasons.set(why, (reasons.get(why) ?? 0) + 1);
+  }
+  const grouped = [...reasons]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([why, k]) => `${k} x ${why.length > 400 ? `${why.slice(0, 400)}...` : why}`);
+  const more = reasons.size > 3 ? `; ${reasons.size - 3} other reason(s)` : '';
+  return (
+    `solve-arc: ${n} of ${total} task(s) failed (no answer, not a wrong one): ${grouped.join('; ')}${more}. ` +
+    `Their entries in ${out} are [[0]] placeholders; run the same command again to retry them`
+  );
+}
+
+/**
+ * --adapt-backend and --adapt-batch, also when given inside --adapt-args as adapt's own --backend and --batch
+ * (taken out of the extra arguments then); both places at once is refused.
+ */
+function adaptFlagsOf(
+  args: readonly string[],
+  f: Record<string, unknown>,
+): { backend: AdaptBackend | undefined; batch: number | undefined; rest: string[] } {
+  const rest = [...args];
+  const take = (flag: string): string | undefined => {
+    const value = argValue(rest, flag);
+    if (value === undefined) return undefined;
+    const at = rest.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+    rest.splice(at, rest[at] === flag ? 2 : 1);
+    return value;
+  };
+  const backendArg = take('--backend');
+  const batchArg = take('--batch');
+  for (const [name, arg, inArgs] of [
+    ['adapt-backend', '--backend', backendArg],
+    ['adapt-batch', '--batch', batchArg],
+  ] as const)
+    if (f[name] !== undefined && inArgs !== undefined)
+      throw new FlagError(`--${name} and --adapt-args="${arg} ..." both set adapt's ${arg}: give one`, `--${name}`);
+  const backend = (f['adapt-backend'] as string | undefined) ?? backendArg;
+  if (backend !== undefined && !(ADAPT_BACKENDS as readonly string[]).includes(backend))
+    throw new FlagError(
+      `--adapt-args: --backend must be one of ${ADAPT_BACKENDS.join(', ')} (got "${backend}")`,
+      '--adapt-args',
+    );
+  const batch = (f['adapt-batch'] as number | undefined) ?? (batchArg === undefined ? undefined : Number(batchArg));
+  if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1))
+    throw new FlagError(`--adapt-args: --batch must be a positive integer (got "${batchArg}")`, '--adapt-args');
+  return { backend: backend as AdaptBackend | undefined, batch, rest };
 }
 
 /** `<out>` without its .json ending, the stem of the files written beside the submission. */
@@ -214,9 +305,13 @@ export async function solveArcCommand(
     .filter((s) => s !== '');
   if (only !== undefined && only.length === 0) throw new FlagError('--only needs at least one task id', '--only');
   const haltThreshold = f['halt-threshold'] as number;
-  const augment = f.augment as number;
   const seed = f.seed as number;
   const quiet = io.quiet || (f.quiet as boolean);
+  const {
+    backend: argsBackend,
+    batch: argsBatch,
+    rest: adaptArgs,
+  } = adaptFlagsOf(splitCommandLine((f['adapt-args'] as string | undefined) ?? ''), f);
 
   const config = await arcModelConfig(modelDir);
   const maxSteps = (f['max-steps'] as number | undefined) ?? config.halt_max_steps;
@@ -237,57 +332,88 @@ export async function solveArcCommand(
       `--model ${modelDir} has no ${IDENTIFIERS_FILE}, so adaptation cannot tell its rows from new ones: pass --no-adapt`,
       '--model',
     );
-  const adaptArgs = splitCommandLine((f['adapt-args'] as string | undefined) ?? '');
-  let fitter: RowFitter | null = null;
-  if (adapt)
-    fitter =
-      deps.fitter ??
-      new AdaptProcess({
-        command: resolveAdaptCommand(f['adapt-cmd'] as string | undefined, userCwd()),
-        modelDir,
-        steps: f['adapt-steps'] as number,
-        seed,
-        extraArgs: adaptArgs,
-        puzzleEmbDim: config.puzzle_emb_ndim,
-        batchSize: config.batch_size,
-        canvas: arcCanvasSide(config.seq_len),
-        log: io.err,
-      });
+  const known = identifiers ? modelVariantIndex(identifiers) : null;
+  const modelFiles = await modelFingerprint(modelDir);
 
-  // What the per-task results depend on; a rerun with other values must not mix its results with these.
-  const settings: RunSettings = {
-    model: modelDir,
-    modelFiles: await modelFingerprint(modelDir),
-    augment,
-    seed,
-    adaptSteps: adapt ? (f['adapt-steps'] as number) : null,
-    adaptArgs: adapt ? adaptArgs.join(' ') : null,
-    maxSteps,
-    haltThreshold,
-  };
-  const work = await WorkFolder.open(workDir, settings, { fresh: f.fresh as boolean });
+  // The engine first: the defaults of augmentation and adaptation depend on the provider it runs on.
+  const start = deps.startEngine ?? ((o: EngineOptions) => Engine.start(o));
+  const engine = await start({
+    modelDir,
+    executionProvider: f.ep as (typeof EPS)[number],
+    maxBatch: f['max-batch'] as number,
+    workers: f.workers as number,
+  });
   let summary: SolveArcSummary;
+  let settings: RunSettings;
   try {
-    const start = deps.startEngine ?? ((o: EngineOptions) => Engine.start(o));
-    const engine = await start({
-      modelDir,
-      executionProvider: f.ep as (typeof EPS)[number],
-      maxBatch: f['max-batch'] as number,
-      workers: f.workers as number,
-    });
+    const i = engine.info;
+    const defaults = SOLVE_ARC_DEFAULTS[i.executionProvider];
+    const augment = (f.augment as number | undefined) ?? defaults.augment;
+    const adaptSteps = (f['adapt-steps'] as number | undefined) ?? defaults.adaptSteps;
+    const adaptBackend = argsBackend ?? defaults.adaptBackend;
+    // The most rows per adaptation step; a chunk with fewer demonstration pairs takes them all.
+    const adaptRows = argsBatch ?? Math.min(config.batch_size, adaptRowLimit(config, adaptBackend) ?? Infinity);
+    const fitter: RowFitter | null = !adapt
+      ? null
+      : (deps.fitter ??
+        new AdaptProcess({
+          command: resolveAdaptCommand(f['adapt-cmd'] as string | undefined, userCwd()),
+          modelDir,
+          steps: adaptSteps,
+          seed,
+          extraArgs: adaptArgs,
+          puzzleEmbDim: config.puzzle_emb_ndim,
+          backend: adaptBackend,
+          batchSize: adaptRows,
+          rowLimit: null,
+          canvas: arcCanvasSide(config.seq_len),
+          log: io.err,
+        }));
+
+    // What the per-task results depend on; a rerun with other values must not mix its results with these.
+    settings = {
+      model: modelDir,
+      modelFiles,
+      augment,
+      seed,
+      adaptSteps: adapt ? adaptSteps : null,
+      adaptArgs: adapt ? adaptArgs.join(' ') : null,
+      adaptBackend: adapt ? adaptBackend : null,
+      adaptBatch: adapt ? adaptRows : null,
+      maxSteps,
+      haltThreshold,
+    };
+    const work = await WorkFolder.open(workDir, settings, { fresh: f.fresh as boolean });
     try {
-      if (!quiet) {
-        const i = engine.info;
-        io.err(
-          `solve-arc: ${tasks.size} task(s), ${augment} augmented variants each, ${adapt ? `adaptation ${f['adapt-steps']} steps per chunk of ${f.chunk}` : 'no adaptation'}; ` +
-            `engine ${i.dtype} on ${i.executionProvider}, ${i.workers} worker(s) x batch ${i.maxBatch}; work folder ${workDir}`,
-        );
+      const notes = i.providerNotes.length > 0 ? ` (${i.providerNotes.join('; ')})` : '';
+      io.err(`solve-arc: engine ${i.dtype} on ${i.executionProvider}${notes}`);
+      const pending = new Map([...tasks].filter(([id, t]) => !work.solved(id, taskFingerprint(t))));
+      io.err(
+        `solve-arc: ${tasks.size} task(s)${pending.size < tasks.size ? `, ${pending.size} to go` : ''}, ${augment} augmented variants each, ` +
+          `${adapt ? `adaptation ${adaptSteps} steps of at most ${adaptRows} rows per chunk of ${f.chunk} on ${adaptBackend}` : 'no adaptation'}` +
+          `${f.augment === undefined || (adapt && f['adapt-steps'] === undefined) ? ` (defaults for ${i.executionProvider})` : ''}; ` +
+          `${i.workers} engine worker(s) x batch ${i.maxBatch}; work folder ${workDir}`,
+      );
+      if (pending.size > 0) {
+        const estimate = estimateWork({
+          tasks: pending,
+          known,
+          augment,
+          chunkSize: f.chunk as number,
+          adapt: adapt ? { steps: adaptSteps, batch: (pairs) => adaptBatch(adaptRows, pairs, null) } : null,
+          maxSteps,
+        });
+        const measure =
+          deps.measure ??
+          ((e: SolverEngine) =>
+            measureEngine(e, arcCanvasSide(config.seq_len), Math.min(16, Math.max(1, e.stats().totalSlots))));
+        io.err(describeWork(estimate, await measure(engine)));
       }
       summary = await solveArcTasks({
         tasks,
         engine,
         work,
-        plan: { augment, seed, known: identifiers ? modelVariantIndex(identifiers) : null },
+        plan: { augment, seed, known },
         fitter,
         chunkSize: f.chunk as number,
         maxSteps,
@@ -299,12 +425,22 @@ export async function solveArcCommand(
         onTask: deps.onTask,
       });
     } finally {
-      await engine.drain();
+      await work.close();
     }
   } finally {
-    await work.close();
+    await engine.drain();
   }
-  const result: SolveArcResult = { out, work: workDir, summary, submission: null, score: null, scorePath: null };
+  const failed = [...summary.records.values()].filter((r) => r.status === 'failed').map((r) => r.taskId);
+  const result: SolveArcResult = {
+    out,
+    work: workDir,
+    summary,
+    submission: null,
+    score: null,
+    scorePath: null,
+    failed,
+    exitCode: failed.length > 0 ? 1 : 0,
+  };
   if (summary.aborted) {
     io.err(
       `solve-arc: stopped; ${summary.records.size} of ${tasks.size} task(s) have results in ${workDir}: run the same command again to continue`,
@@ -322,7 +458,6 @@ export async function solveArcCommand(
   await writeSubmission(out, built.submission, counts);
   result.submission = built.submission;
 
-  const failed = [...summary.records.values()].filter((r) => r.status === 'failed').map((r) => r.taskId);
   if (solutionsPath !== undefined) {
     const report = scoreReport(built.submission, await loadSolutions(solutionsPath), counts, summary.records);
     const scorePath = `${stem(out)}.score.json`;
@@ -342,5 +477,6 @@ export async function solveArcCommand(
         ? `; pass@2 ${(100 * result.score.score).toFixed(1)} % per task, ${(100 * result.score.outputScore).toFixed(1)} % per test output (${result.scorePath})`
         : ''),
   );
+  if (failed.length > 0) io.err(failureSummary(summary.records.values(), tasks.size, out));
   return result;
 }

@@ -42,12 +42,12 @@ temporary folder beside <out> and moved into place only when complete.
   -h, --help           this help
 
 Examples:
-  pnpm --filter @trm/core build-dataset --task sudoku --input /work/shared/data/sudoku/train.csv \\
+  pnpm --filter @trm/core build-dataset --task sudoku --input ../shared/data/sudoku/train.csv \\
     --out data/sudoku-1k-aug-1000 --subsample 1000 --augment 1000
-  pnpm --filter @trm/core build-dataset --task maze --input /work/shared/data/maze-hard-like --out data/maze --augment 8
-  pnpm --filter @trm/core build-dataset --task arc1 --input /work/shared/data --out data/arc1-aug-1000
-  pnpm --filter @trm/core build-dataset --task arc --input data/simple-train --test-tasks data/simple-held \\
-    --out data/simple-aug-7 --augment 7
+  pnpm --filter @trm/core build-dataset --task maze --input ../shared/data/maze-hard-like --out data/maze --augment 8
+  pnpm --filter @trm/core build-dataset --task arc1 --input ../shared/data --out data/arc1-aug-1000
+  pnpm --filter @trm/core build-dataset --task arc --input data/arc-simple --test-tasks data/simple-new \\
+    --out data/simple-aug-7 --augment 7 --canvas 8
 `;
 
 export type BuildDatasetCommand =

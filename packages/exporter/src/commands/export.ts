@@ -59,7 +59,7 @@ export const exportSpec: CliSpec = {
   ],
   examples: [
     'pnpm --filter @trm/exporter export --model models/sudoku-small-mlp',
-    'pnpm --filter @trm/exporter export --model runs/maze --dtype fp16',
+    'pnpm --filter @trm/exporter export --model runs/easy-sudoku --dtype fp16',
     'pnpm --filter @trm/exporter export --preset sudoku-mlp --out out/sudoku-mlp.onnx',
   ],
 };

@@ -39,8 +39,8 @@ export const shipSpec: CliSpec = {
     { name: 'quiet', kind: 'bool', help: 'no progress bar' },
   ],
   examples: [
-    'pnpm --filter @trm/exporter ship --model runs/arc1 --out models/arc1-small',
-    'pnpm --filter @trm/exporter ship --model runs/arc1 --out models/arc1-small --dtype float32 --force',
+    'pnpm --filter @trm/exporter ship --model runs/arc-simple-new --out out/arc-simple-new',
+    'pnpm --filter @trm/exporter ship --model runs/arc-simple-new --out out/arc-simple-new --dtype float32 --force',
   ],
 };
 

@@ -56,7 +56,7 @@ Options:
 
 Examples:
   pnpm --filter @trm/server start
-  pnpm --filter @trm/server start --model models/maze --port 9000 --ep cpu --max-batch 16 --log
+  pnpm --filter @trm/server start --model models/arc-simple-mini --port 9000 --ep cpu --max-batch 16 --log
 `;
 
 /** What the command sets of the engine's options; the rest keep the engine's defaults. */

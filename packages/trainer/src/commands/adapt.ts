@@ -64,7 +64,9 @@ export const adaptSpec: CliSpec = {
     { name: 'quiet', kind: 'bool', help: 'no progress output' },
   ],
   examples: [
-    'pnpm --filter @trm/trainer adapt --model models/arc1 --data data/arc-new-tasks --out models/arc1-new --steps 2000',
+    'pnpm --filter @trm/core generate --task arc-simple --count 14 --sizes 3..6 --seed 2 --out data/simple-new',
+    'pnpm --filter @trm/core build-dataset --task arc --input data/simple-new --out data/simple-new-aug-7 --augment 7 --canvas 8',
+    'pnpm --filter @trm/trainer adapt --model models/arc-simple-mini --data data/simple-new-aug-7 --out runs/arc-simple-new --steps 200 --batch 32 --lr 0.05 --backend ort-cpu',
   ],
 };
 

@@ -40,8 +40,8 @@ export const evalSpec: CliSpec = {
     { name: 'json', kind: 'path', value: '<file>', help: 'also write the results as JSON' },
   ],
   examples: [
-    'pnpm --filter @trm/trainer eval --model runs/sudoku-tiny-mlp --data data/sudoku-easy',
-    'pnpm --filter @trm/trainer eval --model models/maze --data data/maze --split all --limit 1000 --json maze-eval.json',
+    'pnpm --filter @trm/trainer eval --model models/sudoku-small-mlp --data data/quickstart-ds',
+    'pnpm --filter @trm/trainer eval --model runs/easy-sudoku --data data/quickstart-ds --split all --limit 100 --json out/easy-sudoku-eval.json',
   ],
 };
 

@@ -130,7 +130,7 @@ export const trainSpec: CliSpec = {
   ],
   examples: [
     'pnpm --filter @trm/trainer train --preset sudoku-tiny-mlp --steps 500 --out runs/easy-sudoku',
-    'pnpm --filter @trm/trainer train --preset sudoku-mlp --data data/sudoku-1k-aug100 --batch 64 --backend wasm',
+    'pnpm --filter @trm/trainer train --preset sudoku-mlp --data data/sudoku-1k-aug-1000 --batch 64 --backend ort-cpu',
     'pnpm --filter @trm/trainer train --out runs/easy-sudoku --resume --steps 800',
   ],
 };

@@ -1,0 +1,57 @@
+// The examples of every command's --help must run from the repository root as printed: each folder or file they
+// read (--model, --data, --tasks, ...) is in the repository (or ../shared/data), or is written by an example or
+// package script that comes with the commands (an --out), so that copying the examples in order works.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BUILD_DATASET_USAGE } from '../packages/core/src/dataset/build-args.js';
+import { GENERATE_USAGE } from '../packages/core/src/generate/command.js';
+import { exportSpec } from '../packages/exporter/src/commands/export.js';
+import { IMPORT_OFFICIAL_USAGE } from '../packages/exporter/src/commands/import-official.js';
+import { shipSpec } from '../packages/exporter/src/ship/ship-command.js';
+import { splitCommandLine } from '../packages/server/src/arc/adapt-command.js';
+import { solveArcSpec } from '../packages/server/src/commands/solve-arc.js';
+import { START_USAGE } from '../packages/server/src/http/start-command.js';
+import { adaptSpec } from '../packages/trainer/src/commands/adapt.js';
+import { evalSpec } from '../packages/trainer/src/commands/eval.js';
+import { trainSpec } from '../packages/trainer/src/commands/train.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Flags whose value is read, not written. */
+const INPUT_FLAGS = ['--model', '--data', '--tasks', '--solutions', '--input', '--test-tasks', '--init'];
+
+/** The example lines of a usage text (after "Examples:", continuation lines ending in a backslash joined). */
+function usageExamples(usage: string): string[] {
+  const text = usage.slice(usage.indexOf('Examples:') + 'Examples:'.length).replace(/\\\n\s*/g, ' ');
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('pnpm') || l.startsWith('node'));
+}
+
+const examples: string[] = [
+  ...[solveArcSpec, adaptSpec, trainSpec, evalSpec, exportSpec, shipSpec].flatMap((s) => s.examples),
+  ...[GENERATE_USAGE, BUILD_DATASET_USAGE, IMPORT_OFFICIAL_USAGE, START_USAGE].flatMap(usageExamples),
+];
+const scripts = Object.values(
+  (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts,
+).flatMap((s) => s.split('&&').map((c) => c.trim()));
+
+const valuesOf = (line: string, flags: readonly string[]): string[] => {
+  const args = splitCommandLine(line);
+  return args.flatMap((a, i) => (flags.includes(a) && args[i + 1] !== undefined ? [args[i + 1]!] : []));
+};
+
+describe('--help examples', () => {
+  it('read only what the repository holds or what an example or package script writes', () => {
+    const written = new Set([...examples, ...scripts].flatMap((l) => valuesOf(l, ['--out'])));
+    const missing = examples.flatMap((line) =>
+      valuesOf(line, INPUT_FLAGS)
+        .filter((p) => !existsSync(join(ROOT, p)) && !written.has(p))
+        .map((p) => `${p} in: ${line}`),
+    );
+    expect(examples.length).toBeGreaterThan(15);
+    expect(missing).toEqual([]);
+  });
+});

@@ -16,8 +16,14 @@ import type { ActMetrics } from '../loss/act-loss.js';
 import { type NamedArrays, PUZZLE_TABLE_NAME, TrmModel } from '../model/model.js';
 import { PuzzleTable } from '../model/puzzle-table.js';
 import { HostOptimizer } from '../optim/host-optim.js';
-import { learningRate } from '../optim/schedule.js';
-import { signSgdUpdate } from '../optim/sign-sgd.js';
+import {
+  loopStateJson,
+  restoredSlots,
+  runSeeds,
+  scheduledLr,
+  trainingHaltRule,
+  updatePuzzleRows,
+} from '../run/loop-parts.js';
 import type { RunOptions, StepReport, TrainLoop } from '../run/training-run.js';
 import { OrtEvalSession } from './eval-step.js';
 import { type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
@@ -45,11 +51,6 @@ export interface StepTiming {
   optimizer: number;
   /** everything else on the host (data, carry, halting, metrics) */
   host: number;
-}
-
-function seeds(seed: number): { sampler: number; explore: number } {
-  const root = new Rng(seed);
-  return { sampler: root.nextUint32(), explore: root.nextUint32() };
 }
 
 /** Row ranges [from, to) of `n` rows over `parts` devices (the first ones take the remainder). */
@@ -95,7 +96,7 @@ export class OrtTrainingRun implements TrainLoop {
     this.buffers = { H_init: weights.H_init!, L_init: weights.L_init! };
     const t = weights[PUZZLE_TABLE_NAME];
     this.table = t ? new PuzzleTable(t.shape[0]!, t.shape[1]!, t.data.slice()) : null;
-    const s = seeds(opts.train.seed);
+    const s = runSeeds(opts.train.seed);
     this.sampler = new TrainSampler(opts.data, this.batchSize, s.sampler);
     this.exploreRng = new Rng(s.explore);
     const tc = opts.train;
@@ -106,12 +107,7 @@ export class OrtTrainingRun implements TrainLoop {
       emaRate: opts.freeze || !tc.ema ? null : tc.ema_rate,
       threads: opts.optimizerThreads,
     });
-    this.rule = {
-      maxSteps: opts.model.halt_max_steps,
-      explorationProb: opts.model.halt_exploration_prob,
-      noActContinue: opts.model.no_ACT_continue,
-      training: true,
-    };
+    this.rule = trainingHaltRule(opts.model);
     if (!this.rule.noActContinue) throw new Error('the ONNX Runtime backend trains with no_ACT_continue = true only');
     this.slots = initialSlots(this.batchSize);
     const stateSize = this.batchSize * stateLen(this.config) * this.config.hidden_size;
@@ -159,13 +155,7 @@ export class OrtTrainingRun implements TrainLoop {
   }
 
   private lrAt(step: number, base: number): number {
-    const t = this.opts.train;
-    return learningRate(step, {
-      baseLr: base,
-      warmupSteps: t.lr_warmup_steps,
-      totalSteps: this.opts.totalSteps,
-      minRatio: t.lr_min_ratio,
-    });
+    return scheduledLr(step, base, this.opts.train, this.opts.totalSteps);
   }
 
   async trainStep(): Promise<StepReport> {
@@ -219,16 +209,9 @@ export class OrtTrainingRun implements TrainLoop {
     const lr = this.lrAt(step, this.opts.train.lr);
     await this.optim.apply(merged.grads, lr);
     if (table && merged.puzzleGrad) {
+      const lrRows = this.lrAt(step, this.opts.train.puzzle_emb_lr);
       const keep = this.opts.freeze?.trainableIds;
-      const ids = keep ? data.puzzleIds.filter((id) => keep.has(id)) : data.puzzleIds;
-      const grads = keep ? selectRows(merged.puzzleGrad, data.puzzleIds, keep, table.dim) : merged.puzzleGrad;
-      signSgdUpdate(
-        table,
-        ids,
-        grads,
-        this.lrAt(step, this.opts.train.puzzle_emb_lr),
-        this.opts.train.puzzle_emb_weight_decay,
-      );
+      updatePuzzleRows(table, data.puzzleIds, merged.puzzleGrad, lrRows, this.opts.train.puzzle_emb_weight_decay, keep);
     }
     const t2 = performance.now();
 
@@ -298,14 +281,14 @@ export class OrtTrainingRun implements TrainLoop {
       params[k] = { shape: t.shape.slice(), data: t.data.slice() };
     const ema = this.optim.shadow;
     return {
-      json: {
+      json: loopStateJson({
         step: this.steps,
         sampler: this.sampler.cursor(),
         exploreRng: this.exploreRng.getState(),
-        slots: { steps: Array.from(this.slots.steps), halted: Array.from(this.slots.halted) },
-        optimizer: optimizer ? { name: optimizer.name, step: optimizer.step } : null,
+        slots: this.slots,
+        optimizer,
         hasCarry: carry !== null,
-      },
+      }),
       arrays: {
         params,
         ema,
@@ -316,9 +299,7 @@ export class OrtTrainingRun implements TrainLoop {
   }
 
   importState(json: RunStateJson, arrays: RunStateArrays): void {
-    const B = this.batchSize;
-    if (json.slots.steps.length !== B)
-      throw new Error(`the saved carry has ${json.slots.steps.length} slots, but the batch size is ${B}`);
+    const slots = restoredSlots(json, this.batchSize, arrays.carry !== null);
     const usesEma = this.opts.train.ema && !this.opts.freeze;
     if (usesEma && !arrays.ema) throw new Error('the saved state has no EMA shadow, but this run uses EMA');
     this.optim.importParams(arrays.params, usesEma ? arrays.ema : null);
@@ -330,7 +311,7 @@ export class OrtTrainingRun implements TrainLoop {
     }
     this.sampler.restore(json.sampler);
     this.exploreRng.setState(json.exploreRng);
-    this.slots = { steps: Int32Array.from(json.slots.steps), halted: Uint8Array.from(json.slots.halted) };
+    this.slots = slots;
     this.data = null;
     this.zH.fill(0);
     this.zL.fill(0);
@@ -338,8 +319,6 @@ export class OrtTrainingRun implements TrainLoop {
       this.zH = Float32Array.from(arrays.carry.zH.data);
       this.zL = Float32Array.from(arrays.carry.zL.data);
       this.data = arrays.carry.data;
-    } else if (json.slots.halted.some((h) => h !== 1)) {
-      throw new Error('the saved state has slots in flight but no carry');
     }
     this.steps = json.step;
   }
@@ -387,17 +366,4 @@ function mergeResults(
     grads,
     puzzleGrad: E ? cat((r) => r.puzzleGrad!, E) : null,
   };
-}
-
-/** The gradient rows of the ids in `keep`, in batch order (sign-SGD of the adapted rows only). */
-function selectRows(grads: Float32Array, ids: Int32Array, keep: ReadonlySet<number>, dim: number): Float32Array {
-  const rows: number[] = [];
-  ids.forEach((id, i) => {
-    if (keep.has(id)) rows.push(i);
-  });
-  const out = new Float32Array(rows.length * dim);
-  rows.forEach((r, k) => {
-    out.set(grads.subarray(r * dim, (r + 1) * dim), k * dim);
-  });
-  return out;
 }

@@ -20,9 +20,15 @@ import { AdamAtan2 } from '../optim/adam-atan2.js';
 import { AdamW } from '../optim/adamw.js';
 import { Ema } from '../optim/ema.js';
 import type { DenseOptimizer, OptimizerState } from '../optim/optimizer.js';
-import { learningRate } from '../optim/schedule.js';
-import { signSgdUpdate } from '../optim/sign-sgd.js';
 import { forwardBackward } from '../train/forward-backward.js';
+import {
+  loopStateJson,
+  restoredSlots,
+  runSeeds,
+  scheduledLr,
+  trainingHaltRule,
+  updatePuzzleRows,
+} from './loop-parts.js';
 
 export interface RunOptions {
   /** validated; batch_size is the batch the run trains on */
@@ -51,11 +57,6 @@ export interface StepReport {
   /** slots that halted this step */
   halted: number;
   batchSize: number;
-}
-
-function seeds(seed: number): { sampler: number; explore: number } {
-  const root = new Rng(seed);
-  return { sampler: root.nextUint32(), explore: root.nextUint32() };
 }
 
 /** What the session and the checkpoints need of a training run, whatever runs its steps (tfjs, ONNX Runtime). */
@@ -99,7 +100,7 @@ export class TrainingRun implements TrainLoop {
     this.model = opts.weights
       ? TrmModel.fromWeights(opts.model, opts.weights)
       : TrmModel.create(opts.model, opts.train.seed);
-    const s = seeds(opts.train.seed);
+    const s = runSeeds(opts.train.seed);
     this.sampler = new TrainSampler(opts.data, this.batchSize, s.sampler);
     this.exploreRng = new Rng(s.explore);
     const t = opts.train;
@@ -107,12 +108,7 @@ export class TrainingRun implements TrainLoop {
     this.optimizer = opts.freeze ? null : t.optimizer === 'adamw' ? new AdamW(hyper) : new AdamAtan2(hyper);
     const trained = new Map(this.model.trainableNames.map((n) => [n, this.model.variables.get(n)!]));
     this.ema = opts.freeze || !t.ema ? null : new Ema(trained, t.ema_rate);
-    this.rule = {
-      maxSteps: opts.model.halt_max_steps,
-      explorationProb: opts.model.halt_exploration_prob,
-      noActContinue: opts.model.no_ACT_continue,
-      training: true,
-    };
+    this.rule = trainingHaltRule(opts.model);
     this.slots = initialSlots(this.batchSize);
   }
 
@@ -126,13 +122,7 @@ export class TrainingRun implements TrainLoop {
   }
 
   lrAt(step: number, base: number): number {
-    const t = this.train;
-    return learningRate(step, {
-      baseLr: base,
-      warmupSteps: t.lr_warmup_steps,
-      totalSteps: this.opts.totalSteps,
-      minRatio: t.lr_min_ratio,
-    });
+    return scheduledLr(step, base, this.train, this.opts.totalSteps);
   }
 
   /** The net to evaluate: the EMA shadow in place of the weights when EMA is on. */
@@ -178,11 +168,9 @@ export class TrainingRun implements TrainLoop {
     if (this.optimizer) this.optimizer.apply(this.model.variables, fb.grads, lr);
     if (table && fb.puzzleGrad) {
       const rowGrads = (await fb.puzzleGrad.data()) as Float32Array;
-      // When adapting, only the new rows learn: the others are left out of the update (no step, no decay).
+      const lrRows = this.lrAt(step, this.train.puzzle_emb_lr);
       const keep = this.opts.freeze?.trainableIds;
-      const ids = keep ? data.puzzleIds.filter((id) => keep.has(id)) : data.puzzleIds;
-      const grads = keep ? selectRows(rowGrads, data.puzzleIds, keep, table.dim) : rowGrads;
-      signSgdUpdate(table, ids, grads, this.lrAt(step, this.train.puzzle_emb_lr), this.train.puzzle_emb_weight_decay);
+      updatePuzzleRows(table, data.puzzleIds, rowGrads, lrRows, this.train.puzzle_emb_weight_decay, keep);
     }
     this.ema?.update(this.model.variables);
 
@@ -237,14 +225,14 @@ export class TrainingRun implements TrainLoop {
           }
         : null;
     return {
-      json: {
+      json: loopStateJson({
         step: this.steps,
         sampler: this.sampler.cursor(),
         exploreRng: this.exploreRng.getState(),
-        slots: { steps: Array.from(this.slots.steps), halted: Array.from(this.slots.halted) },
-        optimizer: optimizer ? { name: optimizer.name, step: optimizer.step } : null,
+        slots: this.slots,
+        optimizer,
         hasCarry: carry !== null,
-      },
+      }),
       arrays: {
         params,
         ema: this.ema ? await this.ema.exportState() : null,
@@ -259,9 +247,7 @@ export class TrainingRun implements TrainLoop {
    * the checkpoint's buffers (H_init, L_init, puzzle table); the live weights come from `arrays.params`.
    */
   importState(json: RunStateJson, arrays: RunStateArrays): void {
-    const B = this.batchSize;
-    if (json.slots.steps.length !== B)
-      throw new Error(`the saved carry has ${json.slots.steps.length} slots, but the batch size is ${B}`);
+    const slots = restoredSlots(json, this.batchSize, arrays.carry !== null);
     this.model.importWeights(arrays.params);
     if (this.ema) {
       if (!arrays.ema) throw new Error('the saved state has no EMA shadow, but this run uses EMA');
@@ -276,7 +262,7 @@ export class TrainingRun implements TrainLoop {
     }
     this.sampler.restore(json.sampler);
     this.exploreRng.setState(json.exploreRng);
-    this.slots = { steps: Int32Array.from(json.slots.steps), halted: Uint8Array.from(json.slots.halted) };
+    this.slots = slots;
     if (this.carry) tf.dispose([this.carry.zH, this.carry.zL]);
     this.carry = null;
     this.data = null;
@@ -287,8 +273,6 @@ export class TrainingRun implements TrainLoop {
         zL: tf.tensor3d(zL.data, zL.shape as [number, number, number]),
       };
       this.data = data;
-    } else if (json.slots.halted.some((h) => h !== 1)) {
-      throw new Error('the saved state has slots in flight but no carry');
     }
     this.steps = json.step;
   }
@@ -299,17 +283,4 @@ export class TrainingRun implements TrainLoop {
     this.ema?.dispose();
     this.model.dispose();
   }
-}
-
-/** The gradient rows of the ids in `keep`, in batch order (for the sign-SGD of the adapted rows only). */
-function selectRows(grads: Float32Array, ids: Int32Array, keep: ReadonlySet<number>, dim: number): Float32Array {
-  const rows: number[] = [];
-  ids.forEach((id, i) => {
-    if (keep.has(id)) rows.push(i);
-  });
-  const out = new Float32Array(rows.length * dim);
-  rows.forEach((r, k) => {
-    out.set(grads.subarray(r * dim, (r + 1) * dim), k * dim);
-  });
-  return out;
 }

@@ -15,6 +15,7 @@ export * from './npy/index.js';
 export * from './safetensors/index.js';
 export * from './submission/index.js';
 export * from './system/shared-library.js';
+export * from './system/onnxruntime-install.js';
 export * from './tasks/arc.js';
 export * from './tasks/grid.js';
 export * from './tasks/maze.js';

@@ -6,11 +6,21 @@
 // Runtime: asking prints its own error lines (a red "Failed to load library", Dawn's "Couldn't load Vulkan") for
 // what is only a reason to take the next provider.
 // Only worker threads open sessions (session.run blocks); the main thread uses the file checks.
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { findSharedLibrary, LIBRARY_SEARCH_SUPPORTED, missingSharedLibraries } from '@trm/core';
+import { dirname } from 'node:path';
+import {
+  CUDA_INSTALL_HINT,
+  CUDA_PROVIDER_LIBRARIES,
+  type CudaProviderStatus,
+  cudaProviderStatus as statusOf,
+  cudaUnavailable,
+  findSharedLibrary,
+  LIBRARY_SEARCH_SUPPORTED,
+  onnxruntimeBinDir as binDirOf,
+} from '@trm/core';
+
+export { CUDA_INSTALL_HINT, CUDA_PROVIDER_LIBRARIES, type CudaProviderStatus, cudaUnavailable };
 import { STEP_OUTPUTS } from '@trm/graph';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderName } from './types.js';
@@ -19,11 +29,6 @@ export const EXECUTION_PROVIDER_CHOICES: readonly ExecutionProviderChoice[] = ['
 
 /** The onnxruntime-node release whose CUDA provider libraries cuda:install places (they must match exactly). */
 export const ONNXRUNTIME_VERSION = '1.29.0';
-
-/** The two libraries of the CUDA execution provider, found next to libonnxruntime.so.1. */
-export const CUDA_PROVIDER_LIBRARIES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'];
-
-export const CUDA_INSTALL_HINT = 'install it with `pnpm --filter @trm/server cuda:install`';
 
 /** Outputs JavaScript reads every step; the state outputs may stay in device memory. */
 const STATE_OUTPUTS = [STEP_OUTPUTS.zH, STEP_OUTPUTS.zL];
@@ -37,40 +42,12 @@ export function onnxruntimePackageDir(): string {
 
 /** Where onnxruntime-node loads its native libraries from on this platform. */
 export function onnxruntimeBinDir(packageDir = onnxruntimePackageDir()): string {
-  return join(packageDir, 'bin', 'napi-v6', process.platform, process.arch);
+  return binDirOf(packageDir);
 }
 
-export interface CudaProviderStatus {
-  installed: boolean;
-  dir: string;
-  /** provider libraries missing in `dir` */
-  missing: string[];
-  /** libraries the installed provider links (CUDA, cuDNN) that the dynamic loader would not find */
-  missingLibraries: string[];
-}
-
-/** The libraries the CUDA provider links that the loader would not find (none when it cannot tell). */
-function cudaLibrariesMissing(binDir: string): string[] {
-  try {
-    return missingSharedLibraries(join(binDir, CUDA_PROVIDER_LIBRARIES[0]!));
-  } catch {
-    return []; // not a readable ELF file: let ONNX Runtime say what is wrong with it
-  }
-}
-
+/** The CUDA provider's files in this installation of onnxruntime-node (core's check). */
 export function cudaProviderStatus(binDir = onnxruntimeBinDir()): CudaProviderStatus {
-  const missing = CUDA_PROVIDER_LIBRARIES.filter((f) => !existsSync(join(binDir, f)));
-  const missingLibraries = missing.length === 0 ? cudaLibrariesMissing(binDir) : [];
-  return { installed: missing.length === 0, dir: binDir, missing, missingLibraries };
-}
-
-/** Why the CUDA provider cannot load here, from the files alone, or null when nothing is missing. */
-export function cudaUnavailable(status: CudaProviderStatus): string | null {
-  if (!status.installed)
-    return `the CUDA provider is not installed (${status.missing.join(', ')} missing in ${status.dir}); ${CUDA_INSTALL_HINT}`;
-  if (status.missingLibraries.length > 0)
-    return `the CUDA provider is installed but the dynamic loader finds no ${status.missingLibraries.join(', ')} (it needs the CUDA 13 and cuDNN 9 libraries: add their folder to LD_LIBRARY_PATH or register it with ldconfig)`;
-  return null;
+  return statusOf(binDir);
 }
 
 /** The Vulkan loader that Dawn (ONNX Runtime's WebGPU provider) opens; without it there is no GPU adapter. */

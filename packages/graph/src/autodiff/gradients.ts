@@ -25,8 +25,10 @@ export interface RuleContext {
   unbroadcast(grad: string, from: Shape, to: Shape): string;
   /** a 1-D int64 value holding `shape` at run time */
   shapeValue(shape: Shape): string;
-  /** a float32 zero tensor of `shape` */
-  zeros(shape: Shape): string;
+  /** a zero tensor of `shape` (float32 unless `dtype` says otherwise) */
+  zeros(shape: Shape, dtype?: number): string;
+  /** a scalar constant of the floating type of the value `like` (float32 or float16) */
+  scalarLike(value: number, like: string): string;
   /** `v` broadcast to `shape` (which may hold symbols), as a new value of that shape */
   expand(v: string, shape: Shape): string;
 }
@@ -108,7 +110,7 @@ export function addGradients(
   }
 
   const out: Record<string, string> = {};
-  for (const w of wrt) out[w] = total(w) ?? x.zeros(shapes.shape(w));
+  for (const w of wrt) out[w] = total(w) ?? x.zeros(shapes.shape(w), shapes.get(w).dtype);
   return out;
 }
 
@@ -150,8 +152,11 @@ function context(g: GraphBuilder, shapes: ShapeTable, symbols: Record<string, st
     shapes.declare(out, { shape, dtype });
     return out;
   };
-  const zeros = (shape: Shape): string => expand(g.scalar(0), shape);
-  return { g, shapes, unbroadcast, shapeValue, zeros, expand };
+  const scalarLike = (value: number, like: string): string =>
+    g.scalar(value, shapes.get(like).dtype === DataType.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT);
+  const zeros = (shape: Shape, dtype: number = DataType.FLOAT): string =>
+    expand(g.scalar(0, dtype === DataType.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT), shape);
+  return { g, shapes, unbroadcast, shapeValue, zeros, scalarLike, expand };
 }
 
 /** The 1-D int64 value for Reshape to `shape` (one symbolic dimension becomes -1). */

@@ -46,7 +46,7 @@ function reduceBack(node: NodeMsg, gy: string, x: RuleContext, mean: boolean): s
       if (typeof d !== 'number') throw new ShapeError('ReduceMean over a symbolic axis');
       n *= d;
     }
-    grad = g.op('Mul', [grad, g.scalar(1 / n)], {}, 'grad');
+    grad = g.op('Mul', [grad, x.scalarLike(1 / n, gy)], {}, 'grad');
   }
   return x.expand(grad, inShape);
 }
@@ -83,22 +83,26 @@ export const RULES: Readonly<Record<string, GradientRule>> = {
     if (p?.length !== 1) throw new ShapeError('Pow: the exponent must be a float32 scalar constant');
     const base = n.input[0]!;
     const e = p[0]!;
-    const d =
-      e === 2 ? g.op('Mul', [base, g.scalar(2)]) : g.op('Mul', [g.op('Pow', [base, g.scalar(e - 1)]), g.scalar(e)]);
+    const c = (v: number) => x.scalarLike(v, base);
+    const d = e === 2 ? g.op('Mul', [base, c(2)]) : g.op('Mul', [g.op('Pow', [base, g.scalar(e - 1)]), c(e)]);
     return [g.op('Mul', [gy!, d], {}, 'grad'), null];
   },
-  Sqrt: (n, [gy], _needs, x) => [x.g.op('Div', [gy!, x.g.op('Mul', [n.output[0]!, x.g.scalar(2)])], {}, 'grad')],
+  Sqrt: (n, [gy], _needs, x) => {
+    const y = n.output[0]!;
+    return [x.g.op('Div', [gy!, x.g.op('Mul', [y, x.scalarLike(2, y)])], {}, 'grad')];
+  },
   Exp: (n, [gy], _needs, x) => [x.g.op('Mul', [gy!, n.output[0]!], {}, 'grad')],
   Log: (n, [gy], _needs, x) => [x.g.op('Div', [gy!, n.input[0]!], {}, 'grad')],
   Abs: (n, [gy], _needs, x) => [x.g.op('Mul', [gy!, x.g.op('Sign', [n.input[0]!])], {}, 'grad')],
   Relu: (n, [gy], _needs, x) => {
     const { g } = x;
-    return [g.op('Where', [g.op('Greater', [n.input[0]!, g.scalar(0)]), gy!, g.scalar(0)], {}, 'grad')];
+    const a = n.input[0]!;
+    return [g.op('Where', [g.op('Greater', [a, x.scalarLike(0, a)]), gy!, x.scalarLike(0, gy!)], {}, 'grad')];
   },
   Sigmoid: (n, [gy], _needs, x) => {
     const { g } = x;
     const y = n.output[0]!;
-    return [g.op('Mul', [gy!, g.op('Mul', [y, g.op('Sub', [g.scalar(1), y])])], {}, 'grad')];
+    return [g.op('Mul', [gy!, g.op('Mul', [y, g.op('Sub', [x.scalarLike(1, y), y])])], {}, 'grad')];
   },
   Softmax: (n, [gy], _needs, x) => {
     const { g } = x;
@@ -175,7 +179,7 @@ export const RULES: Readonly<Record<string, GradientRule>> = {
   Cast: (n, [gy], _needs, x) => [x.g.op('Cast', [gy!], { to: x.shapes.get(n.input[0]!).dtype }, 'grad')],
   Split: (n, gys, _needs, x) => {
     const { g } = x;
-    const parts = n.output.map((o, i) => gys[i] ?? x.zeros(shapeOf(x, o)));
+    const parts = n.output.map((o, i) => gys[i] ?? x.zeros(shapeOf(x, o), x.shapes.get(o).dtype));
     return [g.op('Concat', parts, { axis: intAttr(n, 'axis', 0) }, 'grad'), null];
   },
   Concat: (n, [gy], needs, x) => {
@@ -238,14 +242,14 @@ export const RULES: Readonly<Record<string, GradientRule>> = {
       Array.from({ length: V }, (_, i) => i),
       'range',
     );
-    const oneHot = g.op('Cast', [g.op('Equal', [flat, range])], { to: DataType.FLOAT }, 'one_hot');
+    const oneHot = g.op('Cast', [g.op('Equal', [flat, range])], { to: x.shapes.get(gy!).dtype }, 'one_hot');
     const rows = g.op('Reshape', [gy!, g.ints([-1, D])]);
     return [g.op('Gemm', [oneHot, rows], { transA: 1 }, 'grad'), null];
   },
   Where: (n, [gy], needs, x) => {
     const { g } = x;
     const c = n.input[0]!;
-    const zero = g.scalar(0);
+    const zero = x.scalarLike(0, gy!);
     return [
       null,
       needs[1] ? back(x, n, g.op('Where', [c, gy!, zero], {}, 'grad'), 1) : null,

@@ -152,7 +152,11 @@ export class ShapeTable {
     if (op === 'Shape') return [{ shape: [a.shape.length], dtype: DataType.INT64 }];
     if (op === 'Sum')
       return [{ shape: ins.reduce((acc, t) => broadcastShapes(acc, t!.shape), [] as Shape), dtype: a.dtype }];
-    if (BINARY.has(op)) return [{ shape: broadcastShapes(a.shape, ins[1]!.shape), dtype: a.dtype }];
+    if (BINARY.has(op)) {
+      if (op !== 'Pow' && a.dtype !== ins[1]!.dtype)
+        throw new ShapeError(`operands of different element types (${a.dtype} and ${ins[1]!.dtype})`);
+      return [{ shape: broadcastShapes(a.shape, ins[1]!.shape), dtype: a.dtype }];
+    }
     if (COMPARE.has(op)) return [{ shape: broadcastShapes(a.shape, ins[1]!.shape), dtype: DataType.BOOL }];
     if (op === 'Where')
       return [{ shape: broadcastShapes(a.shape, broadcastShapes(ins[1]!.shape, ins[2]!.shape)), dtype: ins[1]!.dtype }];

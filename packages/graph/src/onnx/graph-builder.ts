@@ -1,6 +1,7 @@
 // A small builder for ONNX graphs: named values, nodes with typed attributes, initializers from typed arrays.
 // Value names are generated from a per-prefix counter, so building the same graph twice gives the same names and
 // therefore the same bytes.
+import { f32ToF16 } from '@trm/core';
 import {
   AttributeType,
   type AttributeMsg,
@@ -133,11 +134,13 @@ export class GraphBuilder {
     return this.initializer(name, [values.length], DataType.INT64, BigInt64Array.from(values.map(BigInt)));
   }
 
-  /** A float32 scalar constant, deduplicated by value. */
+  /** A float32 (or float16) scalar constant, deduplicated by value. */
   scalar(value: number, dataType: DataTypeId = DataType.FLOAT): string {
     const name = `const_${dataType === DataType.FLOAT16 ? 'f16' : 'f32'}_${value}`;
     if (this.initByName.has(name)) return name;
     if (dataType === DataType.FLOAT) return this.initializer(name, [], DataType.FLOAT, Float32Array.of(value));
-    throw new Error('scalar: only float32 scalars are created directly; cast for other types');
+    if (dataType === DataType.FLOAT16)
+      return this.initializer(name, [], DataType.FLOAT16, f32ToF16(Float32Array.of(value)));
+    throw new Error('scalar: only float32 and float16 scalars are created directly; cast for other types');
   }
 }

@@ -86,7 +86,8 @@ function weight(x: Ctx, name: string, view: WeightView = {}): string {
   const { rows, transpose, dims } = view;
   const label = `${name}${rows ? `[${rows[0]}:${rows[1]}]` : ''}${transpose ? '^T' : ''}${dims ? `{${dims}}` : ''}`;
   const known = x.cache.get(label);
-  if (known) return known;
+  if (known)
+    return x.inputs.has(name) && x.ct !== DataType.FLOAT ? x.g.op('Cast', [known], { to: x.ct }, 'w16') : known;
   const t = tensor(x.weights, name);
   const rowSize = t.shape.slice(1).reduce((a, b) => a * b, 1);
   const [from, to] = rows ?? [0, t.shape[0]!];
@@ -99,6 +100,12 @@ function weight(x: Ctx, name: string, view: WeightView = {}): string {
     if (rows) value = g.op('Slice', [value, g.ints([from]), g.ints([to]), g.ints([0])]);
     if (transpose) value = g.op('Transpose', [value], { perm: [1, 0] });
     if (dims) value = g.op('Reshape', [value, g.ints(dims)]);
+    if (x.ct !== DataType.FLOAT) {
+      // A float32 master weight in a lower-precision graph: one cast per use, so that the gradients of the uses
+      // are widened to float32 before they are summed (as autocast does).
+      x.cache.set(label, value);
+      return g.op('Cast', [value], { to: x.ct }, 'w16');
+    }
   } else {
     let data = t.data.subarray(from * rowSize, to * rowSize);
     if (transpose) data = transpose2d(data, sliced[0]!, sliced[1]!);
@@ -114,10 +121,7 @@ function weight(x: Ctx, name: string, view: WeightView = {}): string {
 
 /** A scalar constant in the compute type. */
 function scalar(x: Ctx, value: number): string {
-  if (x.ct === DataType.FLOAT) return x.g.scalar(value);
-  const name = `const_f16_${value}`;
-  if (x.g.initializers.some((t) => t.name === name)) return name;
-  return x.g.initializer(name, [], DataType.FLOAT16, f32ToF16(Float32Array.of(value)));
+  return x.g.scalar(value, x.ct);
 }
 
 /** [rows, cols] row-major -> [cols, rows]: PyTorch's [out, in] linear weights become MatMul's [in, out]. */
@@ -340,6 +344,11 @@ export interface BuildStepOptions {
   /** trained tensors that are graph inputs under their reference names (training graphs) */
   inputs?: ReadonlySet<string>;
   /**
+   * The carry inputs z_h and z_l are float32 whatever the compute type (training graphs keep float32 inputs and
+   * cast inside); the returned zH and zL are in the compute type.
+   */
+  float32State?: boolean;
+  /**
    * Training: the first H_cycles - 1 recursions carry no gradient (their results pass through stopGradient), as
    * the reference runs them under torch.no_grad() (TRM-SPEC §2).
    */
@@ -387,8 +396,9 @@ export function buildStep(g: GraphBuilder, config: ModelConfig, weights: NamedAr
   // Reset: rows where `reset` is true start from H_init / L_init (TRM-SPEC §2).
   const mask = g.op('Reshape', [STEP_INPUTS.reset, g.ints([-1, 1, 1])]);
   const init = (name: string) => weight(x, name, { dims: [1, 1, D] });
-  let zH = g.op('Where', [mask, init('H_init'), STEP_INPUTS.zH], {}, 'z_h');
-  let zL = g.op('Where', [mask, init('L_init'), STEP_INPUTS.zL], {}, 'z_l');
+  const carried = (name: string) => (o.float32State && ct !== DataType.FLOAT ? g.op('Cast', [name], { to: ct }) : name);
+  let zH = g.op('Where', [mask, init('H_init'), carried(STEP_INPUTS.zH)], {}, 'z_h');
+  let zL = g.op('Where', [mask, init('L_init'), carried(STEP_INPUTS.zL)], {}, 'z_l');
 
   // The recursion (TRM-SPEC §2): H_cycles times, L_cycles z_L updates then one z_H update.
   const calls = config.H_cycles * (config.L_cycles + 1);

@@ -31,12 +31,26 @@ import { buildStep, type OpChoice } from '../step/step-graph.js';
 /** The forms of the step that have gradient rules: decomposed RMSNorm and attention. */
 export const TRAIN_OPS: OpChoice = { norm: 'decomposed', attention: 'decomposed', swiglu: 'fused', mlpT: 'broadcast' };
 
+/**
+ * Arithmetic of the training graph. fp32: float32 throughout (the CUDA provider runs its matrix products in TF32).
+ * fp16: the step in float16 (RMSNorm statistics in float32) from float32 master weights, carry and puzzle rows,
+ * which the graph casts; the loss in float32. Gradients come back in float32, scaled by loss_scale: the host
+ * chooses the scale so that float16 gradients neither underflow nor overflow (dynamic loss scaling).
+ */
+export type TrainPrecision = 'fp32' | 'fp16';
+export const TRAIN_PRECISIONS: readonly TrainPrecision[] = ['fp32', 'fp16'];
+
+export interface TrainGraphOptions {
+  precision?: TrainPrecision;
+}
+
 export interface TrainGraph {
   bytes: Uint8Array;
   /** the trained parameters, graph inputs under their reference names, in checkpoint order */
   params: string[];
   /** whether the graph takes puzzle_emb (and returns its gradient) */
   puzzleEmb: boolean;
+  precision: TrainPrecision;
 }
 
 /** Names of the trained parameters of a config (everything but H_init, L_init and the puzzle table). */
@@ -69,7 +83,14 @@ function labelLogProb(g: GraphBuilder, logits: string, oneHot: string, lossType:
  * Builds the training graph. `weights` supplies the buffers that stay constant during training (H_init, L_init)
  * and the shapes of the parameters; the parameters' values are inputs of every run.
  */
-export function buildTrainGraph(config: ModelConfig, weights: NamedArrays): TrainGraph {
+export function buildTrainGraph(
+  config: ModelConfig,
+  weights: NamedArrays,
+  options: TrainGraphOptions = {},
+): TrainGraph {
+  const precision = options.precision ?? 'fp32';
+  if (!TRAIN_PRECISIONS.includes(precision))
+    throw new Error(`precision must be one of ${TRAIN_PRECISIONS.join(', ')} (got ${precision})`);
   const g = new GraphBuilder();
   const params = trainedParams(config);
   const B = 'batch';
@@ -94,12 +115,15 @@ export function buildTrainGraph(config: ModelConfig, weights: NamedArrays): Trai
   for (const i of inputs) types[i.name] = { shape: i.shape, dtype: i.elemType };
   const shapes = new ShapeTable(g, types);
 
-  const step = buildStep(g, config, weights, {
-    dtype: 'fp32',
+  const raw = buildStep(g, config, weights, {
+    dtype: precision,
     ops: TRAIN_OPS,
     inputs: new Set(params),
     truncateGradient: true,
+    float32State: true,
   });
+  const wide = (v: string) => (precision === 'fp32' ? v : g.op('Cast', [v], { to: DataType.FLOAT }));
+  const step = { zH: wide(raw.zH), zL: wide(raw.zL), logits: wide(raw.logits), qHalt: wide(raw.qHalt) };
 
   // The ACT loss (TRM-SPEC §4), float32.
   const labels = TRAIN_INPUTS.labels;
@@ -158,7 +182,7 @@ export function buildTrainGraph(config: ModelConfig, weights: NamedArrays): Trai
     opsets: [{ domain: '', version: OPSET }],
     producerName: 'trm-trainer',
     producerVersion: ONNX_FORMAT_VERSION,
-    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${D}, T=${config.H_cycles}, n=${config.L_cycles}, fp32`,
+    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${D}, T=${config.H_cycles}, n=${config.L_cycles}, ${precision}`,
     graphName: 'trm_train_step',
     nodes: g.nodes,
     initializers: g.initializers,
@@ -166,5 +190,5 @@ export function buildTrainGraph(config: ModelConfig, weights: NamedArrays): Trai
     outputs,
     metadata: {},
   });
-  return { bytes, params, puzzleEmb: hasPuzzle };
+  return { bytes, params, puzzleEmb: hasPuzzle, precision };
 }

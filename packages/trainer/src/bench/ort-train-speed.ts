@@ -24,6 +24,7 @@ import { selectBackend } from '../backend/backend.js';
 import { fromMemory } from '../data/split.js';
 import { OrtTrainingRun } from '../ort/ort-training-run.js';
 import type { OrtProvider } from '../ort/train-step.js';
+import { TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
 
 const { values } = parseArgs({
   options: {
@@ -32,13 +33,14 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
     gpus: { type: 'string', default: '1' },
+    precision: { type: 'string', default: 'fp32' },
     json: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
 if (values.help) {
   console.log(
-    'ort-train-speed [--backend ort-cuda|ort-webgpu|ort-cpu] [--cases preset:batch,...] [--steps n] [--warmup n] [--gpus n] [--json file]',
+    'ort-train-speed [--backend ort-cuda|ort-webgpu|ort-cpu] [--cases preset:batch[/micro],...] [--precision fp32,fp16] [--steps n] [--warmup n] [--gpus n] [--json file]',
   );
   process.exit(0);
 }
@@ -63,6 +65,7 @@ export function trainFlopPerSample(c: ModelConfig): number {
 interface Row {
   preset: string;
   batch: number;
+  precision: TrainPrecision;
   micro_batch?: number;
   ok: boolean;
   error?: string;
@@ -83,6 +86,7 @@ async function runCase(
   provider: OrtProvider,
   devices: number,
   microBatch: number | undefined,
+  precision: TrainPrecision,
 ): Promise<Row> {
   const p = getPreset(preset);
   const shape = TASK_SHAPES[p.model.task];
@@ -111,6 +115,7 @@ async function runCase(
     provider,
     devices,
     microBatch,
+    precision,
     optimizerThreads: Math.min(8, availableParallelism()),
   });
   try {
@@ -131,6 +136,7 @@ async function runCase(
     return {
       preset,
       batch,
+      precision,
       micro_batch: microBatch,
       ok: true,
       step_s: step,
@@ -151,39 +157,47 @@ async function main(): Promise<void> {
     throw new Error(`--backend must be ort-cuda, ort-webgpu or ort-cpu (got ${backend})`);
   const provider = backend.slice(4) as OrtProvider;
   await selectBackend('cpu', () => {}); // the seeded initialisation is drawn by tfjs
+  const precisions = values.precision!.split(',') as TrainPrecision[];
+  for (const p of precisions)
+    if (!TRAIN_PRECISIONS.includes(p))
+      throw new Error(`--precision: ${p} is not one of ${TRAIN_PRECISIONS.join(', ')}`);
   const rows: Row[] = [];
-  for (const c of values.cases!.split(',')) {
-    // preset:batch or preset:batch/micro-batch
-    const [preset, spec] = c.split(':') as [string, string];
-    const [b, micro] = spec.split('/');
-    try {
-      rows.push(await runCase(preset, Number(b), provider, Number(values.gpus), micro ? Number(micro) : undefined));
-    } catch (e) {
-      const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-      rows.push({
-        preset,
-        batch: Number(b),
-        micro_batch: micro ? Number(micro) : undefined,
-        ok: false,
-        error: why.slice(0, 300),
-      });
+  for (const c of values.cases!.split(','))
+    for (const precision of precisions) {
+      // preset:batch or preset:batch/micro-batch
+      const [preset, spec] = c.split(':') as [string, string];
+      const [b, micro] = spec.split('/');
+      const microBatch = micro ? Number(micro) : undefined;
+      try {
+        rows.push(await runCase(preset, Number(b), provider, Number(values.gpus), microBatch, precision));
+      } catch (e) {
+        const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+        rows.push({
+          preset,
+          batch: Number(b),
+          precision,
+          micro_batch: microBatch,
+          ok: false,
+          error: why.slice(0, 300),
+        });
+      }
+      const r = rows.at(-1)!;
+      const label = `${r.preset} ${r.batch} ${r.precision}`;
+      console.error(r.ok ? `${label}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${label}: ${r.error}`);
     }
-    const r = rows.at(-1)!;
-    console.error(
-      r.ok ? `${r.preset} ${r.batch}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${r.preset} ${r.batch}: ${r.error}`,
-    );
-  }
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
   console.log(
     `\nONNX Runtime training speed, ${backend}${Number(values.gpus) > 1 ? ` x${values.gpus}` : ''} (${machineDescription()})`,
   );
-  console.log('| preset | batch | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(
+    '| preset | batch | precision | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows)
     console.log(
       r.ok
-        ? `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${f(r.step_s, 3)} | ${f(r.samples_per_s)} | ${f(r.tflop_per_s)} | ${f(r.run_s, 3)} | ${f(r.optimizer_s, 3)} | ${f(r.host_s, 3)} |`
-        : `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | failed: ${r.error} | | | | | |`,
+        ? `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${f(r.step_s, 3)} | ${f(r.samples_per_s)} | ${f(r.tflop_per_s)} | ${f(r.run_s, 3)} | ${f(r.optimizer_s, 3)} | ${f(r.host_s, 3)} |`
+        : `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | failed: ${r.error} | | | | | |`,
     );
   if (values.json)
     writeFileSync(

@@ -13,6 +13,8 @@ export interface RunStateJson {
   slots: { steps: number[]; halted: number[] };
   optimizer: { name: string; step: number } | null;
   hasCarry: boolean;
+  /** the dynamic loss scale of a float16 run */
+  lossScale?: { scale: number; goodSteps: number };
 }
 
 /** The run's arrays: live (non-EMA) weights, EMA shadow, moments, carry state and data. */

@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { selectBackend } from '../backend/backend.js';
 import { chooseEngine, TRAIN_BACKEND_NAMES, type TrainBackendName } from '../ort/ort-backend.js';
 import { OrtTrainingRun } from '../ort/ort-training-run.js';
+import { TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
 import type { RunOptions, TrainLoop } from '../run/training-run.js';
 import { hasTrainState } from '../checkpoint/train-state.js';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
@@ -103,6 +104,12 @@ export const trainSpec: CliSpec = {
       min: 1,
       value: '<n>',
       help: 'ort-cpu: threads per session (default: the cores divided by --gpus)',
+    },
+    {
+      name: 'precision',
+      kind: 'enum',
+      choices: TRAIN_PRECISIONS,
+      help: 'ort-* backends: arithmetic of the training graph; fp32 (TF32 matrix products on CUDA) or fp16 (float32 master weights, dynamic loss scaling) (default: fp32)',
     },
     { name: 'resume', kind: 'bool', help: 'continue the run saved in --out (same data order and RNG)' },
     {
@@ -340,13 +347,24 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
         `backend: ONNX Runtime ${engine.provider} provider, ${devices} session(s)${engine.provider === 'cpu' ? `, ${threads} thread(s) each` : ''}`,
       );
       const microBatch = f['micro-batch'] as number | undefined;
+      const precision = f.precision as TrainPrecision | undefined;
+      if (precision) prepared.meta.backend += ` ${precision}`;
       // The host optimiser runs between graph runs, so it can use every core.
       const optimizerThreads = Math.min(8, availableParallelism());
       openRun = (o) =>
-        OrtTrainingRun.create({ ...o, provider: engine.provider, devices, threads, microBatch, optimizerThreads });
+        OrtTrainingRun.create({
+          ...o,
+          provider: engine.provider,
+          devices,
+          threads,
+          microBatch,
+          optimizerThreads,
+          precision,
+        });
     } else {
       if (devices > 1) throw new FlagError('--gpus needs an ort-* backend', '--gpus');
       if (f['micro-batch'] !== undefined) throw new FlagError('--micro-batch needs an ort-* backend', '--micro-batch');
+      if (f.precision !== undefined) throw new FlagError('--precision needs an ort-* backend', '--precision');
       prepared.meta.backend = (await selectBackend(engine.backend, log)).backend;
     }
     const m = prepared.meta;

@@ -141,4 +141,43 @@ describe('OrtTrainingRun', () => {
     tfRun.dispose();
     await ortRun.dispose();
   });
+
+  it('float16: follows the float32 run over 8 steps, and resumes with its loss scale', async () => {
+    const { opts } = setup();
+    const o: OrtRunOptions = { ...opts, provider: 'cpu', threads: 1 };
+    const full = await OrtTrainingRun.create(o);
+    const half = await OrtTrainingRun.create({ ...o, precision: 'fp16' });
+    expect(full.lossScale).toBeNull();
+    const a = await losses(full, 8);
+    const b = await losses(half, 8);
+    for (let i = 0; i < 8; i++) expect(Math.abs(b[i]! - a[i]!), `step ${i + 1}`).toBeLessThanOrEqual(0.02 * a[i]!);
+    expect(b.slice(4)).not.toEqual(a.slice(4));
+    expect(half.lossScale!.skipped).toBe(0);
+    half.lossScale!.scale = 4096;
+    const { json, arrays } = await half.exportState();
+    expect(json.lossScale).toEqual({ scale: 4096, goodSteps: 8 });
+    const resumed = await OrtTrainingRun.create({ ...o, precision: 'fp16', weights: await half.folderWeights() });
+    resumed.importState(json, arrays);
+    expect(resumed.lossScale!.state()).toEqual({ scale: 4096, goodSteps: 8 });
+    expect(await losses(resumed, 2)).toEqual(await losses(half, 2));
+    await full.dispose();
+    await half.dispose();
+    await resumed.dispose();
+  });
+
+  it('float16: a step whose gradients overflow changes no weight and halves the loss scale', async () => {
+    const { opts } = setup();
+    const run = await OrtTrainingRun.create({ ...opts, provider: 'cpu', threads: 1, precision: 'fp16' });
+    await losses(run, 1);
+    const before = await run.exportState();
+    run.lossScale!.scale = 2 ** 40; // every float16 gradient overflows
+    const report = await run.trainStep();
+    expect(report.step).toBe(2);
+    expect(run.lossScale!.state()).toEqual({ scale: 2 ** 39, goodSteps: 0 });
+    expect(run.lossScale!.skipped).toBe(1);
+    const after = await run.exportState();
+    for (const k of Object.keys(before.arrays.params))
+      expect(Array.from(after.arrays.params[k]!.data), k).toEqual(Array.from(before.arrays.params[k]!.data));
+    await run.dispose();
+  });
 });

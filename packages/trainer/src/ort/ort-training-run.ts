@@ -16,6 +16,7 @@ import type { ActMetrics } from '../loss/act-loss.js';
 import { type NamedArrays, PUZZLE_TABLE_NAME, TrmModel } from '../model/model.js';
 import { PuzzleTable } from '../model/puzzle-table.js';
 import { HostOptimizer } from '../optim/host-optim.js';
+import { DynamicLossScale } from '../optim/loss-scale.js';
 import {
   loopStateJson,
   restoredSlots,
@@ -26,6 +27,7 @@ import {
 } from '../run/loop-parts.js';
 import type { RunOptions, StepReport, TrainLoop } from '../run/training-run.js';
 import { OrtEvalSession } from './eval-step.js';
+import type { TrainPrecision } from '@trm/graph';
 import { type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
 
 export interface OrtRunOptions extends RunOptions {
@@ -41,6 +43,8 @@ export interface OrtRunOptions extends RunOptions {
    * whose gradients are summed (gradient accumulation): the same step in less device memory.
    */
   microBatch?: number;
+  /** arithmetic of the training graph (default fp32); fp16 scales the loss dynamically */
+  precision?: TrainPrecision;
 }
 
 /** Where the time of the last step went (seconds). */
@@ -83,6 +87,8 @@ export class OrtTrainingRun implements TrainLoop {
   private zL: Float32Array;
   private data: HostBatch | null = null;
   private steps = 0;
+  /** float16 graphs only */
+  readonly lossScale: DynamicLossScale | null;
 
   private constructor(
     private readonly opts: OrtRunOptions,
@@ -113,6 +119,7 @@ export class OrtTrainingRun implements TrainLoop {
     const stateSize = this.batchSize * stateLen(this.config) * this.config.hidden_size;
     this.zH = new Float32Array(stateSize);
     this.zL = new Float32Array(stateSize);
+    this.lossScale = sessions[0]!.precision === 'fp16' ? new DynamicLossScale() : null;
   }
 
   /**
@@ -140,6 +147,7 @@ export class OrtTrainingRun implements TrainLoop {
           provider: opts.provider,
           deviceId: opts.provider === 'cpu' ? undefined : d,
           threads: opts.threads,
+          precision: opts.precision,
           worker: devices > 1,
         }),
       );
@@ -191,7 +199,7 @@ export class OrtTrainingRun implements TrainLoop {
               reset: start.reset.subarray(from, to),
               zH: this.zH.subarray(from * LD, to * LD),
               zL: this.zL.subarray(from * LD, to * LD),
-              lossScale: 1 / B,
+              lossScale: (this.lossScale?.scale ?? 1) / B,
               params: this.optim.params,
             }),
           );
@@ -207,11 +215,22 @@ export class OrtTrainingRun implements TrainLoop {
     const t1 = performance.now();
     const step = this.steps + 1;
     const lr = this.lrAt(step, this.opts.train.lr);
-    await this.optim.apply(merged.grads, lr);
-    if (table && merged.puzzleGrad) {
-      const lrRows = this.lrAt(step, this.opts.train.puzzle_emb_lr);
-      const keep = this.opts.freeze?.trainableIds;
-      updatePuzzleRows(table, data.puzzleIds, merged.puzzleGrad, lrRows, this.opts.train.puzzle_emb_weight_decay, keep);
+    // A float16 step whose gradients overflowed changes no weight (the carry and the data still move on).
+    let finite = true;
+    if (this.lossScale) {
+      const all = Object.values(merged.grads);
+      if (merged.puzzleGrad) all.push(merged.puzzleGrad);
+      finite = this.lossScale.unscale(all);
+      this.lossScale.update(finite);
+    }
+    if (finite) {
+      await this.optim.apply(merged.grads, lr);
+      if (table && merged.puzzleGrad) {
+        const lrRows = this.lrAt(step, this.opts.train.puzzle_emb_lr);
+        const keep = this.opts.freeze?.trainableIds;
+        const decay = this.opts.train.puzzle_emb_weight_decay;
+        updatePuzzleRows(table, data.puzzleIds, merged.puzzleGrad, lrRows, decay, keep);
+      }
     }
     const t2 = performance.now();
 
@@ -281,14 +300,17 @@ export class OrtTrainingRun implements TrainLoop {
       params[k] = { shape: t.shape.slice(), data: t.data.slice() };
     const ema = this.optim.shadow;
     return {
-      json: loopStateJson({
-        step: this.steps,
-        sampler: this.sampler.cursor(),
-        exploreRng: this.exploreRng.getState(),
-        slots: this.slots,
-        optimizer,
-        hasCarry: carry !== null,
-      }),
+      json: {
+        ...loopStateJson({
+          step: this.steps,
+          sampler: this.sampler.cursor(),
+          exploreRng: this.exploreRng.getState(),
+          slots: this.slots,
+          optimizer,
+          hasCarry: carry !== null,
+        }),
+        ...(this.lossScale ? { lossScale: this.lossScale.state() } : {}),
+      },
       arrays: {
         params,
         ema,
@@ -309,6 +331,8 @@ export class OrtTrainingRun implements TrainLoop {
         throw new Error(`the saved optimiser is ${json.optimizer?.name ?? 'none'}, this run uses ${name}`);
       this.optim.importState({ name, step: json.optimizer.step, tensors: arrays.optimizer });
     }
+    // A float32 save continued in float16 starts from the initial scale.
+    if (this.lossScale && json.lossScale) this.lossScale.restore(json.lossScale);
     this.sampler.restore(json.sampler);
     this.exploreRng.setState(json.exploreRng);
     this.slots = slots;

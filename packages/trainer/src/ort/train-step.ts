@@ -10,6 +10,7 @@ import {
   STEP_OUTPUTS,
   TRAIN_INPUTS,
   TRAIN_OUTPUTS,
+  type TrainPrecision,
 } from '@trm/graph';
 import { type ModelConfig, type NamedArrays, puzzleEmbLen, stateLen } from '@trm/core';
 import { createRequire } from 'node:module';
@@ -30,7 +31,7 @@ export interface OrtStepFeeds {
   /** [B * L * D] carry (ignored where reset) */
   zH: Float32Array;
   zL: Float32Array;
-  /** factor of the differentiated loss (1 / batch size) */
+  /** factor of the differentiated loss (1 / batch size, times the loss scale in fp16) */
   lossScale: number;
   /** the trained parameters by reference name */
   params: NamedArrays;
@@ -59,6 +60,8 @@ export interface OrtStepOptions {
   deviceId?: number;
   /** intra-op threads of the CPU provider */
   threads?: number;
+  /** arithmetic of the training graph (default fp32) */
+  precision?: TrainPrecision;
 }
 
 function providerOption(o: OrtStepOptions): ort.InferenceSession.ExecutionProviderConfig {
@@ -187,6 +190,7 @@ export class OrtTrainStep {
     readonly hasPuzzle: boolean,
     readonly graphBytes: number,
     readonly provider: OrtProvider,
+    readonly precision: TrainPrecision,
   ) {}
 
   /**
@@ -198,7 +202,7 @@ export class OrtTrainStep {
     weights: NamedArrays,
     o: OrtStepOptions & { worker?: boolean },
   ): Promise<OrtTrainStep> {
-    const graph = buildTrainGraph(config, weights);
+    const graph = buildTrainGraph(config, weights, { precision: o.precision });
     let runner: GraphRunner;
     try {
       runner = await (o.worker ? workerRunner : inThreadRunner)(graph.bytes, sessionOptions(o));
@@ -206,7 +210,15 @@ export class OrtTrainStep {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       throw new Error(`cannot open the training graph on the ${o.provider} provider: ${why}`);
     }
-    return new OrtTrainStep(runner, config, graph.params, graph.puzzleEmb, graph.bytes.length, o.provider);
+    return new OrtTrainStep(
+      runner,
+      config,
+      graph.params,
+      graph.puzzleEmb,
+      graph.bytes.length,
+      o.provider,
+      graph.precision,
+    );
   }
 
   async run(f: OrtStepFeeds): Promise<OrtStepResult> {

@@ -4,14 +4,17 @@
 # busy while the next call's copy arrives; every phase copies what exists so far under $OUT.
 #
 #   setup   unpack Node, onnxruntime-node and .gpu-run/payload.tar.xz; in the background: build the sudoku
-#           dataset (1,000 puzzles x 1,000 augmentations), then the official PyTorch code's speed (bench mode)
+#           dataset (1,000 puzzles x 1,000 augmentations), then the official PyTorch code's speed (bench mode),
+#           then one step of the tfjs webgpu backend (forward-backward bench), one after the other on the GPU
 #   part    keep the CUDA provider part of this copy (installed once all parts are there)
-#   bench   wait for the official bench, run ort-train-speed on the CUDA provider, start training run 1
+#   bench   wait for those, run ort-train-speed on the CUDA provider: sudoku-mlp at batch 768 in fp32 and fp16
+#           (whole and in micro-batches), then the other cases in the faster form; start training run 1 in it
 #   train   wait for the training run in flight; start the next one (--resume) until TRM_RUNS runs are done
 #
 # Environment: TRM_RUN_SECONDS (length of each training run, default 400), TRM_RUNS (runs, default 3),
-# TRM_BENCH_CASES, TRM_OFFICIAL_CONFIGS, TRM_EVAL_EVERY (steps between evaluations, default 250); TRM_BENCH_ONLY=1
-# runs neither the official bench nor training (ort-train-speed alone).
+# TRM_WAIT_SECONDS (most a phase waits, default 540), TRM_BENCH_CASES (after sudoku-mlp), TRM_OFFICIAL_CONFIGS,
+# TRM_EVAL_EVERY (steps between evaluations, default 250); TRM_BENCH_ONLY=1 runs neither the official bench nor
+# training (ort-train-speed alone).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 phase=${1:?phase: setup | part | bench | train}
@@ -22,6 +25,7 @@ mkdir -p "$W" "$O" "$OUT"
 # shellcheck disable=SC1091
 source scripts/gpu/remote-setup.sh >/dev/null
 RUN_SECONDS=${TRM_RUN_SECONDS:-400}
+WAIT_SECONDS=${TRM_WAIT_SECONDS:-540}
 RUNS=${TRM_RUNS:-3}
 EVAL_EVERY=${TRM_EVAL_EVERY:-250}
 RUN_DIR=$W/runs/sudoku-mlp-ort
@@ -44,12 +48,14 @@ wait_for() { # file, seconds
 start_training() { # run number
   local k=$1 resume=""
   [ -f "$RUN_DIR/train-state.json" ] && resume="--resume"
-  local micro
+  local micro precision
   micro=$(cat "$O/micro-batch.txt" 2>/dev/null || echo 384)
+  precision=$(cat "$O/precision.txt" 2>/dev/null || echo fp32)
   setsid nohup bash -c "timeout -s INT $RUN_SECONDS node $W/payload/dist/train.mjs --preset sudoku-mlp \
-    --data $DATA --backend ort-cuda --micro-batch $micro --eval-every $EVAL_EVERY --eval-examples 1000 \
-    --log-every 10 --out $RUN_DIR $resume > $O/train-$k.log 2>&1; echo \$? > $O/train-$k.done" >/dev/null 2>&1 &
-  echo "training run $k started (micro-batch $micro, $RUN_SECONDS s${resume:+, resumed})"
+    --data $DATA --backend ort-cuda --micro-batch $micro --precision $precision --eval-every $EVAL_EVERY \
+    --eval-examples 1000 --log-every 10 --out $RUN_DIR $resume > $O/train-$k.log 2>&1; echo \$? > $O/train-$k.done" \
+    >/dev/null 2>&1 &
+  echo "training run $k started ($precision, micro-batch $micro, $RUN_SECONDS s${resume:+, resumed})"
 }
 
 case $phase in
@@ -58,13 +64,17 @@ setup)
   # The bundles keep onnxruntime-node external: let them find the one remote-setup.sh unpacked here.
   ln -sfn "$PWD/node_modules" "$W/node_modules"
   if [ -n "${TRM_BENCH_ONLY:-}" ]; then echo 0 > "$O/official.done"; echo "setup done (bench only)"; exit 0; fi
+  setsid nohup bash -c "node $W/payload/dist/build-dataset.mjs --task sudoku --input $W/payload/data/sudoku \
+    --out $DATA --subsample 1000 --augment 1000 --seed 0 --force --quiet > $O/build-dataset.log 2>&1; \
+    echo \$? > $O/dataset.done" >/dev/null 2>&1 &
   setsid nohup bash -c "
-    node $W/payload/dist/build-dataset.mjs --task sudoku --input $W/payload/data/sudoku --out $DATA \
-      --subsample 1000 --augment 1000 --seed 0 --force --quiet > $O/build-dataset.log 2>&1
     cd $W/payload && PYTHONUNBUFFERED=1 python3 official-train-anchor.py --trm $W/payload/ref --mode bench \
       --data $W/payload/data/sudoku --out $O/official \
-      --bench_configs ${TRM_OFFICIAL_CONFIGS:-sudoku-mlp:768:1,sudoku-mlp:768:0,maze-att:64:1} \
+      --bench_configs ${TRM_OFFICIAL_CONFIGS:-sudoku-mlp:768:1,sudoku-mlp:768:0,sudoku-att:768:1,maze-att:64:1} \
       --bench_steps 10 --bench_warmup 3 > $O/official-bench.log 2>&1
+    echo \$? > $O/official.exit
+    node $W/payload/dist/forward-backward.mjs --preset sudoku-mlp --batch 128 --backend webgpu \
+      --iters 3 > $O/tfjs-webgpu.log 2>&1
     echo \$? > $O/official.done" >/dev/null 2>&1 &
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$O/gpu.txt"
   echo "setup done; dataset build and official bench running in the background"
@@ -75,23 +85,32 @@ part)
 bench)
   lib=node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
   [ -f "$lib" ] || { echo "the CUDA provider is not installed (parts missing?)"; ls -la /opt/trm/cuda; exit 1; }
-  wait_for "$O/official.done" 540 || echo "official bench still running after 540 s"
+  wait_for "$O/official.done" "$WAIT_SECONDS" || echo "official bench still running after $WAIT_SECONDS s"
   tail -5 "$O/official-bench.log"
-  node "$W/payload/dist/ort-train-speed.mjs" --backend ort-cuda --steps 6 --warmup 2 --json "$O/ort-bench.json" \
-    --cases "${TRM_BENCH_CASES:-sudoku-mlp:768/384,sudoku-mlp:768,sudoku-att:768/384,maze-att:64/32}" \
-    2>&1 | grep -v '^  ' | tee "$O/ort-bench.log"
-  # the fastest sudoku-mlp form that ran at batch 768 trains
+  tail -4 "$O/tfjs-webgpu.log" 2>/dev/null
+  bench() { # json file, precisions, cases
+    node "$W/payload/dist/ort-train-speed.mjs" --backend ort-cuda --steps 6 --warmup 2 --json "$O/$1" \
+      --precision "$2" --cases "$3" 2>&1 | grep -v '^  ' | tee -a "$O/ort-bench.log"
+  }
+  bench ort-bench-mlp.json fp32,fp16 sudoku-mlp:768/384,sudoku-mlp:768
+  # the fastest sudoku-mlp form at batch 768 (precision, micro-batch) trains and runs the other cases
   node -e "
-    const r = require('$O/ort-bench.json').rows.filter((x) => x.ok && x.preset === 'sudoku-mlp' && x.batch === 768);
+    const fs = require('fs');
+    const r = require('$O/ort-bench-mlp.json').rows.filter((x) => x.ok);
     r.sort((a, b) => b.samples_per_s - a.samples_per_s);
-    console.log(r.length ? (r[0].micro_batch ?? 768) : 256);" > "$O/micro-batch.txt"
-  [ -n "${TRM_BENCH_ONLY:-}" ] || start_training 1
+    fs.writeFileSync('$O/micro-batch.txt', String(r.length ? (r[0].micro_batch ?? 768) : 256));
+    fs.writeFileSync('$O/precision.txt', r.length ? r[0].precision : 'fp32');"
+  bench ort-bench-rest.json "$(cat "$O/precision.txt")" "${TRM_BENCH_CASES:-sudoku-att:768/384,maze-att:64/32,maze-att:64}"
+  if [ -z "${TRM_BENCH_ONLY:-}" ]; then
+    wait_for "$O/dataset.done" 120 || echo "the dataset is still being built"
+    start_training 1
+  fi
   collect
   ;;
 train)
   k=1
   while [ -f "$O/train-$k.done" ]; do k=$((k + 1)); done
-  wait_for "$O/train-$k.done" 590 || { echo "run $k still going"; collect; exit 0; }
+  wait_for "$O/train-$k.done" "$WAIT_SECONDS" || { echo "run $k still going"; tail -2 "$O/train-$k.log"; collect; exit 0; }
   tail -3 "$O/train-$k.log"
   if [ "$k" -lt "$RUNS" ]; then
     start_training $((k + 1))

@@ -112,6 +112,10 @@ train)
   while [ -f "$O/train-$k.done" ]; do k=$((k + 1)); done
   wait_for "$O/train-$k.done" "$WAIT_SECONDS" || { echo "run $k still going"; tail -2 "$O/train-$k.log"; collect; exit 0; }
   tail -3 "$O/train-$k.log"
+  # The weights come back as the shipped form (float16, 10 MB for sudoku-mlp; model.onnx is rebuilt from them),
+  # so that a later host can go on with `train --init`.
+  node "$W/payload/dist/ship.mjs" --model "$RUN_DIR" --out "$O/ship" --force --quiet >"$O/ship.log" 2>&1 &&
+    mkdir -p "$OUT/ship" && cp "$O/ship"/{weights.safetensors,config.json,identifiers.json,README.md} "$OUT/ship/"
   if [ "$k" -lt "$RUNS" ]; then
     start_training $((k + 1))
   else

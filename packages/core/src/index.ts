@@ -28,6 +28,7 @@ export * from './util/atomic-file.js';
 export * from './util/progress.js';
 export * from './util/random.js';
 export * from './model-folder/model-folder.js';
+export * from './model-folder/card-path.js';
 export * from './command/flags.js';
 export * from './command/environment.js';
 export * from './command/main.js';

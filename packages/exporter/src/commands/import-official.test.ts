@@ -91,6 +91,15 @@ describe('import-official command line', () => {
       'pnpm --filter @trm/exporter import-official --checkpoint step_0 --config config.json --out imported --quiet',
     );
 
+    // Absolute paths as typed: the card names the files by name, not by this machine's paths.
+    const abs = ['--checkpoint', join(root, 'step_0'), '--config', join(root, 'config.json')];
+    expect(run([...abs, '--out', join(root, 'imported-abs'), '--quiet']).status).toBe(0);
+    const absCard = readFileSync(join(root, 'imported-abs', 'README.md'), 'utf8');
+    expect(absCard).toContain(
+      'pnpm --filter @trm/exporter import-official --checkpoint step_0 --config config.json --out imported-abs --quiet',
+    );
+    expect(absCard).not.toContain(root);
+
     const badFlag = run(['--checkpoint', 'step_0']);
     expect(badFlag.status).toBe(2);
     expect(badFlag.stderr).toContain('import-official: --out is required');

@@ -2,7 +2,7 @@
 // process wiring in cli/import-official.ts so that tests can call it directly.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Progress, TASK_NAMES, type TaskName, UsageError } from '@trm/core';
+import { cardCommand, Progress, TASK_NAMES, type TaskName, UsageError } from '@trm/core';
 import { type ImportOfficialSummary, type ImportProgress, importOfficial } from '../official/import-official.js';
 
 export const IMPORT_OFFICIAL_USAGE = `Usage: pnpm --filter @trm/exporter import-official --checkpoint <file> --out <dir> [options]
@@ -116,7 +116,6 @@ export async function runImportOfficial(
     bar.update(Math.ceil(p.done / MB));
     if (p.done >= p.total) bar.finish();
   };
-  const quoted = cmd.argv.map((a) => (/^[\w./=:@+-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`));
   const s = await importOfficial({
     checkpoint: cmd.checkpoint,
     out: cmd.out,
@@ -126,7 +125,8 @@ export async function runImportOfficial(
     force: cmd.force,
     onProgress,
     signal: ctx.signal,
-    command: ['pnpm --filter @trm/exporter import-official', ...quoted].join(' '),
+    // paths as the card shows them: from the repository root, or by name, never this machine's absolute paths
+    command: cardCommand('pnpm --filter @trm/exporter import-official', cmd.argv, ['checkpoint', 'out', 'config']),
   });
   const write = ctx.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   for (const note of s.notes) write(`note: ${note}`);

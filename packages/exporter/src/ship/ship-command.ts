@@ -1,16 +1,7 @@
 // `pnpm --filter @trm/exporter ship`: an ARC model folder to its shipped form (one puzzle-table row, float16
 // weights, model.onnx, the card with a "Shipped form" section), with a progress bar over the graph build and a
 // summary line with the file sizes.
-import { isAbsolute, relative } from 'node:path';
-import {
-  type CliSpec,
-  type CommandIo,
-  Progress,
-  parseFlags,
-  requiredPath,
-  userCwd,
-  type WeightsDtype,
-} from '@trm/core';
+import { type CliSpec, type CommandIo, Progress, parseFlags, requiredPath, type WeightsDtype } from '@trm/core';
 import { formatBytes } from './ship-card.js';
 import { SHIP_DTYPES, type ShipSummary, shipModelFolder } from './ship-model.js';
 
@@ -49,14 +40,10 @@ export async function shipCommand(argv: readonly string[], io: CommandIo): Promi
   if (help) return null;
   const model = requiredPath(f, 'model', { exists: true });
   const out = requiredPath(f, 'out');
-  // The card names the source as the user sees it from the repository, not by this machine's absolute path.
-  const rel = relative(userCwd(), model);
-  const sourceLabel = rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? model : rel;
   let bar: Progress | null = null;
   const summary = await shipModelFolder(model, out, {
     dtype: f.dtype as WeightsDtype,
     force: f.force as boolean,
-    sourceLabel,
     signal: io.signal,
     onProgress: (done, total) => {
       bar ??= new Progress('ship: model.onnx', total, { unit: 'net calls', silent: Boolean(f.quiet || io.quiet) });

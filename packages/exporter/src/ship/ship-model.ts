@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
+  cardPath,
   BLANK_IDENTIFIER,
   CARD_FILE,
   CONFIG_FILE,
@@ -40,7 +41,7 @@ export interface ShipOptions {
   dtype?: WeightsDtype;
   /** replace a non-empty `out` */
   force?: boolean;
-  /** how the source folder is named in the model card (default: its path) */
+  /** how the source folder is named in the model card (default: cardPath, never this machine's absolute path) */
   sourceLabel?: string;
   /** progress of the graph build, in net applications */
   onProgress?: (done: number, total: number) => void;
@@ -166,7 +167,7 @@ export async function shipModelFolder(model: string, out: string, options: ShipO
       files.push({ name, bytes: (await stat(join(temp, name))).size });
     const sourceWeightsBytes = (await stat(join(model, WEIGHTS_FILE))).size;
     const card = appendShippedSection(sourceCard, {
-      source: options.sourceLabel ?? model,
+      source: options.sourceLabel ?? cardPath(model),
       task: config.task,
       table: cut,
       dtype,

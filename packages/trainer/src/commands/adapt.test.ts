@@ -109,7 +109,14 @@ describe('adapt command', () => {
       'x',
       'y',
     ]);
-    expect(readFileSync(join(adapted, 'README.md'), 'utf8')).toContain('its weights are unchanged');
+    const card = readFileSync(join(adapted, 'README.md'), 'utf8');
+    expect(card).toContain('its weights are unchanged');
+    // Folders by name, never by this machine's absolute path.
+    expect(card).not.toContain(root);
+    expect(card).toContain('- data: new-data');
+    expect(card).toContain('Adapted from `model`');
+    expect(card).toContain('adapt --model model --data new-data --out adapted --steps 12');
+    expect(readFileSync(join(model, 'README.md'), 'utf8')).toContain('- data: base-data');
 
     const before = await tensors(join(model, 'weights.safetensors'));
     const after = await tensors(join(adapted, 'weights.safetensors'));

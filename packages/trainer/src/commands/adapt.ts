@@ -14,7 +14,7 @@ import { puzzleSubset } from '../data/puzzle-subset.js';
 import type { EvalResult } from '../evaluate/evaluate.js';
 import { chooseEngine, TRAIN_BACKEND_NAMES, type TrainBackendName } from '../ort/ort-backend.js';
 import { OrtTrainingRun } from '../ort/ort-training-run.js';
-import { type CliSpec, FlagError, parseFlags, requiredPath } from '@trm/core';
+import { type CliSpec, cardCommand, cardPath, FlagError, parseFlags, pathFlagNames, requiredPath } from '@trm/core';
 import { PUZZLE_TABLE_NAME } from '../model/model.js';
 import type { TrainRecord } from '../metrics/records.js';
 import { MetricWindow } from '../run/metrics-log.js';
@@ -210,17 +210,17 @@ export async function adaptCommand(argv: readonly string[], io: CommandIo): Prom
         preset: null,
         model: config,
         train: trainConfig,
-        data: dataDir,
+        data: cardPath(dataDir),
         steps: run.step,
         totalSteps: steps,
         wallSeconds: seconds,
         backend,
         machine: machineDescription(),
-        command: `${adaptSpec.usage} ${argv.join(' ')}`,
+        command: cardCommand(adaptSpec.usage, argv, pathFlagNames(adaptSpec)),
         trainMetrics: lastTrain,
         evals: ev ? [{ split: 'test', ...ev }] : [],
         notes: [
-          `Adapted from \`${modelDir}\`: its weights are unchanged; ${plan.newRows.length} puzzle-table rows (${rows}..${plan.names.length - 1}) were added for the identifiers of \`${dataDir}\` it had not seen, started at the mean of its ${rows} rows and fitted by sign-SGD (lr ${trainConfig.puzzle_emb_lr}, weight decay ${trainConfig.puzzle_emb_weight_decay}) while every other row stayed fixed.`,
+          `Adapted from \`${cardPath(modelDir)}\`: its weights are unchanged; ${plan.newRows.length} puzzle-table rows (${rows}..${plan.names.length - 1}) were added for the identifiers of \`${cardPath(dataDir)}\` it had not seen, started at the mean of its ${rows} rows and fitted by sign-SGD (lr ${trainConfig.puzzle_emb_lr}, weight decay ${trainConfig.puzzle_emb_weight_decay}) while every other row stayed fixed.`,
         ],
       });
       await writeModelFolder(out, { config, weights, identifiers: plan.names, card });

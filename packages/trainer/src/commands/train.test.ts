@@ -3,9 +3,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSafetensors } from '@trm/core';
+import { Rng, readSafetensors, SUDOKU } from '@trm/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CommandIo } from '@trm/core';
+import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
+import { writeDataset } from '../data/write-dataset.js';
 import { trainCommand } from './train.js';
 
 const root = mkdtempSync(join(tmpdir(), 'trm-train-cmd-'));
@@ -59,7 +61,11 @@ describe('train command', () => {
     expect(records.at(-1).examples).toBe(8);
     expect(cli.lines).toHaveLength(1);
     expect(cli.lines[0]).toMatch(/^done: step 6\/6 in .* test exact .* \(8 examples\); saved to /);
-    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('6 of 6 optimiser steps');
+    const card = readFileSync(join(out, 'README.md'), 'utf8');
+    expect(card).toContain('6 of 6 optimiser steps');
+    // The card travels with the folder: no absolute path of this machine, the output folder by its name.
+    expect(card).not.toContain(root);
+    expect(card).toContain('--steps 6 --out straight --log-every 2');
   });
 
   it('resumes exactly: 3 steps, an interrupted session, then --resume to 6 equals 6 steps straight', async () => {
@@ -123,6 +129,10 @@ describe('train command', () => {
       expect(diff, name).toBeLessThan(name === 'puzzle_emb.weights' ? 1.5e-4 : 1e-6);
     }
     expect(JSON.parse(readFileSync(join(next, 'config.json'), 'utf8')).batch_size).toBe(16);
+    const card = readFileSync(join(next, 'README.md'), 'utf8');
+    expect(card).toContain('(weights from init-base)');
+    expect(card).toContain('--init init-base --out init-next');
+    expect(card).not.toContain(root);
     // From scratch the same run ends elsewhere.
     const fresh = join(root, 'init-fresh');
     await trainCommand(
@@ -142,5 +152,29 @@ describe('train command', () => {
         io(),
       ),
     ).rejects.toThrow(/--init .*init-base: its hidden_size is 16, the new run's is 64/);
+  }, 120_000);
+
+  it('--init on a dataset folder: the card names both folders, and --resume finds the data without --data', async () => {
+    const data = join(root, 'init-data');
+    writeDataset(data, {
+      splits: {
+        train: sudokuSplit(easySudoku(32, [3, 6], new Rng(4))),
+        test: sudokuSplit(easySudoku(8, [3, 6], new Rng(5))),
+      },
+      vocabSize: SUDOKU.vocabSize,
+      numPuzzleIdentifiers: 1,
+    });
+    const flags = ['--preset', 'test-micro', '--backend', 'wasm', '--eval-every', '0', '--eval-examples', '8'];
+    const base = join(root, 'data-base');
+    await trainCommand([...flags, '--data', data, '--steps', '1', '--out', base], io());
+    const next = join(root, 'data-next');
+    await trainCommand([...flags, '--data', data, '--steps', '1', '--init', base, '--out', next], io());
+    const card = () => readFileSync(join(next, 'README.md'), 'utf8');
+    expect(card()).toContain('- data: init-data (weights from data-base)');
+    expect(card()).not.toContain(root);
+    const resumed = await trainCommand(['--out', next, '--resume', '--steps', '2'], io());
+    expect(resumed?.step).toBe(2);
+    expect(card()).toContain('- data: init-data (weights from data-base)');
+    expect(card()).toContain('2 of 2 optimiser steps');
   }, 120_000);
 });

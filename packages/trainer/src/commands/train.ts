@@ -21,7 +21,7 @@ import { hasTrainState } from '../checkpoint/train-state.js';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
 import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
 import { fromMemory, type SplitSource } from '../data/split.js';
-import { type CliSpec, FlagError, parseFlags, resolveUserPath } from '@trm/core';
+import { type CliSpec, cardCommand, FlagError, parseFlags, pathFlagNames, resolveUserPath } from '@trm/core';
 import { type GeneratedData, loadCheckpoint, type ResumePoint, type RunMeta } from '../run/checkpointing.js';
 import { runSession, type SessionSummary } from '../run/session.js';
 import { type CommandIo, machineDescription } from '@trm/core';
@@ -307,7 +307,7 @@ async function initFrom(dir: string, prepared: Prepared): Promise<NamedArrays> {
       `--init ${dir}: its identifiers.json differs from the dataset's, so its puzzle rows would not match`,
       '--init',
     );
-  prepared.meta.data = `${prepared.meta.data} (weights from ${dir})`;
+  prepared.meta.init = dir;
   return folder.weights;
 }
 
@@ -384,7 +384,11 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
       logEvery: f['log-every'] as number,
       signal: io.signal,
       quiet,
-      command: `${trainSpec.usage} ${argv.filter((a) => a !== '--resume').join(' ')}`.trim(),
+      command: cardCommand(
+        trainSpec.usage,
+        argv.filter((a) => a !== '--resume'),
+        pathFlagNames(trainSpec),
+      ),
       machine: machineDescription(),
     });
     const t = summary.lastTrain;

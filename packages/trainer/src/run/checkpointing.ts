@@ -37,6 +37,8 @@ export interface RunMeta {
   data: string;
   /** how generated data was made (regenerated identically on resume); absent for a dataset folder */
   generated?: GeneratedData;
+  /** the model folder whose weights a new run started from (train --init); absent otherwise */
+  init?: string;
   /** examples and groups of the training split, to refuse resuming on different data */
   data_shape: { examples: number; groups: number };
   backend: string;

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatDuration, type NamedArrays, Progress, type ProgressOptions } from '@trm/core';
+import { cardPath, formatDuration, type NamedArrays, Progress, type ProgressOptions } from '@trm/core';
 import { type CardFacts, modelCard, type SplitAccuracy } from '../checkpoint/model-card.js';
 import type { SplitSource } from '../data/split.js';
 import type { EvalRecord, TrainRecord } from '../metrics/records.js';
@@ -42,9 +42,15 @@ export interface SessionOptions {
   quiet?: boolean;
   /** where the progress bar and the log lines go (default stderr) */
   stream?: ProgressOptions['stream'];
-  /** for the model card */
+  /** for the model card, with paths as the card shows them (cardCommand) */
   command: string;
   machine: string;
+}
+
+/** The training data as the card names it: the dataset folder by cardPath (no absolute path of this machine). */
+function cardData(meta: RunMeta): string {
+  const data = meta.generated ? meta.data : cardPath(meta.data);
+  return meta.init === undefined ? data : `${data} (weights from ${cardPath(meta.init)})`;
 }
 
 export interface SessionSummary {
@@ -129,7 +135,7 @@ export async function runSession(o: SessionOptions): Promise<SessionSummary> {
         preset: meta.preset,
         model: meta.model,
         train: meta.train,
-        data: meta.data,
+        data: cardData(meta),
         steps: run.step,
         totalSteps: meta.total_steps,
         wallSeconds: meta.wall_s,

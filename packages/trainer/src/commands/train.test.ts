@@ -96,6 +96,21 @@ describe('train command', () => {
     expect(state(out)).toEqual(state(straight));
   });
 
+  it('--warmup sets the steps of the learning-rate warm-up', async () => {
+    const out = join(root, 'warmup');
+    await trainCommand([...common, '--steps', '6', '--out', out, '--log-every', '1', '--warmup', '3'], io());
+    const lrs = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.kind === 'train')
+      .map((r) => r.lr as number);
+    expect(lrs).toHaveLength(6);
+    expect(lrs[0]).toBeLessThan(lrs[1]!);
+    expect(lrs[1]).toBeLessThan(lrs[2]!);
+    expect(lrs.slice(3)).toEqual([lrs[2], lrs[2], lrs[2]]);
+  });
+
   it('refuses to overwrite a saved run, to resume nothing, and to change the batch on resume', async () => {
     const out = join(root, 'straight');
     await expect(trainCommand([...common, '--steps', '1', '--out', out], io())).rejects.toThrow(
@@ -106,6 +121,9 @@ describe('train command', () => {
     );
     await expect(trainCommand(['--out', out, '--resume', '--batch', '4'], io())).rejects.toThrow(
       '--batch cannot change on --resume (the run was saved with 8, got 4)',
+    );
+    await expect(trainCommand(['--out', out, '--resume', '--warmup', '7'], io())).rejects.toThrow(
+      /--warmup cannot change on --resume \(the run was saved with \d+, got 7\)/,
     );
     await expect(trainCommand(['--preset', 'maze-tiny', '--out', join(root, 'maze')], io())).rejects.toThrow(
       '--data is required for task "maze"',

@@ -70,6 +70,13 @@ export const trainSpec: CliSpec = {
     },
     { name: 'optimizer', kind: 'enum', choices: ['adam_atan2', 'adamw'], help: "optimiser (default: the preset's)" },
     {
+      name: 'warmup',
+      kind: 'int',
+      min: 0,
+      value: '<n>',
+      help: "steps of linear learning-rate warm-up (default: the preset's, 2000 for the paper sizes)",
+    },
+    {
       name: 'seed',
       kind: 'int',
       min: 0,
@@ -212,7 +219,7 @@ function prepareData(
   };
 }
 
-type Flags = Record<string, string | number | boolean | undefined>;
+type Flags = ReturnType<typeof parseFlags>['values'];
 
 function prepareNew(f: Flags): Prepared {
   const preset = getPreset((f.preset as string | undefined) ?? DEFAULT_PRESET);
@@ -221,6 +228,7 @@ function prepareNew(f: Flags): Prepared {
   if (f.batch !== undefined) train.global_batch_size = f.batch as number;
   if (f.lr !== undefined) train.lr = f.lr as number;
   if (f.optimizer !== undefined) train.optimizer = f.optimizer as TrainConfig['optimizer'];
+  if (f.warmup !== undefined) train.lr_warmup_steps = f.warmup as number;
   const generated: GeneratedData | undefined =
     f.data === undefined && preset.model.task === 'sudoku'
       ? { kind: 'easy-sudoku', ...GENERATED, train: f.generate as number, seed }
@@ -258,6 +266,7 @@ function prepareResume(f: Flags, point: ResumePoint): Prepared {
     ['batch', f.batch, meta.train.global_batch_size],
     ['lr', f.lr, meta.train.lr],
     ['optimizer', f.optimizer, meta.train.optimizer],
+    ['warmup', f.warmup, meta.train.lr_warmup_steps],
     ['seed', f.seed, meta.train.seed],
   ];
   for (const [name, given, saved] of fixed)

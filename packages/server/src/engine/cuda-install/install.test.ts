@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CUDA_PACKAGE, installCudaProvider } from './install.js';
-import { TarReader } from './tar-reader.js';
 
 const root = mkdtempSync(join(tmpdir(), 'trm-cuda-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -117,15 +116,27 @@ describe('installCudaProvider', () => {
   });
 });
 
-describe('TarReader', () => {
-  it('detects a corrupt header and a truncated archive', async () => {
-    const tgz = makePackage('gnu');
-    const tar = execFileSync('gzip', ['-dc', tgz]);
+describe('the tarball reader', () => {
+  it('refuses a corrupt header and a truncated archive, and places nothing', async () => {
+    const tar = execFileSync('gzip', ['-dc', makePackage('gnu')]);
+    const gzipped = (name: string, bytes: Uint8Array) => {
+      const file = join(root, name);
+      writeFileSync(file, execFileSync('gzip', ['-c'], { input: bytes }));
+      return file;
+    };
     const corrupt = Uint8Array.from(tar);
     corrupt[10] = corrupt[10]! ^ 0xff;
-    await expect(new TarReader(() => null).write(corrupt)).rejects.toThrow('checksum mismatch');
-    const reader = new TarReader(() => null);
-    await reader.write(tar.subarray(0, 2048 + 100));
-    await expect(reader.end()).rejects.toThrow('truncated');
+    const ortDir = fakeOrt();
+    await expect(
+      installCudaProvider({ from: gzipped('corrupt.tgz', corrupt), ortDir, integrity: null }),
+    ).rejects.toThrow('tar header checksum mismatch: the archive is corrupt');
+    // cut inside a header, and inside the 300 kB library
+    const libAt = tar.indexOf(cudaLib.subarray(0, 64));
+    expect(libAt).toBeGreaterThan(0);
+    for (const cut of [2048 + 100, libAt + 100_000])
+      await expect(
+        installCudaProvider({ from: gzipped(`cut-${cut}.tgz`, tar.subarray(0, cut)), ortDir, integrity: null }),
+      ).rejects.toThrow('the tar archive is truncated');
+    expect(readdirSync(binOf(ortDir))).toEqual(['libonnxruntime.so.1']);
   });
 });

@@ -2,21 +2,22 @@
 // libraries of the npm package com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9 (ORT 1.29.0 built against CUDA 13,
 // cuDNN 9) are placed next to libonnxruntime.so.1. Source: that package's tarball from the npm registry (checked
 // against its published sha512), a copy of the tarball, or a folder holding the libraries (offline hosts).
-// Files are written under temporary names and renamed into place only when everything checked out.
+// Files are written under temporary names and renamed into place only when everything checked out. The tarball is
+// streamed through node-tar's parser: the CUDA provider library alone is 230 MB, so nothing holds the archive whole.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, type FileHandle, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { Parser, type ReadEntry } from 'tar';
 import {
   CUDA_PROVIDER_LIBRARIES,
   ONNXRUNTIME_VERSION,
   onnxruntimeBinDir,
   onnxruntimePackageDir,
 } from '../providers.js';
-import { TarReader, type TarSink } from './tar-reader.js';
 
 export const CUDA_PACKAGE = {
   name: 'com.github.asus4.onnxruntime.linux-x64-gpu',
@@ -65,7 +66,7 @@ function checkRuntime(ortDir: string): string {
 }
 
 /** A file written under a temporary name in `dir`, renamed to `name` by commit(). */
-class StagedFile implements TarSink {
+class StagedFile {
   bytes = 0;
   readonly temp: string;
   private handle: FileHandle | null = null;
@@ -113,6 +114,64 @@ function tap(hash: ReturnType<typeof createHash>, total: number | null, onProgre
   });
 }
 
+/** Entry types that hold a regular file's bytes. */
+const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
+
+/**
+ * A writable end for an uncompressed tar stream: node-tar's parser, writing each regular file that `stage` takes
+ * (returns a StagedFile for) as its bytes arrive; `seen` collects the paths of all regular files. Fails on a corrupt
+ * header and on an archive that stops before its end-of-archive block.
+ */
+function tarWriter(stage: (path: string) => StagedFile | null, seen: string[]): Writable {
+  const files = new WeakMap<ReadEntry, StagedFile>();
+  const writes: Promise<void>[] = [];
+  let sawEnd = false;
+  const parser = new Parser({
+    strict: true,
+    // Entries left out here are skipped by the parser; the others come to onReadEntry in order.
+    filter: (path, entry) => {
+      if (!FILE_TYPES.has((entry as ReadEntry).type)) return false;
+      seen.push(path);
+      const file = stage(path);
+      if (file) files.set(entry as ReadEntry, file);
+      return file !== null;
+    },
+    onReadEntry: (entry) => {
+      const file = files.get(entry)!;
+      const written = (async () => {
+        for await (const chunk of entry) await file.write(chunk as Buffer);
+        await file.close();
+      })();
+      written.catch(() => {}); // awaited at the end; one abandoned after a failure must not be unhandled
+      writes.push(written);
+    },
+  });
+  // A zero block ends the archive (tar writes two); a stream that ends before one was cut short.
+  parser.on('nullBlock', () => {
+    sawEnd = true;
+  });
+  const ended = new Promise<void>((resolve) => parser.on('end', resolve));
+  const writer = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      if (parser.write(chunk)) done();
+      else parser.once('drain', () => done());
+    },
+    final(done) {
+      parser.end();
+      ended
+        .then(() => Promise.all(writes))
+        .then(() => done(sawEnd ? null : new Error('the tar archive is truncated')), done);
+    },
+  });
+  parser.on('error', (err: Error) => {
+    if (writer.destroyed) return;
+    if (/checksum/.test(err.message)) writer.destroy(new Error('tar header checksum mismatch: the archive is corrupt'));
+    else if (/Truncated input/.test(err.message)) writer.destroy(new Error('the tar archive is truncated'));
+    else writer.destroy(new Error(`the tar archive is corrupt (${err.message})`));
+  });
+  return writer;
+}
+
 async function extractFromTarball(
   source: Readable,
   total: number | null,
@@ -122,26 +181,18 @@ async function extractFromTarball(
 ): Promise<StagedFile[]> {
   const staged = new Map<string, StagedFile>();
   const seen: string[] = [];
-  const reader = new TarReader((entry) => {
-    seen.push(entry.path);
-    const name = basename(entry.path);
-    if (!entry.path.startsWith(CUDA_PACKAGE.folder) || !CUDA_PROVIDER_LIBRARIES.includes(name)) return null;
+  const stage = (path: string): StagedFile | null => {
+    const name = basename(path);
+    if (!path.startsWith(CUDA_PACKAGE.folder) || !CUDA_PROVIDER_LIBRARIES.includes(name)) return null;
     const file = new StagedFile(binDir, name);
     staged.set(name, file);
     return file;
-  });
+  };
   const hash = createHash('sha512');
   try {
-    await pipeline(
-      source,
-      tap(hash, total, o.onProgress),
-      createGunzip(),
-      async (chunks: AsyncIterable<Buffer>) => {
-        for await (const chunk of chunks) await reader.write(chunk);
-        await reader.end();
-      },
-      { signal: o.signal },
-    );
+    await pipeline(source, tap(hash, total, o.onProgress), createGunzip(), tarWriter(stage, seen), {
+      signal: o.signal,
+    });
     const expected = o.integrity === undefined ? CUDA_PACKAGE.integrity : o.integrity;
     const actual = `sha512-${hash.digest('base64')}`;
     if (expected !== null && actual !== expected)

@@ -690,8 +690,8 @@ describe('the other endpoints', () => {
       expect(lines).toContain('trm_http_requests_total{route="/solve",method="POST",status="400"} 1');
       expect(lines).toContain('trm_http_requests_total{route="unmatched",method="GET",status="404"} 2');
       expect(lines).toContain('trm_http_request_duration_seconds_count{route="/solve"} 5');
-      expect(lines).toContain('trm_solve_steps_bucket{model="m",le="1"} 3');
-      expect(lines).toContain('trm_solve_steps_bucket{model="m",le="2"} 4');
+      expect(lines).toContain('trm_solve_steps_bucket{le="1",model="m"} 3');
+      expect(lines).toContain('trm_solve_steps_bucket{le="2",model="m"} 4');
       expect(lines).toContain('trm_solve_steps_sum{model="m"} 5');
       expect(lines).toContain('trm_engine_total_slots{model="m"} 8');
       expect(lines).toContain('trm_engine_active_slots{model="m"} 0');

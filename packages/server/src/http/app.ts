@@ -9,8 +9,7 @@ import { PLAYGROUND_DIR } from '../playground/index.js';
 import type { AppContext, Lifecycle } from './context.js';
 import { DEFAULT_ALLOWED_HOSTS, hostProblem } from './host-check.js';
 import { HttpError, middlewareErrorToHttp } from './http-error.js';
-import { createServerMetrics } from './metrics/server-metrics.js';
-import { PROMETHEUS_CONTENT_TYPE } from './metrics/registry.js';
+import { createServerMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics/server-metrics.js';
 import { openApiDocument } from './openapi.js';
 import { redactLocalPaths } from './redact-paths.js';
 import { verifyUtf8Body } from './utf8-body.js';
@@ -106,7 +105,7 @@ export function createApp(engines: ReadonlyMap<string, SolveEngine> | SolveEngin
       const status = res.writableFinished ? String(res.statusCode) : 'aborted';
       const seconds = (performance.now() - startedAt) / 1000;
       ctx.metrics.requests.inc({ route, method: req.method, status });
-      ctx.metrics.latency.observe(seconds, { route });
+      ctx.metrics.latency.observe({ route }, seconds);
       options.log?.(`${req.method} ${req.originalUrl.slice(0, 200)} ${status} ${(seconds * 1000).toFixed(1)} ms`);
     });
     // While draining, keep-alive clients are told to reconnect (to another instance).
@@ -177,8 +176,8 @@ export function createApp(engines: ReadonlyMap<string, SolveEngine> | SolveEngin
     res.status(ready ? 200 : 503).json({ ready, draining: ctx.lifecycle.draining, models, problems });
   });
 
-  app.get('/metrics', route('/metrics'), (_req, res) => {
-    res.type(PROMETHEUS_CONTENT_TYPE).send(ctx.metrics.registry.expose());
+  app.get('/metrics', route('/metrics'), async (_req, res) => {
+    res.type(PROMETHEUS_CONTENT_TYPE).send(await ctx.metrics.registry.metrics());
   });
 
   app.get('/openapi.json', route('/openapi.json'), (_req, res) => {

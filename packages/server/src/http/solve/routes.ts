@@ -89,7 +89,7 @@ export function solveRoutes(ctx: AppContext) {
     const signal = clientGone(res);
     try {
       const result = await work.engine.solve(engineRequest(work, signal));
-      ctx.metrics.steps.observe(result.steps, { model: work.model });
+      ctx.metrics.steps.observe({ model: work.model }, result.steps);
       if (!signal.aborted) res.json(responseBody(work, result, startedAt));
     } catch (err) {
       if (signal.aborted) return;
@@ -119,7 +119,7 @@ export function solveRoutes(ctx: AppContext) {
           }
         }),
       );
-      ctx.metrics.steps.observe(result.steps, { model: work.model });
+      ctx.metrics.steps.observe({ model: work.model }, result.steps);
       events.send('done', responseBody(work, result, startedAt));
       events.end();
     } catch (err) {

@@ -59,4 +59,44 @@ describe('parseFlags', () => {
     expect(text).toMatch(/--backend <cpu\|wasm>\s+backend \(default: wasm\)/);
     expect(text).toContain('  trm demo --steps 5');
   });
+
+  it('checks required flags, integer ranges and repeated flags, resolving paths against a given folder', () => {
+    const more: CliSpec = {
+      usage: 'trm more',
+      summary: 'Another demo.',
+      flags: [
+        { name: 'task', kind: 'enum', choices: ['a', 'b'], required: true, help: 'task' },
+        { name: 'port', kind: 'int', min: 0, max: 65535, default: 8080, value: 'N', help: 'port;\n0 picks one' },
+        { name: 'model', kind: 'path', multiple: true, value: '<dir>', help: 'model folder' },
+        { name: 'count', kind: 'int', min: 1, required: true, help: 'how many' },
+      ],
+      examples: ['trm more --task a --count 1'],
+    };
+    const parse = (argv: string[]) => parseFlags(argv, more, '/w');
+    const fail = (argv: string[]) => {
+      try {
+        parse(argv);
+      } catch (e) {
+        return (e as FlagError).message;
+      }
+      throw new Error('expected a FlagError');
+    };
+    expect(parse(['--task', 'a', '--count', '2', '--model', 'm1', '--model=/abs/m2']).values).toEqual({
+      task: 'a',
+      port: 8080,
+      model: ['/w/m1', '/abs/m2'],
+      count: 2,
+    });
+    expect(fail(['--count', '1'])).toBe('--task is required (one of a, b)');
+    expect(fail(['--task', 'b'])).toBe('--count is required');
+    expect(fail(['--task', 'b', '--count', '1', '--port', '70000'])).toBe(
+      '--port must be an integer 0..65535 (got "70000")',
+    );
+    expect(fail(['--task', 'b', '--count', '1', '--model', ''])).toBe('--model needs a value <dir>');
+    const text = helpText(more);
+    expect(text).toContain('Usage: trm more --task <a|b> --count <value> [flags]');
+    expect(text).toMatch(/--task <a\|b>\s+task \(required\)\n/);
+    expect(text).toMatch(/--port N\s+port;\n {19}0 picks one \(default: 8080\)\n/);
+    expect(text).toMatch(/--model <dir>\s+model folder \(repeatable\)\n/);
+  });
 });

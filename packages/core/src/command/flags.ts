@@ -6,19 +6,23 @@ import { UsageError } from './run-command.js';
 
 interface FlagBase {
   name: string;
+  /** one or more lines; the --help text indents the lines after the first under it */
   help: string;
   /** shown in --help as the value's placeholder, e.g. <dir> */
   value?: string;
+  /** missing: `--name is required`; listed in the usage line */
+  required?: boolean;
 }
 export type FlagSpec =
-  | (FlagBase & { kind: 'string'; default?: string })
-  | (FlagBase & { kind: 'path'; default?: string })
-  | (FlagBase & { kind: 'int'; default?: number; min?: number })
+  | (FlagBase & { kind: 'string'; default?: string; multiple?: boolean })
+  | (FlagBase & { kind: 'path'; default?: string; multiple?: boolean })
+  | (FlagBase & { kind: 'int'; default?: number; min?: number; max?: number })
   | (FlagBase & { kind: 'number'; default?: number; min?: number; exclusiveMin?: boolean })
   | (FlagBase & { kind: 'enum'; choices: readonly string[]; default?: string })
   | (FlagBase & { kind: 'bool' });
 
-export type FlagValues = Record<string, string | number | boolean | undefined>;
+/** Parsed flags by name; a `multiple` flag holds every value given, in order. */
+export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
 
 /** A bad flag; a UsageError, so the command runner answers it with exit code 2. */
 export class FlagError extends UsageError {
@@ -48,13 +52,15 @@ export function resolveUserPath(p: string): string {
   return isAbsolute(p) ? p : resolve(userCwd(), p);
 }
 
-function convert(spec: FlagSpec, raw: string): string | number {
+function convert(spec: FlagSpec, raw: string, cwd: string): string | number {
   const flag = `--${spec.name}`;
   switch (spec.kind) {
     case 'string':
       return raw;
     case 'path':
-      return resolveUserPath(raw);
+      // An empty path would resolve to the working folder itself.
+      if (raw === '') throw new FlagError(`${flag} needs a value${spec.value ? ` ${spec.value}` : ''}`, flag);
+      return resolve(cwd, raw);
     case 'enum':
       if (!spec.choices.includes(raw))
         throw new FlagError(`${flag} must be one of ${spec.choices.join(', ')} (got "${raw}")`, flag);
@@ -62,11 +68,15 @@ function convert(spec: FlagSpec, raw: string): string | number {
     case 'int': {
       const n = Number(raw);
       const min = spec.min ?? Number.NEGATIVE_INFINITY;
-      if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min)
-        throw new FlagError(
-          `${flag} must be an integer${Number.isFinite(min) ? ` >= ${min}` : ''} (got "${raw}")`,
-          flag,
-        );
+      const max = spec.max ?? Number.POSITIVE_INFINITY;
+      if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+        const range = Number.isFinite(max)
+          ? ` ${Number.isFinite(min) ? min : ''}..${max}`
+          : Number.isFinite(min)
+            ? ` >= ${min}`
+            : '';
+        throw new FlagError(`${flag} must be an integer${range} (got "${raw}")`, flag);
+      }
       return n;
     }
     case 'number': {
@@ -86,10 +96,16 @@ function convert(spec: FlagSpec, raw: string): string | number {
 }
 
 /**
- * Parses `--name value`, `--name=value` and boolean `--name`. Unknown flags, missing values and bad values throw a
- * FlagError naming the flag. `help` is true when --help or -h was given (nothing else is checked then).
+ * Parses `--name value`, `--name=value` and boolean `--name`. Unknown flags, missing values, bad values and missing
+ * required flags throw a FlagError naming the flag; a flag given twice does too, unless it is `multiple`. Relative
+ * paths are resolved against `cwd` (default: the folder the user ran pnpm from). `help` is true when --help or -h
+ * was given (nothing else is checked then).
  */
-export function parseFlags(argv: readonly string[], spec: CliSpec): { values: FlagValues; help: boolean } {
+export function parseFlags(
+  argv: readonly string[],
+  spec: CliSpec,
+  cwd: string = userCwd(),
+): { values: FlagValues; help: boolean } {
   if (argv.includes('--help') || argv.includes('-h')) return { values: {}, help: true };
   const byName = new Map(spec.flags.map((f) => [f.name, f]));
   const values: FlagValues = {};
@@ -105,7 +121,8 @@ export function parseFlags(argv: readonly string[], spec: CliSpec): { values: Fl
         `unknown flag --${name} (known: ${spec.flags.map((x) => `--${x.name}`).join(', ')})`,
         `--${name}`,
       );
-    if (values[name] !== undefined) throw new FlagError(`--${name} is given twice`, `--${name}`);
+    const multiple = 'multiple' in f && f.multiple === true;
+    if (values[name] !== undefined && !multiple) throw new FlagError(`--${name} is given twice`, `--${name}`);
     if (f.kind === 'bool') {
       if (eq >= 0) throw new FlagError(`--${name} takes no value (got "${arg.slice(eq + 1)}")`, `--${name}`);
       values[name] = true;
@@ -119,28 +136,84 @@ export function parseFlags(argv: readonly string[], spec: CliSpec): { values: Fl
         throw new FlagError(`--${name} needs a value${f.value ? ` ${f.value}` : ''}`, `--${name}`);
       i++;
     }
-    values[name] = convert(f, raw);
+    const value = convert(f, raw, cwd);
+    if (multiple) values[name] = [...((values[name] as string[] | undefined) ?? []), value as string];
+    else values[name] = value;
   }
   for (const f of spec.flags) {
     if (values[f.name] !== undefined) continue;
     if (f.kind === 'bool') values[f.name] = false;
-    else if (f.default !== undefined) values[f.name] = f.kind === 'path' ? resolveUserPath(f.default) : f.default;
+    else if (f.default !== undefined) {
+      const value = f.kind === 'path' ? resolve(cwd, f.default) : f.default;
+      values[f.name] = 'multiple' in f && f.multiple ? [value as string] : value;
+    } else if (f.required)
+      throw new FlagError(
+        `--${f.name} is required${f.kind === 'enum' ? ` (one of ${f.choices.join(', ')})` : ''}`,
+        `--${f.name}`,
+      );
   }
   return { values, help: false };
 }
 
-/** The --help text: usage, summary, every flag with its default, and examples. */
+/** --help lines are wrapped to this width. */
+const HELP_COLUMNS = 118;
+
+/**
+ * Splits text into lines of at most `columns` characters at spaces, keeping its own line breaks; `tail` (a flag's
+ * notes, "(default: 8080)") ends the last line, or starts one of its own, in one piece.
+ */
+function wrap(text: string, columns: number, tail: string): string[] {
+  const out: string[] = [];
+  const paragraphs = text.split('\n');
+  paragraphs.forEach((paragraph, p) => {
+    const words = paragraph.split(' ');
+    if (p === paragraphs.length - 1 && tail !== '') words.push(tail);
+    let line = '';
+    for (const word of words) {
+      if (line !== '' && line.length + 1 + word.length > columns) {
+        out.push(line);
+        line = word;
+      } else line = line === '' ? word : `${line} ${word}`;
+    }
+    out.push(line);
+  });
+  return out;
+}
+
+/** A flag's name and value placeholder, as the usage line and --help show it. */
+function flagHead(f: FlagSpec): string {
+  if (f.kind === 'bool') return `--${f.name}`;
+  return `--${f.name} ${f.value ?? (f.kind === 'enum' ? `<${f.choices.join('|')}>` : '<value>')}`;
+}
+
+/** The --help text: usage (with the required flags), summary, every flag with its default, and examples. */
 export function helpText(spec: CliSpec): string {
   const rows = spec.flags.map((f) => {
-    const head = `--${f.name}${f.kind === 'bool' ? '' : ` ${f.value ?? (f.kind === 'enum' ? `<${f.choices.join('|')}>` : '<value>')}`}`;
-    const def = f.kind !== 'bool' && f.default !== undefined ? ` (default: ${f.default})` : '';
-    return [head, `${f.help}${def}`] as const;
+    const notes = [
+      f.required ? 'required' : '',
+      f.kind !== 'bool' && f.default !== undefined ? `default: ${f.default}` : '',
+      'multiple' in f && f.multiple ? 'repeatable' : '',
+    ].filter(Boolean);
+    return [flagHead(f), f.help, notes.length > 0 ? `(${notes.join('; ')})` : ''] as const;
   });
   const width = Math.min(34, Math.max(...rows.map(([h]) => h.length)) + 2);
-  const lines = [`Usage: ${spec.usage} [flags]`, '', spec.summary, '', 'Flags:'];
-  for (const [h, t] of rows)
-    lines.push(h.length < width ? `  ${h.padEnd(width)}${t}` : `  ${h}\n  ${''.padEnd(width)}${t}`);
-  lines.push(`  ${'--help'.padEnd(width)}show this help`, '', 'Examples:', ...spec.examples.map((e) => `  ${e}`), '');
+  const text = (help: string, notes: string) =>
+    wrap(help, HELP_COLUMNS - 2 - width, notes).join(`\n  ${''.padEnd(width)}`);
+  const required = spec.flags.filter((f) => f.required).map((f) => `${flagHead(f)} `);
+  const lines = [`Usage: ${spec.usage} ${required.join('')}[flags]`, '', spec.summary, '', 'Flags:'];
+  for (const [h, help, notes] of rows)
+    lines.push(
+      h.length < width
+        ? `  ${h.padEnd(width)}${text(help, notes)}`
+        : `  ${h}\n  ${''.padEnd(width)}${text(help, notes)}`,
+    );
+  lines.push(
+    `  ${'-h, --help'.padEnd(width)}show this help`,
+    '',
+    'Examples:',
+    ...spec.examples.map((e) => `  ${e}`),
+    '',
+  );
   return lines.join('\n');
 }
 

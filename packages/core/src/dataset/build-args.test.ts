@@ -37,21 +37,21 @@ describe('build-dataset command line', () => {
 
   it('names the bad flag in every error', () => {
     const cases: [string, string][] = [
-      ['--task sudoku --input a --out b --augmnt 3', "Unknown option '--augmnt'"],
+      ['--task sudoku --input a --out b --augmnt 3', 'unknown flag --augmnt (known: --task, --input, '],
       ['--input a --out b', '--task is required (one of sudoku, maze, arc1, arc2, arc)'],
       ['--task chess --input a --out b', '--task must be one of sudoku, maze, arc1, arc2, arc (got "chess")'],
       ['--task maze --out b', '--input is required'],
       ['--task maze --input a', '--out is required'],
-      ['--task maze --input a --out', "Option '--out <value>' argument missing"],
-      ['--task sudoku --input a --out b --augment many', '--augment must be a non-negative integer (got "many")'],
-      ['--task sudoku --input a --out b --seed -1', '--seed is missing its value (values cannot start with "-")'],
+      ['--task maze --input a --out', '--out needs a value <dir>'],
+      ['--task sudoku --input a --out b --augment many', '--augment must be an integer >= 0 (got "many")'],
+      ['--task sudoku --input a --out b --seed -1', '--seed must be an integer 0..4294967295 (got "-1")'],
       ['--task maze --input a --out b --augment 9', '--augment for maze is the number of dihedral transforms, 0..8'],
       ['--task arc1 --input a --out b --subsample 5', '--subsample applies to sudoku and maze, not ARC'],
       ['--task sudoku --input a --out b --limit 5', '--limit applies to ARC tasks only'],
-      ['--task sudoku --input a --out b --subsample 0', '--subsample must be at least 1'],
+      ['--task sudoku --input a --out b --subsample 0', '--subsample must be an integer >= 1 (got "0")'],
       ['--task arc1 --input a --out b --only-ids ,', '--only-ids needs at least one task id'],
       ['--task sudoku --input a --out b --canvas 8', '--canvas applies to ARC tasks only'],
-      ['--task arc --input a --out b --canvas 31', '--canvas must be 2..30 (got 31)'],
+      ['--task arc --input a --out b --canvas 31', '--canvas must be an integer 2..30 (got "31")'],
       ['--task arc1 --input a --out b --test-tasks c', '--test-tasks applies to --task arc only'],
     ];
     expect(parse('--task arc --input t --out o --test-tasks h --canvas 8')).toMatchObject({
@@ -77,7 +77,7 @@ describe('build-dataset command line', () => {
     ])
       expect(BUILD_DATASET_USAGE).toContain(flag);
     expect(BUILD_DATASET_USAGE).toContain('default 1000');
-    expect(BUILD_DATASET_USAGE).toContain('default 42');
+    expect(BUILD_DATASET_USAGE).toContain('(default: 42)');
     expect(BUILD_DATASET_USAGE).toContain('Examples:');
   });
 
@@ -90,7 +90,7 @@ describe('build-dataset command line', () => {
       });
     const bad = run(['--task', 'sudoku', '--bogus']);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("build-dataset: Unknown option '--bogus'");
+    expect(bad.stderr).toContain('build-dataset: unknown flag --bogus');
     const failed = run(['--task', 'maze', '--input', 'missing', '--out', 'o']);
     expect(failed.status).toBe(1);
     expect(failed.stderr).toContain(`build-dataset: --input ${join(root, 'missing')} does not exist`);

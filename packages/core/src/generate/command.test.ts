@@ -58,8 +58,8 @@ describe('generate command line', () => {
   });
 
   it.each([
-    [['--count', '1', '--out', 'x'], /--task must be sudoku, maze or arc-simple/],
-    [['--task', 'arc-simple', '--count', '1'], /--out is required \(the folder to write\)/],
+    [['--count', '1', '--out', 'x'], /--task is required \(one of sudoku, maze, arc-simple\)/],
+    [['--task', 'arc-simple', '--count', '1'], /--out is required/],
     [
       ['--task', 'sudoku', '--count', '1', '--out', 'x', '--sizes', '3..5'],
       /--sizes applies to --task arc-simple only/,
@@ -80,7 +80,7 @@ describe('generate command line', () => {
     [['--task', 'sudoku', '--count', '1', '--out', 'x', '--givens', '10'], /--givens must lie in 17..81/],
     [['--task', 'sudoku', '--count', '1', '--out', 'x', '--givens', '40..30'], /range 40..30 is empty/],
     [['--task', 'maze', '--count', '1', '--out', 'x', '--side', '5', '--walls', '0..30'], /maxWalls <= 23/],
-    [['--task', 'maze', '--bogus'], /Unknown option '--bogus'/],
+    [['--task', 'maze', '--bogus'], /unknown flag --bogus \(known: --task, --count, /],
   ])('rejects %j', (argv, message) => {
     expect(() => parseGenerateArgs(argv, '/')).toThrow(message);
   });

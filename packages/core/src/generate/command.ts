@@ -1,10 +1,9 @@
 // The `generate` command: argument parsing and the run, kept apart from the process wiring in cli/generate.ts
 // so that tests can call both directly. Sudoku and maze write a CSV; arc-simple writes a folder of ARC task files.
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatDuration, Progress } from '../util/progress.js';
 import { Rng } from '../util/random.js';
 import { type PuzzleCsvRecord, writePuzzleCsv } from './csv.js';
+import { type CliSpec, helpText, parseFlags } from '../command/flags.js';
 import { UsageError } from '../command/run-command.js';
 import { ARC_SIMPLE_FAMILIES, type ArcSimpleFamily } from './arc-families.js';
 import { writeArcTaskFolder } from './arc-folder.js';
@@ -18,39 +17,89 @@ import {
 import { generateMaze, mazeSource, resolveMazeOptions } from './maze.js';
 import { generateSudoku, MIN_SUDOKU_GIVENS, sudokuSource } from './sudoku.js';
 
-export const GENERATE_USAGE = `Usage: pnpm --filter @trm/core generate --task sudoku|maze|arc-simple --count N --out <path> [options]
-
-Generates puzzles with their solutions. sudoku and maze: a CSV in the layout of the shared data
+export const generateSpec: CliSpec = {
+  usage: 'pnpm --filter @trm/core generate',
+  summary: `Generates puzzles with their solutions. sudoku and maze: a CSV in the layout of the shared data
 (source,question,answer,rating). arc-simple: a folder of ARC task files <id>.json ({train: [{input, output}],
 test: [{input, output}]}), 3-4 demonstration pairs and one test pair each, of the families
 ${ARC_SIMPLE_FAMILIES.join(', ')}
 (rotate-90 = a quarter turn clockwise; rotate-90 and transpose use square grids; colour-map = a per-task
 permutation of the task's colours; gravity-down = non-background cells fall to the bottom of their column).
-Ids are simple-<family>-s<seed>-<n>. The output is written to a temporary name and moved into place only when complete.
+Ids are simple-<family>-s<seed>-<n>. The output is written to a temporary name and moved into place only when complete.`,
+  flags: [
+    {
+      name: 'task',
+      kind: 'enum',
+      choices: ['sudoku', 'maze', 'arc-simple'],
+      required: true,
+      value: 'sudoku|maze|arc-simple',
+      help: 'what to generate',
+    },
+    {
+      name: 'count',
+      kind: 'int',
+      min: 1,
+      required: true,
+      value: 'N',
+      help: 'number of puzzles; arc-simple: tasks in all, spread round-robin over the families',
+    },
+    {
+      name: 'out',
+      kind: 'path',
+      required: true,
+      value: 'PATH',
+      help: 'output CSV, or for arc-simple a new or empty folder (relative to the folder you run pnpm from)',
+    },
+    {
+      name: 'seed',
+      kind: 'int',
+      min: 0,
+      default: 0,
+      value: 'N',
+      help: 'random seed; the same seed and options give the same output',
+    },
+    {
+      name: 'givens',
+      kind: 'string',
+      default: '30..79',
+      value: 'N | A..B',
+      help: `sudoku: givens per puzzle, exact or drawn uniformly from A..B (>= ${MIN_SUDOKU_GIVENS})`,
+    },
+    {
+      name: 'min-path',
+      kind: 'int',
+      min: 0,
+      default: 110,
+      value: 'N',
+      help:
+        'maze: keep mazes whose shortest path is longer than N steps (110 as Maze-Hard: about 1 draw in ' +
+        '77,000 passes at 110, so expect ~2 s per maze; 30 takes ~1 ms, 60 ~5 ms, 80 ~70 ms per maze)',
+    },
+    { name: 'side', kind: 'int', min: 2, default: 30, value: 'N', help: 'maze: grid side' },
+    { name: 'walls', kind: 'string', value: 'A..B', help: 'maze: wall count range (default 30%..50% of the cells)' },
+    {
+      name: 'sizes',
+      kind: 'string',
+      value: 'A..B',
+      help: `arc-simple: grid sides, within 3..30 (default ${DEFAULT_ARC_SIMPLE_SIZES.join('..')})`,
+    },
+    {
+      name: 'demos',
+      kind: 'string',
+      value: 'A..B',
+      help: `arc-simple: demonstration pairs per task (default ${DEFAULT_ARC_SIMPLE_DEMOS.join('..')})`,
+    },
+    { name: 'families', kind: 'string', value: 'a,b', help: 'arc-simple: families to draw from (default all)' },
+    { name: 'quiet', kind: 'bool', help: 'no progress bar' },
+  ],
+  examples: [
+    'pnpm --filter @trm/core generate --task sudoku --count 10000 --givens 25..40 --out sudoku-easy.csv --seed 1',
+    'pnpm --filter @trm/core generate --task maze --count 1000 --min-path 40 --out maze-easy.csv --seed 1',
+    'pnpm --filter @trm/core generate --task arc-simple --count 70 --sizes 3..6 --out data/arc-simple --seed 1',
+  ],
+};
 
-Options:
-  --task sudoku|maze|arc-simple   what to generate (required)
-  --count N            number of puzzles (required); arc-simple: tasks in all, spread round-robin over the families
-  --out PATH           output CSV, or for arc-simple a new or empty folder (required; relative to the folder you
-                       run pnpm from)
-  --seed N             random seed (default 0); the same seed and options give the same output
-  --givens N | A..B    sudoku: givens per puzzle, exact or drawn uniformly from A..B (default 30..79; >= ${MIN_SUDOKU_GIVENS})
-  --min-path N         maze: keep mazes whose shortest path is longer than N steps (default 110, as Maze-Hard;
-                       about 1 draw in 77,000 passes at 110, so expect ~2 s per maze; 30 takes ~1 ms,
-                       60 ~5 ms, 80 ~70 ms per maze)
-  --side N             maze: grid side (default 30)
-  --walls A..B         maze: wall count range (default 30%..50% of the cells)
-  --sizes A..B         arc-simple: grid sides (default ${DEFAULT_ARC_SIMPLE_SIZES.join('..')}; 3..30)
-  --demos A..B         arc-simple: demonstration pairs per task (default ${DEFAULT_ARC_SIMPLE_DEMOS.join('..')})
-  --families a,b       arc-simple: families to draw from (default all)
-  --quiet              no progress bar
-  --help               this text
-
-Examples:
-  pnpm --filter @trm/core generate --task sudoku --count 10000 --givens 25..40 --out sudoku-easy.csv --seed 1
-  pnpm --filter @trm/core generate --task maze --count 1000 --min-path 40 --out maze-easy.csv --seed 1
-  pnpm --filter @trm/core generate --task arc-simple --count 70 --sizes 3..6 --out data/arc-simple --seed 1
-`;
+export const GENERATE_USAGE = helpText(generateSpec);
 
 export type GenerateCommand =
   | { kind: 'help' }
@@ -71,16 +120,7 @@ export type GenerateCommand =
       quiet: boolean;
     };
 
-function integer(flag: string, value: string | undefined, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min) {
-    throw new UsageError(`--${flag} must be an integer >= ${min} (got ${JSON.stringify(value)})`);
-  }
-  return Number(value);
-}
-
-function range(flag: string, value: string | undefined, fallback: [number, number]): [number, number] {
-  if (value === undefined) return fallback;
+function range(flag: string, value: string): [number, number] {
   const m = /^(\d+)(?:\.\.(\d+))?$/.exec(value);
   if (!m) throw new UsageError(`--${flag} must be N or A..B (got ${JSON.stringify(value)})`);
   const lo = Number(m[1]);
@@ -91,51 +131,20 @@ function range(flag: string, value: string | undefined, fallback: [number, numbe
 
 /** Parses the command line; a relative --out is resolved against `cwd` (pnpm's INIT_CWD). */
 export function parseGenerateArgs(argv: readonly string[], cwd: string): GenerateCommand {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        task: { type: 'string' },
-        count: { type: 'string' },
-        out: { type: 'string' },
-        seed: { type: 'string' },
-        givens: { type: 'string' },
-        'min-path': { type: 'string' },
-        side: { type: 'string' },
-        walls: { type: 'string' },
-        sizes: { type: 'string' },
-        demos: { type: 'string' },
-        families: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) return { kind: 'help' };
-  const str = (k: string) => values[k] as string | undefined;
-  const task = str('task');
-  if (task !== 'sudoku' && task !== 'maze' && task !== 'arc-simple') {
-    throw new UsageError(`--task must be sudoku, maze or arc-simple (got ${JSON.stringify(task ?? '')})`);
-  }
-  const count = integer('count', str('count'), Number.NaN, 1);
-  if (Number.isNaN(count)) throw new UsageError('--count is required');
-  const out = str('out');
-  if (!out) throw new UsageError(`--out is required (the ${task === 'arc-simple' ? 'folder' : 'CSV file'} to write)`);
+  const { values: f, help } = parseFlags(argv, generateSpec, cwd);
+  if (help) return { kind: 'help' };
+  const str = (k: string) => f[k] as string | undefined;
+  const task = f.task as Extract<GenerateCommand, { kind: 'generate' }>['task'];
   const arcFlags = ['sizes', 'demos', 'families'].filter((k) => str(k) !== undefined);
   if (task !== 'arc-simple' && arcFlags.length > 0)
     throw new UsageError(`--${arcFlags[0]} applies to --task arc-simple only`);
-  const givens = range('givens', str('givens'), [30, 79]);
+  const givens = range('givens', f.givens as string);
   if (givens[0] < MIN_SUDOKU_GIVENS || givens[1] > 81) {
     throw new UsageError(`--givens must lie in ${MIN_SUDOKU_GIVENS}..81 (got ${str('givens')})`);
   }
-  const side = integer('side', str('side'), 30, 2);
-  const walls = str('walls') === undefined ? undefined : range('walls', str('walls'), [0, 0]);
-  const minPathLength = integer('min-path', str('min-path'), 110);
+  const side = f.side as number;
+  const walls = str('walls') === undefined ? undefined : range('walls', str('walls')!);
+  const minPathLength = f['min-path'] as number;
   try {
     resolveMazeOptions({ side, minPathLength, minWalls: walls?.[0], maxWalls: walls?.[1] });
   } catch (err) {
@@ -145,18 +154,18 @@ export function parseGenerateArgs(argv: readonly string[], cwd: string): Generat
   if (task === 'arc-simple') {
     const families = str('families')
       ?.split(',')
-      .map((f) => f.trim())
-      .filter((f) => f.length > 0);
-    for (const f of families ?? [])
-      if (!ARC_SIMPLE_FAMILIES.includes(f as ArcSimpleFamily))
+      .map((name) => name.trim())
+      .filter((name) => name.length > 0);
+    for (const name of families ?? [])
+      if (!ARC_SIMPLE_FAMILIES.includes(name as ArcSimpleFamily))
         throw new UsageError(
-          `--families: unknown family ${JSON.stringify(f)} (expected ${ARC_SIMPLE_FAMILIES.join(', ')})`,
+          `--families: unknown family ${JSON.stringify(name)} (expected ${ARC_SIMPLE_FAMILIES.join(', ')})`,
         );
     if (families?.length === 0) throw new UsageError('--families needs at least one family');
     try {
       arc = resolveArcSimpleOptions({
-        sizes: range('sizes', str('sizes'), [...DEFAULT_ARC_SIMPLE_SIZES]),
-        demos: range('demos', str('demos'), [...DEFAULT_ARC_SIMPLE_DEMOS]),
+        sizes: str('sizes') === undefined ? [...DEFAULT_ARC_SIMPLE_SIZES] : range('sizes', str('sizes')!),
+        demos: str('demos') === undefined ? [...DEFAULT_ARC_SIMPLE_DEMOS] : range('demos', str('demos')!),
         families: families as ArcSimpleFamily[] | undefined,
       });
     } catch (err) {
@@ -167,15 +176,15 @@ export function parseGenerateArgs(argv: readonly string[], cwd: string): Generat
   return {
     kind: 'generate',
     task,
-    count,
-    out: resolve(cwd, out),
-    seed: integer('seed', str('seed'), 0),
+    count: f.count as number,
+    out: f.out as string,
+    seed: f.seed as number,
     givens,
     minPathLength,
     side,
     ...(walls ? { walls } : {}),
     ...arc,
-    quiet: values.quiet === true,
+    quiet: f.quiet === true,
   };
 }
 

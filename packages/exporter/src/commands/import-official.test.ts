@@ -53,9 +53,9 @@ describe('import-official command line', () => {
       ['--out o', '--checkpoint is required'],
       ['--checkpoint c', '--out is required'],
       ['--checkpoint c --out o --task chess', '--task must be one of sudoku, maze, arc (got "chess")'],
-      ['--checkpoint c --out o --seq-len 8x', '--seq-len must be a positive integer (got "8x")'],
-      ['--checkpoint c --out o --seq-len 0', '--seq-len must be a positive integer (got "0")'],
-      ['--checkpoint c --out o --cofig a', "Unknown option '--cofig'"],
+      ['--checkpoint c --out o --seq-len 8x', '--seq-len must be an integer >= 1 (got "8x")'],
+      ['--checkpoint c --out o --seq-len 0', '--seq-len must be an integer >= 1 (got "0")'],
+      ['--checkpoint c --out o --cofig a', 'unknown flag --cofig (known: --checkpoint, --out, --config, '],
     ];
     for (const [line, message] of cases) expect(() => parse(line), line).toThrow(message);
   });

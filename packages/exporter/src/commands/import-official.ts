@@ -1,39 +1,67 @@
 // The `import-official` command line: flags, help text and the run with a progress line. Kept apart from the
 // process wiring in cli/import-official.ts so that tests can call it directly.
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { cardCommand, Progress, TASK_NAMES, type TaskName, UsageError } from '@trm/core';
+import { type CliSpec, cardCommand, helpText, Progress, parseFlags, TASK_NAMES, type TaskName } from '@trm/core';
 import { type ImportOfficialSummary, type ImportProgress, importOfficial } from '../official/import-official.js';
 
-export const IMPORT_OFFICIAL_USAGE = `Usage: pnpm --filter @trm/exporter import-official --checkpoint <file> --out <dir> [options]
-
-Converts a checkpoint of the official PyTorch TRM trainer (SamsungSAILMontreal/TinyRecursiveModels) into a model
+export const importOfficialSpec: CliSpec = {
+  usage: 'pnpm --filter @trm/exporter import-official',
+  summary: `Converts a checkpoint of the official PyTorch TRM trainer (SamsungSAILMontreal/TinyRecursiveModels) into a model
 folder (config.json, weights.safetensors in float32, README.md saying where it came from), without Python. Reads
 the torch.save zip directly (keys _orig_mod.model.inner.*, model.inner.* or bare; bf16 H_init/L_init are widened
 exactly), or a .safetensors file of the same tensors. The checkpoint holds no config: the tensor shapes fix the
-hidden size, vocabulary, puzzle table, layers and mlp_t; the rest comes from --config.
+hidden size, vocabulary, puzzle table, layers and mlp_t; the rest comes from --config.`,
+  flags: [
+    {
+      name: 'checkpoint',
+      kind: 'path',
+      required: true,
+      value: '<file>',
+      help: 'the official checkpoint (checkpoints/<project>/<run>/step_<N>) or a .safetensors file',
+    },
+    {
+      name: 'out',
+      kind: 'path',
+      required: true,
+      value: '<dir>',
+      help: 'model folder to write; relative paths are taken from where pnpm was started',
+    },
+    {
+      name: 'config',
+      kind: 'path',
+      value: '<file>',
+      help:
+        "the run's all_config.yaml (fields under arch:), the official model's config dict as JSON/YAML, or our " +
+        'config.json; needed for H_cycles, L_cycles, num_heads, halt_max_steps and, for attention models, ' +
+        'pos_encodings and puzzle_emb_len. Every field the tensors fix is checked against it.',
+    },
+    {
+      name: 'task',
+      kind: 'enum',
+      choices: TASK_NAMES,
+      value: '<task>',
+      help: `${TASK_NAMES.join(' | ')} (default: from the config, else from the vocabulary: 11 sudoku, 6 maze, 12 arc)`,
+    },
+    {
+      name: 'seq-len',
+      kind: 'int',
+      min: 1,
+      value: '<N>',
+      help: 'cells per puzzle, checked against the task (81 sudoku, 900 maze and arc)',
+    },
+    {
+      name: 'force',
+      kind: 'bool',
+      help: 'replace the model files of a non-empty --out (and drop its model.onnx, which would no longer match)',
+    },
+    { name: 'quiet', kind: 'bool', help: 'no progress line' },
+  ],
+  examples: [
+    'pnpm --filter @trm/exporter import-official --checkpoint ckpt/Sudoku-extreme-1k-aug-1000-ACT-torch/run/step_65104 --config ckpt/Sudoku-extreme-1k-aug-1000-ACT-torch/run/all_config.yaml --out models/sudoku-official',
+    'pnpm --filter @trm/exporter import-official --checkpoint trm-arc1.safetensors --config all_config.yaml --task arc --out models/arc1-official --force',
+  ],
+};
 
-  --checkpoint <file>  the official checkpoint (checkpoints/<project>/<run>/step_<N>) or a .safetensors file
-                       (required)
-  --out <dir>          model folder to write (required); relative paths are taken from where pnpm was started
-  --config <file>      the run's all_config.yaml (fields under arch:), the official model's config dict as
-                       JSON/YAML, or our config.json; needed for H_cycles, L_cycles, num_heads, halt_max_steps and,
-                       for attention models, pos_encodings and puzzle_emb_len. Every field the tensors fix is
-                       checked against it.
-  --task <task>        ${TASK_NAMES.join(' | ')} (default: from the config, else from the vocabulary: 11 sudoku,
-                       6 maze, 12 arc)
-  --seq-len <N>        cells per puzzle, checked against the task (81 sudoku, 900 maze and arc)
-  --force              replace the model files of a non-empty --out (and drop its model.onnx, which would no
-                       longer match)
-  --quiet              no progress line
-  -h, --help           this help
-
-Examples:
-  pnpm --filter @trm/exporter import-official --checkpoint ckpt/Sudoku-extreme-1k-aug-1000-ACT-torch/run/step_65104 \\
-    --config ckpt/Sudoku-extreme-1k-aug-1000-ACT-torch/run/all_config.yaml --out models/sudoku-official
-  pnpm --filter @trm/exporter import-official --checkpoint trm-arc1.safetensors --config all_config.yaml \\
-    --task arc --out models/arc1-official --force
-`;
+export const IMPORT_OFFICIAL_USAGE = helpText(importOfficialSpec);
 
 export type ImportOfficialCommand =
   | { kind: 'help' }
@@ -52,46 +80,17 @@ export type ImportOfficialCommand =
 
 /** Parses the command line; relative paths are resolved against `cwd` (pnpm's INIT_CWD, the caller's folder). */
 export function parseImportOfficialArgs(argv: readonly string[], cwd: string): ImportOfficialCommand {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        checkpoint: { type: 'string' },
-        out: { type: 'string' },
-        config: { type: 'string' },
-        task: { type: 'string' },
-        'seq-len': { type: 'string' },
-        force: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (err) {
-    // node's messages name the flag ("Unknown option '--chekpoint'"); keep their first sentence.
-    throw new UsageError((err as Error).message.split(/\.(\s|$)/)[0]!);
-  }
-  if (values.help) return { kind: 'help' };
-  const str = (k: string) => values[k] as string | undefined;
-  for (const flag of ['checkpoint', 'out']) if (!str(flag)) throw new UsageError(`--${flag} is required`);
-  const task = str('task');
-  if (task !== undefined && !TASK_NAMES.includes(task as TaskName))
-    throw new UsageError(`--task must be one of ${TASK_NAMES.join(', ')} (got ${JSON.stringify(task)})`);
-  const seq = str('seq-len');
-  if (seq !== undefined && (!/^\d+$/.test(seq) || Number(seq) < 1))
-    throw new UsageError(`--seq-len must be a positive integer (got ${JSON.stringify(seq)})`);
-  const config = str('config');
+  const { values: f, help } = parseFlags(argv, importOfficialSpec, cwd);
+  if (help) return { kind: 'help' };
   return {
     kind: 'import',
-    checkpoint: resolve(cwd, str('checkpoint')!),
-    out: resolve(cwd, str('out')!),
-    config: config === undefined ? undefined : resolve(cwd, config),
-    task: task as TaskName | undefined,
-    seqLen: seq === undefined ? undefined : Number(seq),
-    force: values.force === true,
-    quiet: values.quiet === true,
+    checkpoint: f.checkpoint as string,
+    out: f.out as string,
+    config: f.config as string | undefined,
+    task: f.task as TaskName | undefined,
+    seqLen: f['seq-len'] as number | undefined,
+    force: f.force === true,
+    quiet: f.quiet === true,
     argv,
   };
 }

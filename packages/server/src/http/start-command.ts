@@ -3,10 +3,10 @@
 // and shuts down gracefully on Ctrl-C or SIGTERM.
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { UsageError } from '@trm/core';
+import { type CliSpec, helpText, parseFlags, UsageError } from '@trm/core';
 import { findRepoRoot } from '../arc/adapt-command.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
+import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import type { ExecutionProviderChoice, SolveEngine } from '../engine/types.js';
 import { type WorkerEvent, workerEventLine } from '../engine/worker/worker-lane.js';
 import { DEFAULT_BODY_LIMIT } from './app.js';
@@ -24,40 +24,97 @@ export function defaultModelDir(moduleUrl: string = import.meta.url): string {
 }
 
 export const DEFAULT_MODEL_DIR = defaultModelDir();
-const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cuda', 'webgpu', 'cpu'];
 
-export const START_USAGE = `Usage: pnpm --filter @trm/server start [--model <dir>] [--port 8080] [--host 127.0.0.1] [options]
-
-Serves TRM models over HTTP: POST /solve, POST /solve/stream (server-sent events), GET /models, /healthz,
+export const startSpec: CliSpec = {
+  usage: 'pnpm --filter @trm/server start',
+  summary: `Serves TRM models over HTTP: POST /solve, POST /solve/stream (server-sent events), GET /models, /healthz,
 /readyz, /metrics (Prometheus), /openapi.json, and the playground page at /. Ctrl-C or SIGTERM drains: new
 requests get 503, requests in flight finish, then the process exits (0 after SIGTERM, 130 after Ctrl-C). A second
-one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still finish.
+one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still finish.`,
+  flags: [
+    {
+      name: 'model',
+      kind: 'path',
+      multiple: true,
+      value: 'DIR',
+      help:
+        'model folder with model.onnx (default: models/sudoku-small-mlp of the repository); several serve several ' +
+        'models, the first is the default of a request',
+    },
+    { name: 'port', kind: 'int', min: 0, max: 65535, default: 8080, value: 'N', help: 'TCP port; 0 picks a free one' },
+    {
+      name: 'host',
+      kind: 'string',
+      default: '127.0.0.1',
+      value: 'ADDR',
+      help: 'address to bind; 0.0.0.0 for every interface',
+    },
+    {
+      name: 'ep',
+      kind: 'enum',
+      choices: EXECUTION_PROVIDER_CHOICES,
+      default: 'auto',
+      value: 'NAME',
+      help: `execution provider: ${EXECUTION_PROVIDER_CHOICES.join(', ')} (auto: cuda, then webgpu, then cpu)`,
+    },
+    {
+      name: 'max-batch',
+      kind: 'int',
+      min: 1,
+      value: 'N',
+      help: "puzzles per batch in each worker (default: the engine's)",
+    },
+    {
+      name: 'max-queue',
+      kind: 'int',
+      min: 0,
+      value: 'N',
+      help:
+        "puzzles waiting for a batch slot before requests get 429 (default: the engine's, 1024);\n" +
+        '0: no waiting, a puzzle is taken while a batch slot is free and gets 429 otherwise',
+    },
+    {
+      name: 'max-wait-ms',
+      kind: 'int',
+      min: 0,
+      value: 'N',
+      help: "how long a batch waits to fill before it runs (default: the engine's)",
+    },
+    {
+      name: 'queue-timeout',
+      kind: 'int',
+      min: 0,
+      value: 'MS',
+      help:
+        'a request that waited this long for a batch slot gets 503 with Retry-After\n' +
+        "(default: the engine's, 30000; 0: no limit)",
+    },
+    { name: 'workers', kind: 'int', min: 1, value: 'N', help: "inference worker threads (default: the engine's)" },
+    {
+      name: 'body-limit',
+      kind: 'string',
+      default: String(DEFAULT_BODY_LIMIT),
+      value: 'SIZE',
+      help: 'largest request body, bytes or e.g. 1mb',
+    },
+    {
+      name: 'allowed-hosts',
+      kind: 'string',
+      value: 'LIST',
+      help:
+        'names accepted in the Host header besides localhost, IP addresses and the --host name, comma-separated; ' +
+        '.example.com for a domain and its subdomains, * for any name. Other names get 403 (a guard against DNS ' +
+        'rebinding). Default: none',
+    },
+    { name: 'log', kind: 'bool', help: 'one line per request on stderr' },
+  ],
+  examples: [
+    'pnpm --filter @trm/server start',
+    'pnpm --filter @trm/server start --model models/arc-simple-mini --port 9000 --ep cpu --max-batch 16 --log',
+  ],
+};
 
-Options:
-  --model DIR        model folder with model.onnx (default: models/sudoku-small-mlp of the repository);
-                     repeat to serve several models (the first is the default of a request)
-  --port N           TCP port (default 8080; 0 picks a free one)
-  --host ADDR        address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
-  --ep NAME          execution provider: auto, cuda, webgpu or cpu (default auto: cuda, then webgpu, then cpu)
-  --max-batch N      puzzles per batch in each worker (default: the engine's)
-  --max-queue N      puzzles waiting for a batch slot before requests get 429 (default: the engine's, 1024);
-                     0: no waiting, a puzzle is taken while a batch slot is free and gets 429 otherwise
-  --max-wait-ms N    how long a batch waits to fill before it runs (default: the engine's)
-  --queue-timeout MS a request that waited this long for a batch slot gets 503 with Retry-After
-                     (default: the engine's, 30000; 0: no limit)
-  --workers N        inference worker threads (default: the engine's)
-  --body-limit SIZE  largest request body, bytes or e.g. 1mb (default ${DEFAULT_BODY_LIMIT})
-  --allowed-hosts LIST
-                     names accepted in the Host header besides localhost, IP addresses and the --host
-                     name, comma-separated; .example.com for a domain and its subdomains, * for any name.
-                     Other names get 403 (a guard against DNS rebinding). Default: none
-  --log              one line per request on stderr
-  --help             this text
-
-Examples:
-  pnpm --filter @trm/server start
-  pnpm --filter @trm/server start --model models/arc-simple-mini --port 9000 --ep cpu --max-batch 16 --log
-`;
+export const START_USAGE = helpText(startSpec);
 
 /** What the command sets of the engine's options; the rest keep the engine's defaults. */
 export type EngineSettings = Pick<
@@ -87,22 +144,7 @@ export type StartCommand =
       log: boolean;
     };
 
-function integer(
-  flag: string,
-  value: string | undefined,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}..${max}`;
-    throw new UsageError(`--${flag} must be an integer ${range} (got ${JSON.stringify(value)})`);
-  }
-  return Number(value);
-}
-
-function bodyLimit(value: string | undefined): string | number {
-  if (value === undefined) return DEFAULT_BODY_LIMIT;
+function bodyLimit(value: string): string | number {
   if (/^\d+$/.test(value)) return Number(value);
   if (/^\d+(\.\d+)?\s*(b|kb|mb|gb)$/i.test(value)) return value.toLowerCase();
   throw new UsageError(`--body-limit must be a byte count or a size like 512kb or 1mb (got ${JSON.stringify(value)})`);
@@ -121,58 +163,30 @@ function hostList(value: string | undefined): string[] {
 
 /** Parses the command line; relative --model folders are resolved against `cwd` (pnpm's INIT_CWD). */
 export function parseStartArgs(argv: readonly string[], cwd: string): StartCommand {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        model: { type: 'string', multiple: true },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        ep: { type: 'string' },
-        'max-batch': { type: 'string' },
-        'max-queue': { type: 'string' },
-        'max-wait-ms': { type: 'string' },
-        'queue-timeout': { type: 'string' },
-        workers: { type: 'string' },
-        'body-limit': { type: 'string' },
-        'allowed-hosts': { type: 'string' },
-        log: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) return { kind: 'help' };
-  const str = (k: string) => values[k] as string | undefined;
-  const ep = (str('ep') ?? 'auto') as ExecutionProviderChoice;
-  if (!EXECUTION_PROVIDERS.includes(ep))
-    throw new UsageError(`--ep must be one of ${EXECUTION_PROVIDERS.join(', ')} (got ${JSON.stringify(str('ep'))})`);
-  const modelDirs = ((values.model as string[] | undefined) ?? [DEFAULT_MODEL_DIR]).map((d) => resolve(cwd, d));
+  const { values: f, help } = parseFlags(argv, startSpec, cwd);
+  if (help) return { kind: 'help' };
+  const modelDirs = (f.model as string[] | undefined) ?? [DEFAULT_MODEL_DIR];
   const names = modelDirs.map((d) => basename(d));
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new UsageError(`--model: two folders are named ${twice}; a model's name is its folder's name`);
-  const host = str('host') ?? '127.0.0.1';
+  const host = f.host as string;
   if (host.trim() === '') throw new UsageError('--host must not be empty');
   return {
     kind: 'start',
     modelDirs,
-    port: integer('port', str('port'), 0, 65535) ?? 8080,
+    port: f.port as number,
     host,
     engine: {
-      executionProvider: ep,
-      maxBatch: integer('max-batch', str('max-batch'), 1),
-      maxQueue: integer('max-queue', str('max-queue'), 0),
-      maxWaitMs: integer('max-wait-ms', str('max-wait-ms'), 0),
-      queueTimeoutMs: integer('queue-timeout', str('queue-timeout'), 0),
-      workers: integer('workers', str('workers'), 1),
+      executionProvider: f.ep as ExecutionProviderChoice,
+      maxBatch: f['max-batch'] as number | undefined,
+      maxQueue: f['max-queue'] as number | undefined,
+      maxWaitMs: f['max-wait-ms'] as number | undefined,
+      queueTimeoutMs: f['queue-timeout'] as number | undefined,
+      workers: f.workers as number | undefined,
     },
-    bodyLimit: bodyLimit(str('body-limit')),
-    allowedHosts: hostList(str('allowed-hosts')),
-    log: values.log === true,
+    bodyLimit: bodyLimit(f['body-limit'] as string),
+    allowedHosts: hostList(f['allowed-hosts'] as string | undefined),
+    log: f.log === true,
   };
 }
 

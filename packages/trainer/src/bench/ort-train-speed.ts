@@ -9,12 +9,15 @@
 //   pnpm --filter @trm/trainer exec tsx src/bench/ort-train-speed.ts --backend ort-cpu --cases sudoku-tiny-mlp:32
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import {
+  type CliSpec,
+  type CommandIo,
   getPreset,
   machineDescription,
   type ModelConfig,
+  parseFlags,
   Rng,
+  runCli,
   stateLen,
   swigluIntermediate,
   TASK_SHAPES,
@@ -22,28 +25,51 @@ import {
 } from '@trm/core';
 import { selectBackend } from '../backend/backend.js';
 import { fromMemory } from '../data/split.js';
+import { TRAIN_BACKEND_NAMES } from '../ort/ort-backend.js';
 import { OrtTrainingRun } from '../ort/ort-training-run.js';
 import type { OrtProvider } from '../ort/train-step.js';
 import { TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
 
-const { values } = parseArgs({
-  options: {
-    backend: { type: 'string', default: 'ort-cpu' },
-    cases: { type: 'string', default: 'sudoku-tiny-mlp:32,sudoku-mlp:4' },
-    steps: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
-    gpus: { type: 'string', default: '1' },
-    precision: { type: 'string', default: 'fp32' },
-    json: { type: 'string' },
-    help: { type: 'boolean' },
-  },
-});
-if (values.help) {
-  console.log(
-    'ort-train-speed [--backend ort-cuda|ort-webgpu|ort-cpu] [--cases preset:batch[/micro],...] [--precision fp32,fp16] [--steps n] [--warmup n] [--gpus n] [--json file]',
-  );
-  process.exit(0);
-}
+const ORT_BACKEND_NAMES = TRAIN_BACKEND_NAMES.filter((n) => n.startsWith('ort-'));
+
+const spec: CliSpec = {
+  usage: 'node packages/trainer/dist/ort-train-speed.mjs',
+  summary:
+    'Training speed of the ONNX Runtime backend: optimiser steps of the real loop on random tokens, per preset,\n' +
+    'batch and precision; the median step time after warm-up, samples/s, TFLOP/s and where a step goes.',
+  flags: [
+    {
+      name: 'backend',
+      kind: 'enum',
+      choices: ORT_BACKEND_NAMES,
+      default: 'ort-cpu',
+      value: '<name>',
+      help: `ONNX Runtime backend: ${ORT_BACKEND_NAMES.join(', ')}`,
+    },
+    {
+      name: 'cases',
+      kind: 'string',
+      default: 'sudoku-tiny-mlp:32,sudoku-mlp:4',
+      value: '<list>',
+      help: 'preset:batch[/micro],...: presets and batch sizes; /micro runs a batch in micro-batches of that many rows',
+    },
+    {
+      name: 'precision',
+      kind: 'string',
+      default: 'fp32',
+      value: '<p,...>',
+      help: `training precisions, each case runs in every one: ${TRAIN_PRECISIONS.join(', ')}`,
+    },
+    { name: 'steps', kind: 'int', min: 1, default: 10, value: '<n>', help: 'timed optimiser steps per case' },
+    { name: 'warmup', kind: 'int', min: 0, default: 3, value: '<n>', help: 'untimed steps before them' },
+    { name: 'gpus', kind: 'int', min: 1, default: 1, value: '<n>', help: 'devices the batch is split over' },
+    { name: 'json', kind: 'path', value: '<file>', help: 'also write the rows as JSON' },
+  ],
+  examples: [
+    'node packages/trainer/dist/ort-train-speed.mjs --backend ort-cuda --cases sudoku-mlp:768,maze-att:64',
+    'pnpm --filter @trm/trainer exec tsx src/bench/ort-train-speed.ts --backend ort-cpu --cases sudoku-tiny-mlp:32',
+  ],
+};
 
 /** Matmul FLOP of one training step per sample (forward of the whole recursion, 3x the part with gradient). */
 export function trainFlopPerSample(c: ModelConfig): number {
@@ -87,6 +113,7 @@ async function runCase(
   devices: number,
   microBatch: number | undefined,
   precision: TrainPrecision,
+  timing: { steps: number; warmup: number },
 ): Promise<Row> {
   const p = getPreset(preset);
   const shape = TASK_SHAPES[p.model.task];
@@ -105,8 +132,7 @@ async function runCase(
     puzzleIndices: Int32Array.from({ length: n + 1 }, (_, i) => i),
     groupIndices: Int32Array.from({ length: n + 1 }, (_, i) => i),
   });
-  const steps = Number(values.steps);
-  const warmup = Number(values.warmup);
+  const { steps, warmup } = timing;
   const run = await OrtTrainingRun.create({
     model,
     train: p.train,
@@ -151,25 +177,27 @@ async function runCase(
   }
 }
 
-async function main(): Promise<void> {
-  const backend = values.backend!;
-  if (!backend.startsWith('ort-'))
-    throw new Error(`--backend must be ort-cuda, ort-webgpu or ort-cpu (got ${backend})`);
+async function main(argv: readonly string[], io: CommandIo): Promise<void> {
+  const { values, help } = parseFlags(argv, spec);
+  if (help) return;
+  const backend = values.backend as string;
+  const gpus = values.gpus as number;
+  const timing = { steps: values.steps as number, warmup: values.warmup as number };
   const provider = backend.slice(4) as OrtProvider;
   await selectBackend('cpu', () => {}); // the seeded initialisation is drawn by tfjs
-  const precisions = values.precision!.split(',') as TrainPrecision[];
+  const precisions = (values.precision as string).split(',') as TrainPrecision[];
   for (const p of precisions)
     if (!TRAIN_PRECISIONS.includes(p))
       throw new Error(`--precision: ${p} is not one of ${TRAIN_PRECISIONS.join(', ')}`);
   const rows: Row[] = [];
-  for (const c of values.cases!.split(','))
+  for (const c of (values.cases as string).split(','))
     for (const precision of precisions) {
       // preset:batch or preset:batch/micro-batch
       const [preset, spec] = c.split(':') as [string, string];
       const [b, micro] = spec.split('/');
       const microBatch = micro ? Number(micro) : undefined;
       try {
-        rows.push(await runCase(preset, Number(b), provider, Number(values.gpus), microBatch, precision));
+        rows.push(await runCase(preset, Number(b), provider, gpus, microBatch, precision, timing));
       } catch (e) {
         const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
         rows.push({
@@ -183,27 +211,23 @@ async function main(): Promise<void> {
       }
       const r = rows.at(-1)!;
       const label = `${r.preset} ${r.batch} ${r.precision}`;
-      console.error(r.ok ? `${label}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${label}: ${r.error}`);
+      io.err(r.ok ? `${label}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${label}: ${r.error}`);
     }
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
-  console.log(
-    `\nONNX Runtime training speed, ${backend}${Number(values.gpus) > 1 ? ` x${values.gpus}` : ''} (${machineDescription()})`,
-  );
-  console.log(
-    '| preset | batch | precision | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
-  );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  io.out(`\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''} (${machineDescription()})`);
+  io.out('| preset | batch | precision | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |');
+  io.out('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows)
-    console.log(
+    io.out(
       r.ok
         ? `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${f(r.step_s, 3)} | ${f(r.samples_per_s)} | ${f(r.tflop_per_s)} | ${f(r.run_s, 3)} | ${f(r.optimizer_s, 3)} | ${f(r.host_s, 3)} |`
         : `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | failed: ${r.error} | | | | | |`,
     );
   if (values.json)
     writeFileSync(
-      values.json,
-      JSON.stringify({ backend, gpus: Number(values.gpus), machine: machineDescription(), rows }, null, 1),
+      values.json as string,
+      JSON.stringify({ backend, gpus, machine: machineDescription(), rows }, null, 1),
     );
 }
 
-await main();
+await runCli(spec, main);

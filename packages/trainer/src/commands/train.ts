@@ -21,7 +21,15 @@ import { hasTrainState } from '../checkpoint/train-state.js';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
 import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
 import { fromMemory, type SplitSource } from '../data/split.js';
-import { type CliSpec, cardCommand, FlagError, parseFlags, pathFlagNames, resolveUserPath } from '@trm/core';
+import {
+  type CliSpec,
+  cardCommand,
+  FlagError,
+  type FlagValues,
+  parseFlags,
+  pathFlagNames,
+  resolveUserPath,
+} from '@trm/core';
 import { type GeneratedData, loadCheckpoint, type ResumePoint, type RunMeta } from '../run/checkpointing.js';
 import { runSession, type SessionSummary } from '../run/session.js';
 import { type CommandIo, machineDescription } from '@trm/core';
@@ -219,9 +227,7 @@ function prepareData(
   };
 }
 
-type Flags = ReturnType<typeof parseFlags>['values'];
-
-function prepareNew(f: Flags): Prepared {
+function prepareNew(f: FlagValues): Prepared {
   const preset = getPreset((f.preset as string | undefined) ?? DEFAULT_PRESET);
   const seed = (f.seed as number | undefined) ?? 0;
   const train: TrainConfig = { ...preset.train, seed };
@@ -259,7 +265,7 @@ function prepareNew(f: Flags): Prepared {
   };
 }
 
-function prepareResume(f: Flags, point: ResumePoint): Prepared {
+function prepareResume(f: FlagValues, point: ResumePoint): Prepared {
   const meta = structuredClone(point.meta);
   const fixed: [string, unknown, unknown][] = [
     ['preset', f.preset, meta.preset],

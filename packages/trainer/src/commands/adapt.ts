@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { Progress, type TrainConfig, validateModelConfig } from '@trm/core';
 import { extendTable, planTable } from '../adapt/new-identifiers.js';
 import { selectBackend } from '../backend/backend.js';
+import { isWasmTrap, wasmHeapError } from '../backend/wasm-heap.js';
 import { modelCard } from '../checkpoint/model-card.js';
 import { readModelFolder, writeModelFolder } from '@trm/core';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
@@ -174,6 +175,7 @@ export async function adaptCommand(argv: readonly string[], io: CommandIo): Prom
       engine.kind === 'ort'
         ? await OrtTrainingRun.create({ ...runOptions, provider: engine.provider })
         : new TrainingRun(runOptions);
+    let trapped = false;
     try {
       const progress = new Progress('adapt', steps, { unit: 'steps', silent: quiet });
       const window = new MetricWindow();
@@ -232,8 +234,13 @@ export async function adaptCommand(argv: readonly string[], io: CommandIo): Prom
           `; model folder written to ${out}`,
       );
       return { out, newIdentifiers: plan.newRows.length, steps: run.step, seconds, lastTrain, eval: ev };
+    } catch (err) {
+      if (backend !== 'wasm' || !isWasmTrap(err)) throw err;
+      trapped = true;
+      throw wasmHeapError(err, batch);
     } finally {
-      await run.dispose();
+      // after a trap the wasm backend is unusable: disposing would only trap again
+      if (!trapped) await run.dispose();
     }
   } finally {
     train.close();

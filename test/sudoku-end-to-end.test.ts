@@ -3,7 +3,7 @@
 // held-out puzzles, the exporter writes the step graph, and the server answers POST /solve for the same puzzles on
 // the CPU provider. The server must score what `eval` scored: exact answers after each supervision step, and with
 // early halting the same exact count and steps; an answer it calls valid passes core's sudoku check. About 20 s on
-// an idle 2-core machine, most of it training.
+// an idle 2-core machine, most of it training (about 45 s while other work holds the cores).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -134,7 +134,8 @@ beforeAll(async () => {
   await timed('train', () =>
     runScript('@trm/trainer', 'train', [
       ...['--preset', 'sudoku-tiny-mlp', '--data', data, '--out', modelDir, '--steps', `${STEPS}`],
-      ...['--backend', 'ort-cpu', '--eval-every', '0', '--eval-examples', '0', '--quiet'],
+      // One thread: on a busy machine two spinning ONNX Runtime threads per core-pair run ~2.5x slower.
+      ...['--backend', 'ort-cpu', '--threads', '1', '--eval-every', '0', '--eval-examples', '0', '--quiet'],
     ]),
   );
   const json = join(root, 'eval.json');
@@ -151,6 +152,7 @@ beforeAll(async () => {
       modelDir,
       executionProvider: 'cpu',
       maxBatch: 16,
+      threads: 1,
       onWarning: (m) => engineWarnings.push(m),
     });
     server = await serve(engine, { port: 0, signals: [], playgroundDir: null, info: () => {} });

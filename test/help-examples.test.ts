@@ -4,18 +4,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILD_DATASET_USAGE, GENERATE_USAGE } from '@trm/core';
+import { exportSpec, IMPORT_OFFICIAL_USAGE, shipSpec } from '@trm/exporter/commands';
+import { START_USAGE, solveArcSpec, splitCommandLine } from '@trm/server/commands';
+import { adaptSpec, evalSpec, trainSpec } from '@trm/trainer/commands';
 import { describe, expect, it } from 'vitest';
-import { BUILD_DATASET_USAGE } from '../packages/core/src/dataset/build-args.js';
-import { GENERATE_USAGE } from '../packages/core/src/generate/command.js';
-import { exportSpec } from '../packages/exporter/src/commands/export.js';
-import { IMPORT_OFFICIAL_USAGE } from '../packages/exporter/src/commands/import-official.js';
-import { shipSpec } from '../packages/exporter/src/ship/ship-command.js';
-import { splitCommandLine } from '../packages/server/src/arc/adapt-command.js';
-import { solveArcSpec } from '../packages/server/src/commands/solve-arc.js';
-import { START_USAGE } from '../packages/server/src/http/start-command.js';
-import { adaptSpec } from '../packages/trainer/src/commands/adapt.js';
-import { evalSpec } from '../packages/trainer/src/commands/eval.js';
-import { trainSpec } from '../packages/trainer/src/commands/train.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Flags whose value is read, not written. */

@@ -3,9 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { generateSudoku, parseSudokuString, Rng } from '@trm/core';
-import { createApp, Engine } from '../packages/server/src/index.js';
+import { createApp, Engine } from '@trm/server';
+import { listen, parseEventStream, type TestServer } from '@trm/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen, parseEventStream, type TestServer } from '../packages/server/src/http/testing/client.js';
 
 const MODEL_DIR = fileURLToPath(new URL('../models/sudoku-small-mlp', import.meta.url));
 

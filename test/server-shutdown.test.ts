@@ -3,12 +3,14 @@
 // get their answer) and never kills the process under a running step; Ctrl-C exits 130 after the drain.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { SUDOKU_PUZZLE } from '@trm/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SUDOKU_PUZZLE } from '../packages/server/src/http/testing/fixtures.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const START = fileURLToPath(new URL('../packages/server/src/cli/start.ts', import.meta.url));
+/** The sources of the `start` command, as the server package exports them. */
+const START = createRequire(import.meta.url).resolve('@trm/server/cli/start');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Server {

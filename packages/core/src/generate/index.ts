@@ -1,8 +1,9 @@
 // Puzzle generators (sudoku with a givens knob, Maze-Hard-style mazes, simple synthetic ARC tasks), their solvers,
-// and the CSV and task-folder writers.
+// the CSV and task-folder writers, and the `generate` command.
 export * from './arc-families.js';
 export * from './arc-folder.js';
 export * from './arc-simple.js';
+export * from './command.js';
 export * from './csv.js';
 export * from './maze.js';
 export * from './maze-path.js';

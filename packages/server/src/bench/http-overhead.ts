@@ -24,7 +24,7 @@ import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
 import type { ExecutionProviderChoice, SolveRequest } from '../engine/types.js';
 import { DEFAULT_HALT_THRESHOLD } from '../http/schemas/solve-request.js';
 import { type RunningServer, serve } from '../http/server.js';
-import { sendRequest } from '../http/testing/client.js';
+import { sendRequest } from '../testing/client.js';
 
 const DEFAULT_MODEL = 'models/sudoku-small-mlp';
 

@@ -17,7 +17,7 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FitJob, RowFitter, RowLookup } from '../arc/adapt-rows.js';
 import { RESULTS_FILE, type TaskRecord } from '../arc/work-folder.js';
-import { FakeEngine } from '../http/fake-engine.js';
+import { FakeEngine } from '../testing/fake-engine.js';
 import { solveArcCommand } from './solve-arc.js';
 
 const root = mkdtempSync(join(tmpdir(), 'trm-solve-arc-'));

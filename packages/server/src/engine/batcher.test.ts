@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Batcher, type BatcherSettings, type Lane } from './batcher.js';
-import { FakeStepFunction, fakeAnswer, fakeHaltStep } from './step/fake-step.js';
+import { FakeStepFunction, fakeAnswer, fakeHaltStep } from '../testing/fake-step.js';
 import type { RowLayout, StepPlan, StepResult } from './step/plan.js';
 import type { StepShape } from './step/step-function.js';
 import { StepRunner } from './step/step-runner.js';

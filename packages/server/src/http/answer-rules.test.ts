@@ -6,10 +6,10 @@ import { encodeMaze, encodeSudoku, getPreset, type Grid, mazeFromCells, type Tas
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from './app.js';
-import { FakeEngine, type FakeEngineOptions } from './fake-engine.js';
+import { FakeEngine, type FakeEngineOptions } from '../testing/fake-engine.js';
 import { solveResponseSchema, stepEventSchema } from './schemas/solve-response.js';
-import { listen, parseEventStream, type TestServer } from './testing/client.js';
-import { ARC_PUZZLE, MAZE_PUZZLE, MAZE_SOLUTION, SUDOKU_PUZZLE, SUDOKU_SOLUTION } from './testing/fixtures.js';
+import { listen, parseEventStream, type TestServer } from '../testing/client.js';
+import { ARC_PUZZLE, MAZE_PUZZLE, MAZE_SOLUTION, SUDOKU_PUZZLE, SUDOKU_SOLUTION } from '../testing/fixtures.js';
 
 const ajv = new Ajv2020({ strict: true });
 const isSolveResponse = ajv.compile(solveResponseSchema);

@@ -10,14 +10,14 @@ import { SolveRequestError } from '../engine/solve-request.js';
 import { EngineUnavailableError, QueueFullError, type SolveEngine } from '../engine/types.js';
 import { createApp, PLAYGROUND_CSP } from './app.js';
 import type { Lifecycle } from './context.js';
-import { FakeEngine } from './fake-engine.js';
+import { FakeEngine } from '../testing/fake-engine.js';
 import { openApiDocument } from './openapi.js';
 import { errorSchema } from './schemas/error.js';
 import { type ModelSummary, modelsResponseSchema } from './schemas/models.js';
 import { solveRequestSchema } from './schemas/solve-request.js';
 import { type StepEventBody, solveResponseSchema, stepEventSchema } from './schemas/solve-response.js';
-import { listen, parseEventStream, type RawResponse, type TestServer } from './testing/client.js';
-import { ARC_PUZZLE, MAZE_PUZZLE, MAZE_SOLUTION, SUDOKU_PUZZLE, SUDOKU_SOLUTION } from './testing/fixtures.js';
+import { listen, parseEventStream, type RawResponse, type TestServer } from '../testing/client.js';
+import { ARC_PUZZLE, MAZE_PUZZLE, MAZE_SOLUTION, SUDOKU_PUZZLE, SUDOKU_SOLUTION } from '../testing/fixtures.js';
 
 const ajv = new Ajv2020({ strict: true });
 const isSolveResponse = ajv.compile(solveResponseSchema);

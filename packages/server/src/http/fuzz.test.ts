@@ -6,10 +6,10 @@ import { gzipSync } from 'node:zlib';
 import { Rng } from '@trm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './app.js';
-import { FakeEngine } from './fake-engine.js';
+import { FakeEngine } from '../testing/fake-engine.js';
 import { jsonPath } from './solve/validate-body.js';
-import { listen, parseEventStream, type SendOptions, type TestServer } from './testing/client.js';
-import { ARC_PUZZLE, MAZE_PUZZLE, MAZE_SOLUTION, SUDOKU_PUZZLE, SUDOKU_SOLUTION } from './testing/fixtures.js';
+import { listen, parseEventStream, type SendOptions, type TestServer } from '../testing/client.js';
+import { ARC_PUZZLE, MAZE_PUZZLE, MAZE_SOLUTION, SUDOKU_PUZZLE, SUDOKU_SOLUTION } from '../testing/fixtures.js';
 
 const CASES = Number(process.env.TRM_FUZZ_CASES ?? 10_000);
 const CONCURRENCY = 8;

@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine.js';
 import type { ExecutionProviderChoice, SolveEngine } from '../engine/types.js';
-import { FakeEngine } from './fake-engine.js';
+import { FakeEngine } from '../testing/fake-engine.js';
 import { type RunningServer, serve } from './server.js';
 
 const SECONDS = Number(process.env.TRM_LOAD_SECONDS ?? 30);

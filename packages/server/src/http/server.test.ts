@@ -3,10 +3,10 @@
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeEngine } from './fake-engine.js';
+import { FakeEngine } from '../testing/fake-engine.js';
 import { type RunningServer, SERVER_TIMEOUTS, serve } from './server.js';
-import { parseEventStream, type RawResponse, sendRequest } from './testing/client.js';
-import { SUDOKU_PUZZLE, SUDOKU_SOLUTION } from './testing/fixtures.js';
+import { parseEventStream, type RawResponse, sendRequest } from '../testing/client.js';
+import { SUDOKU_PUZZLE, SUDOKU_SOLUTION } from '../testing/fixtures.js';
 
 const running: RunningServer[] = [];
 const agents: Agent[] = [];

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { UsageError } from '@trm/core';
 import { describe, expect, it } from 'vitest';
 import type { SolveEngine } from '../engine/types.js';
-import { FakeEngine } from './fake-engine.js';
+import { FakeEngine } from '../testing/fake-engine.js';
 import {
   DEFAULT_MODEL_DIR,
   defaultModelDir,

@@ -16,7 +16,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine.js';
 import { createApp } from '../http/app.js';
-import { listen } from '../http/testing/client.js';
+import { listen } from '../testing/client.js';
 import { PLAYGROUND_DIR } from './index.js';
 import type { AnswerCheck, DoneEvent, ServedModel } from './public/server-api.js';
 import { changedCells, type Grid, parseGridText, TASKS, type TaskName } from './public/tasks.js';

@@ -4,8 +4,8 @@
 import { generateSudoku, Rng } from '@trm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../http/app.js';
-import { FakeEngine } from '../http/fake-engine.js';
-import { listen, type TestServer } from '../http/testing/client.js';
+import { FakeEngine } from '../testing/fake-engine.js';
+import { listen, type TestServer } from '../testing/client.js';
 import { describeServerError, fetchModels, ServerError, solveStream, type StepEvent } from './public/server-api.js';
 import { parseGridText } from './public/tasks.js';
 

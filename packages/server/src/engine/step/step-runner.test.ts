@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeStepFunction, fakeAnswer } from './fake-step.js';
+import { FakeStepFunction, fakeAnswer } from '../../testing/fake-step.js';
 import { gatherRows } from './host-state.js';
 import type { RowPlan } from './plan.js';
 import type { StepShape } from './step-function.js';

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Batcher } from '../batcher.js';
-import { type FakeStepOptions, fakeAnswer, fakeHaltStep } from '../step/fake-step.js';
+import { type FakeStepOptions, fakeAnswer, fakeHaltStep } from '../../testing/fake-step.js';
 import type { StepShape } from '../step/step-function.js';
 import { EngineUnavailableError, type SolveRequest } from '../types.js';
 import { type WorkerEvent, WorkerLane, type WorkerLaneOptions } from './worker-lane.js';
 
 const shape: StepShape = { seqLen: 5, stateLen: 6, hidden: 2, puzzleEmbDim: 0, vocab: 8 };
-const fakeUrl = new URL('../step/fake-step.ts', import.meta.url).href;
+const fakeUrl = new URL('../../testing/fake-step.ts', import.meta.url).href;
 const tmp = mkdtempSync(join(tmpdir(), 'trm-lane-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

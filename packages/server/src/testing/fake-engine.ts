@@ -46,7 +46,7 @@ export interface FakeEngineOptions {
   ready?: boolean;
   /** halt probability after a step (default 1 - 2^-step: 0.5, 0.75, ...; halts at step 2 with threshold 0.5) */
   haltProbability?: (step: number) => number;
-  /** the answer tokens after a step of the puzzle `tokens` (default: fakeAnswer at every step) */
+  /** the answer tokens after a step of the puzzle `tokens` (default: fakeEngineAnswer at every step) */
   answerAt?: (step: number, tokens: Uint8Array) => Uint8Array;
   /** EngineInfo.providerNotes (default: one note that says it is the fake engine) */
   providerNotes?: string[];
@@ -55,7 +55,7 @@ export interface FakeEngineOptions {
 }
 
 /** The answer the fake engine gives: the real solution where there is one, else the input unchanged. */
-export function fakeAnswer(task: TaskName, tokens: Uint8Array): Uint8Array {
+export function fakeEngineAnswer(task: TaskName, tokens: Uint8Array): Uint8Array {
   if (task === 'sudoku') {
     const cells = decodeSudoku(tokens).flat();
     const solved = solveSudoku(cells, { limit: 1 });
@@ -179,7 +179,7 @@ export class FakeEngine implements SolveEngine {
       if (failure && !failure.afterSteps) throw failure.error;
       let solved: Uint8Array | undefined;
       const answerAt =
-        this.answerAt ?? ((_step: number, tokens: Uint8Array) => (solved ??= fakeAnswer(this.info.task, tokens)));
+        this.answerAt ?? ((_step: number, tokens: Uint8Array) => (solved ??= fakeEngineAnswer(this.info.task, tokens)));
       const trace: StepEvent[] = [];
       let step = 0;
       let p = 0;

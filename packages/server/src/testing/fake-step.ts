@@ -3,11 +3,11 @@
 // of the tokens and puzzle embedding in z_L), so a state row that lands in the wrong place gives a wrong answer:
 //   after step c of a puzzle with tokens t and embedding e: answer[s] = (t[s] + c + c * (sum(t) + round(e[0]))) mod V,
 //   q_halt = +4 from step haltStep(t) = 1 + t[0] mod 5 on, -4 before.
-// A worker loads it as a step module (see worker/protocol.ts), with options to slow down or die at a given call.
+// A worker loads it as a step module (engine/worker/protocol.ts), with options to slow down or die at a given call.
 import { existsSync, writeFileSync } from 'node:fs';
-import type { RowLayout } from './plan.js';
-import { gatherRows } from './host-state.js';
-import type { StepFeeds, StepFunction, StepOutputs, StepShape } from './step-function.js';
+import type { RowLayout } from '../engine/step/plan.js';
+import { gatherRows } from '../engine/step/host-state.js';
+import type { StepFeeds, StepFunction, StepOutputs, StepShape } from '../engine/step/step-function.js';
 
 export interface FakeStepOptions {
   shape: StepShape;
@@ -141,7 +141,7 @@ export class FakeStepFunction implements StepFunction<FakeState> {
   }
 }
 
-/** Step-module entry (worker/protocol.ts): a worker calls this with the options it was given. */
+/** Step-module entry (engine/worker/protocol.ts): a worker calls this with the options it was given. */
 export async function createStepFunction(options: unknown): Promise<StepFunction<FakeState>> {
   const o = options as FakeStepOptions;
   if (o.requireFile !== undefined && !existsSync(o.requireFile))

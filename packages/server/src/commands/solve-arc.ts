@@ -114,7 +114,7 @@ export const solveArcSpec: CliSpec = {
       name: 'adapt-cmd',
       kind: 'string',
       value: '<command>',
-      help: "the trainer's adapt command (default: its sources through tsx, else packages/trainer/dist/adapt.mjs)",
+      help: "the trainer's adapt command (default: its sources through tsx, else its trm-adapt bundle from pnpm build)",
     },
     {
       name: 'adapt-args',

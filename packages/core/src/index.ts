@@ -14,6 +14,7 @@ export * from './generate/index.js';
 export * from './npy/index.js';
 export * from './safetensors/index.js';
 export * from './submission/index.js';
+export * from './system/backend-names.js';
 export * from './system/shared-library.js';
 export * from './system/onnxruntime-install.js';
 export * from './tasks/arc.js';

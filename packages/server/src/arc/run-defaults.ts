@@ -3,21 +3,12 @@
 // CPU one adaptation step of a 30x30 model costs about half a second per row and the 1000 variants of one task
 // take hours, so the CPU gets few variants, a short adaptation in small batches, and ONNX Runtime's CPU provider
 // for it (the tfjs wasm backend's 4 GiB heap does not hold one batch of the model's size at 30x30).
-import { type ModelConfig, stateLen } from '@trm/core';
+import { type ModelConfig, stateLen, TRAIN_BACKENDS, type TrainBackendName } from '@trm/core';
 import type { ExecutionProviderName } from '../engine/types.js';
 
-/** The trainer's `adapt --backend` choices (the server does not import the trainer; this mirrors its list). */
-export const ADAPT_BACKENDS = [
-  'auto',
-  'cpu',
-  'wasm',
-  'webgpu',
-  'tensorflow',
-  'ort-cuda',
-  'ort-webgpu',
-  'ort-cpu',
-] as const;
-export type AdaptBackend = (typeof ADAPT_BACKENDS)[number];
+/** The trainer's `adapt --backend` choices, from core (the server does not import the trainer). */
+export const ADAPT_BACKENDS = TRAIN_BACKENDS;
+export type AdaptBackend = TrainBackendName;
 
 export interface SolveArcDefaults {
   /** augmented variants per task besides the original */

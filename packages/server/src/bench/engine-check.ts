@@ -16,6 +16,7 @@ import { type LoopAnswer, referenceLoop } from '@trm/exporter/testing';
 import { benchRoot, writeBenchRecord } from './bench-support.js';
 import { Engine } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
+import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
 import type { ExecutionProviderChoice, SolveResult } from '../engine/types.js';
 
 const spec: CliSpec = {
@@ -38,7 +39,7 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
   if (help) return;
   const modelDir = (f.model as string | undefined) ?? join(benchRoot(), 'models/sudoku-small-mlp');
   const config = await readModelConfig(modelDir);
-  const maxSteps = Math.min(16, config.halt_max_steps);
+  const maxSteps = Math.min(MAX_STEPS_LIMIT, config.halt_max_steps);
   const threshold = f.threshold as number;
   const rng = new Rng(31);
   const tokens = Array.from({ length: f.puzzles as number }, () =>

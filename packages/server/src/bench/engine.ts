@@ -27,6 +27,7 @@ import { exportStepGraph, GRAPH_DTYPES, type GraphDtype, type OpChoice, parseOps
 import { benchRoot, integerList, quantile, writeBenchRecord } from './bench-support.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
+import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
 import type { ExecutionProviderChoice, SolveRequest } from '../engine/types.js';
 
 const spec: CliSpec = {
@@ -67,7 +68,14 @@ const spec: CliSpec = {
       default: 64,
       help: 'puzzles per case (at least 2 per client)',
     },
-    { name: 'steps', kind: 'int', min: 1, value: '<n>', default: 16, help: 'maxSteps of every puzzle (1..16)' },
+    {
+      name: 'steps',
+      kind: 'int',
+      min: 1,
+      value: '<n>',
+      default: MAX_STEPS_LIMIT,
+      help: `maxSteps of every puzzle (1..${MAX_STEPS_LIMIT})`,
+    },
     {
       name: 'halting',
       kind: 'enum',
@@ -198,7 +206,8 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   const batches = integerList('batch', f.batch as string);
   const concurrencies = integerList('concurrency', f.concurrency as string);
   const steps = f.steps as number;
-  if (steps > 16) throw new FlagError(`--steps must be in 1..16 (got ${steps})`, '--steps');
+  if (steps > MAX_STEPS_LIMIT)
+    throw new FlagError(`--steps must be in 1..${MAX_STEPS_LIMIT} (got ${steps})`, '--steps');
   const requests = f.requests as number;
   const modes = f.halting === 'both' ? (['fixed', 'early'] as const) : ([f.halting] as ['fixed'] | ['early']);
   const preset = f.preset as string;

@@ -45,9 +45,9 @@ import { modelVariantIndex } from '../arc/variants.js';
 import { describeWork, estimateWork, measureEngine } from '../arc/work-estimate.js';
 import { type RunSettings, type TaskRecord, taskFingerprint, WorkFolder } from '../arc/work-folder.js';
 import { Engine, ENGINE_DEFAULTS, type EngineOptions } from '../engine/engine.js';
+import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
-
-const EPS = ['auto', 'cuda', 'webgpu', 'cpu'] as const;
+import type { ExecutionProviderChoice } from '../engine/types.js';
 
 export const solveArcSpec: CliSpec = {
   usage: 'pnpm --filter @trm/server solve-arc',
@@ -133,7 +133,7 @@ export const solveArcSpec: CliSpec = {
       default: DEFAULT_SEED,
       help: 'seed of the variants and of adapt',
     },
-    { name: 'ep', kind: 'enum', choices: EPS, default: 'auto', help: 'execution provider' },
+    { name: 'ep', kind: 'enum', choices: EXECUTION_PROVIDER_CHOICES, default: 'auto', help: 'execution provider' },
     {
       name: 'max-batch',
       kind: 'int',
@@ -339,7 +339,7 @@ export async function solveArcCommand(
   const start = deps.startEngine ?? ((o: EngineOptions) => Engine.start(o));
   const engine = await start({
     modelDir,
-    executionProvider: f.ep as (typeof EPS)[number],
+    executionProvider: f.ep as ExecutionProviderChoice,
     maxBatch: f['max-batch'] as number,
     workers: f.workers as number,
   });

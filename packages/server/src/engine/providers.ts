@@ -15,6 +15,7 @@ import {
   type CudaProviderStatus,
   cudaProviderStatus as statusOf,
   cudaUnavailable,
+  EXECUTION_PROVIDERS,
   findSharedLibrary,
   LIBRARY_SEARCH_SUPPORTED,
   onnxruntimeBinDir as binDirOf,
@@ -25,7 +26,8 @@ import { STEP_OUTPUTS } from '@trm/graph';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderName } from './types.js';
 
-export const EXECUTION_PROVIDER_CHOICES: readonly ExecutionProviderChoice[] = ['auto', 'cuda', 'webgpu', 'cpu'];
+/** What `--ep` takes: `auto` or one of core's execution providers. */
+export const EXECUTION_PROVIDER_CHOICES: readonly ExecutionProviderChoice[] = ['auto', ...EXECUTION_PROVIDERS];
 
 /** The onnxruntime-node release whose CUDA provider libraries cuda:install places (they must match exactly). */
 export const ONNXRUNTIME_VERSION = '1.29.0';
@@ -61,7 +63,7 @@ export function webgpuUnavailable(find: (name: string) => string | null = findSh
 
 /** Providers to try, in order, for a --ep choice. */
 export function providerOrder(choice: ExecutionProviderChoice): ExecutionProviderName[] {
-  return choice === 'auto' ? ['cuda', 'webgpu', 'cpu'] : [choice];
+  return choice === 'auto' ? [...EXECUTION_PROVIDERS] : [choice];
 }
 
 export function parseExecutionProvider(value: string): ExecutionProviderChoice {

@@ -1,10 +1,10 @@
 // The engine's contract with the rest of the server: what a solve request is, what comes back, and the errors the
 // HTTP layer maps to status codes. The engine runs the exported step graph (ARCHITECTURE.md, "ONNX step graph")
 // up to `maxSteps` times per puzzle with continuous batching; nothing here knows about HTTP.
-import type { ModelConfig, TaskName } from '@trm/core';
+import type { ExecutionProviderName, ModelConfig, TaskName } from '@trm/core';
 
-/** Execution providers the engine can run on; `auto` tries cuda, then webgpu, then cpu. */
-export type ExecutionProviderName = 'cuda' | 'webgpu' | 'cpu';
+/** Execution providers the engine can run on (core's list); `auto` tries them in the list's order. */
+export type { ExecutionProviderName };
 export type ExecutionProviderChoice = ExecutionProviderName | 'auto';
 
 /** One puzzle to solve, already encoded for the model (task codecs in @trm/core do the encoding). */
@@ -13,7 +13,7 @@ export interface SolveRequest {
   tokens: Uint8Array;
   /** puzzle-embedding row (length puzzle_emb_ndim), or undefined to use zeros (a puzzle the model has no row for) */
   puzzleEmb?: Float32Array;
-  /** 1..16; the loop stops after this many supervision steps at the latest */
+  /** 1..MAX_STEPS_LIMIT (solve-request.ts); the loop stops after this many supervision steps at the latest */
   maxSteps: number;
   /** stop as soon as sigmoid(q_halt) > haltThreshold; a value >= 1 never halts early */
   haltThreshold: number;

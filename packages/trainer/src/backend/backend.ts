@@ -8,10 +8,11 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { findSharedLibrary, LIBRARY_SEARCH_SUPPORTED } from '@trm/core';
+import { findSharedLibrary, LIBRARY_SEARCH_SUPPORTED, TFJS_BACKENDS, type TfjsBackendName } from '@trm/core';
 
-export type BackendName = 'auto' | 'cpu' | 'wasm' | 'webgpu' | 'tensorflow';
-export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'];
+/** The TensorFlow.js backends (their names are core's, so that the server's solve-arc can offer them to adapt). */
+export type BackendName = TfjsBackendName;
+export const BACKEND_NAMES: readonly BackendName[] = TFJS_BACKENDS;
 
 export interface BackendChoice {
   /** the tfjs backend now active (tf.getBackend()) */

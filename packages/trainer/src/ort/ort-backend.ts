@@ -3,14 +3,20 @@
 // libraries are installed next to onnxruntime-node (see the server's `cuda:install`), then the tfjs order.
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { cudaProviderStatus, cudaUnavailable, onnxruntimeBinDir } from '@trm/core';
-import { BACKEND_NAMES, type BackendName } from '../backend/backend.js';
+import {
+  cudaProviderStatus,
+  cudaUnavailable,
+  ORT_BACKENDS,
+  onnxruntimeBinDir,
+  TRAIN_BACKENDS,
+  type TrainBackendName,
+} from '@trm/core';
+import type { BackendName } from '../backend/backend.js';
 import type { OrtProvider } from './train-step.js';
 
-export const ORT_BACKENDS = ['ort-cuda', 'ort-webgpu', 'ort-cpu'] as const;
-export type OrtBackendName = (typeof ORT_BACKENDS)[number];
-export type TrainBackendName = BackendName | OrtBackendName;
-export const TRAIN_BACKEND_NAMES: readonly TrainBackendName[] = [...BACKEND_NAMES, ...ORT_BACKENDS];
+export type { TrainBackendName };
+/** --backend of train, eval and adapt: core's list, the TensorFlow.js backends and then the ONNX Runtime ones. */
+export const TRAIN_BACKEND_NAMES: readonly TrainBackendName[] = TRAIN_BACKENDS;
 
 export type TrainEngine = { kind: 'tfjs'; backend: BackendName } | { kind: 'ort'; provider: OrtProvider };
 

@@ -12,12 +12,13 @@ import {
   TRAIN_OUTPUTS,
   type TrainPrecision,
 } from '@trm/graph';
-import { type ModelConfig, type NamedArrays, puzzleEmbLen, stateLen } from '@trm/core';
+import { type ExecutionProviderName, type ModelConfig, type NamedArrays, puzzleEmbLen, stateLen } from '@trm/core';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 
-export type OrtProvider = 'cuda' | 'webgpu' | 'cpu';
+/** The ONNX Runtime provider a training session runs on (core's list). */
+export type OrtProvider = ExecutionProviderName;
 
 export interface OrtStepFeeds {
   /** [B * seq_len] token ids */

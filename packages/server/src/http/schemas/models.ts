@@ -1,5 +1,5 @@
 // JSON schema of GET /models: what the playground and clients learn about each loaded model.
-import { modelConfigSchema } from '@trm/core';
+import { EXECUTION_PROVIDERS, modelConfigSchema } from '@trm/core';
 import type { EngineInfo } from '../../engine/types.js';
 
 // The config schema keeps its rules but not its $id, which would change the base URI inside the OpenAPI document.
@@ -16,7 +16,7 @@ export const modelSummarySchema = {
     ready: { description: 'false while loading or draining', type: 'boolean' },
     executionProvider: {
       description: 'the ONNX Runtime provider that runs the model',
-      enum: ['cuda', 'webgpu', 'cpu'],
+      enum: EXECUTION_PROVIDERS,
     },
     providerNotes: {
       description: 'why providers tried before this one were not used',

@@ -44,7 +44,7 @@ function pickEngine(ctx: AppContext, requested: string | undefined): [string, So
   return [requested, engine];
 }
 
-/** The model's own step limit (halt_max_steps of its config, what it was trained with), within 1..16. */
+/** The model's own step limit (halt_max_steps of its config, what it was trained with), within 1..MAX_STEPS_LIMIT. */
 export function defaultMaxSteps(engine: SolveEngine): number {
   const limit = engine.info.config.halt_max_steps;
   return Number.isInteger(limit) ? Math.min(MAX_STEPS_LIMIT, Math.max(1, limit)) : MAX_STEPS_LIMIT;

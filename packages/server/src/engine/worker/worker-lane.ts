@@ -28,6 +28,8 @@ export interface WorkerLaneOptions {
   restartBackoffMaxMs?: number;
   /** told about every worker that died, every replacement and every failed one (for logs) */
   onWorkerEvent?: (event: WorkerEvent) => void;
+  /** how long close() waits for the worker's current step before letting the worker go (default 10 s) */
+  closeTimeoutMs?: number;
 }
 
 export type WorkerEvent =
@@ -81,6 +83,31 @@ interface PendingStep {
   timer: NodeJS.Timeout;
 }
 
+/** Every inference worker thread of this process that has not exited yet, those let go included. */
+const liveThreads = new Set<Worker>();
+
+/**
+ * Resolves true once every inference worker thread of this process has exited, false if one still runs after
+ * `timeoutMs`. A worker that was let go (a step longer than close() waited, a hung step, a replacement that loaded
+ * after its lane closed) exits when its native call returns; the process must not exit before that, or ONNX Runtime
+ * aborts it. The wait itself keeps the process alive, which the let-go workers no longer do.
+ */
+export async function workerThreadsExited(timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), timeoutMs);
+  });
+  try {
+    while (liveThreads.size > 0) {
+      const exits = [...liveThreads].map((w) => new Promise<void>((r) => w.once('exit', () => r())));
+      if (!(await Promise.race([Promise.all(exits).then(() => true), timedOut]))) return false;
+    }
+    return true;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Lets a worker go without terminate(): it exits at its next message, and no longer holds the process open. */
 function release(worker: Worker, how: ToWorker = { type: 'close' }): void {
   try {
@@ -94,6 +121,8 @@ function release(worker: Worker, how: ToWorker = { type: 'close' }): void {
 /** Starts a worker and waits for its `ready`; a failed start rejects with the worker's reason. */
 function spawn(init: WorkerInit, timeoutMs: number): Promise<{ worker: Worker; ready: ReadyInfo }> {
   const worker = startWorker(init);
+  liveThreads.add(worker);
+  worker.once('exit', () => liveThreads.delete(worker));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
@@ -232,7 +261,7 @@ export class WorkerLane implements Lane {
     worker.postMessage({ type: 'close' } satisfies ToWorker);
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<boolean>((r) => {
-      timer = setTimeout(() => r(false), 10_000);
+      timer = setTimeout(() => r(false), this.options.closeTimeoutMs ?? 10_000);
     });
     if (!(await Promise.race([exited, gaveUp]))) worker.unref();
     clearTimeout(timer);

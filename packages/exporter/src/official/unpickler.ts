@@ -143,6 +143,8 @@ export function unpickle(bytes: Uint8Array, source = 'pickle'): PyValue {
   return new Unpickler(bytes, source).run();
 }
 
+// The interpreter's state and the operations its opcodes are made of. The opcode tables below the class call these,
+// so they are not private; the class itself stays inside this module.
 class Unpickler {
   private pos = 0;
   private opAt = 0;
@@ -166,11 +168,13 @@ class Unpickler {
     for (;;) {
       this.opAt = this.pos;
       this.op = this.u8();
-      if (this.op === 0x2e /* . STOP */) {
+      if (this.op === OP.STOP) {
         if (this.stack.length !== 1) this.fail(`STOP with ${this.stack.length} items on the stack, expected 1`);
         return this.value(this.stack.pop()!);
       }
-      this.step(this.op);
+      const handler = OPCODES.get(this.op);
+      if (!handler) this.fail(`unknown or unsupported opcode 0x${this.op.toString(16).padStart(2, '0')}`);
+      handler(this);
     }
   }
 
@@ -215,7 +219,7 @@ class Unpickler {
     return new PickleError(`${message} (${this.context()})`);
   }
 
-  private fail(message: string): never {
+  fail(message: string): never {
     throw this.error(message);
   }
 
@@ -228,33 +232,33 @@ class Unpickler {
     if (this.pos + n > this.bytes.length) this.fail(`the pickle ends early (needs ${n} more bytes)`);
   }
 
-  private u8(): number {
+  u8(): number {
     this.need(1);
     return this.bytes[this.pos++]!;
   }
 
-  private u16(): number {
+  u16(): number {
     this.need(2);
     const v = this.view.getUint16(this.pos, true);
     this.pos += 2;
     return v;
   }
 
-  private u32(): number {
+  u32(): number {
     this.need(4);
     const v = this.view.getUint32(this.pos, true);
     this.pos += 4;
     return v;
   }
 
-  private i32(): number {
+  i32(): number {
     this.need(4);
     const v = this.view.getInt32(this.pos, true);
     this.pos += 4;
     return v;
   }
 
-  private u64(): number {
+  u64(): number {
     this.need(8);
     const v = this.view.getBigUint64(this.pos, true);
     this.pos += 8;
@@ -262,14 +266,22 @@ class Unpickler {
     return Number(v);
   }
 
-  private take(n: number): Uint8Array {
+  /** A big-endian float64 (BINFLOAT, unlike the little-endian integers). */
+  f64be(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos, false);
+    this.pos += 8;
+    return v;
+  }
+
+  take(n: number): Uint8Array {
     this.need(n);
     const b = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return b;
   }
 
-  private text(n: number): string {
+  text(n: number): string {
     try {
       return this.utf8.decode(this.take(n));
     } catch {
@@ -278,7 +290,7 @@ class Unpickler {
   }
 
   /** A newline-terminated ASCII argument (protocol 0 opcodes). */
-  private line(): string {
+  line(): string {
     const end = this.bytes.indexOf(0x0a, this.pos);
     if (end < 0) this.fail('the pickle ends inside a text argument');
     const s = new TextDecoder('latin1').decode(this.bytes.subarray(this.pos, end));
@@ -286,22 +298,32 @@ class Unpickler {
     return s;
   }
 
-  private push(v: PyValue): void {
+  push(v: PyValue): void {
     this.stack.push(v);
   }
 
-  private pop(): PyValue {
+  mark(): void {
+    this.stack.push(MARK);
+  }
+
+  /** POP: drops the top item, a MARK included. */
+  discard(): void {
+    if (this.stack.length === 0) this.fail('the stack is empty');
+    this.stack.pop();
+  }
+
+  pop(): PyValue {
     if (this.stack.length === 0) this.fail('the stack is empty');
     return this.value(this.stack.pop()!);
   }
 
-  private top(): PyValue {
+  top(): PyValue {
     if (this.stack.length === 0) this.fail('the stack is empty');
     return this.value(this.stack[this.stack.length - 1]!);
   }
 
   /** Items pushed since the last MARK (which is removed). */
-  private popMark(): PyValue[] {
+  popMark(): PyValue[] {
     const at = this.stack.lastIndexOf(MARK);
     if (at < 0) this.fail('no MARK on the stack');
     const items = this.stack.splice(at) as PyValue[];
@@ -309,17 +331,27 @@ class Unpickler {
     return items;
   }
 
-  private memoGet(i: number): PyValue {
+  /** Stores the top item as memo entry i. */
+  put(i: number): void {
+    this.memo.set(i, this.top());
+  }
+
+  /** MEMOIZE's index: the next free one. */
+  get memoSize(): number {
+    return this.memo.size;
+  }
+
+  memoGet(i: number): PyValue {
     if (!this.memo.has(i)) this.fail(`memo entry ${i} was never stored`);
     return this.memo.get(i)!;
   }
 
-  private smallInt(v: bigint): number | bigint {
+  smallInt(v: bigint): number | bigint {
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   }
 
   /** Little-endian two's-complement integer of n bytes (LONG1 / LONG4). */
-  private long(n: number): number | bigint {
+  long(n: number): number | bigint {
     const b = this.take(n);
     let v = 0n;
     for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
@@ -327,297 +359,22 @@ class Unpickler {
     return this.smallInt(v);
   }
 
-  private step(op: number): void {
-    switch (op) {
-      case 0x80: {
-        // PROTO
-        const proto = this.u8();
-        if (proto > 5) this.fail(`pickle protocol ${proto} is newer than 5`);
-        break;
-      }
-      case 0x95: // FRAME: a length hint only
-        this.u64();
-        break;
-      case 0x28: // ( MARK
-        this.stack.push(MARK);
-        break;
-      case 0x30: // 0 POP
-        if (this.stack.length === 0) this.fail('the stack is empty');
-        this.stack.pop();
-        break;
-      case 0x31: // 1 POP_MARK
-        this.popMark();
-        break;
-      case 0x32: // 2 DUP
-        this.push(this.top());
-        break;
-      case 0x4e: // N NONE
-        this.push(null);
-        break;
-      case 0x88: // NEWTRUE
-        this.push(true);
-        break;
-      case 0x89: // NEWFALSE
-        this.push(false);
-        break;
-      case 0x4a: // J BININT
-        this.push(this.i32());
-        break;
-      case 0x4b: // K BININT1
-        this.push(this.u8());
-        break;
-      case 0x4d: // M BININT2
-        this.push(this.u16());
-        break;
-      case 0x8a: // LONG1
-        this.push(this.long(this.u8()));
-        break;
-      case 0x8b: {
-        // LONG4
-        const n = this.i32();
-        if (n < 0 || n > 64) this.fail(`an integer of ${n} bytes`);
-        this.push(this.long(n));
-        break;
-      }
-      case 0x49: {
-        // I INT (protocol 0; "01"/"00" are True/False)
-        const s = this.line();
-        if (s === '01' || s === '00') this.push(s === '01');
-        else if (/^[-+]?\d+$/.test(s)) this.push(this.smallInt(BigInt(s)));
-        else this.fail(`INT argument ${JSON.stringify(s)}`);
-        break;
-      }
-      case 0x4c: {
-        // L LONG (protocol 0)
-        const s = this.line().replace(/L$/, '');
-        if (!/^[-+]?\d+$/.test(s)) this.fail(`LONG argument ${JSON.stringify(s)}`);
-        this.push(this.smallInt(BigInt(s)));
-        break;
-      }
-      case 0x47: {
-        // G BINFLOAT (big-endian)
-        this.need(8);
-        const v = this.view.getFloat64(this.pos, false);
-        this.pos += 8;
-        this.push(v);
-        break;
-      }
-      case 0x46: {
-        // F FLOAT
-        const v = Number(this.line());
-        if (Number.isNaN(v)) this.fail('FLOAT argument is not a number');
-        this.push(v);
-        break;
-      }
-      case 0x58: // X BINUNICODE
-        this.push(this.text(this.u32()));
-        break;
-      case 0x8c: // SHORT_BINUNICODE
-        this.push(this.text(this.u8()));
-        break;
-      case 0x8d: // BINUNICODE8
-        this.push(this.text(this.u64()));
-        break;
-      case 0x56: // V UNICODE (raw-unicode-escape; plain ASCII in practice)
-        this.push(this.line());
-        break;
-      case 0x55: // U SHORT_BINSTRING
-        this.push(this.text(this.u8()));
-        break;
-      case 0x54: {
-        // T BINSTRING
-        const n = this.i32();
-        if (n < 0) this.fail('a negative string length');
-        this.push(this.text(n));
-        break;
-      }
-      case 0x42: // B BINBYTES
-        this.push(this.take(this.u32()).slice());
-        break;
-      case 0x43: // C SHORT_BINBYTES
-        this.push(this.take(this.u8()).slice());
-        break;
-      case 0x8e: // BINBYTES8
-        this.push(this.take(this.u64()).slice());
-        break;
-      case 0x96: // BYTEARRAY8
-        this.push(this.take(this.u64()).slice());
-        break;
-      case 0x29: // ) EMPTY_TUPLE
-        this.push(new PyTuple([]));
-        break;
-      case 0x74: // t TUPLE
-        this.push(new PyTuple(this.popMark()));
-        break;
-      case 0x85: // TUPLE1
-        this.push(new PyTuple([this.pop()]));
-        break;
-      case 0x86: {
-        // TUPLE2
-        const b = this.pop();
-        const a = this.pop();
-        this.push(new PyTuple([a, b]));
-        break;
-      }
-      case 0x87: {
-        // TUPLE3
-        const c = this.pop();
-        const b = this.pop();
-        const a = this.pop();
-        this.push(new PyTuple([a, b, c]));
-        break;
-      }
-      case 0x5d: // ] EMPTY_LIST
-        this.push(new PyList([]));
-        break;
-      case 0x6c: // l LIST
-        this.push(new PyList(this.popMark()));
-        break;
-      case 0x61: {
-        // a APPEND
-        const v = this.pop();
-        this.list(this.top()).items.push(v);
-        break;
-      }
-      case 0x65: {
-        // e APPENDS
-        const items = this.popMark();
-        this.list(this.top()).items.push(...items);
-        break;
-      }
-      case 0x7d: // } EMPTY_DICT
-        this.push(new PyDict(false));
-        break;
-      case 0x64: {
-        // d DICT
-        const items = this.popMark();
-        const d = new PyDict(false);
-        this.setItems(d, items);
-        this.push(d);
-        break;
-      }
-      case 0x73: {
-        // s SETITEM
-        const v = this.pop();
-        const k = this.pop();
-        this.setItems(this.dict(this.top()), [k, v]);
-        break;
-      }
-      case 0x75: {
-        // u SETITEMS
-        const items = this.popMark();
-        this.setItems(this.dict(this.top()), items);
-        break;
-      }
-      case 0x8f: // EMPTY_SET
-      case 0x90: // ADDITEMS
-      case 0x91: // FROZENSET
-        throw this.error('sets do not occur in a state_dict');
-      case 0x70: // p PUT
-        this.memo.set(this.index(this.line()), this.top());
-        break;
-      case 0x71: // q BINPUT
-        this.memo.set(this.u8(), this.top());
-        break;
-      case 0x72: // r LONG_BINPUT
-        this.memo.set(this.u32(), this.top());
-        break;
-      case 0x94: // MEMOIZE
-        this.memo.set(this.memo.size, this.top());
-        break;
-      case 0x67: // g GET
-        this.push(this.memoGet(this.index(this.line())));
-        break;
-      case 0x68: // h BINGET
-        this.push(this.memoGet(this.u8()));
-        break;
-      case 0x6a: // j LONG_BINGET
-        this.push(this.memoGet(this.u32()));
-        break;
-      case 0x63: {
-        // c GLOBAL
-        const module = this.line();
-        const name = this.line();
-        this.push(this.global(module, name));
-        break;
-      }
-      case 0x93: {
-        // STACK_GLOBAL
-        const name = this.pop();
-        const module = this.pop();
-        if (typeof module !== 'string' || typeof name !== 'string') this.fail('STACK_GLOBAL needs two strings');
-        this.push(this.global(module, name));
-        break;
-      }
-      case 0x52: {
-        // R REDUCE
-        const args = this.pop();
-        const callable = this.pop();
-        this.push(this.call(callable, args));
-        break;
-      }
-      case 0x81: {
-        // NEWOBJ: cls.__new__(cls, *args)
-        const args = this.pop();
-        const cls = this.pop();
-        this.push(this.call(cls, args));
-        break;
-      }
-      case 0x92: {
-        // NEWOBJ_EX
-        const kwargs = this.pop();
-        const args = this.pop();
-        const cls = this.pop();
-        if (!(kwargs instanceof PyDict) || kwargs.map.size > 0)
-          this.fail(`${describePy(cls)} called with keyword arguments`);
-        this.push(this.call(cls, args));
-        break;
-      }
-      case 0x62: {
-        // b BUILD
-        const state = this.pop();
-        this.build(this.top(), state);
-        break;
-      }
-      case 0x51: {
-        // Q BINPERSID
-        const pid = this.pop();
-        this.push(this.persistent(pid));
-        break;
-      }
-      case 0x50: // P PERSID (a string id; torch always uses BINPERSID with a tuple)
-        throw this.error(`persistent id ${JSON.stringify(this.line())} is not a torch storage`);
-      case 0x69: // i INST
-      case 0x6f: // o OBJ
-        throw this.error('INST/OBJ build arbitrary objects and are not allowed');
-      case 0x82: // EXT1
-      case 0x83: // EXT2
-      case 0x84: // EXT4
-        throw this.error('extension-registry references are not allowed');
-      case 0x97: // NEXT_BUFFER
-      case 0x98: // READONLY_BUFFER
-        throw this.error('out-of-band buffers are not allowed');
-      default:
-        throw this.error(`unknown or unsupported opcode 0x${op.toString(16).padStart(2, '0')}`);
-    }
-  }
-
-  private index(s: string): number {
+  index(s: string): number {
     if (!/^\d+$/.test(s)) this.fail(`memo index ${JSON.stringify(s)}`);
     return Number(s);
   }
 
-  private list(v: PyValue): PyList {
+  list(v: PyValue): PyList {
     if (!(v instanceof PyList)) this.fail(`APPEND to ${describePy(v)}, expected a list`);
     return v;
   }
 
-  private dict(v: PyValue): PyDict {
+  dict(v: PyValue): PyDict {
     if (!(v instanceof PyDict)) this.fail(`SETITEM on ${describePy(v)}, expected a dict`);
     return v;
   }
 
-  private setItems(d: PyDict, items: PyValue[]): void {
+  setItems(d: PyDict, items: PyValue[]): void {
     if (items.length % 2 !== 0) this.fail('a dict update with an odd number of items');
     for (let i = 0; i < items.length; i += 2) {
       const k = items[i]!;
@@ -628,7 +385,7 @@ class Unpickler {
     }
   }
 
-  private global(module: string, name: string): PyGlobal {
+  global(module: string, name: string): PyGlobal {
     const q = `${module}.${name}`;
     const known =
       q === ORDERED_DICT ||
@@ -643,7 +400,7 @@ class Unpickler {
     return new PyGlobal(module, name);
   }
 
-  private call(callable: PyValue, args: PyValue): PyValue {
+  call(callable: PyValue, args: PyValue): PyValue {
     if (!(callable instanceof PyGlobal)) this.fail(`a call of ${describePy(callable)}, which is not callable`);
     if (!(args instanceof PyTuple)) this.fail(`a call of ${callable.qualified} with ${describePy(args)} arguments`);
     const a = args.items;
@@ -694,7 +451,7 @@ class Unpickler {
     return new TensorRef(storage, offset, shape, strides, requiresGrad);
   }
 
-  private build(target: PyValue, state: PyValue): void {
+  build(target: PyValue, state: PyValue): void {
     if (!(target instanceof PyDict) || !target.ordered)
       this.fail(`BUILD on ${describePy(target)}; only an OrderedDict's attributes can be set`);
     // state is a dict of attributes, or (dict_state, slot_state) with either part None.
@@ -708,7 +465,7 @@ class Unpickler {
   }
 
   /** ('storage', torch.<X>Storage or torch.<dtype>, key, location, numel) */
-  private persistent(pid: PyValue): StorageRef {
+  persistent(pid: PyValue): StorageRef {
     if (!(pid instanceof PyTuple) || pid.items.length !== 5 || pid.items[0] !== 'storage')
       this.fail(`persistent id ${describePy(pid)}, expected ('storage', type, key, location, numel)`);
     const [, type, key, location, numel] = pid.items;
@@ -730,3 +487,264 @@ class Unpickler {
     return ref;
   }
 }
+
+/** Opcode bytes by the names pickletools gives them; the protocol 0 ones are printable (MARK is '('). */
+const OP = {
+  STOP: 0x2e,
+  PROTO: 0x80,
+  FRAME: 0x95,
+  MARK: 0x28,
+  POP: 0x30,
+  POP_MARK: 0x31,
+  DUP: 0x32,
+  NONE: 0x4e,
+  NEWTRUE: 0x88,
+  NEWFALSE: 0x89,
+  BININT: 0x4a,
+  BININT1: 0x4b,
+  BININT2: 0x4d,
+  LONG1: 0x8a,
+  LONG4: 0x8b,
+  INT: 0x49,
+  LONG: 0x4c,
+  BINFLOAT: 0x47,
+  FLOAT: 0x46,
+  BINUNICODE: 0x58,
+  SHORT_BINUNICODE: 0x8c,
+  BINUNICODE8: 0x8d,
+  UNICODE: 0x56,
+  SHORT_BINSTRING: 0x55,
+  BINSTRING: 0x54,
+  BINBYTES: 0x42,
+  SHORT_BINBYTES: 0x43,
+  BINBYTES8: 0x8e,
+  BYTEARRAY8: 0x96,
+  EMPTY_TUPLE: 0x29,
+  TUPLE: 0x74,
+  TUPLE1: 0x85,
+  TUPLE2: 0x86,
+  TUPLE3: 0x87,
+  EMPTY_LIST: 0x5d,
+  LIST: 0x6c,
+  APPEND: 0x61,
+  APPENDS: 0x65,
+  EMPTY_DICT: 0x7d,
+  DICT: 0x64,
+  SETITEM: 0x73,
+  SETITEMS: 0x75,
+  EMPTY_SET: 0x8f,
+  ADDITEMS: 0x90,
+  FROZENSET: 0x91,
+  PUT: 0x70,
+  BINPUT: 0x71,
+  LONG_BINPUT: 0x72,
+  MEMOIZE: 0x94,
+  GET: 0x67,
+  BINGET: 0x68,
+  LONG_BINGET: 0x6a,
+  GLOBAL: 0x63,
+  STACK_GLOBAL: 0x93,
+  REDUCE: 0x52,
+  NEWOBJ: 0x81,
+  NEWOBJ_EX: 0x92,
+  BUILD: 0x62,
+  BINPERSID: 0x51,
+  PERSID: 0x50,
+  INST: 0x69,
+  OBJ: 0x6f,
+  EXT1: 0x82,
+  EXT2: 0x83,
+  EXT4: 0x84,
+  NEXT_BUFFER: 0x97,
+  READONLY_BUFFER: 0x98,
+} as const;
+
+// The instruction set by family, one small handler per opcode. STOP ends the run loop; an opcode in no family is
+// unknown or unsupported.
+type OpHandler = (u: Unpickler) => void;
+type OpFamily = Readonly<Record<number, OpHandler>>;
+
+const FRAMING: OpFamily = {
+  [OP.PROTO]: (u) => {
+    const proto = u.u8();
+    if (proto > 5) u.fail(`pickle protocol ${proto} is newer than 5`);
+  },
+  [OP.FRAME]: (u) => void u.u64(), // a length hint only
+};
+
+const STACK: OpFamily = {
+  [OP.MARK]: (u) => u.mark(),
+  [OP.POP]: (u) => u.discard(),
+  [OP.POP_MARK]: (u) => void u.popMark(),
+  [OP.DUP]: (u) => u.push(u.top()),
+};
+
+const NUMBERS: OpFamily = {
+  [OP.NONE]: (u) => u.push(null),
+  [OP.NEWTRUE]: (u) => u.push(true),
+  [OP.NEWFALSE]: (u) => u.push(false),
+  [OP.BININT]: (u) => u.push(u.i32()),
+  [OP.BININT1]: (u) => u.push(u.u8()),
+  [OP.BININT2]: (u) => u.push(u.u16()),
+  [OP.LONG1]: (u) => u.push(u.long(u.u8())),
+  [OP.LONG4]: (u) => {
+    const n = u.i32();
+    if (n < 0 || n > 64) u.fail(`an integer of ${n} bytes`);
+    u.push(u.long(n));
+  },
+  [OP.INT]: (u) => {
+    // protocol 0; "01"/"00" are True/False
+    const s = u.line();
+    if (s === '01' || s === '00') u.push(s === '01');
+    else if (/^[-+]?\d+$/.test(s)) u.push(u.smallInt(BigInt(s)));
+    else u.fail(`INT argument ${JSON.stringify(s)}`);
+  },
+  [OP.LONG]: (u) => {
+    // protocol 0
+    const s = u.line().replace(/L$/, '');
+    if (!/^[-+]?\d+$/.test(s)) u.fail(`LONG argument ${JSON.stringify(s)}`);
+    u.push(u.smallInt(BigInt(s)));
+  },
+  [OP.BINFLOAT]: (u) => u.push(u.f64be()),
+  [OP.FLOAT]: (u) => {
+    const v = Number(u.line());
+    if (Number.isNaN(v)) u.fail('FLOAT argument is not a number');
+    u.push(v);
+  },
+};
+
+const STRINGS_AND_BYTES: OpFamily = {
+  [OP.BINUNICODE]: (u) => u.push(u.text(u.u32())),
+  [OP.SHORT_BINUNICODE]: (u) => u.push(u.text(u.u8())),
+  [OP.BINUNICODE8]: (u) => u.push(u.text(u.u64())),
+  [OP.UNICODE]: (u) => u.push(u.line()), // raw-unicode-escape; plain ASCII in practice
+  [OP.SHORT_BINSTRING]: (u) => u.push(u.text(u.u8())),
+  [OP.BINSTRING]: (u) => {
+    const n = u.i32();
+    if (n < 0) u.fail('a negative string length');
+    u.push(u.text(n));
+  },
+  [OP.BINBYTES]: (u) => u.push(u.take(u.u32()).slice()),
+  [OP.SHORT_BINBYTES]: (u) => u.push(u.take(u.u8()).slice()),
+  [OP.BINBYTES8]: (u) => u.push(u.take(u.u64()).slice()),
+  [OP.BYTEARRAY8]: (u) => u.push(u.take(u.u64()).slice()),
+};
+
+const CONTAINERS: OpFamily = {
+  [OP.EMPTY_TUPLE]: (u) => u.push(new PyTuple([])),
+  [OP.TUPLE]: (u) => u.push(new PyTuple(u.popMark())),
+  [OP.TUPLE1]: (u) => u.push(new PyTuple([u.pop()])),
+  [OP.TUPLE2]: (u) => {
+    const b = u.pop();
+    const a = u.pop();
+    u.push(new PyTuple([a, b]));
+  },
+  [OP.TUPLE3]: (u) => {
+    const c = u.pop();
+    const b = u.pop();
+    const a = u.pop();
+    u.push(new PyTuple([a, b, c]));
+  },
+  [OP.EMPTY_LIST]: (u) => u.push(new PyList([])),
+  [OP.LIST]: (u) => u.push(new PyList(u.popMark())),
+  [OP.APPEND]: (u) => {
+    const v = u.pop();
+    u.list(u.top()).items.push(v);
+  },
+  [OP.APPENDS]: (u) => {
+    const items = u.popMark();
+    u.list(u.top()).items.push(...items);
+  },
+  [OP.EMPTY_DICT]: (u) => u.push(new PyDict(false)),
+  [OP.DICT]: (u) => {
+    const items = u.popMark();
+    const d = new PyDict(false);
+    u.setItems(d, items);
+    u.push(d);
+  },
+  [OP.SETITEM]: (u) => {
+    const v = u.pop();
+    const k = u.pop();
+    u.setItems(u.dict(u.top()), [k, v]);
+  },
+  [OP.SETITEMS]: (u) => {
+    const items = u.popMark();
+    u.setItems(u.dict(u.top()), items);
+  },
+};
+
+const MEMO: OpFamily = {
+  [OP.PUT]: (u) => u.put(u.index(u.line())),
+  [OP.BINPUT]: (u) => u.put(u.u8()),
+  [OP.LONG_BINPUT]: (u) => u.put(u.u32()),
+  [OP.MEMOIZE]: (u) => u.put(u.memoSize),
+  [OP.GET]: (u) => u.push(u.memoGet(u.index(u.line()))),
+  [OP.BINGET]: (u) => u.push(u.memoGet(u.u8())),
+  [OP.LONG_BINGET]: (u) => u.push(u.memoGet(u.u32())),
+};
+
+/** Globals, calls and persistent ids: only what a state_dict needs gets past `global`, `call` and `persistent`. */
+const OBJECTS: OpFamily = {
+  [OP.GLOBAL]: (u) => {
+    const module = u.line();
+    const name = u.line();
+    u.push(u.global(module, name));
+  },
+  [OP.STACK_GLOBAL]: (u) => {
+    const name = u.pop();
+    const module = u.pop();
+    if (typeof module !== 'string' || typeof name !== 'string') return u.fail('STACK_GLOBAL needs two strings');
+    u.push(u.global(module, name));
+  },
+  [OP.REDUCE]: (u) => {
+    const args = u.pop();
+    const callable = u.pop();
+    u.push(u.call(callable, args));
+  },
+  [OP.NEWOBJ]: (u) => {
+    // cls.__new__(cls, *args)
+    const args = u.pop();
+    const cls = u.pop();
+    u.push(u.call(cls, args));
+  },
+  [OP.NEWOBJ_EX]: (u) => {
+    const kwargs = u.pop();
+    const args = u.pop();
+    const cls = u.pop();
+    if (!(kwargs instanceof PyDict) || kwargs.map.size > 0) u.fail(`${describePy(cls)} called with keyword arguments`);
+    u.push(u.call(cls, args));
+  },
+  [OP.BUILD]: (u) => {
+    const state = u.pop();
+    u.build(u.top(), state);
+  },
+  [OP.BINPERSID]: (u) => u.push(u.persistent(u.pop())),
+};
+
+/** Opcodes a state_dict never needs, refused with the reason. */
+const REFUSED: OpFamily = {
+  [OP.EMPTY_SET]: (u) => u.fail('sets do not occur in a state_dict'),
+  [OP.ADDITEMS]: (u) => u.fail('sets do not occur in a state_dict'),
+  [OP.FROZENSET]: (u) => u.fail('sets do not occur in a state_dict'),
+  // a string id; torch always uses BINPERSID with a tuple
+  [OP.PERSID]: (u) => u.fail(`persistent id ${JSON.stringify(u.line())} is not a torch storage`),
+  [OP.INST]: (u) => u.fail('INST/OBJ build arbitrary objects and are not allowed'),
+  [OP.OBJ]: (u) => u.fail('INST/OBJ build arbitrary objects and are not allowed'),
+  [OP.EXT1]: (u) => u.fail('extension-registry references are not allowed'),
+  [OP.EXT2]: (u) => u.fail('extension-registry references are not allowed'),
+  [OP.EXT4]: (u) => u.fail('extension-registry references are not allowed'),
+  [OP.NEXT_BUFFER]: (u) => u.fail('out-of-band buffers are not allowed'),
+  [OP.READONLY_BUFFER]: (u) => u.fail('out-of-band buffers are not allowed'),
+};
+
+function opcodeTable(...families: OpFamily[]): ReadonlyMap<number, OpHandler> {
+  const table = new Map<number, OpHandler>();
+  for (const family of families)
+    for (const [op, handler] of Object.entries(family)) {
+      if (table.has(Number(op))) throw new Error(`opcode ${op} is in two families`);
+      table.set(Number(op), handler);
+    }
+  return table;
+}
+
+const OPCODES = opcodeTable(FRAMING, STACK, NUMBERS, STRINGS_AND_BYTES, CONTAINERS, MEMO, OBJECTS, REFUSED);

@@ -1,17 +1,18 @@
 // The batch ARC solver: the tasks still to solve go through in chunks. For each chunk the variants are planned,
 // rows are fitted for the tasks the model has not seen (one adapt run per chunk, started while the previous
-// chunk is still being solved), then every variant's every test input goes to the engine, at most `inFlight` at a
-// time so that the batch slots stay full while the queue stays short. Each prediction is cropped, mapped back to
-// the original task and voted on; a task is recorded in the work folder the moment its last prediction arrives,
-// so an interruption loses only the tasks in flight. Memory holds one chunk (two while the next is prepared).
+// chunk is still being solved; arc/prepare-chunk.ts), then every variant's every test input goes to the engine, at
+// most `inFlight` at a time so that the batch slots stay full while the queue stays short. Each prediction is
+// cropped, mapped back to the original task and voted on; a task is recorded in the work folder the moment its last
+// prediction arrives, so an interruption loses only the tasks in flight. Memory holds one chunk (two while the next
+// is prepared).
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { mkdir } from 'node:fs/promises';
-import { ARC, type ArcTask, applyArcAugmentation, arcGridFits, BLANK_IDENTIFIER, encodeArc, Progress } from '@trm/core';
+import { ARC, type ArcTask, applyArcAugmentation, BLANK_IDENTIFIER, encodeArc, Progress } from '@trm/core';
 import type { PuzzleRowSource } from '../http/context.js';
 import type { SolveEngine } from '../engine/types.js';
 import type { RowFitter, RowLookup } from './adapt-rows.js';
+import { type PreparedChunk, prepareChunk } from './prepare-chunk.js';
 import { predictionGrid } from './prediction.js';
-import { freshVariants, type PlanOptions, planTask, type TaskPlan, type VariantRef } from './variants.js';
+import type { PlanOptions, TaskPlan, VariantRef } from './variants.js';
 import { VoteBox } from './vote.js';
 import { type TaskRecord, taskFingerprint, type WorkFolder } from './work-folder.js';
 
@@ -58,14 +59,6 @@ export interface SolveArcSummary {
   aborted: boolean;
 }
 
-interface PreparedChunk {
-  index: number;
-  plans: TaskPlan[];
-  /** task id -> why it cannot be solved (planning or adaptation failed) */
-  failures: Map<string, string>;
-  rows: RowLookup | null;
-}
-
 /** Per task, while its predictions come in. */
 interface TaskState {
   plan: TaskPlan;
@@ -76,18 +69,17 @@ interface TaskState {
   started: number;
 }
 
+/** A task whose requests can go to the engine: its state and the puzzle row of each variant. */
+interface ReadyTask {
+  state: TaskState;
+  rows: (Float32Array | undefined)[];
+}
+
 interface Job {
   state: TaskState;
   variant: VariantRef;
   test: number;
   puzzleEmb: Float32Array | undefined;
-}
-
-/** "HxW" of the first grid of the task (demonstrations or test inputs) larger than the canvas, or null. */
-function largestGrid(task: ArcTask, canvas: number): string | null {
-  const grids = [...task.train.flatMap((p) => [p.input, p.output]), ...task.test.map((p) => p.input)];
-  const big = grids.find((g) => !arcGridFits(g, canvas));
-  return big ? `${big.length}x${big[0]?.length ?? 0}` : null;
 }
 
 function message(err: unknown): string {
@@ -112,197 +104,228 @@ async function forEachLimited<T>(
   await Promise.all(Array.from({ length: Math.max(1, limit) }, lane));
 }
 
-export async function solveArcTasks(o: SolveArcOptions): Promise<SolveArcSummary> {
-  const started = performance.now();
-  const { engine, work, signal } = o;
-  const canvas = o.canvas ?? ARC.side;
-  const fingerprints = new Map([...o.tasks].map(([id, t]) => [id, taskFingerprint(t)]));
-  const skipped = [...o.tasks.keys()].filter((id) => work.solved(id, fingerprints.get(id)!));
-  const done = new Set(skipped);
-  const pending = [...o.tasks.keys()].filter((id) => !done.has(id));
-  const chunks: string[][] = [];
-  for (let i = 0; i < pending.length; i += o.chunkSize) chunks.push(pending.slice(i, i + o.chunkSize));
-  if (work.dropped > 0) o.log(`work folder: dropped ${work.dropped} incomplete result line(s) of an interrupted run`);
-  if (skipped.length > 0)
-    o.log(`resuming: ${skipped.length} of ${o.tasks.size} tasks were solved before; ${pending.length} to go`);
-
-  const solved: string[] = [];
-  const failed: string[] = [];
-  let predictions = 0;
-  const blankRow = engine.puzzleRow(BLANK_IDENTIFIER);
-  const inFlight = o.inFlight ?? 2 * Math.max(1, engine.stats().totalSlots);
-  // Every request in flight (and the adapt child) listens on the one signal: that is by design, not a leak.
-  if (signal) setMaxListeners(Math.max(getMaxListeners(signal), inFlight + 8), signal);
-  const progress = new Progress('solve-arc', pending.length, { unit: 'tasks', silent: o.quiet });
-
-  const record = async (state: TaskState, error: string | null) => {
-    if (signal?.aborted) return; // the task may be incomplete: leave it for the next run
-    const r: TaskRecord = {
-      taskId: state.plan.taskId,
-      fingerprint: state.fingerprint,
-      status: error === null ? 'solved' : 'failed',
-      ...(error === null ? {} : { error }),
-      rows: state.plan.rows,
-      variants: state.plan.variants.length,
-      tests:
-        error === null
-          ? state.boxes.map((b) => ({
-              predictions: b.predictions,
-              empty: b.empty,
-              candidates: b.ranked(KEPT_CANDIDATES),
-            }))
-          : [],
-      seconds: Math.round((performance.now() - state.started) / 10) / 100,
-      finished: new Date().toISOString(),
-    };
-    await work.append(r);
-    (error === null ? solved : failed).push(r.taskId);
-    if (error !== null) o.log(`task ${r.taskId} failed: ${error}`);
-    progress.tick(1, { failed: failed.length, predictions });
-    o.onTask?.(r);
-  };
-
-  const newState = (plan: TaskPlan): TaskState => ({
+function newTaskState(plan: TaskPlan, fingerprint: string): TaskState {
+  return {
     plan,
-    fingerprint: fingerprints.get(plan.taskId)!,
+    fingerprint,
     boxes: plan.task.test.map(() => new VoteBox()),
     remaining: plan.variants.length * plan.task.test.length,
     error: null,
     started: performance.now(),
-  });
+  };
+}
 
-  const prepare = async (index: number): Promise<PreparedChunk> => {
-    const failures = new Map<string, string>();
-    const plans: TaskPlan[] = [];
-    for (const id of chunks[index]!) {
-      const tooBig = largestGrid(o.tasks.get(id)!, canvas);
-      if (tooBig) {
-        failures.set(id, `a ${tooBig} grid does not fit the model's ${canvas}x${canvas} canvas`);
+/** Every variant's every test input of the ready tasks, task by task (a task's clock starts at its first job). */
+function* jobsOf(ready: readonly ReadyTask[]): Generator<Job> {
+  for (const { state, rows } of ready) {
+    state.started = performance.now();
+    for (const [v, variant] of state.plan.variants.entries())
+      for (let test = 0; test < state.plan.task.test.length; test++) yield { state, variant, test, puzzleEmb: rows[v] };
+  }
+}
+
+/** The work folder's line for a finished task: its ranked candidates when solved, the error when failed. */
+function taskRecord(state: TaskState, error: string | null): TaskRecord {
+  return {
+    taskId: state.plan.taskId,
+    fingerprint: state.fingerprint,
+    status: error === null ? 'solved' : 'failed',
+    ...(error === null ? {} : { error }),
+    rows: state.plan.rows,
+    variants: state.plan.variants.length,
+    tests:
+      error === null
+        ? state.boxes.map((b) => ({
+            predictions: b.predictions,
+            empty: b.empty,
+            candidates: b.ranked(KEPT_CANDIDATES),
+          }))
+        : [],
+    seconds: Math.round((performance.now() - state.started) / 10) / 100,
+    finished: new Date().toISOString(),
+  };
+}
+
+/** One call of solveArcTasks: it works through the chunks and keeps the tallies of the summary and progress bar. */
+class SolveRun {
+  readonly solved: string[] = [];
+  readonly failed: string[] = [];
+  predictions = 0;
+  private readonly canvas: number;
+  private readonly inFlight: number;
+  private readonly blankRow: Float32Array | undefined;
+  private readonly progress: Progress;
+
+  constructor(
+    private readonly o: SolveArcOptions,
+    private readonly fingerprints: ReadonlyMap<string, string>,
+    pendingTasks: number,
+  ) {
+    this.canvas = o.canvas ?? ARC.side;
+    this.blankRow = o.engine.puzzleRow(BLANK_IDENTIFIER);
+    this.inFlight = o.inFlight ?? 2 * Math.max(1, o.engine.stats().totalSlots);
+    // Every request in flight (and the adapt child) listens on the one signal: that is by design, not a leak.
+    if (o.signal) setMaxListeners(Math.max(getMaxListeners(o.signal), this.inFlight + 8), o.signal);
+    this.progress = new Progress('solve-arc', pendingTasks, { unit: 'tasks', silent: o.quiet });
+  }
+
+  /** Solves the chunks in turn, preparing each next one (its adapt run) while the current one is solved. */
+  async solveChunks(chunks: readonly string[][]): Promise<void> {
+    const signal = this.o.signal;
+    let next: Promise<PreparedChunk> | null = chunks.length > 0 ? this.prepare(0, chunks) : null;
+    try {
+      for (let k = 0; k < chunks.length && !signal?.aborted; k++) {
+        const chunk = await next!;
+        next = k + 1 < chunks.length && !signal?.aborted ? this.prepare(k + 1, chunks) : null;
+        this.progress.setFields({
+          chunk: `${k + 1}/${chunks.length}`,
+          failed: this.failed.length,
+          predictions: this.predictions,
+        });
+        try {
+          await this.solveChunk(chunk);
+        } finally {
+          await this.release(chunk);
+        }
+      }
+    } finally {
+      // A chunk prepared ahead but not solved (interrupted) must release its rows and scratch space.
+      if (next) await this.release(await next);
+    }
+  }
+
+  finish(): void {
+    this.progress.finish();
+  }
+
+  private prepare(index: number, chunks: readonly string[][]): Promise<PreparedChunk> {
+    const { tasks, plan, fitter, work, signal } = this.o;
+    return prepareChunk(index, chunks[index]!, { tasks, canvas: this.canvas, plan, fitter, work, signal });
+  }
+
+  private async release(chunk: PreparedChunk): Promise<void> {
+    chunk.rows?.close();
+    await this.o.work.removeScratch(chunk.index);
+  }
+
+  /** Records the chunk's tasks that cannot run, then sends the others' jobs to the engine. */
+  private async solveChunk(chunk: PreparedChunk): Promise<void> {
+    const ready = await this.readyTasks(chunk);
+    await forEachLimited(jobsOf(ready), this.inFlight, (job) => this.solveJob(job), this.o.signal);
+  }
+
+  /** The chunk's tasks with a plan and a row for every variant; the others are recorded as failed. */
+  private async readyTasks(chunk: PreparedChunk): Promise<ReadyTask[]> {
+    const ready: ReadyTask[] = [];
+    for (const id of chunk.ids) {
+      const plan = chunk.plans.find((p) => p.taskId === id);
+      const state = newTaskState(
+        plan ?? { taskId: id, task: this.o.tasks.get(id)!, rows: 'blank', variants: [] },
+        this.fingerprints.get(id)!,
+      );
+      const failure = chunk.failures.get(id);
+      if (failure !== undefined || !plan) {
+        await this.record(state, failure ?? 'no plan');
         continue;
       }
       try {
-        plans.push(planTask(id, o.tasks.get(id)!, { ...o.plan, fit: o.fitter !== null }));
+        ready.push({ state, rows: this.rowsOf(plan, chunk.rows) });
       } catch (err) {
-        failures.set(id, `planning its variants failed: ${message(err)}`);
+        await this.record(state, message(err));
       }
     }
-    const toFit = plans.filter((p) => p.rows === 'fitted');
-    let rows: RowLookup | null = null;
-    if (o.fitter && toFit.length > 0 && !signal?.aborted) {
-      const dir = work.scratch(index);
-      try {
-        await mkdir(dir, { recursive: true });
-        rows = await o.fitter.fit({
-          dir,
-          tasks: toFit.map((p) => ({
-            taskId: p.taskId,
-            variants: freshVariants(p.taskId, p.task, o.plan.augment, o.plan.seed),
-          })),
-          signal,
-        });
-      } catch (err) {
-        for (const p of toFit) failures.set(p.taskId, `adaptation failed: ${message(err)}`);
-      }
-    }
-    return { index, plans, failures, rows };
-  };
+    return ready;
+  }
 
   /** The row of each variant, or an error naming the first variant without one. */
-  const rowsOf = (plan: TaskPlan, lookup: RowLookup | null): (Float32Array | undefined)[] => {
+  private rowsOf(plan: TaskPlan, lookup: RowLookup | null): (Float32Array | undefined)[] {
     return plan.variants.map((v) => {
-      if (plan.rows === 'blank') return blankRow;
-      const row = plan.rows === 'model' ? engine.puzzleRow(v.name) : lookup?.row(v.name);
+      if (plan.rows === 'blank') return this.blankRow;
+      const row = plan.rows === 'model' ? this.o.engine.puzzleRow(v.name) : lookup?.row(v.name);
       if (!row) throw new Error(`no puzzle row for variant ${v.name} (${plan.rows === 'model' ? 'model' : 'adapt'})`);
       return row;
     });
-  };
-
-  const solveChunk = async (chunk: PreparedChunk) => {
-    const ready: { state: TaskState; rows: (Float32Array | undefined)[] }[] = [];
-    for (const id of chunks[chunk.index]!) {
-      const plan = chunk.plans.find((p) => p.taskId === id);
-      const state = newState(plan ?? { taskId: id, task: o.tasks.get(id)!, rows: 'blank', variants: [] });
-      const failure = chunk.failures.get(id);
-      if (failure !== undefined || !plan) {
-        await record(state, failure ?? 'no plan');
-        continue;
-      }
-      try {
-        ready.push({ state, rows: rowsOf(plan, chunk.rows) });
-      } catch (err) {
-        await record(state, message(err));
-      }
-    }
-    function* jobs(): Generator<Job> {
-      for (const { state, rows } of ready) {
-        state.started = performance.now();
-        for (const [v, variant] of state.plan.variants.entries())
-          for (let test = 0; test < state.plan.task.test.length; test++)
-            yield { state, variant, test, puzzleEmb: rows[v] };
-      }
-    }
-    await forEachLimited(
-      jobs(),
-      inFlight,
-      async ({ state, variant, test, puzzleEmb }) => {
-        // After a failure the task's remaining requests are counted off without running.
-        if (state.error === null) {
-          try {
-            const input = state.plan.task.test[test]!.input;
-            const r = await engine.solve({
-              tokens: encodeArc(applyArcAugmentation(input, variant.aug), undefined, canvas),
-              puzzleEmb,
-              maxSteps: o.maxSteps,
-              haltThreshold: o.haltThreshold,
-              trace: false,
-              signal,
-            });
-            predictions++;
-            state.boxes[test]!.add(predictionGrid(r.tokens, variant.aug), r.haltProbability);
-          } catch (err) {
-            if (!signal?.aborted) state.error = `variant ${variant.name}, test ${test}: ${message(err)}`;
-          }
-        }
-        if (--state.remaining === 0) await record(state, state.error);
-      },
-      signal,
-    );
-  };
-
-  let next: Promise<PreparedChunk> | null = chunks.length > 0 ? prepare(0) : null;
-  try {
-    for (let k = 0; k < chunks.length && !signal?.aborted; k++) {
-      const chunk = await next!;
-      next = k + 1 < chunks.length && !signal?.aborted ? prepare(k + 1) : null;
-      progress.setFields({ chunk: `${k + 1}/${chunks.length}`, failed: failed.length, predictions });
-      try {
-        await solveChunk(chunk);
-      } finally {
-        chunk.rows?.close();
-        await work.removeScratch(chunk.index);
-      }
-    }
-  } finally {
-    // A chunk prepared ahead but not solved (interrupted) must release its rows and scratch space.
-    if (next) {
-      const left = await next;
-      left.rows?.close();
-      await work.removeScratch(left.index);
-    }
   }
-  const aborted = signal?.aborted ?? false;
-  progress.finish();
+
+  /** One engine request; its prediction, mapped back to the task, is a vote. The task's last job records it. */
+  private async solveJob({ state, variant, test, puzzleEmb }: Job): Promise<void> {
+    const { engine, signal } = this.o;
+    // After a failure the task's remaining requests are counted off without running.
+    if (state.error === null) {
+      try {
+        const input = state.plan.task.test[test]!.input;
+        const r = await engine.solve({
+          tokens: encodeArc(applyArcAugmentation(input, variant.aug), undefined, this.canvas),
+          puzzleEmb,
+          maxSteps: this.o.maxSteps,
+          haltThreshold: this.o.haltThreshold,
+          trace: false,
+          signal,
+        });
+        this.predictions++;
+        state.boxes[test]!.add(predictionGrid(r.tokens, variant.aug), r.haltProbability);
+      } catch (err) {
+        if (!signal?.aborted) state.error = `variant ${variant.name}, test ${test}: ${message(err)}`;
+      }
+    }
+    if (--state.remaining === 0) await this.record(state, state.error);
+  }
+
+  /** Writes a finished task's record and counts it; an interrupted run leaves the task for the next run. */
+  private async record(state: TaskState, error: string | null): Promise<void> {
+    if (this.o.signal?.aborted) return; // the task may be incomplete: leave it for the next run
+    const r = taskRecord(state, error);
+    await this.o.work.append(r);
+    (error === null ? this.solved : this.failed).push(r.taskId);
+    if (error !== null) this.o.log(`task ${r.taskId} failed: ${error}`);
+    this.progress.tick(1, { failed: this.failed.length, predictions: this.predictions });
+    this.o.onTask?.(r);
+  }
+}
+
+/** Where a run starts: the tasks an earlier run solved (same fingerprint) are skipped, the rest cut into chunks. */
+function resumePoint(o: SolveArcOptions): {
+  fingerprints: Map<string, string>;
+  skipped: string[];
+  pending: string[];
+  chunks: string[][];
+} {
+  const fingerprints = new Map([...o.tasks].map(([id, t]) => [id, taskFingerprint(t)]));
+  const skipped = [...o.tasks.keys()].filter((id) => o.work.solved(id, fingerprints.get(id)!));
+  const done = new Set(skipped);
+  const pending = [...o.tasks.keys()].filter((id) => !done.has(id));
+  const chunks: string[][] = [];
+  for (let i = 0; i < pending.length; i += o.chunkSize) chunks.push(pending.slice(i, i + o.chunkSize));
+  return { fingerprints, skipped, pending, chunks };
+}
+
+/** The latest record of every task of the run that has one. */
+function latestRecords(o: SolveArcOptions): Map<string, TaskRecord> {
   const records = new Map<string, TaskRecord>();
   for (const id of o.tasks.keys()) {
-    const r = work.record(id);
+    const r = o.work.record(id);
     if (r) records.set(id, r);
   }
+  return records;
+}
+
+export async function solveArcTasks(o: SolveArcOptions): Promise<SolveArcSummary> {
+  const started = performance.now();
+  const { fingerprints, skipped, pending, chunks } = resumePoint(o);
+  if (o.work.dropped > 0)
+    o.log(`work folder: dropped ${o.work.dropped} incomplete result line(s) of an interrupted run`);
+  if (skipped.length > 0)
+    o.log(`resuming: ${skipped.length} of ${o.tasks.size} tasks were solved before; ${pending.length} to go`);
+  const run = new SolveRun(o, fingerprints, pending.length);
+  await run.solveChunks(chunks);
+  const aborted = o.signal?.aborted ?? false;
+  run.finish();
   return {
-    records,
-    solved,
-    failed,
+    records: latestRecords(o),
+    solved: run.solved,
+    failed: run.failed,
     skipped,
-    predictions,
+    predictions: run.predictions,
     seconds: (performance.now() - started) / 1000,
     aborted,
   };

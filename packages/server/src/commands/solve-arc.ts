@@ -9,12 +9,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ArcSubmission,
+  type ArcTask,
+  type ArcTestCounts,
   arcCanvasSide,
   buildSubmission,
   type CliSpec,
   type CommandIo,
   DEFAULT_SEED,
   FlagError,
+  type FlagValues,
   IDENTIFIERS_FILE,
   loadSolutions,
   type ModelConfig,
@@ -47,7 +50,7 @@ import { type RunSettings, type TaskRecord, taskFingerprint, WorkFolder } from '
 import { Engine, ENGINE_DEFAULTS, type EngineOptions } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
-import type { ExecutionProviderChoice } from '../engine/types.js';
+import type { ExecutionProviderChoice, ExecutionProviderName } from '../engine/types.js';
 
 export const solveArcSpec: CliSpec = {
   usage: 'pnpm --filter @trm/server solve-arc',
@@ -285,13 +288,37 @@ async function arcModelConfig(dir: string): Promise<ModelConfig> {
   return config;
 }
 
-export async function solveArcCommand(
-  argv: readonly string[],
-  io: CommandIo,
-  deps: SolveArcDeps = {},
-): Promise<SolveArcResult | null> {
-  const { values: f, help } = parseFlags(argv, solveArcSpec);
-  if (help) return null;
+/** The flags, checked and typed; the defaults that depend on the model or the engine's provider come later. */
+interface SolveArcFlags {
+  modelDir: string;
+  tasksPath: string;
+  out: string;
+  solutionsPath: string | undefined;
+  workDir: string;
+  fresh: boolean;
+  only: string[] | undefined;
+  limit: number | undefined;
+  chunk: number;
+  seed: number;
+  /** --max-steps; undefined: the model's halt_max_steps */
+  maxSteps: number | undefined;
+  haltThreshold: number;
+  quiet: boolean;
+  engine: Omit<EngineOptions, 'modelDir'>;
+  /** undefined: the provider's default */
+  augment: number | undefined;
+  adapt: {
+    off: boolean;
+    steps: number | undefined;
+    backend: AdaptBackend | undefined;
+    batch: number | undefined;
+    /** adapt's own flags from --adapt-args, --backend and --batch taken out */
+    args: string[];
+    command: string | undefined;
+  };
+}
+
+function solveArcFlags(f: FlagValues, io: CommandIo): SolveArcFlags {
   const modelDir = requiredPath(f, 'model', { exists: true });
   const tasksPath = requiredPath(f, 'tasks', { exists: true });
   const out = requiredPath(f, 'out');
@@ -304,29 +331,67 @@ export async function solveArcCommand(
     .map((s) => s.trim())
     .filter((s) => s !== '');
   if (only !== undefined && only.length === 0) throw new FlagError('--only needs at least one task id', '--only');
-  const haltThreshold = f['halt-threshold'] as number;
-  const seed = f.seed as number;
-  const quiet = io.quiet || (f.quiet as boolean);
-  const {
-    backend: argsBackend,
-    batch: argsBatch,
-    rest: adaptArgs,
-  } = adaptFlagsOf(splitCommandLine((f['adapt-args'] as string | undefined) ?? ''), f);
+  const { backend, batch, rest } = adaptFlagsOf(splitCommandLine((f['adapt-args'] as string | undefined) ?? ''), f);
+  return {
+    modelDir,
+    tasksPath,
+    out,
+    solutionsPath,
+    workDir,
+    fresh: f.fresh as boolean,
+    only,
+    limit: f.limit as number | undefined,
+    chunk: f.chunk as number,
+    seed: f.seed as number,
+    maxSteps: f['max-steps'] as number | undefined,
+    haltThreshold: f['halt-threshold'] as number,
+    quiet: io.quiet || (f.quiet as boolean),
+    engine: {
+      executionProvider: f.ep as ExecutionProviderChoice,
+      maxBatch: f['max-batch'] as number,
+      workers: f.workers as number,
+    },
+    augment: f.augment as number | undefined,
+    adapt: {
+      off: f['no-adapt'] as boolean,
+      steps: f['adapt-steps'] as number | undefined,
+      backend,
+      batch,
+      args: rest,
+      command: f['adapt-cmd'] as string | undefined,
+    },
+  };
+}
 
+/** The model (its config, the tasks it knows, whether rows can be fitted) and the tasks of the run. */
+interface RunInputs {
+  config: ModelConfig;
+  maxSteps: number;
+  tasks: Map<string, ArcTask>;
+  /** test inputs per task, for the submission */
+  counts: ArcTestCounts;
+  /** rows are fitted for the tasks the model does not know */
+  adapt: boolean;
+  known: Map<string, string[]> | null;
+  modelFiles: string;
+}
+
+async function loadInputs(flags: SolveArcFlags, io: CommandIo): Promise<RunInputs> {
+  const { modelDir } = flags;
   const config = await arcModelConfig(modelDir);
-  const maxSteps = (f['max-steps'] as number | undefined) ?? config.halt_max_steps;
+  const maxSteps = flags.maxSteps ?? config.halt_max_steps;
   if (maxSteps > MAX_STEPS_LIMIT) throw new FlagError(`--max-steps must be at most ${MAX_STEPS_LIMIT}`, '--max-steps');
-  const loaded = await loadTasks(tasksPath);
-  const tasks = selectTasks(loaded.tasks, { only, limit: f.limit as number | undefined });
+  const loaded = await loadTasks(flags.tasksPath);
+  const tasks = selectTasks(loaded.tasks, { only: flags.only, limit: flags.limit });
   const counts = testCountsOf(tasks);
-  if (solutionsPath === undefined && loaded.withOutputs > 0)
+  if (flags.solutionsPath === undefined && loaded.withOutputs > 0)
     io.err(
       `note: ${loaded.withOutputs} task(s) of --tasks carry their test outputs; pass --solutions to score the run`,
     );
 
   const hasTable = config.puzzle_emb_ndim > 0;
   const identifiers = hasTable && existsSync(join(modelDir, IDENTIFIERS_FILE)) ? readIdentifiers(modelDir) : null;
-  const adapt = hasTable && !(f['no-adapt'] as boolean);
+  const adapt = hasTable && !flags.adapt.off;
   if (adapt && identifiers === null)
     throw new FlagError(
       `--model ${modelDir} has no ${IDENTIFIERS_FILE}, so adaptation cannot tell its rows from new ones: pass --no-adapt`,
@@ -334,106 +399,218 @@ export async function solveArcCommand(
     );
   const known = identifiers ? modelVariantIndex(identifiers) : null;
   const modelFiles = await modelFingerprint(modelDir);
+  return { config, maxSteps, tasks, counts, adapt, known, modelFiles };
+}
 
-  // The engine first: the defaults of augmentation and adaptation depend on the provider it runs on.
-  const start = deps.startEngine ?? ((o: EngineOptions) => Engine.start(o));
-  const engine = await start({
-    modelDir,
-    executionProvider: f.ep as ExecutionProviderChoice,
-    maxBatch: f['max-batch'] as number,
-    workers: f.workers as number,
+/** Augmentation and adaptation of the run: the flags, else the defaults of the engine's provider. */
+interface RunChoices {
+  augment: number;
+  adaptSteps: number;
+  adaptBackend: AdaptBackend;
+  /** the most rows per adaptation step; a chunk with fewer demonstration pairs takes them all */
+  adaptRows: number;
+}
+
+function runChoices(flags: SolveArcFlags, config: ModelConfig, provider: ExecutionProviderName): RunChoices {
+  const defaults = SOLVE_ARC_DEFAULTS[provider];
+  const adaptBackend = flags.adapt.backend ?? defaults.adaptBackend;
+  return {
+    augment: flags.augment ?? defaults.augment,
+    adaptSteps: flags.adapt.steps ?? defaults.adaptSteps,
+    adaptBackend,
+    adaptRows: flags.adapt.batch ?? Math.min(config.batch_size, adaptRowLimit(config, adaptBackend) ?? Infinity),
+  };
+}
+
+/** The fitter of rows for unknown tasks: the one passed in, else the trainer's adapt as a child process. */
+function rowFitter(
+  flags: SolveArcFlags,
+  inputs: RunInputs,
+  c: RunChoices,
+  io: CommandIo,
+  deps: SolveArcDeps,
+): RowFitter | null {
+  if (!inputs.adapt) return null;
+  return (
+    deps.fitter ??
+    new AdaptProcess({
+      command: resolveAdaptCommand(flags.adapt.command, userCwd()),
+      modelDir: flags.modelDir,
+      steps: c.adaptSteps,
+      seed: flags.seed,
+      extraArgs: flags.adapt.args,
+      puzzleEmbDim: inputs.config.puzzle_emb_ndim,
+      backend: c.adaptBackend,
+      batchSize: c.adaptRows,
+      rowLimit: null,
+      canvas: arcCanvasSide(inputs.config.seq_len),
+      log: io.err,
+    })
+  );
+}
+
+/** What the per-task results depend on; a rerun with other values must not mix its results with these. */
+function runSettings(flags: SolveArcFlags, inputs: RunInputs, c: RunChoices): RunSettings {
+  const adapt = inputs.adapt;
+  return {
+    model: flags.modelDir,
+    modelFiles: inputs.modelFiles,
+    augment: c.augment,
+    seed: flags.seed,
+    adaptSteps: adapt ? c.adaptSteps : null,
+    adaptArgs: adapt ? flags.adapt.args.join(' ') : null,
+    adaptBackend: adapt ? c.adaptBackend : null,
+    adaptBatch: adapt ? c.adaptRows : null,
+    maxSteps: inputs.maxSteps,
+    haltThreshold: flags.haltThreshold,
+  };
+}
+
+/** The lines before the run: the engine, the run's shape, and the work still to do with a time estimate. */
+async function announceRun(
+  engine: SolverEngine,
+  work: WorkFolder,
+  flags: SolveArcFlags,
+  inputs: RunInputs,
+  c: RunChoices,
+  io: CommandIo,
+  deps: SolveArcDeps,
+): Promise<void> {
+  const i = engine.info;
+  const { tasks, adapt } = inputs;
+  const notes = i.providerNotes.length > 0 ? ` (${i.providerNotes.join('; ')})` : '';
+  io.err(`solve-arc: engine ${i.dtype} on ${i.executionProvider}${notes}`);
+  const pending = new Map([...tasks].filter(([id, t]) => !work.solved(id, taskFingerprint(t))));
+  io.err(
+    `solve-arc: ${tasks.size} task(s)${pending.size < tasks.size ? `, ${pending.size} to go` : ''}, ${c.augment} augmented variants each, ` +
+      `${adapt ? `adaptation ${c.adaptSteps} steps of at most ${c.adaptRows} rows per chunk of ${flags.chunk} on ${c.adaptBackend}` : 'no adaptation'}` +
+      `${flags.augment === undefined || (adapt && flags.adapt.steps === undefined) ? ` (defaults for ${i.executionProvider})` : ''}; ` +
+      `${i.workers} engine worker(s) x batch ${i.maxBatch}; work folder ${flags.workDir}`,
+  );
+  if (pending.size === 0) return;
+  const estimate = estimateWork({
+    tasks: pending,
+    known: inputs.known,
+    augment: c.augment,
+    chunkSize: flags.chunk,
+    adapt: adapt ? { steps: c.adaptSteps, batch: (pairs) => adaptBatch(c.adaptRows, pairs, null) } : null,
+    maxSteps: inputs.maxSteps,
   });
-  let summary: SolveArcSummary;
-  let settings: RunSettings;
-  try {
-    const i = engine.info;
-    const defaults = SOLVE_ARC_DEFAULTS[i.executionProvider];
-    const augment = (f.augment as number | undefined) ?? defaults.augment;
-    const adaptSteps = (f['adapt-steps'] as number | undefined) ?? defaults.adaptSteps;
-    const adaptBackend = argsBackend ?? defaults.adaptBackend;
-    // The most rows per adaptation step; a chunk with fewer demonstration pairs takes them all.
-    const adaptRows = argsBatch ?? Math.min(config.batch_size, adaptRowLimit(config, adaptBackend) ?? Infinity);
-    const fitter: RowFitter | null = !adapt
-      ? null
-      : (deps.fitter ??
-        new AdaptProcess({
-          command: resolveAdaptCommand(f['adapt-cmd'] as string | undefined, userCwd()),
-          modelDir,
-          steps: adaptSteps,
-          seed,
-          extraArgs: adaptArgs,
-          puzzleEmbDim: config.puzzle_emb_ndim,
-          backend: adaptBackend,
-          batchSize: adaptRows,
-          rowLimit: null,
-          canvas: arcCanvasSide(config.seq_len),
-          log: io.err,
-        }));
+  const measure =
+    deps.measure ??
+    ((e: SolverEngine) =>
+      measureEngine(e, arcCanvasSide(inputs.config.seq_len), Math.min(16, Math.max(1, e.stats().totalSlots))));
+  io.err(describeWork(estimate, await measure(engine)));
+}
 
-    // What the per-task results depend on; a rerun with other values must not mix its results with these.
-    settings = {
-      model: modelDir,
-      modelFiles,
-      augment,
-      seed,
-      adaptSteps: adapt ? adaptSteps : null,
-      adaptArgs: adapt ? adaptArgs.join(' ') : null,
-      adaptBackend: adapt ? adaptBackend : null,
-      adaptBatch: adapt ? adaptRows : null,
-      maxSteps,
-      haltThreshold,
-    };
-    const work = await WorkFolder.open(workDir, settings, { fresh: f.fresh as boolean });
+/**
+ * Starts the engine (the defaults of augmentation and adaptation depend on its provider), opens the work folder and
+ * solves the tasks; the engine is drained and the work folder closed however the run ends.
+ */
+async function solveOnEngine(
+  flags: SolveArcFlags,
+  inputs: RunInputs,
+  io: CommandIo,
+  deps: SolveArcDeps,
+): Promise<{ summary: SolveArcSummary; settings: RunSettings }> {
+  const start = deps.startEngine ?? ((o: EngineOptions) => Engine.start(o));
+  const engine = await start({ modelDir: flags.modelDir, ...flags.engine });
+  try {
+    const c = runChoices(flags, inputs.config, engine.info.executionProvider);
+    const fitter = rowFitter(flags, inputs, c, io, deps);
+    const settings = runSettings(flags, inputs, c);
+    const work = await WorkFolder.open(flags.workDir, settings, { fresh: flags.fresh });
     try {
-      const notes = i.providerNotes.length > 0 ? ` (${i.providerNotes.join('; ')})` : '';
-      io.err(`solve-arc: engine ${i.dtype} on ${i.executionProvider}${notes}`);
-      const pending = new Map([...tasks].filter(([id, t]) => !work.solved(id, taskFingerprint(t))));
-      io.err(
-        `solve-arc: ${tasks.size} task(s)${pending.size < tasks.size ? `, ${pending.size} to go` : ''}, ${augment} augmented variants each, ` +
-          `${adapt ? `adaptation ${adaptSteps} steps of at most ${adaptRows} rows per chunk of ${f.chunk} on ${adaptBackend}` : 'no adaptation'}` +
-          `${f.augment === undefined || (adapt && f['adapt-steps'] === undefined) ? ` (defaults for ${i.executionProvider})` : ''}; ` +
-          `${i.workers} engine worker(s) x batch ${i.maxBatch}; work folder ${workDir}`,
-      );
-      if (pending.size > 0) {
-        const estimate = estimateWork({
-          tasks: pending,
-          known,
-          augment,
-          chunkSize: f.chunk as number,
-          adapt: adapt ? { steps: adaptSteps, batch: (pairs) => adaptBatch(adaptRows, pairs, null) } : null,
-          maxSteps,
-        });
-        const measure =
-          deps.measure ??
-          ((e: SolverEngine) =>
-            measureEngine(e, arcCanvasSide(config.seq_len), Math.min(16, Math.max(1, e.stats().totalSlots))));
-        io.err(describeWork(estimate, await measure(engine)));
-      }
-      summary = await solveArcTasks({
-        tasks,
+      await announceRun(engine, work, flags, inputs, c, io, deps);
+      const summary = await solveArcTasks({
+        tasks: inputs.tasks,
         engine,
         work,
-        plan: { augment, seed, known },
+        plan: { augment: c.augment, seed: flags.seed, known: inputs.known },
         fitter,
-        chunkSize: f.chunk as number,
-        maxSteps,
-        haltThreshold,
-        canvas: arcCanvasSide(config.seq_len),
+        chunkSize: flags.chunk,
+        maxSteps: inputs.maxSteps,
+        haltThreshold: flags.haltThreshold,
+        canvas: arcCanvasSide(inputs.config.seq_len),
         signal: io.signal,
         log: io.err,
-        quiet,
+        quiet: flags.quiet,
         onTask: deps.onTask,
       });
+      return { summary, settings };
     } finally {
       await work.close();
     }
   } finally {
     await engine.drain();
   }
+}
+
+/** Writes the submission from the solved tasks' top candidates (failed ones get placeholders). */
+async function writeRunSubmission(
+  summary: SolveArcSummary,
+  counts: ArcTestCounts,
+  out: string,
+  io: CommandIo,
+): Promise<ArcSubmission> {
+  const predictions = new Map(
+    [...summary.records].flatMap(([id, r]) =>
+      r.status === 'solved' ? [[id, r.tests.map((t) => t.candidates.map((c) => c.grid))] as const] : [],
+    ),
+  );
+  const built = buildSubmission(counts, predictions);
+  for (const w of built.warnings) io.err(`note: ${w}`);
+  await writeSubmission(out, built.submission, counts);
+  return built.submission;
+}
+
+/** Scores the submission against the solutions, writes `<out>.score.json` and prints the score table. */
+async function writeRunScore(
+  submission: ArcSubmission,
+  summary: SolveArcSummary,
+  settings: RunSettings,
+  flags: SolveArcFlags,
+  counts: ArcTestCounts,
+  io: CommandIo,
+): Promise<{ score: ScoreReport; scorePath: string }> {
+  const { out, modelDir, tasksPath } = flags;
+  const report = scoreReport(submission, await loadSolutions(flags.solutionsPath!), counts, summary.records);
+  const scorePath = `${stem(out)}.score.json`;
+  await writeFileAtomic(
+    scorePath,
+    `${JSON.stringify({ submission: out, model: modelDir, taskSource: tasksPath, settings, ...report }, null, 2)}\n`,
+  );
+  io.out(scoreTable(report));
+  return { score: report, scorePath };
+}
+
+/** The run's last line: tasks solved, from earlier runs and failed, predictions, the submission and the score. */
+function summaryLine(result: SolveArcResult, total: number): string {
+  const { summary, failed } = result;
+  return (
+    `solve-arc: ${total} task(s): ${summary.solved.length} solved now, ${summary.skipped.length} from earlier runs, ` +
+    `${failed.length} failed${failed.length > 0 ? ` (${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', ...' : ''}; reasons above and in ${result.work})` : ''}; ` +
+    `${summary.predictions} predictions in ${summary.seconds.toFixed(1)} s; submission written to ${result.out}` +
+    (result.score
+      ? `; pass@2 ${(100 * result.score.score).toFixed(1)} % per task, ${(100 * result.score.outputScore).toFixed(1)} % per test output (${result.scorePath})`
+      : '')
+  );
+}
+
+export async function solveArcCommand(
+  argv: readonly string[],
+  io: CommandIo,
+  deps: SolveArcDeps = {},
+): Promise<SolveArcResult | null> {
+  const { values: f, help } = parseFlags(argv, solveArcSpec);
+  if (help) return null;
+  const flags = solveArcFlags(f, io);
+  const inputs = await loadInputs(flags, io);
+  const { summary, settings } = await solveOnEngine(flags, inputs, io, deps);
   const failed = [...summary.records.values()].filter((r) => r.status === 'failed').map((r) => r.taskId);
   const result: SolveArcResult = {
-    out,
-    work: workDir,
+    out: flags.out,
+    work: flags.workDir,
     summary,
     submission: null,
     score: null,
@@ -443,40 +620,17 @@ export async function solveArcCommand(
   };
   if (summary.aborted) {
     io.err(
-      `solve-arc: stopped; ${summary.records.size} of ${tasks.size} task(s) have results in ${workDir}: run the same command again to continue`,
+      `solve-arc: stopped; ${summary.records.size} of ${inputs.tasks.size} task(s) have results in ${flags.workDir}: run the same command again to continue`,
     );
     return result;
   }
-
-  const predictions = new Map(
-    [...summary.records].flatMap(([id, r]) =>
-      r.status === 'solved' ? [[id, r.tests.map((t) => t.candidates.map((c) => c.grid))] as const] : [],
-    ),
-  );
-  const built = buildSubmission(counts, predictions);
-  for (const w of built.warnings) io.err(`note: ${w}`);
-  await writeSubmission(out, built.submission, counts);
-  result.submission = built.submission;
-
-  if (solutionsPath !== undefined) {
-    const report = scoreReport(built.submission, await loadSolutions(solutionsPath), counts, summary.records);
-    const scorePath = `${stem(out)}.score.json`;
-    await writeFileAtomic(
-      scorePath,
-      `${JSON.stringify({ submission: out, model: modelDir, taskSource: tasksPath, settings, ...report }, null, 2)}\n`,
-    );
-    io.out(scoreTable(report));
-    result.score = report;
+  result.submission = await writeRunSubmission(summary, inputs.counts, flags.out, io);
+  if (flags.solutionsPath !== undefined) {
+    const { score, scorePath } = await writeRunScore(result.submission, summary, settings, flags, inputs.counts, io);
+    result.score = score;
     result.scorePath = scorePath;
   }
-  io.out(
-    `solve-arc: ${tasks.size} task(s): ${summary.solved.length} solved now, ${summary.skipped.length} from earlier runs, ` +
-      `${failed.length} failed${failed.length > 0 ? ` (${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', ...' : ''}; reasons above and in ${workDir})` : ''}; ` +
-      `${summary.predictions} predictions in ${summary.seconds.toFixed(1)} s; submission written to ${out}` +
-      (result.score
-        ? `; pass@2 ${(100 * result.score.score).toFixed(1)} % per task, ${(100 * result.score.outputScore).toFixed(1)} % per test output (${result.scorePath})`
-        : ''),
-  );
-  if (failed.length > 0) io.err(failureSummary(summary.records.values(), tasks.size, out));
+  io.out(summaryLine(result, inputs.tasks.size));
+  if (failed.length > 0) io.err(failureSummary(summary.records.values(), inputs.tasks.size, flags.out));
   return result;
 }

@@ -135,48 +135,61 @@ export interface ResolvedConfig {
   notes: string[];
 }
 
-/** Builds and validates the config; throws ConfigError naming the field on a conflict or a gap. */
-export function resolveConfig({
-  facts,
-  file = null,
-  task: flagTask,
-  seqLen: flagSeqLen,
-}: ResolveInputs): ResolvedConfig {
-  const given: Partial<ModelConfig> = file?.fields ?? {};
-  const out: Partial<ModelConfig> = {};
-  const sources: Partial<Record<keyof ModelConfig, FieldSource>> = {};
-  const notes = [...(file?.notes ?? [])];
-  const missing: string[] = [];
-  const where = (k: keyof ModelConfig) => `--config ${file?.path}: ${file?.origin[k] ?? k}`;
+/**
+ * The config being assembled: each field with where it came from, the notes for the model card, and the fields that
+ * nothing gave. The helpers take a field from one source and refuse a --config that says otherwise.
+ */
+class ConfigDraft {
+  readonly given: Partial<ModelConfig>;
+  readonly out: Partial<ModelConfig> = {};
+  readonly sources: Partial<Record<keyof ModelConfig, FieldSource>> = {};
+  readonly notes: string[];
+  readonly missing: string[] = [];
 
-  const set = <K extends keyof ModelConfig>(k: K, v: ModelConfig[K], src: FieldSource) => {
-    out[k] = v;
-    sources[k] = src;
-  };
+  constructor(private readonly file: ConfigFile | null) {
+    this.given = file?.fields ?? {};
+    this.notes = [...(file?.notes ?? [])];
+  }
+
+  /** The field as the --config file names it, for messages. */
+  where(k: keyof ModelConfig): string {
+    return `--config ${this.file?.path}: ${this.file?.origin[k] ?? k}`;
+  }
+
+  set<K extends keyof ModelConfig>(k: K, v: ModelConfig[K], src: FieldSource): void {
+    this.out[k] = v;
+    this.sources[k] = src;
+  }
+
   /** Takes a field from the tensors and refuses a config that says otherwise. */
-  const fromTensors = <K extends keyof ModelConfig>(k: K, v: ModelConfig[K], why: string) => {
-    if (given[k] !== undefined && given[k] !== v)
-      throw new ConfigError(`${where(k)} is ${JSON.stringify(given[k])} but ${why}`, k);
-    set(k, v, 'checkpoint');
-  };
-  const fromConfig = <K extends keyof ModelConfig>(k: K) => {
-    if (given[k] === undefined) {
-      missing.push(k);
+  fromTensors<K extends keyof ModelConfig>(k: K, v: ModelConfig[K], why: string): void {
+    if (this.given[k] !== undefined && this.given[k] !== v)
+      throw new ConfigError(`${this.where(k)} is ${JSON.stringify(this.given[k])} but ${why}`, k);
+    this.set(k, v, 'checkpoint');
+  }
+
+  fromConfig<K extends keyof ModelConfig>(k: K): void {
+    if (this.given[k] === undefined) {
+      this.missing.push(k);
       return;
     }
-    set(k, given[k] as ModelConfig[K], 'config');
-  };
-  const withDefault = <K extends keyof typeof IMPORT_DEFAULTS>(k: K) => {
-    if (given[k] !== undefined) set(k, given[k] as ModelConfig[K], 'config');
-    else set(k, IMPORT_DEFAULTS[k] as ModelConfig[K], 'default');
-  };
-  const shows = (e: Evidence, what: string) =>
-    `the checkpoint's ${e.key} has shape ${fmt(e.shape)} (${what} ${e.value})`;
+    this.set(k, this.given[k] as ModelConfig[K], 'config');
+  }
 
-  fromTensors('hidden_size', facts.hidden.value, shows(facts.hidden, 'hidden_size'));
-  fromTensors('vocab_size', facts.vocab.value, shows(facts.vocab, 'vocab_size'));
-  fromTensors('L_layers', facts.layers, `the checkpoint has L_level.layers.0 to ${facts.layers - 1}`);
-  fromTensors(
+  withDefault<K extends keyof typeof IMPORT_DEFAULTS>(k: K): void {
+    if (this.given[k] !== undefined) this.set(k, this.given[k] as ModelConfig[K], 'config');
+    else this.set(k, IMPORT_DEFAULTS[k] as ModelConfig[K], 'default');
+  }
+}
+
+const shows = (e: Evidence, what: string) => `the checkpoint's ${e.key} has shape ${fmt(e.shape)} (${what} ${e.value})`;
+
+/** The fields the tensor shapes fix outright: widths, vocabulary, layers, mlp_t and the puzzle table. */
+function shapeFields(d: ConfigDraft, facts: ShapeFacts): void {
+  d.fromTensors('hidden_size', facts.hidden.value, shows(facts.hidden, 'hidden_size'));
+  d.fromTensors('vocab_size', facts.vocab.value, shows(facts.vocab, 'vocab_size'));
+  d.fromTensors('L_layers', facts.layers, `the checkpoint has L_level.layers.0 to ${facts.layers - 1}`);
+  d.fromTensors(
     'mlp_t',
     facts.mlpT,
     facts.mlpT
@@ -184,58 +197,65 @@ export function resolveConfig({
       : 'the checkpoint has no mlp_t weights (missing key L_level.layers.0.mlp_t.gate_up_proj.weight)',
   );
   if (facts.puzzleRows && facts.puzzleDim) {
-    fromTensors('num_puzzle_identifiers', facts.puzzleRows.value, shows(facts.puzzleRows, 'rows'));
-    fromTensors('puzzle_emb_ndim', facts.puzzleDim.value, shows(facts.puzzleDim, 'width'));
+    d.fromTensors('num_puzzle_identifiers', facts.puzzleRows.value, shows(facts.puzzleRows, 'rows'));
+    d.fromTensors('puzzle_emb_ndim', facts.puzzleDim.value, shows(facts.puzzleDim, 'width'));
   } else {
-    fromTensors('puzzle_emb_ndim', 0, 'the checkpoint has no puzzle table (missing key puzzle_emb.weights)');
-    if (given.num_puzzle_identifiers !== undefined)
-      set('num_puzzle_identifiers', given.num_puzzle_identifiers, 'config');
-    else set('num_puzzle_identifiers', 1, 'default');
+    d.fromTensors('puzzle_emb_ndim', 0, 'the checkpoint has no puzzle table (missing key puzzle_emb.weights)');
+    if (d.given.num_puzzle_identifiers !== undefined)
+      d.set('num_puzzle_identifiers', d.given.num_puzzle_identifiers, 'config');
+    else d.set('num_puzzle_identifiers', 1, 'default');
   }
+}
 
-  // Task: --task, then the config, then the vocabulary; all that are given must agree.
+/** Task: --task, then the config, then the vocabulary; all that are given must agree. Then seq_len, from the task. */
+function taskFields(d: ConfigDraft, facts: ShapeFacts, flagTask?: TaskName, flagSeqLen?: number): void {
   const vocab = facts.vocab.value;
   let task: TaskName | undefined = flagTask;
-  if (task && given.task && given.task !== task)
-    throw new ConfigError(`--task ${task} disagrees with ${where('task')} "${given.task}"`, 'task');
-  if (task) sources.task = 'flag';
-  else if (given.task) {
-    task = given.task;
-    sources.task = 'config';
+  if (task && d.given.task && d.given.task !== task)
+    throw new ConfigError(`--task ${task} disagrees with ${d.where('task')} "${d.given.task}"`, 'task');
+  if (task) d.sources.task = 'flag';
+  else if (d.given.task) {
+    task = d.given.task;
+    d.sources.task = 'config';
   } else if (TASK_BY_VOCAB.has(vocab)) {
     task = TASK_BY_VOCAB.get(vocab)!;
-    sources.task = 'checkpoint';
-    notes.push(`task "${task}" inferred from the vocabulary of ${vocab} tokens`);
+    d.sources.task = 'checkpoint';
+    d.notes.push(`task "${task}" inferred from the vocabulary of ${vocab} tokens`);
   }
-  if (task) {
-    out.task = task;
-    const shape = TASK_SHAPES[task];
-    if (shape.vocabSize !== vocab)
-      throw new ConfigError(
-        `task "${task}" has ${shape.vocabSize} tokens but ${shows(facts.vocab, 'vocab_size')}`,
-        sources.task === 'flag' ? '--task' : 'task',
-      );
-    // seq_len: --seq-len, then the config, then the task; all that are given must agree.
-    if (flagSeqLen !== undefined && flagSeqLen !== shape.seqLen)
-      throw new ConfigError(
-        `--seq-len ${flagSeqLen} does not match task "${task}" (${shape.seqLen} cells)`,
-        '--seq-len',
-      );
-    if (given.seq_len !== undefined && given.seq_len !== shape.seqLen)
-      throw new ConfigError(
-        `${where('seq_len')} is ${given.seq_len} but task "${task}" has ${shape.seqLen} cells`,
-        'seq_len',
-      );
-    set('seq_len', shape.seqLen, flagSeqLen !== undefined ? 'flag' : given.seq_len !== undefined ? 'config' : 'task');
-  } else {
-    missing.push(`--task <${TASK_NAMES.join('|')}> (a vocabulary of ${vocab} tokens is none of ours)`);
+  if (!task) {
+    d.missing.push(`--task <${TASK_NAMES.join('|')}> (a vocabulary of ${vocab} tokens is none of ours)`);
+    return;
   }
+  d.out.task = task;
+  const shape = TASK_SHAPES[task];
+  if (shape.vocabSize !== vocab)
+    throw new ConfigError(
+      `task "${task}" has ${shape.vocabSize} tokens but ${shows(facts.vocab, 'vocab_size')}`,
+      d.sources.task === 'flag' ? '--task' : 'task',
+    );
+  seqLenField(d, task, flagSeqLen);
+}
 
-  // Prefix length: fixed by the state length where mlp_t or a learned position table shows it.
+/** seq_len: --seq-len, then the config, then the task; all that are given must agree. */
+function seqLenField(d: ConfigDraft, task: TaskName, flagSeqLen?: number): void {
+  const { seqLen } = TASK_SHAPES[task];
+  if (flagSeqLen !== undefined && flagSeqLen !== seqLen)
+    throw new ConfigError(`--seq-len ${flagSeqLen} does not match task "${task}" (${seqLen} cells)`, '--seq-len');
+  if (d.given.seq_len !== undefined && d.given.seq_len !== seqLen)
+    throw new ConfigError(
+      `${d.where('seq_len')} is ${d.given.seq_len} but task "${task}" has ${seqLen} cells`,
+      'seq_len',
+    );
+  d.set('seq_len', seqLen, flagSeqLen !== undefined ? 'flag' : d.given.seq_len !== undefined ? 'config' : 'task');
+}
+
+/** Prefix length: fixed by the state length where mlp_t or a learned position table shows it. */
+function prefixField(d: ConfigDraft, facts: ShapeFacts): void {
+  const { given, out } = d;
   const ndim = out.puzzle_emb_ndim!;
   const D = facts.hidden.value;
   if (ndim === 0) {
-    set('puzzle_emb_len', given.puzzle_emb_len ?? 0, given.puzzle_emb_len !== undefined ? 'config' : 'default');
+    d.set('puzzle_emb_len', given.puzzle_emb_len ?? 0, given.puzzle_emb_len !== undefined ? 'config' : 'default');
   } else if (facts.stateLen && out.seq_len !== undefined) {
     const P = facts.stateLen.value - out.seq_len;
     const why = `${shows(facts.stateLen, 'state length')}, which leaves ${P} prefix positions after ${out.seq_len} cells`;
@@ -243,26 +263,32 @@ export function resolveConfig({
     if (given.puzzle_emb_len !== undefined) {
       const implied = puzzleEmbLen({ ...(out as ModelConfig), puzzle_emb_len: given.puzzle_emb_len });
       if (implied !== P)
-        throw new ConfigError(`${where('puzzle_emb_len')} is ${given.puzzle_emb_len} but ${why}`, 'puzzle_emb_len');
-      set('puzzle_emb_len', given.puzzle_emb_len, 'config');
-    } else set('puzzle_emb_len', P, 'checkpoint');
-  } else if (!facts.stateLen) fromConfig('puzzle_emb_len');
+        throw new ConfigError(`${d.where('puzzle_emb_len')} is ${given.puzzle_emb_len} but ${why}`, 'puzzle_emb_len');
+      d.set('puzzle_emb_len', given.puzzle_emb_len, 'config');
+    } else d.set('puzzle_emb_len', P, 'checkpoint');
+  } else if (!facts.stateLen) d.fromConfig('puzzle_emb_len');
   // (with a state length but no task, the missing --task is what to report)
+}
 
-  // Positional encoding: a learned table is visible; rope and none are not (and do not matter for mlp_t).
-  if (facts.learnedPos) fromTensors('pos_encodings', 'learned', 'the checkpoint has key embed_pos.embedding_weight');
-  else if (given.pos_encodings === 'learned')
+/** Positional encoding: a learned table is visible; rope and none are not (and do not matter for mlp_t). */
+function positionField(d: ConfigDraft, facts: ShapeFacts): void {
+  const given = d.given.pos_encodings;
+  if (facts.learnedPos) d.fromTensors('pos_encodings', 'learned', 'the checkpoint has key embed_pos.embedding_weight');
+  else if (given === 'learned')
     throw new ConfigError(
-      `${where('pos_encodings')} is "learned" but the checkpoint lacks key embed_pos.embedding_weight`,
+      `${d.where('pos_encodings')} is "learned" but the checkpoint lacks key embed_pos.embedding_weight`,
       'pos_encodings',
     );
-  else if (given.pos_encodings !== undefined) set('pos_encodings', given.pos_encodings, 'config');
+  else if (given !== undefined) d.set('pos_encodings', given, 'config');
   else if (facts.mlpT) {
-    set('pos_encodings', 'none', 'default');
-    notes.push('pos_encodings "none" assumed: mlp_t ignores positions');
-  } else missing.push('pos_encodings');
+    d.set('pos_encodings', 'none', 'default');
+    d.notes.push('pos_encodings "none" assumed: mlp_t ignores positions');
+  } else d.missing.push('pos_encodings');
+}
 
-  // Expansion: the SwiGLU widths round expansion * width * 2/3 up to a multiple of 256, so they only check it.
+/** Expansion: the SwiGLU widths round expansion * width * 2/3 up to a multiple of 256, so they only check it. */
+function expansionField(d: ConfigDraft, facts: ShapeFacts): void {
+  const D = facts.hidden.value;
   const widthsFit = (e: number) =>
     (!facts.swiglu || swigluIntermediate(D, e) === facts.swiglu.value) &&
     (!facts.swigluT || !facts.stateLen || swigluIntermediate(facts.stateLen.value, e) === facts.swigluT.value);
@@ -271,48 +297,59 @@ export function resolveConfig({
       .filter((e): e is Evidence => e !== null)
       .map((e) => shows(e, 'intermediate width'))
       .join(' and ');
-  if (given.expansion !== undefined) {
-    if (!widthsFit(given.expansion))
-      throw new ConfigError(`${where('expansion')} is ${given.expansion} but ${widthWhy()}`, 'expansion');
-    set('expansion', given.expansion, 'config');
-  } else if (widthsFit(4)) set('expansion', 4, 'default');
-  else missing.push(`expansion (4 does not fit: ${widthWhy()})`);
+  const given = d.given.expansion;
+  if (given !== undefined) {
+    if (!widthsFit(given)) throw new ConfigError(`${d.where('expansion')} is ${given} but ${widthWhy()}`, 'expansion');
+    d.set('expansion', given, 'config');
+  } else if (widthsFit(4)) d.set('expansion', 4, 'default');
+  else d.missing.push(`expansion (4 does not fit: ${widthWhy()})`);
+}
 
-  for (const k of ['num_heads', 'H_cycles', 'L_cycles', 'halt_max_steps'] as const) fromConfig(k);
-  for (const k of Object.keys(IMPORT_DEFAULTS) as (keyof typeof IMPORT_DEFAULTS)[]) withDefault(k);
-
-  if (missing.length > 0) {
-    const fields = missing.filter((m) => !m.startsWith('--task'));
-    const parts: string[] = [];
-    if (fields.length > 0) {
-      const example = fields
-        .map((f) => f.split(' ')[0]!)
-        .map((f) => `${f}: ${EXAMPLE_VALUES[f] ?? '...'}`)
-        .join(', ');
-      parts.push(
-        `the checkpoint does not fix ${fields.join(', ')}: pass --config with the official run's all_config.yaml ` +
-          `(or a YAML/JSON file giving them, e.g. "arch: {${example}}")`,
-      );
-    }
-    const t = missing.find((m) => m.startsWith('--task'));
-    if (t) parts.push(`pass ${t}`);
-    throw new ConfigError(`cannot complete the model config: ${parts.join('; ')}`, fields[0] ?? '--task');
+/** One error for every field nothing gave: what to pass in --config (with example values), and --task if needed. */
+function missingFieldsError(missing: readonly string[]): ConfigError {
+  const fields = missing.filter((m) => !m.startsWith('--task'));
+  const parts: string[] = [];
+  if (fields.length > 0) {
+    const example = fields
+      .map((f) => f.split(' ')[0]!)
+      .map((f) => `${f}: ${EXAMPLE_VALUES[f] ?? '...'}`)
+      .join(', ');
+    parts.push(
+      `the checkpoint does not fix ${fields.join(', ')}: pass --config with the official run's all_config.yaml ` +
+        `(or a YAML/JSON file giving them, e.g. "arch: {${example}}")`,
+    );
   }
+  const t = missing.find((m) => m.startsWith('--task'));
+  if (t) parts.push(`pass ${t}`);
+  return new ConfigError(`cannot complete the model config: ${parts.join('; ')}`, fields[0] ?? '--task');
+}
 
-  // Our schema's field order, so config.json reads like every other one.
-  const ordered = Object.fromEntries(modelConfigSchema.required.map((k) => [k, out[k as keyof ModelConfig]]));
-  let config: ModelConfig;
+/** The draft in our schema's field order (so config.json reads like every other one), validated. */
+function validatedConfig(d: ConfigDraft): ModelConfig {
+  const ordered = Object.fromEntries(modelConfigSchema.required.map((k) => [k, d.out[k as keyof ModelConfig]]));
   try {
-    config = validateModelConfig(ordered);
+    return validateModelConfig(ordered);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      const field = err.field.replace(/^model\./, '') as keyof ModelConfig;
-      const from = sources[field] === 'config' ? ` (from ${where(field)})` : '';
-      throw new ConfigError(`the imported config is invalid: ${err.message}${from}`, err.field);
-    }
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    const field = err.field.replace(/^model\./, '') as keyof ModelConfig;
+    const from = d.sources[field] === 'config' ? ` (from ${d.where(field)})` : '';
+    throw new ConfigError(`the imported config is invalid: ${err.message}${from}`, err.field);
   }
-  return { config, sources: sources as Record<keyof ModelConfig, FieldSource>, notes };
+}
+
+/** Builds and validates the config; throws ConfigError naming the field on a conflict or a gap. */
+export function resolveConfig({ facts, file = null, task, seqLen }: ResolveInputs): ResolvedConfig {
+  const d = new ConfigDraft(file);
+  shapeFields(d, facts);
+  taskFields(d, facts, task, seqLen);
+  prefixField(d, facts);
+  positionField(d, facts);
+  expansionField(d, facts);
+  for (const k of ['num_heads', 'H_cycles', 'L_cycles', 'halt_max_steps'] as const) d.fromConfig(k);
+  for (const k of Object.keys(IMPORT_DEFAULTS) as (keyof typeof IMPORT_DEFAULTS)[]) d.withDefault(k);
+  if (d.missing.length > 0) throw missingFieldsError(d.missing);
+  const config = validatedConfig(d);
+  return { config, sources: d.sources as Record<keyof ModelConfig, FieldSource>, notes: d.notes };
 }
 
 /**

@@ -15,7 +15,7 @@
 # Environment: TRM_RUN_SECONDS (length of each training run, default 400), TRM_RUNS (runs, default 3),
 # TRM_WAIT_SECONDS (most a phase waits, default 540), TRM_BENCH_CASES (after sudoku-mlp), TRM_OFFICIAL_CONFIGS,
 # TRM_EVAL_EVERY (steps between evaluations, default 250), TRM_TRAIN_ARGS (flags of a new run, default
-# --warmup 200); TRM_BENCH_ONLY=1 runs neither the official bench nor
+# --warmup 200); TRM_NO_TRAIN=1 stops after the benches; TRM_BENCH_ONLY=1 runs neither the official bench nor
 # training (ort-train-speed alone).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -114,7 +114,7 @@ bench-work)
     fs.writeFileSync('$O/micro-batch.txt', String(r.length ? (r[0].micro_batch ?? 768) : 256));
     fs.writeFileSync('$O/precision.txt', r.length ? r[0].precision : 'fp32');"
   bench ort-bench-rest.json "$(cat "$O/precision.txt")" "${TRM_BENCH_CASES:-sudoku-att:768/384,maze-att:64/32,maze-att:64}"
-  if [ -z "${TRM_BENCH_ONLY:-}" ]; then
+  if [ -z "${TRM_BENCH_ONLY:-}" ] && [ -z "${TRM_NO_TRAIN:-}" ]; then
     wait_for "$O/dataset.done" 120 || echo "the dataset is still being built"
     start_training 1
   fi

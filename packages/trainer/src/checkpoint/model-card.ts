@@ -48,7 +48,7 @@ export function modelCard(f: CardFacts): string {
     '## Training',
     `- data: ${f.data}`,
     `- ${f.steps.toLocaleString('en-US')} of ${f.totalSteps.toLocaleString('en-US')} optimiser steps, batch ${t.global_batch_size}, ${t.optimizer} lr ${t.lr} (warm-up ${t.lr_warmup_steps}), weight decay ${t.weight_decay}, puzzle-embedding lr ${t.puzzle_emb_lr}, EMA ${t.ema ? t.ema_rate : 'off'}, seed ${t.seed}`,
-    `- wall time ${formatDuration(f.wallSeconds)} on ${f.machine}, tfjs backend \`${f.backend}\``,
+    `- wall time ${formatDuration(f.wallSeconds)} on ${f.machine}, backend \`${f.backend}\``,
   ];
   if (f.trainMetrics) {
     const tm = f.trainMetrics;

@@ -13,7 +13,7 @@ import type { EvalRecord, TrainRecord } from '../metrics/records.js';
 import { trainingCurvesSvg } from '../plot/training-curves.js';
 import { type ResumePoint, type RunMeta, saveCheckpoint } from './checkpointing.js';
 import { MetricsLog, MetricWindow } from './metrics-log.js';
-import { type RunOptions, type TrainLoop, TrainingRun } from './training-run.js';
+import { type RunOptions, type StepReport, type TrainLoop, TrainingRun } from './training-run.js';
 import { yieldToEventLoop } from './yield.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
@@ -80,6 +80,147 @@ export function progressFields(
   };
 }
 
+/**
+ * One session of a run: the loop and what it keeps while it goes (the metrics file, the window of steps not yet
+ * logged, the progress bar, the last training and evaluation records, the wall clock of the whole run).
+ */
+class Session {
+  private readonly start: number;
+  private readonly began: number;
+  private readonly wallBefore: number;
+  private readonly metrics: MetricsLog;
+  private readonly window = new MetricWindow();
+  private readonly progress: Progress;
+  private lastTrain: TrainRecord | null = null;
+  private lastEval: EvalRecord | null;
+
+  constructor(
+    private readonly o: SessionOptions,
+    private readonly run: TrainLoop,
+    /** the run's settings, with wall_s brought up to date at every save */
+    private readonly meta: RunMeta,
+    private readonly stopAt: number,
+  ) {
+    this.start = run.step;
+    this.metrics = new MetricsLog(join(o.out, METRICS_FILE), { keepExisting: o.resume !== null, upToStep: this.start });
+    this.began = performance.now();
+    this.wallBefore = meta.wall_s;
+    this.progress = new Progress(`train ${meta.preset ?? meta.model.task}`, Math.max(0, stopAt - this.start), {
+      unit: 'steps',
+      silent: o.quiet,
+      stream: o.stream,
+    });
+    this.lastEval = this.metrics.lastEval() ?? null;
+  }
+
+  /** Trains to the stop step (or an abort), evaluates at the end unless interrupted, and saves. */
+  async train(): Promise<SessionSummary> {
+    const { run, o } = this;
+    const interrupted = await this.loop();
+    this.progress.finish();
+    if (!interrupted) await this.evaluate();
+    else this.log(`interrupted at step ${run.step}: saving to ${o.out}`);
+    await this.save();
+    const summary: SessionSummary = {
+      step: run.step,
+      totalSteps: this.meta.total_steps,
+      wallSeconds: this.meta.wall_s,
+      sessionSeconds: (performance.now() - this.began) / 1000,
+      interrupted,
+      lastTrain: this.lastTrain,
+      lastEval: this.lastEval,
+      out: o.out,
+    };
+    this.log(
+      `trained ${run.step - this.start} steps in ${formatDuration(summary.sessionSeconds)}; checkpoint in ${o.out}`,
+    );
+    return summary;
+  }
+
+  /** The training loop, with an evaluation and a save every eval_every steps; true when an abort ended it. */
+  private async loop(): Promise<boolean> {
+    const { run, meta } = this;
+    while (run.step < this.stopAt) {
+      if (this.o.signal?.aborted) return true;
+      const r = await run.trainStep();
+      // On wasm and cpu a step never waits for I/O, so without this the loop would starve the event loop and a
+      // Ctrl-C (a signal event) would not be seen until the end of the run.
+      await yieldToEventLoop();
+      this.logSteps(r);
+      this.progress.tick(1, progressFields(r.step, meta.total_steps, this.lastTrain));
+      const evalDue = meta.eval_every > 0 && r.step % meta.eval_every === 0 && r.step < this.stopAt;
+      if (evalDue) {
+        await this.evaluate();
+        await this.save();
+      }
+    }
+    return false;
+  }
+
+  /** Adds the step to the window; every logEvery steps (and at the stop step) the window becomes one record. */
+  private logSteps(r: StepReport): void {
+    this.window.add(r);
+    if (this.window.size < this.o.logEvery && r.step !== this.stopAt) return;
+    const record = this.window.flush(this.run.epochs, this.wall());
+    if (record) {
+      this.lastTrain = record;
+      this.metrics.append(record);
+    }
+  }
+
+  /** Seconds of training of the whole run, earlier sessions included. */
+  private wall(): number {
+    return this.wallBefore + (performance.now() - this.began) / 1000;
+  }
+
+  private log(line: string): void {
+    this.progress.log(line);
+  }
+
+  /** Evaluates on the test split (when there is one), logs and records the result. */
+  private async evaluate(): Promise<void> {
+    const { run, meta, o } = this;
+    if (!o.test) return;
+    const t0 = performance.now();
+    const r = await run.evaluate(o.test, {
+      batchSize: run.batchSize,
+      limit: meta.eval_examples > 0 ? meta.eval_examples : undefined,
+    });
+    this.lastEval = { kind: 'eval', split: 'test', step: run.step, time_s: this.wall(), ...r };
+    this.metrics.append(this.lastEval);
+    this.log(
+      `eval step ${run.step}: exact ${(100 * r.exact_accuracy).toFixed(1)} % at ${meta.model.halt_max_steps} steps, ${(100 * r.exact_accuracy_halted).toFixed(1)} % with halting (${r.steps_halted.toFixed(2)} steps) on ${r.examples} test examples [${((performance.now() - t0) / 1000).toFixed(1)} s]`,
+    );
+  }
+
+  /** The checkpoint with its model card, then the curves beside it. */
+  private async save(): Promise<void> {
+    const { run, meta, o } = this;
+    meta.wall_s = this.wall();
+    const evals: SplitAccuracy[] = this.lastEval ? [this.lastEval] : [];
+    const facts: CardFacts = {
+      title: `TRM ${meta.preset ?? meta.model.task}`,
+      preset: meta.preset,
+      model: meta.model,
+      train: meta.train,
+      data: cardData(meta),
+      steps: run.step,
+      totalSteps: meta.total_steps,
+      wallSeconds: meta.wall_s,
+      backend: meta.backend,
+      machine: o.machine,
+      command: o.command,
+      trainMetrics: this.lastTrain,
+      evals,
+    };
+    await saveCheckpoint({ dir: o.out, run, meta, card: modelCard(facts), identifiers: o.identifiers });
+    writeFileSync(
+      join(o.out, CURVES_FILE),
+      trainingCurvesSvg(this.metrics.records, meta.preset ?? '', meta.model.halt_max_steps),
+    );
+  }
+}
+
 export async function runSession(o: SessionOptions): Promise<SessionSummary> {
   const meta = structuredClone(o.meta);
   await mkdir(o.out, { recursive: true });
@@ -93,103 +234,8 @@ export async function runSession(o: SessionOptions): Promise<SessionSummary> {
   const run = o.openRun ? await o.openRun(runOptions) : new TrainingRun(runOptions);
   try {
     if (o.resume) run.importState(o.resume.json, o.resume.arrays);
-    const start = run.step;
     const stopAt = Math.min(o.stopAt ?? meta.total_steps, meta.total_steps);
-    const metrics = new MetricsLog(join(o.out, METRICS_FILE), { keepExisting: o.resume !== null, upToStep: start });
-    const window = new MetricWindow();
-    const began = performance.now();
-    const wallBefore = meta.wall_s;
-    const wall = () => wallBefore + (performance.now() - began) / 1000;
-    const progress = new Progress(`train ${meta.preset ?? meta.model.task}`, Math.max(0, stopAt - start), {
-      unit: 'steps',
-      silent: o.quiet,
-      stream: o.stream,
-    });
-    const log = (line: string) => progress.log(line);
-    let lastTrain: TrainRecord | null = null;
-    let lastEval: EvalRecord | null = metrics.lastEval() ?? null;
-
-    const writeCurves = () =>
-      writeFileSync(
-        join(o.out, CURVES_FILE),
-        trainingCurvesSvg(metrics.records, meta.preset ?? '', meta.model.halt_max_steps),
-      );
-    const doEval = async () => {
-      if (!o.test) return;
-      const t0 = performance.now();
-      const r = await run.evaluate(o.test, {
-        batchSize: run.batchSize,
-        limit: meta.eval_examples > 0 ? meta.eval_examples : undefined,
-      });
-      lastEval = { kind: 'eval', split: 'test', step: run.step, time_s: wall(), ...r };
-      metrics.append(lastEval);
-      log(
-        `eval step ${run.step}: exact ${(100 * r.exact_accuracy).toFixed(1)} % at ${meta.model.halt_max_steps} steps, ${(100 * r.exact_accuracy_halted).toFixed(1)} % with halting (${r.steps_halted.toFixed(2)} steps) on ${r.examples} test examples [${((performance.now() - t0) / 1000).toFixed(1)} s]`,
-      );
-    };
-    const save = async () => {
-      meta.wall_s = wall();
-      const evals: SplitAccuracy[] = lastEval ? [lastEval] : [];
-      const facts: CardFacts = {
-        title: `TRM ${meta.preset ?? meta.model.task}`,
-        preset: meta.preset,
-        model: meta.model,
-        train: meta.train,
-        data: cardData(meta),
-        steps: run.step,
-        totalSteps: meta.total_steps,
-        wallSeconds: meta.wall_s,
-        backend: meta.backend,
-        machine: o.machine,
-        command: o.command,
-        trainMetrics: lastTrain,
-        evals,
-      };
-      await saveCheckpoint({ dir: o.out, run, meta, card: modelCard(facts), identifiers: o.identifiers });
-      writeCurves();
-    };
-
-    let interrupted = false;
-    while (run.step < stopAt) {
-      if (o.signal?.aborted) {
-        interrupted = true;
-        break;
-      }
-      const r = await run.trainStep();
-      // On wasm and cpu a step never waits for I/O, so without this the loop would starve the event loop and a
-      // Ctrl-C (a signal event) would not be seen until the end of the run.
-      await yieldToEventLoop();
-      window.add(r);
-      if (window.size >= o.logEvery || r.step === stopAt) {
-        const record = window.flush(run.epochs, wall());
-        if (record) {
-          lastTrain = record;
-          metrics.append(record);
-        }
-      }
-      progress.tick(1, progressFields(r.step, meta.total_steps, lastTrain));
-      const evalDue = meta.eval_every > 0 && r.step % meta.eval_every === 0 && r.step < stopAt;
-      if (evalDue) {
-        await doEval();
-        await save();
-      }
-    }
-    progress.finish();
-    if (!interrupted) await doEval();
-    else log(`interrupted at step ${run.step}: saving to ${o.out}`);
-    await save();
-    const summary: SessionSummary = {
-      step: run.step,
-      totalSteps: meta.total_steps,
-      wallSeconds: meta.wall_s,
-      sessionSeconds: (performance.now() - began) / 1000,
-      interrupted,
-      lastTrain,
-      lastEval,
-      out: o.out,
-    };
-    log(`trained ${run.step - start} steps in ${formatDuration(summary.sessionSeconds)}; checkpoint in ${o.out}`);
-    return summary;
+    return await new Session(o, run, meta, stopAt).train();
   } finally {
     await run.dispose();
   }

@@ -174,8 +174,17 @@ export class HostOptimizer {
     const done = this.workers.map(
       (w, i) =>
         new Promise<void>((resolve, reject) => {
-          w.once('message', () => resolve());
-          w.once('error', reject);
+          // One listener pair per update, both removed whichever fires (no listeners pile up over the steps).
+          const onError = (e: Error) => {
+            w.off('message', onMessage);
+            reject(e);
+          };
+          const onMessage = () => {
+            w.off('error', onError);
+            resolve();
+          };
+          w.once('message', onMessage);
+          w.once('error', onError);
           w.postMessage({ from: bound(i + 1), to: bound(i + 2), scalars: s });
         }),
     );

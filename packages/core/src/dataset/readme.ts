@@ -1,5 +1,6 @@
 // The README.md written into every built dataset: what it is, how it was made, the counts, and anything a user
 // must know (for example an evaluation set that was not available).
+import { cardPath } from '../model-folder/card-path.js';
 import type { BuildSummary } from './build.js';
 import type { DatasetBuildInfo } from './metadata.js';
 
@@ -15,7 +16,8 @@ export function datasetReadme(summary: Omit<BuildSummary, 'bytes' | 'seconds'>, 
     '## Sources',
     '| name | path | items |',
     '|---|---|---|',
-    ...build.sources.map((s) => `| ${s.name} | \`${s.path}\` | ${s.items} |`),
+    // Paths as the repository sees them (never the building machine's absolute path).
+    ...build.sources.map((s) => `| ${s.name} | \`${cardPath(s.path)}\` | ${s.items} |`),
     '',
     '## Splits',
     '| split | examples | puzzles | groups | mean examples per puzzle | seq_len | vocab | puzzle ids |',

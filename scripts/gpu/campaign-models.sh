@@ -1,0 +1,48 @@
+# The recipe of each model that a training campaign produces (scripts/gpu/campaign.sh trains it, pack-campaign.sh
+# packs its data); sourced by both, so that a model's preset, batch and data are written down once.
+#
+#   campaign_recipe MODEL    sets: preset, batch, micro_batch (the rows per graph run on one GPU), task
+#                            (build-dataset --task), raw (files and folders under the shared data folder that the
+#                            build reads), input (build-dataset --input, relative to the payload's data/),
+#                            build (the other build-dataset flags); returns 1 for an unknown model.
+#
+# TRM_PRESET, TRM_BATCH, TRM_MICRO_BATCH, TRM_SUBSAMPLE and TRM_AUGMENT replace the recipe's values (a smaller run
+# on this machine, another GPU's memory); a run continued with --resume must keep its preset and batch.
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # the variables are read by the scripts that source this file
+
+CAMPAIGN_MODELS="sudoku-hard-mlp maze-att arc1"
+
+campaign_recipe() {
+  case $1 in
+  sudoku-hard-mlp)
+    # The paper's Sudoku-Extreme run: the MLP-mixer on 1,000 hard puzzles with 1,000 shuffles each.
+    preset=sudoku-mlp batch=768 micro_batch=384 task=sudoku
+    raw=(sudoku/train.csv sudoku/test.csv sudoku/SOURCE.md)
+    input=sudoku
+    build=(--subsample "${TRM_SUBSAMPLE:-1000}" --augment "${TRM_AUGMENT:-1000}")
+    ;;
+  maze-att)
+    # The paper's Maze-Hard run: attention on 1,000 train mazes, each with its 8 dihedral transforms.
+    preset=maze-att batch=768 micro_batch=32 task=maze
+    raw=(maze-hard-like/train.csv maze-hard-like/test.csv maze-hard-like/SOURCE.md)
+    input=maze-hard-like
+    build=(--subsample "${TRM_SUBSAMPLE:-1000}" --augment "${TRM_AUGMENT:-8}")
+    ;;
+  arc1)
+    # ARC-AGI-1 with the paper's model, on the data of arc1-run.sh: ARC-AGI-1 training + evaluation + ConceptARC,
+    # the evaluation tasks' test pairs held out; no augmentation by default, so that the puzzle table (a row per
+    # task and variant) stays small (--augment 1000, the paper's, is 960k rows and a 7 GB dataset).
+    preset=arc1-att batch=768 micro_batch=32 task=arc1
+    raw=(arc-agi-1/training arc-agi-1/evaluation arc-agi-1/SOURCE.md conceptarc/corpus conceptarc/SOURCE.md)
+    input=.
+    build=(--augment "${TRM_AUGMENT:-0}")
+    ;;
+  *)
+    return 1
+    ;;
+  esac
+  preset=${TRM_PRESET:-$preset}
+  batch=${TRM_BATCH:-$batch}
+  micro_batch=${TRM_MICRO_BATCH:-$micro_batch}
+}

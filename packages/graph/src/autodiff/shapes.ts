@@ -80,6 +80,34 @@ function product(dims: Shape): number | null {
   return p;
 }
 
+/** Reshape's output shape: a 0 copies the input's dimension, a -1 takes what the others leave of the input. */
+function reshaped(input: Shape, target: readonly number[]): Shape {
+  const shape: Shape = target.map((d, i) => (d === 0 ? input[i]! : d));
+  const minus = shape.indexOf(-1);
+  if (minus < 0) return shape;
+  const known = product(shape.filter((_, i) => i !== minus));
+  const total = product(input);
+  if (known !== null && total !== null) {
+    shape[minus] = total / known;
+    return shape;
+  }
+  // One symbol (possibly times a number, as 'batch*6'): the -1 takes what the numbers leave of it.
+  const cannot = () => new ShapeError(`cannot resolve -1 in [${target}] for [${input}]`);
+  const symIn = input.filter((d) => typeof d !== 'number').map(parseSymbol);
+  const symOut = shape.filter((d, i) => i !== minus && typeof d !== 'number').map(parseSymbol);
+  const numIn = product(input.filter((d) => typeof d === 'number'))!;
+  const numOut = product(shape.filter((d, i) => i !== minus && typeof d === 'number'))!;
+  if (symIn.length !== 1) throw cannot();
+  const inK = symIn[0]!.k * numIn;
+  if (symOut.length === 0) {
+    if (inK % numOut !== 0) throw cannot();
+    shape[minus] = symbolTimes(symIn[0]!.name, inK / numOut);
+  } else if (symOut.length === 1 && symOut[0]!.name === symIn[0]!.name) {
+    shape[minus] = inK / (symOut[0]!.k * numOut);
+  } else throw cannot();
+  return shape;
+}
+
 /** Keeps the type of every value of a builder, inferring each node's outputs as it is asked for. */
 export class ShapeTable {
   private readonly types = new Map<string, ValueType>();
@@ -143,6 +171,7 @@ export class ShapeTable {
     return v;
   }
 
+  // long: one shape rule per ONNX op the project writes, a flat table read by op name
   private infer(node: NodeMsg): ValueType[] {
     const ins = node.input.map((n) => (n === '' ? null : this.lookup(n)));
     const a = ins[0]!;
@@ -195,32 +224,8 @@ export class ShapeTable {
       const perm = (attr(node, 'perm') as number[] | undefined) ?? a.shape.map((_, i) => a.shape.length - 1 - i);
       return [{ shape: perm.map((p) => a.shape[p]!), dtype: a.dtype }];
     }
-    if (op === 'Reshape') {
-      const target = this.ints(node.input[1], 'Reshape shape');
-      const shape: Shape = target.map((d, i) => (d === 0 ? a.shape[i]! : d));
-      const minus = shape.indexOf(-1);
-      if (minus >= 0) {
-        const known = product(shape.filter((_, i) => i !== minus));
-        const total = product(a.shape);
-        if (known !== null && total !== null) shape[minus] = total / known;
-        else {
-          // One symbol (possibly times a number, as 'batch*6'): the -1 takes what the numbers leave of it.
-          const symIn = a.shape.filter((d) => typeof d !== 'number').map(parseSymbol);
-          const symOut = shape.filter((d, i) => i !== minus && typeof d !== 'number').map(parseSymbol);
-          const numIn = product(a.shape.filter((d) => typeof d === 'number'))!;
-          const numOut = product(shape.filter((d, i) => i !== minus && typeof d === 'number'))!;
-          if (symIn.length !== 1) throw new ShapeError(`cannot resolve -1 in [${target}] for [${a.shape}]`);
-          const inK = symIn[0]!.k * numIn;
-          if (symOut.length === 0) {
-            if (inK % numOut !== 0) throw new ShapeError(`cannot resolve -1 in [${target}] for [${a.shape}]`);
-            shape[minus] = symbolTimes(symIn[0]!.name, inK / numOut);
-          } else if (symOut.length === 1 && symOut[0]!.name === symIn[0]!.name) {
-            shape[minus] = inK / (symOut[0]!.k * numOut);
-          } else throw new ShapeError(`cannot resolve -1 in [${target}] for [${a.shape}]`);
-        }
-      }
-      return [{ shape, dtype: a.dtype }];
-    }
+    if (op === 'Reshape')
+      return [{ shape: reshaped(a.shape, this.ints(node.input[1], 'Reshape shape')), dtype: a.dtype }];
     if (op === 'Concat') {
       const axis = norm(intAttr(node, 'axis', 0), a.shape.length);
       const shape = a.shape.slice();

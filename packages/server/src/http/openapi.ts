@@ -32,6 +32,7 @@ const solveErrors = {
 
 const solveBody = { required: true, content: json(ref('SolveRequest')) };
 
+// long: the OpenAPI document as one literal, read like the published JSON
 export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',

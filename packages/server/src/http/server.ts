@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DUPLICATE_SIGNAL_MS } from '@trm/core';
+import type { Express } from 'express';
 import type { SolveEngine } from '../engine/types.js';
 import { type AppOptions, createApp } from './app.js';
 import type { Lifecycle } from './context.js';
@@ -70,6 +71,48 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** A server of `app` listening on host:port with the given timeouts; resolves once the port is bound. */
+function listen(app: Express, host: string, port: number, timeouts: ServerTimeouts): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const s = createServer(
+      {
+        headersTimeout: timeouts.headers,
+        requestTimeout: timeouts.request,
+        keepAliveTimeout: timeouts.keepAlive,
+        // Node checks the two timeouts on this interval (30 s by default): a fraction of the shorter one keeps them
+        // close to what they say.
+        connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(timeouts.headers / 4))),
+      },
+      app,
+    );
+    s.once('error', reject);
+    s.listen(port, host, () => resolve(s));
+  });
+}
+
+/**
+ * Closes the listener and waits for the requests in flight; connections still open after `timeoutMs` are closed.
+ * Connections kept alive after their last answer would hold close() open until their timeout: each is closed as
+ * soon as it has no request in flight.
+ */
+async function closeListener(server: Server, timeoutMs: number, info: (line: string) => void): Promise<void> {
+  const listenerClosed = new Promise<void>((r) => server.close(() => r()));
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((r) => {
+    timer = setTimeout(() => r(true), timeoutMs);
+  });
+  const forced = await Promise.race([listenerClosed.then(() => false), timedOut]);
+  if (forced) {
+    info(`requests still in flight after ${timeoutMs} ms: closing their connections`);
+    server.closeAllConnections();
+    await listenerClosed;
+  }
+  clearTimeout(timer);
+  clearInterval(sweep);
+}
+
 /** Starts listening; resolves once the port is bound. */
 export async function serve(
   engines: ReadonlyMap<string, SolveEngine> | SolveEngine,
@@ -84,22 +127,7 @@ export async function serve(
   const hosts = allowedHosts(host, options.allowedHosts ?? []);
   const app = createApp(byName, { ...options, lifecycle, allowedHosts: hosts });
 
-  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = createServer(
-      {
-        headersTimeout: timeouts.headers,
-        requestTimeout: timeouts.request,
-        keepAliveTimeout: timeouts.keepAlive,
-        // Node checks the two timeouts on this interval (30 s by default): a fraction of the shorter one keeps them
-        // close to what they say.
-        connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(timeouts.headers / 4))),
-      },
-      app,
-    );
-    s.once('error', reject);
-    s.listen(options.port ?? 8080, host, () => resolve(s));
-  });
+  const server = await listen(app, host, options.port ?? 8080, { ...SERVER_TIMEOUTS, ...options.timeouts });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${hostForUrl(host)}:${port}`;
 
@@ -125,24 +153,7 @@ export async function serve(
     lifecycle.draining = true;
     info(`draining (${reason}): /readyz answers 503, finishing the requests in flight`);
     if (options.drainDelayMs) await new Promise((r) => setTimeout(r, options.drainDelayMs));
-    const listenerClosed = new Promise<void>((r) => server.close(() => r()));
-    // Connections kept alive after their last answer would hold close() open until their timeout: close each
-    // one as soon as it has no request in flight.
-    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
-    server.closeIdleConnections();
-    const timeoutMs = options.drainTimeoutMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((r) => {
-      timer = setTimeout(() => r(true), timeoutMs);
-    });
-    const forced = await Promise.race([listenerClosed.then(() => false), timedOut]);
-    if (forced) {
-      info(`requests still in flight after ${timeoutMs} ms: closing their connections`);
-      server.closeAllConnections();
-      await listenerClosed;
-    }
-    clearTimeout(timer);
-    clearInterval(sweep);
+    await closeListener(server, options.drainTimeoutMs ?? 30_000, info);
     await Promise.all([...byName.values()].map((e) => e.drain()));
     for (const sig of signals) process.off(sig, onSignal);
     options.signal?.removeEventListener('abort', onAbort);

@@ -328,10 +328,8 @@ async function initFrom(dir: string, prepared: Prepared): Promise<NamedArrays> {
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
-/** Runs the train command; returns the session summary (null for --help). */
-export async function trainCommand(argv: readonly string[], io: CommandIo): Promise<SessionSummary | null> {
-  const { values: f, help } = parseFlags(argv, trainSpec);
-  if (help) return null;
+/** --out (default runs/<preset>): a saved run to continue with --resume, or a folder without one. */
+function runFolder(f: FlagValues): string {
   const out =
     (f.out as string | undefined) ?? resolveUserPath(`runs/${(f.preset as string | undefined) ?? DEFAULT_PRESET}`);
   if (f.resume && !hasTrainState(out))
@@ -341,6 +339,71 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
       `--out ${out} already holds a saved run: pass --resume to continue it, or choose another --out`,
       '--out',
     );
+  return out;
+}
+
+/**
+ * The engine of --backend: the opener of an ONNX Runtime run (sessions, threads, micro-batches, precision), or
+ * undefined for the tfjs run on the selected tfjs backend. Names the backend in `meta` for the model card.
+ */
+async function trainEngine(
+  f: FlagValues,
+  meta: RunMeta,
+  log: (line: string) => void,
+): Promise<((o: RunOptions) => Promise<TrainLoop>) | undefined> {
+  const engine = chooseEngine(f.backend as TrainBackendName, log);
+  const devices = f.gpus as number;
+  if (engine.kind !== 'ort') {
+    if (devices > 1) throw new FlagError('--gpus needs an ort-* backend', '--gpus');
+    if (f['micro-batch'] !== undefined) throw new FlagError('--micro-batch needs an ort-* backend', '--micro-batch');
+    if (f.precision !== undefined) throw new FlagError('--precision needs an ort-* backend', '--precision');
+    meta.backend = (await selectBackend(engine.backend, log)).backend;
+    return undefined;
+  }
+  // tfjs still draws the seeded initialisation (on its cpu backend), so both engines start alike.
+  await selectBackend('cpu', () => {});
+  const threads =
+    (f.threads as number | undefined) ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, devices)));
+  meta.backend = `ort-${engine.provider}${devices > 1 ? ` x${devices}` : ''}`;
+  log(
+    `backend: ONNX Runtime ${engine.provider} provider, ${devices} session(s)${engine.provider === 'cpu' ? `, ${threads} thread(s) each` : ''}`,
+  );
+  const microBatch = f['micro-batch'] as number | undefined;
+  const precision = f.precision as TrainPrecision | undefined;
+  if (precision) meta.backend += ` ${precision}`;
+  // The host optimiser runs between graph runs, so it can use every core.
+  const optimizerThreads = Math.min(8, availableParallelism());
+  return (o) =>
+    OrtTrainingRun.create({
+      ...o,
+      provider: engine.provider,
+      devices,
+      threads,
+      microBatch,
+      optimizerThreads,
+      precision,
+    });
+}
+
+/** The command's last line: where the run stopped, its last training and test accuracy, and where it was saved. */
+function doneLine(summary: SessionSummary, haltMaxSteps: number): string {
+  const t = summary.lastTrain;
+  const e = summary.lastEval;
+  return (
+    `${summary.interrupted ? 'interrupted' : 'done'}: step ${summary.step}/${summary.totalSteps} in ${summary.sessionSeconds.toFixed(1)} s` +
+    (t ? `, train exact ${pct(t.exact_accuracy)} (halted rows), lm loss ${t.lm_loss.toFixed(4)}` : '') +
+    (e
+      ? `, test exact ${pct(e.exact_accuracy)} at ${haltMaxSteps} steps / ${pct(e.exact_accuracy_halted)} with halting (${e.examples} examples)`
+      : '') +
+    `; saved to ${summary.out}`
+  );
+}
+
+/** Runs the train command; returns the session summary (null for --help). */
+export async function trainCommand(argv: readonly string[], io: CommandIo): Promise<SessionSummary | null> {
+  const { values: f, help } = parseFlags(argv, trainSpec);
+  if (help) return null;
+  const out = runFolder(f);
   const quiet = io.quiet || (f.quiet as boolean);
   if (f.resume && f.init !== undefined)
     throw new FlagError('--init starts a new run; it cannot go with --resume', '--init');
@@ -348,40 +411,7 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
   const prepared = point ? prepareResume(f, point) : prepareNew(f);
   try {
     const initWeights = f.init === undefined ? undefined : await initFrom(f.init as string, prepared);
-    const log = quiet ? () => {} : io.err;
-    const engine = chooseEngine(f.backend as TrainBackendName, log);
-    const devices = f.gpus as number;
-    let openRun: ((o: RunOptions) => Promise<TrainLoop>) | undefined;
-    if (engine.kind === 'ort') {
-      // tfjs still draws the seeded initialisation (on its cpu backend), so both engines start alike.
-      await selectBackend('cpu', () => {});
-      const threads =
-        (f.threads as number | undefined) ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, devices)));
-      prepared.meta.backend = `ort-${engine.provider}${devices > 1 ? ` x${devices}` : ''}`;
-      log(
-        `backend: ONNX Runtime ${engine.provider} provider, ${devices} session(s)${engine.provider === 'cpu' ? `, ${threads} thread(s) each` : ''}`,
-      );
-      const microBatch = f['micro-batch'] as number | undefined;
-      const precision = f.precision as TrainPrecision | undefined;
-      if (precision) prepared.meta.backend += ` ${precision}`;
-      // The host optimiser runs between graph runs, so it can use every core.
-      const optimizerThreads = Math.min(8, availableParallelism());
-      openRun = (o) =>
-        OrtTrainingRun.create({
-          ...o,
-          provider: engine.provider,
-          devices,
-          threads,
-          microBatch,
-          optimizerThreads,
-          precision,
-        });
-    } else {
-      if (devices > 1) throw new FlagError('--gpus needs an ort-* backend', '--gpus');
-      if (f['micro-batch'] !== undefined) throw new FlagError('--micro-batch needs an ort-* backend', '--micro-batch');
-      if (f.precision !== undefined) throw new FlagError('--precision needs an ort-* backend', '--precision');
-      prepared.meta.backend = (await selectBackend(engine.backend, log)).backend;
-    }
+    const openRun = await trainEngine(f, prepared.meta, quiet ? () => {} : io.err);
     const m = prepared.meta;
     if (!quiet)
       io.err(
@@ -406,16 +436,7 @@ export async function trainCommand(argv: readonly string[], io: CommandIo): Prom
       ),
       machine: machineDescription(),
     });
-    const t = summary.lastTrain;
-    const e = summary.lastEval;
-    io.out(
-      `${summary.interrupted ? 'interrupted' : 'done'}: step ${summary.step}/${summary.totalSteps} in ${summary.sessionSeconds.toFixed(1)} s` +
-        (t ? `, train exact ${pct(t.exact_accuracy)} (halted rows), lm loss ${t.lm_loss.toFixed(4)}` : '') +
-        (e
-          ? `, test exact ${pct(e.exact_accuracy)} at ${m.model.halt_max_steps} steps / ${pct(e.exact_accuracy_halted)} with halting (${e.examples} examples)`
-          : '') +
-        `; saved to ${out}`,
-    );
+    io.out(doneLine(summary, m.model.halt_max_steps));
     return summary;
   } finally {
     prepared.close();

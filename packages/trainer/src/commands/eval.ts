@@ -1,7 +1,7 @@
 import { Progress, writeFileAtomic } from '@trm/core';
 import { selectBackend } from '../backend/backend.js';
-import { readModelFolder } from '@trm/core';
-import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
+import { type ModelFolderContents, readModelFolder } from '@trm/core';
+import { configForData, datasetIdentifiers, hasSplit, type OpenedSplit, openSplit } from '../data/dataset-folder.js';
 import { mapIdentifiers } from '../data/identifier-map.js';
 import { type EvalOptions, type EvalResult, evaluate, evaluateSteps } from '../evaluate/evaluate.js';
 import { type CliSpec, FlagError, parseFlags, requiredPath } from '@trm/core';
@@ -54,35 +54,77 @@ export interface EvalCommandResult {
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
-export async function evalCommand(argv: readonly string[], io: CommandIo): Promise<EvalCommandResult | null> {
-  const { values: f, help } = parseFlags(argv, evalSpec);
-  if (help) return null;
-  const modelDir = requiredPath(f, 'model', { exists: true });
-  const dataDir = requiredPath(f, 'data', { exists: true });
-  const wanted = f.split as string;
-  const splits = wanted === 'all' ? ['train', 'test'].filter((s) => hasSplit(dataDir, s)) : [wanted];
-  for (const s of splits)
-    if (!hasSplit(dataDir, s)) throw new FlagError(`--split ${s}: ${dataDir} has no ${s}/dataset.json`, '--split');
-  if (splits.length === 0) throw new FlagError(`--data ${dataDir} has no train or test split`, '--data');
+/** Evaluation of a split on the engine of --backend, and how to release that engine. */
+interface EvalEngine {
+  run: (source: SplitSource, o: EvalOptions) => Promise<EvalResult>;
+  close: () => unknown;
+}
 
-  const folder = await readModelFolder(modelDir);
-  const log = io.quiet ? () => {} : io.err;
-  const engine = chooseEngine(f.backend as TrainBackendName, log);
-  let run: (source: SplitSource, o: EvalOptions) => Promise<EvalResult>;
-  let close: () => unknown;
+async function evalEngine(
+  name: TrainBackendName,
+  folder: ModelFolderContents,
+  log: (line: string) => void,
+): Promise<EvalEngine> {
+  const engine = chooseEngine(name, log);
   if (engine.kind === 'ort') {
     const t = folder.weights[PUZZLE_TABLE_NAME];
     const table = t ? new PuzzleTable(t.shape[0]!, t.shape[1]!, t.data) : null;
     const session = await OrtEvalSession.create(folder.config, folder.weights, { provider: engine.provider });
     log(`backend: ONNX Runtime ${engine.provider} provider (the step graph, float32)`);
-    run = (source, o) => evaluateSteps(session.stepper(table), folder.config.halt_max_steps, source, o);
-    close = () => session.release();
-  } else {
-    await selectBackend(engine.backend, log);
-    const model = TrmModel.fromWeights(folder.config, folder.weights);
-    run = (source, o) => evaluate(model, model.puzzleTable, source, o);
-    close = () => model.dispose();
+    return {
+      run: (source, o) => evaluateSteps(session.stepper(table), folder.config.halt_max_steps, source, o),
+      close: () => session.release(),
+    };
   }
+  await selectBackend(engine.backend, log);
+  const model = TrmModel.fromWeights(folder.config, folder.weights);
+  return { run: (source, o) => evaluate(model, model.puzzleTable, source, o), close: () => model.dispose() };
+}
+
+/**
+ * The model row of each puzzle identifier of the split, after checking that the split is of the model's task; a
+ * puzzle the model does not know is an error that points to adapt.
+ */
+function splitIdMap(folder: ModelFolderContents, dataDir: string, split: string, opened: OpenedSplit): Int32Array {
+  const c = configForData(folder.config, opened.metadata, `${dataDir} (${split})`);
+  if (c.seq_len !== folder.config.seq_len || c.vocab_size !== folder.config.vocab_size)
+    throw new FlagError(
+      `--data ${dataDir} has seq_len ${c.seq_len} / vocab ${c.vocab_size}, the model ${folder.config.seq_len} / ${folder.config.vocab_size}`,
+      '--data',
+    );
+  const ids = mapIdentifiers(
+    folder.identifiers,
+    datasetIdentifiers(dataDir),
+    opened.metadata.num_puzzle_identifiers,
+    folder.config.num_puzzle_identifiers,
+  );
+  const used = new Set(opened.source.puzzleIdentifiers);
+  const missing = ids.unknown.filter((u) => used.has(u.id));
+  if (missing.length > 0)
+    throw new Error(
+      `${missing.length} puzzle(s) of ${dataDir} (${split}) are unknown to the model, e.g. "${missing[0]!.name}": fit their embeddings with the adapt command first`,
+    );
+  return ids.map;
+}
+
+/** The splits of --split that --data holds ('all': those of train and test it has). */
+function splitsToEvaluate(wanted: string, dataDir: string): string[] {
+  const splits = wanted === 'all' ? ['train', 'test'].filter((s) => hasSplit(dataDir, s)) : [wanted];
+  for (const s of splits)
+    if (!hasSplit(dataDir, s)) throw new FlagError(`--split ${s}: ${dataDir} has no ${s}/dataset.json`, '--split');
+  if (splits.length === 0) throw new FlagError(`--data ${dataDir} has no train or test split`, '--data');
+  return splits;
+}
+
+export async function evalCommand(argv: readonly string[], io: CommandIo): Promise<EvalCommandResult | null> {
+  const { values: f, help } = parseFlags(argv, evalSpec);
+  if (help) return null;
+  const modelDir = requiredPath(f, 'model', { exists: true });
+  const dataDir = requiredPath(f, 'data', { exists: true });
+  const splits = splitsToEvaluate(f.split as string, dataDir);
+
+  const folder = await readModelFolder(modelDir);
+  const engine = await evalEngine(f.backend as TrainBackendName, folder, io.quiet ? () => {} : io.err);
   const steps = (f.steps as number | undefined) ?? folder.config.halt_max_steps;
   const batchSize = (f.batch as number | undefined) ?? folder.config.batch_size;
   const result: EvalCommandResult = { model: modelDir, data: dataDir, steps, splits: [] };
@@ -90,31 +132,14 @@ export async function evalCommand(argv: readonly string[], io: CommandIo): Promi
     for (const split of splits) {
       const opened = openSplit(dataDir, split);
       try {
-        const c = configForData(folder.config, opened.metadata, `${dataDir} (${split})`);
-        if (c.seq_len !== folder.config.seq_len || c.vocab_size !== folder.config.vocab_size)
-          throw new FlagError(
-            `--data ${dataDir} has seq_len ${c.seq_len} / vocab ${c.vocab_size}, the model ${folder.config.seq_len} / ${folder.config.vocab_size}`,
-            '--data',
-          );
-        const ids = mapIdentifiers(
-          folder.identifiers,
-          datasetIdentifiers(dataDir),
-          opened.metadata.num_puzzle_identifiers,
-          folder.config.num_puzzle_identifiers,
-        );
-        const used = new Set(opened.source.puzzleIdentifiers);
-        const missing = ids.unknown.filter((u) => used.has(u.id));
-        if (missing.length > 0)
-          throw new Error(
-            `${missing.length} puzzle(s) of ${dataDir} (${split}) are unknown to the model, e.g. "${missing[0]!.name}": fit their embeddings with the adapt command first`,
-          );
+        const idMap = splitIdMap(folder, dataDir, split, opened);
         const t0 = performance.now();
         let bar: Progress | null = null;
-        const r = await run(opened.source, {
+        const r = await engine.run(opened.source, {
           batchSize,
           steps,
           limit: (f.limit as number) > 0 ? (f.limit as number) : undefined,
-          idMap: ids.map,
+          idMap,
           onBatch: (done, total) => {
             bar ??= new Progress(`eval ${split}`, total, { unit: 'examples', silent: io.quiet });
             bar.update(done);
@@ -131,7 +156,7 @@ export async function evalCommand(argv: readonly string[], io: CommandIo): Promi
       }
     }
   } finally {
-    await close();
+    await engine.close();
   }
   if (f.json) await writeFileAtomic(f.json as string, `${JSON.stringify(result, null, 2)}\n`);
   const head = result.splits

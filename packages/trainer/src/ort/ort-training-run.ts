@@ -6,7 +6,15 @@
 // batch's rows and their gradients are summed on the host (the loss is already scaled by 1 / global batch).
 import { type ModelConfig, Rng, stateLen } from '@trm/core';
 import { admitRows } from '../act/admit.js';
-import { beginStep, countHalted, endStep, type HaltRule, initialSlots, type SlotState } from '../act/slots.js';
+import {
+  beginStep,
+  countHalted,
+  endStep,
+  type HaltRule,
+  initialSlots,
+  type SlotState,
+  type StepEnd,
+} from '../act/slots.js';
 import type { RunStateArrays, RunStateJson } from '../checkpoint/run-state.js';
 import type { HostBatch } from '../data/batch.js';
 import type { SplitSource } from '../data/split.js';
@@ -166,20 +174,49 @@ export class OrtTrainingRun implements TrainLoop {
     return scheduledLr(step, base, this.opts.train, this.opts.totalSteps);
   }
 
+  /**
+   * One optimiser step: admit new rows into the halted slots, run the training graph on the devices, apply the
+   * gradients on the host, advance the halting, and keep the carry for the next step.
+   */
   async trainStep(): Promise<StepReport> {
     const t0 = performance.now();
     const B = this.batchSize;
-    const S = this.config.seq_len;
-    const LD = stateLen(this.config) * this.config.hidden_size;
-    const E = this.config.puzzle_emb_ndim;
     const incoming = this.sampler.next();
     if (this.opts.idMap) for (let i = 0; i < B; i++) incoming.puzzleIds[i] = this.opts.idMap[incoming.puzzleIds[i]!]!;
     const start = beginStep(this.slots);
     const data = admitRows(this.data, incoming, start.reset);
-    const table = this.table;
-    const rows = table ? table.gather(data.puzzleIds) : null;
+    const { merged, runSeconds } = await this.runDevices(data, start.reset);
 
-    // Each device runs its share of the rows (in micro-batches, one after another); devices run in parallel.
+    const t1 = performance.now();
+    const step = this.steps + 1;
+    const lr = this.lrAt(step, this.opts.train.lr);
+    await this.applyGradients(merged, data.puzzleIds, step, lr);
+    const t2 = performance.now();
+
+    const end = endStep(start.steps, merged.qHalt, null, this.rule, this.exploreRng);
+    const metrics = haltedMetrics(merged, end);
+    this.zH = merged.zH;
+    this.zL = merged.zL;
+    this.data = data;
+    this.slots = { steps: end.steps, halted: end.halted };
+    this.steps = step;
+    const t3 = performance.now();
+    this.lastTiming.run = runSeconds;
+    this.lastTiming.optimizer = (t2 - t1) / 1000;
+    this.lastTiming.host = (t3 - t0) / 1000 - runSeconds - this.lastTiming.optimizer;
+    return { step, lr, metrics, halted: countHalted(this.slots), batchSize: B };
+  }
+
+  /**
+   * The training graph on the batch: each device runs its share of the rows (in micro-batches, one after another),
+   * the devices in parallel; their results merged as one batch's.
+   */
+  private async runDevices(data: HostBatch, reset: Uint8Array): Promise<{ merged: MergedResult; runSeconds: number }> {
+    const B = this.batchSize;
+    const S = this.config.seq_len;
+    const LD = stateLen(this.config) * this.config.hidden_size;
+    const E = this.config.puzzle_emb_ndim;
+    const rows = this.table ? this.table.gather(data.puzzleIds) : null;
     const perDevice = shareRows(B, this.sessions.length).map(([from, to]) => {
       const micro = this.opts.microBatch ?? to - from;
       return shareRows(to - from, Math.ceil((to - from) / micro)).map(([a, b]): [number, number] => [
@@ -196,7 +233,7 @@ export class OrtTrainingRun implements TrainLoop {
               tokens: data.inputs.subarray(from * S, to * S),
               labels: data.labels.subarray(from * S, to * S),
               puzzleRows: rows ? rows.subarray(from * E, to * E) : null,
-              reset: start.reset.subarray(from, to),
+              reset: reset.subarray(from, to),
               zH: this.zH.subarray(from * LD, to * LD),
               zL: this.zL.subarray(from * LD, to * LD),
               lossScale: (this.lossScale?.scale ?? 1) / B,
@@ -206,16 +243,16 @@ export class OrtTrainingRun implements TrainLoop {
         return out;
       }),
     );
-    const results = deviceResults.flat();
-    const shares = perDevice.flat();
     // Devices overlap: the step's graph time is that of the slowest device.
     const runSeconds = Math.max(...deviceResults.map((d) => d.reduce((a, r) => a + r.runSeconds, 0)));
-    const merged = mergeResults(results, shares, B, LD);
+    return { merged: mergeResults(deviceResults.flat(), perDevice.flat(), B, LD), runSeconds };
+  }
 
-    const t1 = performance.now();
-    const step = this.steps + 1;
-    const lr = this.lrAt(step, this.opts.train.lr);
-    // A float16 step whose gradients overflowed changes no weight (the carry and the data still move on).
+  /**
+   * The optimiser step on the weights and the sign-SGD step on the batch's puzzle rows. A float16 step whose
+   * gradients overflowed changes no weight (the carry and the data still move on).
+   */
+  private async applyGradients(merged: MergedResult, puzzleIds: Int32Array, step: number, lr: number): Promise<void> {
     let finite = true;
     if (this.lossScale) {
       const all = Object.values(merged.grads);
@@ -223,46 +260,15 @@ export class OrtTrainingRun implements TrainLoop {
       finite = this.lossScale.unscale(all);
       this.lossScale.update(finite);
     }
-    if (finite) {
-      await this.optim.apply(merged.grads, lr);
-      if (table && merged.puzzleGrad) {
-        const lrRows = this.lrAt(step, this.opts.train.puzzle_emb_lr);
-        const keep = this.opts.freeze?.trainableIds;
-        const decay = this.opts.train.puzzle_emb_weight_decay;
-        updatePuzzleRows(table, data.puzzleIds, merged.puzzleGrad, lrRows, decay, keep);
-      }
+    if (!finite) return;
+    await this.optim.apply(merged.grads, lr);
+    const table = this.table;
+    if (table && merged.puzzleGrad) {
+      const lrRows = this.lrAt(step, this.opts.train.puzzle_emb_lr);
+      const keep = this.opts.freeze?.trainableIds;
+      const decay = this.opts.train.puzzle_emb_weight_decay;
+      updatePuzzleRows(table, puzzleIds, merged.puzzleGrad, lrRows, decay, keep);
     }
-    const t2 = performance.now();
-
-    const end = endStep(start.steps, merged.qHalt, null, this.rule, this.exploreRng);
-    const metrics: ActMetrics = {
-      count: 0,
-      accuracy: 0,
-      exact_accuracy: 0,
-      q_halt_accuracy: 0,
-      steps: 0,
-      lm_loss: merged.lmLoss,
-      q_halt_loss: merged.qHaltLoss,
-    };
-    for (let i = 0; i < B; i++) {
-      if (!end.halted[i] || merged.rowCount[i]! <= 0) continue;
-      const ok = merged.rowCorrect[i]!;
-      metrics.count++;
-      metrics.accuracy += merged.rowAccuracy[i]!;
-      metrics.exact_accuracy += ok;
-      metrics.q_halt_accuracy += (merged.qHalt[i]! >= 0 ? 1 : 0) === ok ? 1 : 0;
-      metrics.steps += end.steps[i]!;
-    }
-    this.zH = merged.zH;
-    this.zL = merged.zL;
-    this.data = data;
-    this.slots = { steps: end.steps, halted: end.halted };
-    this.steps = step;
-    const t3 = performance.now();
-    this.lastTiming.run = runSeconds;
-    this.lastTiming.optimizer = (t2 - t1) / 1000;
-    this.lastTiming.host = (t3 - t0) / 1000 - runSeconds - this.lastTiming.optimizer;
-    return { step, lr, metrics, halted: countHalted(this.slots), batchSize: B };
   }
 
   /** The parameters to evaluate and save: the EMA shadow when EMA is on. */
@@ -353,13 +359,33 @@ export class OrtTrainingRun implements TrainLoop {
   }
 }
 
+type MergedResult = Omit<OrtStepResult, 'runSeconds'>;
+
+/** The step's metrics over the rows that halted (those with labelled cells), the losses over the whole batch. */
+function haltedMetrics(merged: MergedResult, end: StepEnd): ActMetrics {
+  const metrics: ActMetrics = {
+    count: 0,
+    accuracy: 0,
+    exact_accuracy: 0,
+    q_halt_accuracy: 0,
+    steps: 0,
+    lm_loss: merged.lmLoss,
+    q_halt_loss: merged.qHaltLoss,
+  };
+  for (let i = 0; i < end.halted.length; i++) {
+    if (!end.halted[i] || merged.rowCount[i]! <= 0) continue;
+    const ok = merged.rowCorrect[i]!;
+    metrics.count++;
+    metrics.accuracy += merged.rowAccuracy[i]!;
+    metrics.exact_accuracy += ok;
+    metrics.q_halt_accuracy += (merged.qHalt[i]! >= 0 ? 1 : 0) === ok ? 1 : 0;
+    metrics.steps += end.steps[i]!;
+  }
+  return metrics;
+}
+
 /** The devices' results as one batch: rows concatenated, losses and gradients summed. */
-function mergeResults(
-  results: OrtStepResult[],
-  shares: [number, number][],
-  B: number,
-  LD: number,
-): Omit<OrtStepResult, 'runSeconds'> {
+function mergeResults(results: OrtStepResult[], shares: [number, number][], B: number, LD: number): MergedResult {
   if (results.length === 1) return results[0]!;
   const cat = (pick: (r: OrtStepResult) => Float32Array, width: number) => {
     const out = new Float32Array(B * width);

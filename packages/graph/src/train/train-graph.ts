@@ -79,53 +79,46 @@ function labelLogProb(g: GraphBuilder, logits: string, oneHot: string, lossType:
   return g.op('ReduceSum', [g.op('Mul', [logp, oneHot]), g.ints([-1])], { keepdims: 0 });
 }
 
-/**
- * Builds the training graph. `weights` supplies the buffers that stay constant during training (H_init, L_init)
- * and the shapes of the parameters; the parameters' values are inputs of every run.
- */
-export function buildTrainGraph(
-  config: ModelConfig,
-  weights: NamedArrays,
-  options: TrainGraphOptions = {},
-): TrainGraph {
-  const precision = options.precision ?? 'fp32';
-  if (!TRAIN_PRECISIONS.includes(precision))
-    throw new Error(`precision must be one of ${TRAIN_PRECISIONS.join(', ')} (got ${precision})`);
-  const g = new GraphBuilder();
-  const params = trainedParams(config);
+/** The graph's inputs: the step's (with the labels and the loss scale), then every trained parameter. */
+function trainInputs(config: ModelConfig, weights: NamedArrays, params: readonly string[]): ValueInfoMsg[] {
   const B = 'batch';
   const S = config.seq_len;
-  const V = config.vocab_size;
   const L = stateLen(config);
   const D = config.hidden_size;
   const E = config.puzzle_emb_ndim;
-  const hasPuzzle = puzzleEmbLen(config) > 0;
-
-  const inputs: ValueInfoMsg[] = [
+  return [
     { name: STEP_INPUTS.tokens, elemType: DataType.INT64, shape: [B, S] },
     { name: TRAIN_INPUTS.labels, elemType: DataType.INT64, shape: [B, S] },
-    ...(hasPuzzle ? [{ name: STEP_INPUTS.puzzleEmb, elemType: DataType.FLOAT, shape: [B, E] }] : []),
+    ...(puzzleEmbLen(config) > 0 ? [{ name: STEP_INPUTS.puzzleEmb, elemType: DataType.FLOAT, shape: [B, E] }] : []),
     { name: STEP_INPUTS.reset, elemType: DataType.BOOL, shape: [B] },
     { name: STEP_INPUTS.zH, elemType: DataType.FLOAT, shape: [B, L, D] },
     { name: STEP_INPUTS.zL, elemType: DataType.FLOAT, shape: [B, L, D] },
     { name: TRAIN_INPUTS.lossScale, elemType: DataType.FLOAT, shape: [] },
     ...params.map((p) => ({ name: p, elemType: DataType.FLOAT, shape: weights[p]!.shape })),
   ];
-  const types: Record<string, ValueType> = {};
-  for (const i of inputs) types[i.name] = { shape: i.shape, dtype: i.elemType };
-  const shapes = new ShapeTable(g, types);
+}
 
-  const raw = buildStep(g, config, weights, {
-    dtype: precision,
-    ops: TRAIN_OPS,
-    inputs: new Set(params),
-    truncateGradient: true,
-    float32State: true,
-  });
-  const wide = (v: string) => (precision === 'fp32' ? v : g.op('Cast', [v], { to: DataType.FLOAT }));
-  const step = { zH: wide(raw.zH), zL: wide(raw.zL), logits: wide(raw.logits), qHalt: wide(raw.qHalt) };
+/** The values of the ACT loss that the graph returns or differentiates, each [B] per row or a scalar. */
+interface ActLoss {
+  /** supervised cells per row */
+  count: string;
+  /** max(count, 1) */
+  divisor: string;
+  correctCount: string;
+  /** 1 where every supervised cell is right */
+  rowCorrect: string;
+  qHalt: string;
+  lmLoss: string;
+  qHaltLoss: string;
+  /** (lm_loss + 0.5 q_halt_loss) x loss_scale */
+  objective: string;
+}
 
-  // The ACT loss (TRM-SPEC §4), float32.
+/**
+ * The ACT loss (TRM-SPEC §4), float32: per-token cross-entropy, mean over a row's supervised cells, summed over rows;
+ * plus half the BCE of the halt logit against "whole answer correct"; scaled by loss_scale.
+ */
+function actLoss(g: GraphBuilder, config: ModelConfig, step: { logits: string; qHalt: string }): ActLoss {
   const labels = TRAIN_INPUTS.labels;
   const supervised = g.op('Cast', [g.op('Not', [g.op('Equal', [labels, g.ints([IGNORE_LABEL])])])], {
     to: DataType.FLOAT,
@@ -133,7 +126,7 @@ export function buildTrainGraph(
   const count = g.op('ReduceSum', [supervised, g.ints([-1])], { keepdims: 0 }, 'count'); // [B]
   const divisor = g.op('Max', [count, g.scalar(1)]);
   const range = g.ints(
-    Array.from({ length: V }, (_, i) => i),
+    Array.from({ length: config.vocab_size }, (_, i) => i),
     'vocab',
   );
   const oneHot = g.op('Cast', [g.op('Equal', [g.op('Unsqueeze', [labels, g.ints([-1])]), range])], {
@@ -157,11 +150,23 @@ export function buildTrainGraph(
   const qHaltLoss = g.op('ReduceSum', [bce], { keepdims: 0 }, 'q_halt_loss');
   const total = g.op('Add', [lmLoss, g.op('Mul', [qHaltLoss, g.scalar(0.5)])]);
   const objective = g.op('Mul', [total, TRAIN_INPUTS.lossScale], {}, 'objective');
+  return { count, divisor, correctCount, rowCorrect, qHalt, lmLoss, qHaltLoss, objective };
+}
 
-  const wrt = hasPuzzle ? [...params, STEP_INPUTS.puzzleEmb] : params;
-  const batch = g.op('Slice', [g.op('Shape', [STEP_INPUTS.tokens]), g.ints([0]), g.ints([1])], {}, 'batch');
-  const grads = differentiate(g, shapes, objective, wrt, { symbols: { batch } });
-
+/** The graph's outputs: the carry, the halt logits, the losses, the per-row quantities, then the gradients. */
+function trainOutputs(
+  g: GraphBuilder,
+  config: ModelConfig,
+  step: { zH: string; zL: string },
+  loss: ActLoss,
+  /** the gradients of these inputs, in this order */
+  wrt: readonly string[],
+  grads: Record<string, string>,
+  shapes: ShapeTable,
+): ValueInfoMsg[] {
+  const B = 'batch';
+  const L = stateLen(config);
+  const D = config.hidden_size;
   const outputs: ValueInfoMsg[] = [];
   const output = (value: string, name: string, elemType: number, shape: (number | string)[]) => {
     g.node('Identity', [value], {}, { outputs: [name] });
@@ -169,20 +174,58 @@ export function buildTrainGraph(
   };
   output(step.zH, STEP_OUTPUTS.zH, DataType.FLOAT, [B, L, D]);
   output(step.zL, STEP_OUTPUTS.zL, DataType.FLOAT, [B, L, D]);
-  output(qHalt, STEP_OUTPUTS.qHalt, DataType.FLOAT, [B]);
-  output(lmLoss, TRAIN_OUTPUTS.lmLoss, DataType.FLOAT, []);
-  output(qHaltLoss, TRAIN_OUTPUTS.qHaltLoss, DataType.FLOAT, []);
-  output(rowCorrect, TRAIN_OUTPUTS.rowCorrect, DataType.FLOAT, [B]);
-  output(g.op('Div', [correctCount, divisor]), TRAIN_OUTPUTS.rowAccuracy, DataType.FLOAT, [B]);
-  output(count, TRAIN_OUTPUTS.rowCount, DataType.FLOAT, [B]);
+  output(loss.qHalt, STEP_OUTPUTS.qHalt, DataType.FLOAT, [B]);
+  output(loss.lmLoss, TRAIN_OUTPUTS.lmLoss, DataType.FLOAT, []);
+  output(loss.qHaltLoss, TRAIN_OUTPUTS.qHaltLoss, DataType.FLOAT, []);
+  output(loss.rowCorrect, TRAIN_OUTPUTS.rowCorrect, DataType.FLOAT, [B]);
+  output(g.op('Div', [loss.correctCount, loss.divisor]), TRAIN_OUTPUTS.rowAccuracy, DataType.FLOAT, [B]);
+  output(loss.count, TRAIN_OUTPUTS.rowCount, DataType.FLOAT, [B]);
   for (const w of wrt) output(grads[w]!, gradientName(w), DataType.FLOAT, shapes.shape(w));
+  return outputs;
+}
+
+/**
+ * Builds the training graph. `weights` supplies the buffers that stay constant during training (H_init, L_init)
+ * and the shapes of the parameters; the parameters' values are inputs of every run.
+ */
+export function buildTrainGraph(
+  config: ModelConfig,
+  weights: NamedArrays,
+  options: TrainGraphOptions = {},
+): TrainGraph {
+  const precision = options.precision ?? 'fp32';
+  if (!TRAIN_PRECISIONS.includes(precision))
+    throw new Error(`precision must be one of ${TRAIN_PRECISIONS.join(', ')} (got ${precision})`);
+  const g = new GraphBuilder();
+  const params = trainedParams(config);
+  const hasPuzzle = puzzleEmbLen(config) > 0;
+  const inputs = trainInputs(config, weights, params);
+  const types: Record<string, ValueType> = {};
+  for (const i of inputs) types[i.name] = { shape: i.shape, dtype: i.elemType };
+  const shapes = new ShapeTable(g, types);
+
+  const raw = buildStep(g, config, weights, {
+    dtype: precision,
+    ops: TRAIN_OPS,
+    inputs: new Set(params),
+    truncateGradient: true,
+    float32State: true,
+  });
+  const wide = (v: string) => (precision === 'fp32' ? v : g.op('Cast', [v], { to: DataType.FLOAT }));
+  const step = { zH: wide(raw.zH), zL: wide(raw.zL), logits: wide(raw.logits), qHalt: wide(raw.qHalt) };
+  const loss = actLoss(g, config, step);
+
+  const wrt = hasPuzzle ? [...params, STEP_INPUTS.puzzleEmb] : params;
+  const batch = g.op('Slice', [g.op('Shape', [STEP_INPUTS.tokens]), g.ints([0]), g.ints([1])], {}, 'batch');
+  const grads = differentiate(g, shapes, loss.objective, wrt, { symbols: { batch } });
+  const outputs = trainOutputs(g, config, step, loss, wrt, grads, shapes);
 
   const bytes = encodeModel({
     irVersion: IR_VERSION,
     opsets: [{ domain: '', version: OPSET }],
     producerName: 'trm-trainer',
     producerVersion: ONNX_FORMAT_VERSION,
-    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${D}, T=${config.H_cycles}, n=${config.L_cycles}, ${precision}`,
+    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${config.hidden_size}, T=${config.H_cycles}, n=${config.L_cycles}, ${precision}`,
     graphName: 'trm_train_step',
     nodes: g.nodes,
     initializers: g.initializers,

@@ -16,6 +16,7 @@ import {
   FlagError,
   IDENTIFIERS_FILE,
   type ModelConfig,
+  type ModelFolderContents,
   type NamedArrays,
   readModelFolder,
   temporaryPathFor,
@@ -102,11 +103,8 @@ function throwIfStopped(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new Error('stopped before the shipped folder was complete; nothing was written');
 }
 
-/** Writes the shipped form of the model folder `model` to the folder `out`. */
-export async function shipModelFolder(model: string, out: string, options: ShipOptions = {}): Promise<ShipSummary> {
-  const t0 = performance.now();
-  const dtype = options.dtype ?? 'float16';
-  checkOut(model, out, options.force ?? false);
+/** The source folder, with its table cut to one row; refused when it has no table or no identifiers. */
+async function cutSource(model: string): Promise<{ source: ModelFolderContents; cut: OneRowTable }> {
   const source = await readModelFolder(model);
   const table = source.weights[PUZZLE_TABLE];
   if (source.config.puzzle_emb_ndim === 0 || !table)
@@ -119,12 +117,71 @@ export async function shipModelFolder(model: string, out: string, options: ShipO
       `--model ${model} has no ${IDENTIFIERS_FILE}, so the blank row cannot be told from the trained ones`,
       '--model',
     );
-  let cut: OneRowTable;
   try {
-    cut = oneRowTable(table, source.identifiers);
+    return { source, cut: oneRowTable(table, source.identifiers) };
   } catch (err) {
     throw new FlagError(`--model ${model}: ${(err as Error).message}`, '--model');
   }
+}
+
+/**
+ * Writes the weights, identifiers.json and config.json to `dir`, exports model.onnx from them (so that it holds the
+ * stored, rounded weights) and has ONNX Runtime run a step of it; returns that step's milliseconds.
+ */
+async function writeShippedModel(
+  dir: string,
+  config: ModelConfig,
+  weights: NamedArrays,
+  metadata: Record<string, string>,
+  cut: OneRowTable,
+  dtype: WeightsDtype,
+  options: ShipOptions,
+): Promise<number> {
+  await writeWeights(
+    join(dir, WEIGHTS_FILE),
+    config,
+    weights,
+    {
+      ...metadata,
+      'trm.shipped_from_rows': String(cut.rows),
+      'trm.shipped_row': `mean of rows ${cut.first}..${cut.last}`,
+    },
+    dtype,
+  );
+  await writeFileAtomic(join(dir, IDENTIFIERS_FILE), `${JSON.stringify([BLANK_IDENTIFIER])}\n`);
+  await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  throwIfStopped(options.signal);
+  const onnx = join(dir, onnxFileName('fp32'));
+  await exportModelFolder(dir, {
+    out: onnx,
+    onProgress: (stage, done, total) => {
+      if (stage === 'build') options.onProgress?.(done, total);
+    },
+  });
+  throwIfStopped(options.signal);
+  const storedRow = dtype === 'float16' ? f16ToF32(f32ToF16(cut.row)) : cut.row;
+  return checkStepGraph(onnx, config, storedRow);
+}
+
+/** Moves `temp` to `out`: the old folder (empty, or replaced by --force) moves aside, the new one takes its name. */
+async function replaceFolder(temp: string, out: string): Promise<void> {
+  const old = existsSync(out) ? temporaryPathFor(resolve(out)) : null;
+  if (old) await rename(out, old);
+  try {
+    await rename(temp, out);
+  } catch (err) {
+    if (old) await rename(old, out);
+    throw err;
+  }
+  if (old) await rm(old, { recursive: true, force: true });
+}
+
+/** Writes the shipped form of the model folder `model` to the folder `out`. */
+export async function shipModelFolder(model: string, out: string, options: ShipOptions = {}): Promise<ShipSummary> {
+  const t0 = performance.now();
+  const dtype = options.dtype ?? 'float16';
+  checkOut(model, out, options.force ?? false);
+  const { source, cut } = await cutSource(model);
   const config = validateModelConfig({ ...source.config, num_puzzle_identifiers: 1 });
   const weights: NamedArrays = { ...source.weights, [PUZZLE_TABLE]: { shape: [1, cut.row.length], data: cut.row } };
   if (dtype === 'float16') checkFloat16Range(config, weights);
@@ -135,31 +192,7 @@ export async function shipModelFolder(model: string, out: string, options: ShipO
   const temp = temporaryPathFor(resolve(out));
   await mkdir(temp);
   try {
-    await writeWeights(
-      join(temp, WEIGHTS_FILE),
-      config,
-      weights,
-      {
-        ...source.metadata,
-        'trm.shipped_from_rows': String(cut.rows),
-        'trm.shipped_row': `mean of rows ${cut.first}..${cut.last}`,
-      },
-      dtype,
-    );
-    await writeFileAtomic(join(temp, IDENTIFIERS_FILE), `${JSON.stringify([BLANK_IDENTIFIER])}\n`);
-    await writeFileAtomic(join(temp, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
-    throwIfStopped(options.signal);
-    // The graph is exported from the folder just written, so it holds the stored (rounded) weights.
-    const onnx = join(temp, onnxFileName('fp32'));
-    await exportModelFolder(temp, {
-      out: onnx,
-      onProgress: (stage, done, total) => {
-        if (stage === 'build') options.onProgress?.(done, total);
-      },
-    });
-    throwIfStopped(options.signal);
-    const storedRow = dtype === 'float16' ? f16ToF32(f32ToF16(cut.row)) : cut.row;
-    const checkStepMs = await checkStepGraph(onnx, config, storedRow);
+    const checkStepMs = await writeShippedModel(temp, config, weights, source.metadata, cut, dtype, options);
     throwIfStopped(options.signal);
 
     const files: ShippedFile[] = [];
@@ -178,17 +211,8 @@ export async function shipModelFolder(model: string, out: string, options: ShipO
     files.push({ name: CARD_FILE, bytes: Buffer.byteLength(card) });
     throwIfStopped(options.signal);
 
-    // Only now is anything under `out` touched: the old folder (empty, or replaced by --force) moves aside, the new
-    // one takes its name, then the old one goes.
-    const old = existsSync(out) ? temporaryPathFor(resolve(out)) : null;
-    if (old) await rename(out, old);
-    try {
-      await rename(temp, out);
-    } catch (err) {
-      if (old) await rename(old, out);
-      throw err;
-    }
-    if (old) await rm(old, { recursive: true, force: true });
+    // Only now is anything under `out` touched.
+    await replaceFolder(temp, out);
     return {
       out,
       config,

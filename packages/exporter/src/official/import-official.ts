@@ -19,7 +19,7 @@ import { type ConfigFile, readConfigFile } from './config-file.js';
 import { checkTensorSet, type FieldSource, resolveConfig, shapeFacts } from './infer-config.js';
 import { detectKeyPrefix } from './key-prefix.js';
 import { importedModelCard } from './model-card.js';
-import { openTensorSource, type SourceFormat } from './tensor-source.js';
+import { openTensorSource, type SourceFormat, type TensorSource } from './tensor-source.js';
 
 /** Files of a model folder that an import does not write and that would no longer match the new weights. */
 const STALE_FILES = [IDENTIFIERS_FILE, 'model.onnx', 'puzzle_emb.safetensors'];
@@ -91,22 +91,53 @@ async function checkOut(out: string, force: boolean): Promise<void> {
     );
 }
 
+/** The tensors' shapes by bare name; a key without the prefix is an error. */
+function bareShapes(source: TensorSource, prefix: string, checkpoint: string): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  for (const t of source.tensors) {
+    if (!t.name.startsWith(prefix))
+      throw new Error(`${checkpoint}: unknown key ${t.name} (every key of this checkpoint starts with ${prefix})`);
+    shapes.set(t.name.slice(prefix.length), t.shape);
+  }
+  return shapes;
+}
+
+/** Every tensor widened to float32, by bare name, with the keys grouped by their stored dtype for the card. */
+async function readWeights(
+  source: TensorSource,
+  prefix: string,
+  opts: ImportOfficialOptions,
+): Promise<{ weights: NamedArrays; dtypes: Record<string, string[]> }> {
+  const total = source.tensors.reduce(
+    (n, t) => n + t.shape.reduce((a, b) => a * b, 1) * (STORED_BYTES[t.dtype] ?? 0),
+    0,
+  );
+  let done = 0;
+  const weights: NamedArrays = {};
+  const dtypes: Record<string, string[]> = {};
+  for (const t of source.tensors) {
+    opts.signal?.throwIfAborted();
+    const bare = t.name.slice(prefix.length);
+    const data = await source.readFloat32(t.name);
+    weights[bare] = { shape: t.shape, data };
+    (dtypes[t.storedAs] ??= []).push(bare);
+    done += data.length * (STORED_BYTES[t.dtype] ?? 0);
+    opts.onProgress?.({ phase: 'read', done, total });
+  }
+  return { weights, dtypes };
+}
+
 export async function importOfficial(opts: ImportOfficialOptions): Promise<ImportOfficialSummary> {
   const t0 = performance.now();
   await checkOut(opts.out, opts.force ?? false);
   const configFile: ConfigFile | null = opts.config ? await readConfigFile(opts.config) : null;
   const source = await openTensorSource(opts.checkpoint);
   try {
-    const names = source.tensors.map((t) => t.name);
-    const prefix = detectKeyPrefix(names, opts.checkpoint);
-    const shapes = new Map<string, number[]>();
-    for (const t of source.tensors) {
-      if (!t.name.startsWith(prefix))
-        throw new Error(
-          `${opts.checkpoint}: unknown key ${t.name} (every key of this checkpoint starts with ${prefix})`,
-        );
-      shapes.set(t.name.slice(prefix.length), t.shape);
-    }
+    const prefix = detectKeyPrefix(
+      source.tensors.map((t) => t.name),
+      opts.checkpoint,
+    );
+    const shapes = bareShapes(source, prefix, opts.checkpoint);
     const resolved = resolveConfig({
       facts: shapeFacts(shapes),
       file: configFile,
@@ -123,22 +154,7 @@ export async function importOfficial(opts: ImportOfficialOptions): Promise<Impor
       opts.signal,
     );
 
-    const total = source.tensors.reduce(
-      (n, t) => n + t.shape.reduce((a, b) => a * b, 1) * (STORED_BYTES[t.dtype] ?? 0),
-      0,
-    );
-    let done = 0;
-    const weights: NamedArrays = {};
-    const dtypes: Record<string, string[]> = {};
-    for (const t of source.tensors) {
-      opts.signal?.throwIfAborted();
-      const bare = t.name.slice(prefix.length);
-      const data = await source.readFloat32(t.name);
-      weights[bare] = { shape: t.shape, data };
-      (dtypes[t.storedAs] ??= []).push(bare);
-      done += data.length * (STORED_BYTES[t.dtype] ?? 0);
-      opts.onProgress?.({ phase: 'read', done, total });
-    }
+    const { weights, dtypes } = await readWeights(source, prefix, opts);
 
     const card = importedModelCard({
       title: `${basename(opts.out)}: official TRM checkpoint, imported`,

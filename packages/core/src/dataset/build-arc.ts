@@ -238,6 +238,92 @@ async function loadTaskSets(opts: ArcBuildOptions, notes: string[], log: (l: str
   return loaded;
 }
 
+/** What writing the task sets gives the files and the notes. */
+interface WrittenTasks {
+  /** puzzle names by id; id 0 is the blank */
+  identifiers: string[];
+  /** the tasks of the test sets, as test_puzzles.json */
+  testPuzzles: Record<string, ArcTask>;
+  /** tasks with fewer unique variants than asked, "id (n)" */
+  short: string[];
+  /** pairs without an output, "id what" */
+  missing: string[];
+}
+
+/**
+ * Writes every task of the sets as its variants (the original first): the demonstration pairs to train, the test
+ * pairs of a test set to test; each task is one group per split.
+ */
+async function writeTaskSets(
+  sets: readonly LoadedSet[],
+  splits: { train: SplitWriter; test: SplitWriter },
+  o: { augment: number; side: number; rng: Rng },
+  opts: ArcBuildOptions,
+): Promise<WrittenTasks> {
+  const { train, test } = splits;
+  const written: WrittenTasks = { identifiers: [BLANK_IDENTIFIER], testPuzzles: {}, short: [], missing: [] };
+  const { identifiers } = written;
+  const totalTasks = sets.reduce((a, s) => a + s.tasks.size, 0);
+  const progress = new Progress(`${opts.task} tasks`, totalTasks, { unit: 'tasks', silent: opts.quiet });
+  for (const { set, tasks } of sets) {
+    for (const [taskId, task] of tasks) {
+      // Yield between tasks so that Ctrl-C (an aborted signal) can stop the build.
+      await new Promise((r) => setImmediate(r));
+      if (opts.signal?.aborted) throw new Error('build stopped');
+      if (set.testSet) written.testPuzzles[taskId] = task;
+      const examples = arcTaskExamples(task, set.testSet, (what) => written.missing.push(`${taskId} ${what}`));
+      let variants = 0;
+      let inTrain = false;
+      let inTest = false;
+      for (const plan of arcVariants(taskId, examples, o.augment, o.rng)) {
+        const id = identifiers.length;
+        identifiers.push(plan.name);
+        const part = (s: ArcSplit) => plan.examples.filter((e) => e.split === s);
+        inTrain = writePuzzle(train, part('train'), id, true, o.rng, o.side, taskId) || inTrain;
+        inTest = writePuzzle(test, part('test'), id, false, o.rng, o.side, taskId) || inTest;
+        variants++;
+      }
+      if (variants < o.augment + 1) written.short.push(`${taskId} (${variants - 1})`);
+      if (inTrain) train.endGroup();
+      if (inTest) test.endGroup();
+      progress.tick(1, { puzzles: identifiers.length - 1, examples: train.examples + test.examples });
+    }
+  }
+  progress.finish();
+  return written;
+}
+
+/** The README notes of a build from task sets: augmentation, translation, canvas, short tasks, missing outputs. */
+function taskSetNotes(augment: number, side: number, written: WrittenTasks): string[] {
+  const { short, missing } = written;
+  const notes = [
+    augment === 0
+      ? 'No augmentation: one puzzle per task.'
+      : `Each task is a group of its original and up to ${augment} unique variants (dihedral transform + colour ` +
+        `permutation of 1..9, at most ${ARC_AUGMENT_TRIES_FACTOR * augment} draws).`,
+    'Train examples are translated to a random canvas offset except one random example per puzzle; test examples sit at (0, 0).',
+  ];
+  if (side !== ARC.side) notes.push(`Canvas ${side}x${side} (${side * side} tokens) instead of the reference's 30x30.`);
+  if (short.length > 0)
+    notes.push(
+      `${short.length} tasks have fewer than ${augment} unique variants: ${short.slice(0, 20).join(', ')}${short.length > 20 ? ', ...' : ''}.`,
+    );
+  if (missing.length > 0) notes.push(`Pairs without an output: ${missing.join('; ')}.`);
+  return notes;
+}
+
+/** The metadata of each split of an ARC dataset (the ARC vocabulary, pad and blank id 0). */
+function arcSplitMetadata(numPuzzleIdentifiers: number, build: DatasetBuildInfo) {
+  return {
+    pad_id: 0,
+    ignore_label_id: 0,
+    blank_identifier_id: 0,
+    vocab_size: ARC.vocabSize,
+    num_puzzle_identifiers: numPuzzleIdentifiers,
+    build,
+  };
+}
+
 /** Builds an ARC dataset from the task sets under `--input` into `--out`. */
 export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSummary> {
   const started = performance.now();
@@ -260,51 +346,8 @@ export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSumma
   try {
     const train = writer.split('train', side * side);
     const test = writer.split('test', side * side);
-    const identifiers = [BLANK_IDENTIFIER];
-    const testPuzzles: Record<string, ArcTask> = {};
-    const short: string[] = [];
-    const missing: string[] = [];
-    const totalTasks = sets.reduce((a, s) => a + s.tasks.size, 0);
-    const progress = new Progress(`${opts.task} tasks`, totalTasks, { unit: 'tasks', silent: opts.quiet });
-    for (const { set, tasks } of sets) {
-      for (const [taskId, task] of tasks) {
-        // Yield between tasks so that Ctrl-C (an aborted signal) can stop the build.
-        await new Promise((r) => setImmediate(r));
-        if (opts.signal?.aborted) throw new Error('build stopped');
-        if (set.testSet) testPuzzles[taskId] = task;
-        const examples = arcTaskExamples(task, set.testSet, (what) => missing.push(`${taskId} ${what}`));
-        let variants = 0;
-        let inTrain = false;
-        let inTest = false;
-        for (const plan of arcVariants(taskId, examples, augment, rng)) {
-          const id = identifiers.length;
-          identifiers.push(plan.name);
-          const part = (s: ArcSplit) => plan.examples.filter((e) => e.split === s);
-          inTrain = writePuzzle(train, part('train'), id, true, rng, side, taskId) || inTrain;
-          inTest = writePuzzle(test, part('test'), id, false, rng, side, taskId) || inTest;
-          variants++;
-        }
-        if (variants < augment + 1) short.push(`${taskId} (${variants - 1})`);
-        if (inTrain) train.endGroup();
-        if (inTest) test.endGroup();
-        progress.tick(1, { puzzles: identifiers.length - 1, examples: train.examples + test.examples });
-      }
-    }
-    progress.finish();
-    notes.push(
-      augment === 0
-        ? 'No augmentation: one puzzle per task.'
-        : `Each task is a group of its original and up to ${augment} unique variants (dihedral transform + colour ` +
-            `permutation of 1..9, at most ${ARC_AUGMENT_TRIES_FACTOR * augment} draws).`,
-      'Train examples are translated to a random canvas offset except one random example per puzzle; test examples sit at (0, 0).',
-    );
-    if (side !== ARC.side)
-      notes.push(`Canvas ${side}x${side} (${side * side} tokens) instead of the reference's 30x30.`);
-    if (short.length > 0)
-      notes.push(
-        `${short.length} tasks have fewer than ${augment} unique variants: ${short.slice(0, 20).join(', ')}${short.length > 20 ? ', ...' : ''}.`,
-      );
-    if (missing.length > 0) notes.push(`Pairs without an output: ${missing.join('; ')}.`);
+    const written = await writeTaskSets(sets, { train, test }, { augment, side, rng }, opts);
+    notes.push(...taskSetNotes(augment, side, written));
     const build: DatasetBuildInfo = {
       task: opts.task,
       seed,
@@ -315,17 +358,10 @@ export async function buildArcDataset(opts: ArcBuildOptions): Promise<BuildSumma
       created: new Date().toISOString(),
       tool: '@trm/core build-dataset',
     };
-    const meta = {
-      pad_id: 0,
-      ignore_label_id: 0,
-      blank_identifier_id: 0,
-      vocab_size: ARC.vocabSize,
-      num_puzzle_identifiers: identifiers.length,
-      build,
-    };
+    const meta = arcSplitMetadata(written.identifiers.length, build);
     const splits = [train.finish(meta), test.finish(meta)];
-    writer.writeJson(IDENTIFIERS_FILE, identifiers);
-    writer.writeJson(TEST_PUZZLES_FILE, testPuzzles);
+    writer.writeJson(IDENTIFIERS_FILE, written.identifiers);
+    writer.writeJson(TEST_PUZZLES_FILE, written.testPuzzles);
     return finishBuild(writer, { task: opts.task, splits, notes, build, started, log });
   } catch (err) {
     writer.abort();
@@ -427,14 +463,7 @@ export async function buildArcDatasetFromVariants(opts: ArcVariantsBuildOptions)
       created: new Date().toISOString(),
       tool: '@trm/core buildArcDatasetFromVariants',
     };
-    const meta = {
-      pad_id: 0,
-      ignore_label_id: 0,
-      blank_identifier_id: 0,
-      vocab_size: ARC.vocabSize,
-      num_puzzle_identifiers: identifiers.length,
-      build,
-    };
+    const meta = arcSplitMetadata(identifiers.length, build);
     const summaries = [...splits.values()].map((w) => w.finish(meta));
     writer.writeJson(IDENTIFIERS_FILE, identifiers);
     return finishBuild(writer, { task, splits: summaries, notes, build, started, log });

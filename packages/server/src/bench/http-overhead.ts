@@ -1,3 +1,6 @@
+// `bench:http`: what HTTP costs. The same engine is called directly and through POST /solve over loopback
+// (keep-alive), for each number of concurrent clients, in rounds that alternate the two paths; prints a table of
+// throughput, latency and the difference per request, and writes the results as JSON under bench/results/.
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import {
@@ -7,9 +10,11 @@ import {
   decodeSudoku,
   encodeSudoku,
   FlagError,
+  type FlagValues,
   type Grid,
   generateSudoku,
   machineDescription,
+  type ModelConfig,
   parseFlags,
   parseSudokuString,
   Rng,
@@ -215,9 +220,19 @@ const emptySamples = (): Samples => ({ latencies: [], serverMs: [], steps: 0, se
 const fmt = (x: number, digits = 1) => x.toFixed(digits);
 const signed = (x: number, digits = 1) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
 
-async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> {
-  const { values: f, help } = parseFlags(argv, spec);
-  if (help) return;
+/** The flags of the run, checked, and the sudoku model's config. */
+interface BenchSettings {
+  concurrencies: number[];
+  rounds: number;
+  requests: number;
+  steps: number;
+  haltThreshold: number;
+  givens: [number, number];
+  modelDir: string;
+  config: ModelConfig;
+}
+
+async function benchSettings(f: FlagValues): Promise<BenchSettings> {
   const concurrencies = integerList('concurrency', f.concurrency as string);
   const rounds = f.rounds as number;
   const steps = f.steps as number;
@@ -231,124 +246,185 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
   const config = await readModelConfig(modelDir);
   if (config.task !== 'sudoku')
     throw new FlagError(`--model must be a sudoku model (${modelDir} solves ${config.task})`, '--model');
+  return { concurrencies, rounds, requests: f.requests as number, steps, haltThreshold, givens, modelDir, config };
+}
 
-  // Every request body is serialised before the clock starts: a real client builds its body anyway, and the
-  // direct path gets the same work already encoded.
-  const rng = new Rng(f.seed as number);
-  const poolSize = Math.max(64, Math.min(f.requests as number, 512));
+/**
+ * The puzzles the clients send, each ready for both paths: every request body is serialised before the clock
+ * starts (a real client builds its body anyway), and the direct path gets the same work already encoded.
+ */
+interface PuzzlePool {
+  grids: Grid[];
+  bodies: string[];
+  tokens: Uint8Array[];
+}
+
+function puzzlePool(b: BenchSettings, seed: number): PuzzlePool {
+  const rng = new Rng(seed);
+  const poolSize = Math.max(64, Math.min(b.requests, 512));
   const grids: Grid[] = Array.from({ length: poolSize }, () =>
-    parseSudokuString(generateSudoku(rng, { givens }).question),
+    parseSudokuString(generateSudoku(rng, { givens: b.givens }).question),
   );
   // untilValid off: both paths run the same steps (the HTTP path still checks and settles every answer it sends).
   const bodies = grids.map((grid) =>
-    JSON.stringify({ task: 'sudoku', grid, maxSteps: steps, haltThreshold, untilValid: false }),
+    JSON.stringify({ task: 'sudoku', grid, maxSteps: b.steps, haltThreshold: b.haltThreshold, untilValid: false }),
   );
-  const tokens = grids.map((grid) => encodeSudoku(grid));
+  return { grids, bodies, tokens: grids.map((grid) => encodeSudoku(grid)) };
+}
 
+type Solver = (puzzle: number) => Promise<Answer>;
+
+/** The engine called directly, with what POST /solve would pass it, and its answer settled as POST /solve does. */
+function directSolver(engine: Engine, pool: PuzzlePool, b: BenchSettings): Solver {
+  // What POST /solve passes for a puzzle without an id (prepare.ts): row 0 of the model's puzzle table.
+  const puzzleEmb = engine.puzzleRow(BLANK_IDENTIFIER);
+  return async (puzzle) => {
+    const request: SolveRequest = {
+      tokens: pool.tokens[puzzle]!,
+      puzzleEmb,
+      maxSteps: b.steps,
+      haltThreshold: b.haltThreshold,
+      trace: false,
+    };
+    const r = await engine.solve(request);
+    // POST /solve answers with the givens written back over the model's answer.
+    return {
+      steps: r.steps,
+      grid: JSON.stringify(restoreSudokuGivens(pool.grids[puzzle]!, decodeSudoku(r.tokens)).grid),
+    };
+  };
+}
+
+/** POST /solve on the server at `port`, through `agent`'s keep-alive connections. */
+function httpSolver(agent: Agent, port: number, pool: PuzzlePool): Solver {
+  return async (puzzle) => {
+    const r = await sendRequest(agent, port, '/solve', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: pool.bodies[puzzle]!,
+    });
+    if (r.status !== 200) throw new Error(`POST /solve answered ${r.status}: ${r.text.slice(0, 300)}`);
+    const body = JSON.parse(r.text) as { answer: Grid; steps: number; timing: { totalMs: number } };
+    return { steps: body.steps, grid: JSON.stringify(body.answer), serverMs: body.timing.totalMs };
+  };
+}
+
+/** Warm-up of both paths (JIT, the session's first runs, express's first requests); not measured. */
+async function warmUp(direct: Solver, port: number, pool: PuzzlePool): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const warm = { concurrency: 8, requests: 64, firstPuzzle: 0, puzzles: pool.grids.length };
+  await drive(direct, warm, emptySamples());
+  await drive(httpSolver(agent, port, pool), warm, emptySamples());
+  agent.destroy();
+}
+
+/** Both paths at one number of clients, in rounds that alternate which path goes first; samples pooled. */
+async function measurePaths(
+  concurrency: number,
+  direct: Solver,
+  port: number,
+  pool: PuzzlePool,
+  b: BenchSettings,
+): Promise<Record<PathName, Samples>> {
+  const puzzles = pool.grids.length;
+  const perRound = Math.max(Math.ceil(b.requests / b.rounds), 2 * concurrency);
+  const samples: Record<PathName, Samples> = { engine: emptySamples(), http: emptySamples() };
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const solvers: Record<PathName, Solver> = { engine: direct, http: httpSolver(agent, port, pool) };
+  try {
+    for (let round = 0; round < b.rounds; round++) {
+      const order: PathName[] = round % 2 === 0 ? ['engine', 'http'] : ['http', 'engine'];
+      for (const path of order) {
+        // One request per client first: opens the keep-alive connections (or fills the batch) unmeasured.
+        await drive(solvers[path], { concurrency, requests: concurrency, firstPuzzle: 0, puzzles }, emptySamples());
+        await drive(
+          solvers[path],
+          { concurrency, requests: perRound, firstPuzzle: round * perRound, puzzles },
+          samples[path],
+        );
+      }
+    }
+  } finally {
+    agent.destroy();
+  }
+  return samples;
+}
+
+/** The two paths' results at one number of clients, the HTTP overhead, and how many answers agree. */
+function comparePaths(concurrency: number, samples: Record<PathName, Samples>): PointResult {
+  const e = summarise(samples.engine);
+  const h = summarise(samples.http);
+  let compared = 0;
+  let equal = 0;
+  for (const [puzzle, grid] of samples.engine.answers) {
+    const other = samples.http.answers.get(puzzle);
+    if (other === undefined) continue;
+    compared++;
+    if (other === grid) equal++;
+  }
+  return {
+    concurrency,
+    engine: e,
+    http: h,
+    overhead: {
+      p50Ms: h.latencyMs.p50 - e.latencyMs.p50,
+      p50Pct: (100 * (h.latencyMs.p50 - e.latencyMs.p50)) / e.latencyMs.p50,
+      meanMs: h.latencyMs.mean - e.latencyMs.mean,
+      meanPct: (100 * (h.latencyMs.mean - e.latencyMs.mean)) / e.latencyMs.mean,
+      throughputPct: (100 * (h.puzzlesPerSecond - e.puzzlesPerSecond)) / e.puzzlesPerSecond,
+      perPuzzleMs: 1000 / h.puzzlesPerSecond - 1000 / e.puzzlesPerSecond,
+    },
+    answersCompared: compared,
+    answersEqual: equal,
+  };
+}
+
+/** The results as a markdown table, one row per number of clients. */
+function resultTable(results: readonly PointResult[]): string[] {
+  const head =
+    '| clients | mean steps | engine puzzles/s | HTTP puzzles/s | throughput change | ms per puzzle added | engine p50 ms | HTTP p50 ms | ' +
+    'engine p99 ms | HTTP p99 ms | overhead p50 ms | overhead p50 | overhead mean ms | overhead mean | same answers |';
+  return [
+    head,
+    head.replace(/[^|]+/g, '---'),
+    ...results.map(
+      (r) =>
+        `| ${r.concurrency} | ${fmt(r.engine.meanSteps, 2)} | ${fmt(r.engine.puzzlesPerSecond)} | ${fmt(r.http.puzzlesPerSecond)} | ` +
+        `${signed(r.overhead.throughputPct)} % | ${signed(r.overhead.perPuzzleMs, 2)} | ${fmt(r.engine.latencyMs.p50, 2)} | ${fmt(r.http.latencyMs.p50, 2)} | ` +
+        `${fmt(r.engine.latencyMs.p99, 2)} | ${fmt(r.http.latencyMs.p99, 2)} | ${signed(r.overhead.p50Ms, 2)} | ` +
+        `${signed(r.overhead.p50Pct)} % | ${signed(r.overhead.meanMs, 2)} | ${signed(r.overhead.meanPct)} % | ` +
+        `${r.answersEqual}/${r.answersCompared} |`,
+    ),
+  ];
+}
+
+async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> {
+  const { values: f, help } = parseFlags(argv, spec);
+  if (help) return;
+  const b = await benchSettings(f);
+  const pool = puzzlePool(b, f.seed as number);
   const engine = await Engine.start({
-    modelDir,
+    modelDir: b.modelDir,
     executionProvider: f.ep as ExecutionProviderChoice,
     workers: f.workers as number,
     threads: f.threads as number | undefined,
     maxBatch: f.batch as number,
-    maxQueue: Math.max(ENGINE_DEFAULTS.maxQueue, Math.max(...concurrencies)),
+    maxQueue: Math.max(ENGINE_DEFAULTS.maxQueue, Math.max(...b.concurrencies)),
   });
   let server: RunningServer | null = null;
   const results: PointResult[] = [];
   try {
     server = await serve(engine, { port: 0, signals: [], playgroundDir: null, info: () => {} });
-    const port = server.port;
-    // What POST /solve passes for a puzzle without an id (prepare.ts): row 0 of the model's puzzle table.
-    const puzzleEmb = engine.puzzleRow(BLANK_IDENTIFIER);
-    const direct = async (puzzle: number): Promise<Answer> => {
-      const request: SolveRequest = {
-        tokens: tokens[puzzle]!,
-        puzzleEmb,
-        maxSteps: steps,
-        haltThreshold,
-        trace: false,
-      };
-      const r = await engine.solve(request);
-      // POST /solve answers with the givens written back over the model's answer.
-      return { steps: r.steps, grid: JSON.stringify(restoreSudokuGivens(grids[puzzle]!, decodeSudoku(r.tokens)).grid) };
-    };
-    const overHttp =
-      (agent: Agent) =>
-      async (puzzle: number): Promise<Answer> => {
-        const r = await sendRequest(agent, port, '/solve', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: bodies[puzzle]!,
-        });
-        if (r.status !== 200) throw new Error(`POST /solve answered ${r.status}: ${r.text.slice(0, 300)}`);
-        const body = JSON.parse(r.text) as { answer: Grid; steps: number; timing: { totalMs: number } };
-        return { steps: body.steps, grid: JSON.stringify(body.answer), serverMs: body.timing.totalMs };
-      };
-
+    const direct = directSolver(engine, pool, b);
     io.err(
-      `bench:http ${modelDir} on ${engine.info.executionProvider} (${engine.info.providerNotes.join('; ')}), ` +
+      `bench:http ${b.modelDir} on ${engine.info.executionProvider} (${engine.info.providerNotes.join('; ')}), ` +
         `batch ${engine.info.maxBatch}, ${machineDescription()}`,
     );
-    // Warm-up of both paths (JIT, the session's first runs, express's first requests); not measured.
-    {
-      const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-      const warm = { concurrency: 8, requests: 64, firstPuzzle: 0, puzzles: poolSize };
-      await drive(direct, warm, emptySamples());
-      await drive(overHttp(agent), warm, emptySamples());
-      agent.destroy();
-    }
-
-    for (const concurrency of concurrencies) {
-      const perRound = Math.max(Math.ceil((f.requests as number) / rounds), 2 * concurrency);
-      const samples: Record<PathName, Samples> = { engine: emptySamples(), http: emptySamples() };
-      const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-      const solvers: Record<PathName, (puzzle: number) => Promise<Answer>> = { engine: direct, http: overHttp(agent) };
-      try {
-        for (let round = 0; round < rounds; round++) {
-          const order: PathName[] = round % 2 === 0 ? ['engine', 'http'] : ['http', 'engine'];
-          for (const path of order) {
-            // One request per client first: opens the keep-alive connections (or fills the batch) unmeasured.
-            await drive(
-              solvers[path],
-              { concurrency, requests: concurrency, firstPuzzle: 0, puzzles: poolSize },
-              emptySamples(),
-            );
-            await drive(
-              solvers[path],
-              { concurrency, requests: perRound, firstPuzzle: round * perRound, puzzles: poolSize },
-              samples[path],
-            );
-          }
-        }
-      } finally {
-        agent.destroy();
-      }
-      const e = summarise(samples.engine);
-      const h = summarise(samples.http);
-      let compared = 0;
-      let equal = 0;
-      for (const [puzzle, grid] of samples.engine.answers) {
-        const other = samples.http.answers.get(puzzle);
-        if (other === undefined) continue;
-        compared++;
-        if (other === grid) equal++;
-      }
-      const point: PointResult = {
-        concurrency,
-        engine: e,
-        http: h,
-        overhead: {
-          p50Ms: h.latencyMs.p50 - e.latencyMs.p50,
-          p50Pct: (100 * (h.latencyMs.p50 - e.latencyMs.p50)) / e.latencyMs.p50,
-          meanMs: h.latencyMs.mean - e.latencyMs.mean,
-          meanPct: (100 * (h.latencyMs.mean - e.latencyMs.mean)) / e.latencyMs.mean,
-          throughputPct: (100 * (h.puzzlesPerSecond - e.puzzlesPerSecond)) / e.puzzlesPerSecond,
-          perPuzzleMs: 1000 / h.puzzlesPerSecond - 1000 / e.puzzlesPerSecond,
-        },
-        answersCompared: compared,
-        answersEqual: equal,
-      };
+    await warmUp(direct, server.port, pool);
+    for (const concurrency of b.concurrencies) {
+      const point = comparePaths(concurrency, await measurePaths(concurrency, direct, server.port, pool, b));
       results.push(point);
+      const { engine: e, http: h } = point;
       io.err(
         `  ${concurrency} clients: engine ${fmt(e.puzzlesPerSecond)} puzzles/s p50 ${fmt(e.latencyMs.p50, 2)} ms, ` +
           `HTTP ${fmt(h.puzzlesPerSecond)} puzzles/s p50 ${fmt(h.latencyMs.p50, 2)} ms ` +
@@ -363,23 +439,11 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
 
   const provider = engine.info.executionProvider;
   io.out(
-    `\nHTTP overhead: ${modelDir}, ${provider}, batch ${engine.info.maxBatch}, ${engine.info.workers} worker(s), ` +
-      `sudoku with ${givens[0]}..${givens[1]} givens, maxSteps ${steps}, haltThreshold ${haltThreshold}, ` +
-      `${rounds} round(s), ${machineDescription()}`,
+    `\nHTTP overhead: ${b.modelDir}, ${provider}, batch ${engine.info.maxBatch}, ${engine.info.workers} worker(s), ` +
+      `sudoku with ${b.givens[0]}..${b.givens[1]} givens, maxSteps ${b.steps}, haltThreshold ${b.haltThreshold}, ` +
+      `${b.rounds} round(s), ${machineDescription()}`,
   );
-  const head =
-    '| clients | mean steps | engine puzzles/s | HTTP puzzles/s | throughput change | ms per puzzle added | engine p50 ms | HTTP p50 ms | ' +
-    'engine p99 ms | HTTP p99 ms | overhead p50 ms | overhead p50 | overhead mean ms | overhead mean | same answers |';
-  io.out(head);
-  io.out(head.replace(/[^|]+/g, '---'));
-  for (const r of results)
-    io.out(
-      `| ${r.concurrency} | ${fmt(r.engine.meanSteps, 2)} | ${fmt(r.engine.puzzlesPerSecond)} | ${fmt(r.http.puzzlesPerSecond)} | ` +
-        `${signed(r.overhead.throughputPct)} % | ${signed(r.overhead.perPuzzleMs, 2)} | ${fmt(r.engine.latencyMs.p50, 2)} | ${fmt(r.http.latencyMs.p50, 2)} | ` +
-        `${fmt(r.engine.latencyMs.p99, 2)} | ${fmt(r.http.latencyMs.p99, 2)} | ${signed(r.overhead.p50Ms, 2)} | ` +
-        `${signed(r.overhead.p50Pct)} % | ${signed(r.overhead.meanMs, 2)} | ${signed(r.overhead.meanPct)} % | ` +
-        `${r.answersEqual}/${r.answersCompared} |`,
-    );
+  for (const line of resultTable(results)) io.out(line);
   const out =
     (f.out as string | undefined) ??
     join(
@@ -394,14 +458,14 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
       bench: 'http-overhead',
       date: new Date().toISOString(),
       machine: machineDescription(),
-      model: modelDir,
-      config,
+      model: b.modelDir,
+      config: b.config,
       executionProvider: provider,
       providerNotes: engine.info.providerNotes,
       maxBatch: engine.info.maxBatch,
       workers: engine.info.workers,
-      request: { task: 'sudoku', givens, maxSteps: steps, haltThreshold },
-      rounds,
+      request: { task: 'sudoku', givens: b.givens, maxSteps: b.steps, haltThreshold: b.haltThreshold },
+      rounds: b.rounds,
       command: `bench:http ${argv.join(' ')}`,
       results,
     },

@@ -14,6 +14,7 @@ import {
   type CliSpec,
   type CommandIo,
   FlagError,
+  type FlagValues,
   getPreset,
   machineDescription,
   type ModelConfig,
@@ -200,6 +201,80 @@ async function runCase(
 
 const fmt = (x: number, digits = 1) => x.toFixed(digits);
 
+type Calibration = { threshold: number; meanSteps: number };
+
+/** The model under test: --model's folder, or the preset's with random weights in a temporary folder (`made`). */
+async function benchModel(
+  f: FlagValues,
+): Promise<{ modelDir: string; config: ModelConfig; label: string; made: { dir: string } | null }> {
+  const preset = f.preset as string;
+  const made = f.model ? null : presetFolder(preset, f.dtype as GraphDtype, f.ops ? parseOps(f.ops as string) : {});
+  const modelDir = (f.model as string | undefined) ?? made!.dir;
+  const config = made?.config ?? (await readModelConfig(modelDir));
+  const label = f.model ? modelDir : `${preset} (random weights, ${f.dtype})`;
+  return { modelDir, config, label, made };
+}
+
+/** Warm-up and the halting calibration: 32 puzzles traced for all steps. */
+async function calibrateEarlyHalting(engine: Engine, inputs: Uint8Array[], steps: number): Promise<Calibration> {
+  const traced = await Promise.all(
+    inputs.slice(0, 32).map((tokens) => engine.solve({ tokens, maxSteps: steps, haltThreshold: 1, trace: true })),
+  );
+  return calibrate(
+    traced.map((r) => r.trace!.map((t) => t.haltProbability)),
+    steps,
+  );
+}
+
+/** Warm-up of an engine with another batch size: one step of a full batch. */
+async function warmUp(engine: Engine, inputs: Uint8Array[], batch: number): Promise<void> {
+  await Promise.all(
+    inputs.slice(0, batch).map((tokens) => engine.solve({ tokens, maxSteps: 1, haltThreshold: 1, trace: false })),
+  );
+}
+
+/** Every number of clients in every halting regime, on an engine of batch size `batch`. */
+async function runCases(
+  engine: Engine,
+  batch: number,
+  inputs: Uint8Array[],
+  o: {
+    concurrencies: number[];
+    modes: readonly ('fixed' | 'early')[];
+    requests: number;
+    steps: number;
+    earlyThreshold: number;
+  },
+  io: CommandIo,
+): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  for (const concurrency of o.concurrencies)
+    for (const halting of o.modes) {
+      const threshold = halting === 'fixed' ? 1 : o.earlyThreshold;
+      const n = Math.max(o.requests, 2 * concurrency);
+      const r = await runCase(engine, inputs, { concurrency, requests: n, steps: o.steps, threshold });
+      results.push({ batch, concurrency, halting, threshold, ...r });
+      io.err(
+        `  batch ${batch}, ${concurrency} clients, ${halting}: ${fmt(r.puzzlesPerSecond)} puzzles/s, p50 ${fmt(r.latencyMs.p50)} ms, p99 ${fmt(r.latencyMs.p99)} ms`,
+      );
+    }
+  return results;
+}
+
+/** The results as a markdown table, one row per batch size, number of clients and halting regime. */
+function resultTable(results: readonly CaseResult[]): string[] {
+  const head =
+    '| batch | clients | halting | mean steps | puzzles/s | puzzle-steps/s | p50 ms | p99 ms | queue p50 ms | rows in use |';
+  return [
+    head,
+    head.replace(/[^|]+/g, '---'),
+    ...results.map(
+      (r) =>
+        `| ${r.batch} | ${r.concurrency} | ${r.halting} | ${fmt(r.meanSteps, 2)} | ${fmt(r.puzzlesPerSecond)} | ${fmt(r.puzzleStepsPerSecond, 0)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.queueMs.p50)} | ${fmt(r.meanActiveRows)} |`,
+    ),
+  ];
+}
+
 async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values: f, help } = parseFlags(argv, spec);
   if (help) return;
@@ -210,11 +285,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
     throw new FlagError(`--steps must be in 1..${MAX_STEPS_LIMIT} (got ${steps})`, '--steps');
   const requests = f.requests as number;
   const modes = f.halting === 'both' ? (['fixed', 'early'] as const) : ([f.halting] as ['fixed'] | ['early']);
-  const preset = f.preset as string;
-  const made = f.model ? null : presetFolder(preset, f.dtype as GraphDtype, f.ops ? parseOps(f.ops as string) : {});
-  const modelDir = (f.model as string | undefined) ?? made!.dir;
-  const config = made?.config ?? (await readModelConfig(modelDir));
-  const label = f.model ? modelDir : `${preset} (random weights, ${f.dtype})`;
+  const { modelDir, config, label, made } = await benchModel(f);
   const inputs = puzzles(config, Math.max(requests, 64), 1);
   const base: Omit<EngineOptions, 'maxBatch'> = {
     modelDir,
@@ -228,7 +299,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   const results: CaseResult[] = [];
   let provider = '';
   let notes: string[] = [];
-  let calibration: { threshold: number; meanSteps: number } | null = null;
+  let calibration: Calibration | null = null;
   try {
     for (const batch of batches) {
       const engine = await Engine.start({ ...base, maxBatch: batch });
@@ -237,33 +308,10 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
         notes = engine.info.providerNotes;
         if (batch === batches[0]) {
           io.err(`bench:engine ${label} on ${provider} (${notes.join('; ')}), ${machineDescription()}`);
-          // Warm-up, and the halting calibration: 32 puzzles traced for all steps.
-          const traced = await Promise.all(
-            inputs
-              .slice(0, 32)
-              .map((tokens) => engine.solve({ tokens, maxSteps: steps, haltThreshold: 1, trace: true })),
-          );
-          calibration = calibrate(
-            traced.map((r) => r.trace!.map((t) => t.haltProbability)),
-            steps,
-          );
-        } else {
-          await Promise.all(
-            inputs
-              .slice(0, batch)
-              .map((tokens) => engine.solve({ tokens, maxSteps: 1, haltThreshold: 1, trace: false })),
-          );
-        }
-        for (const concurrency of concurrencies)
-          for (const halting of modes) {
-            const threshold = halting === 'fixed' ? 1 : calibration!.threshold;
-            const n = Math.max(requests, 2 * concurrency);
-            const r = await runCase(engine, inputs, { concurrency, requests: n, steps, threshold });
-            results.push({ batch, concurrency, halting, threshold, ...r });
-            io.err(
-              `  batch ${batch}, ${concurrency} clients, ${halting}: ${fmt(r.puzzlesPerSecond)} puzzles/s, p50 ${fmt(r.latencyMs.p50)} ms, p99 ${fmt(r.latencyMs.p99)} ms`,
-            );
-          }
+          calibration = await calibrateEarlyHalting(engine, inputs, steps);
+        } else await warmUp(engine, inputs, batch);
+        const cases = { concurrencies, modes, requests, steps, earlyThreshold: calibration!.threshold };
+        results.push(...(await runCases(engine, batch, inputs, cases, io)));
       } finally {
         await engine.drain();
       }
@@ -272,26 +320,19 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
     if (made) rmSync(made.dir, { recursive: true, force: true });
   }
 
-  const head =
-    '| batch | clients | halting | mean steps | puzzles/s | puzzle-steps/s | p50 ms | p99 ms | queue p50 ms | rows in use |';
   io.out(`\nengine: ${label}, ${provider}, ${f.workers} worker(s), --steps ${steps}, ${machineDescription()}`);
   if (calibration)
     io.out(
       `early halting: threshold ${calibration.threshold.toPrecision(4)} (mean ${fmt(calibration.meanSteps, 2)} steps on the calibration puzzles)`,
     );
-  io.out(head);
-  io.out(head.replace(/[^|]+/g, '---'));
-  for (const r of results)
-    io.out(
-      `| ${r.batch} | ${r.concurrency} | ${r.halting} | ${fmt(r.meanSteps, 2)} | ${fmt(r.puzzlesPerSecond)} | ${fmt(r.puzzleStepsPerSecond, 0)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.queueMs.p50)} | ${fmt(r.meanActiveRows)} |`,
-    );
+  for (const line of resultTable(results)) io.out(line);
   const out =
     (f.out as string | undefined) ??
     join(
       benchRoot(),
       'bench',
       'results',
-      `engine-${f.model ? 'model' : preset}-${provider}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
+      `engine-${f.model ? 'model' : (f.preset as string)}-${provider}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
     );
   writeBenchRecord(
     out,

@@ -1,3 +1,5 @@
+// engine-check: the engine on one execution provider against the reference loop on the CPU, puzzle by puzzle (same
+// answer, same steps, same halting, the largest halt-probability difference); prints a table and writes JSON.
 import { join } from 'node:path';
 import {
   type CliSpec,
@@ -5,6 +7,7 @@ import {
   encodeSudoku,
   generateSudoku,
   machineDescription,
+  type ModelConfig,
   parseFlags,
   parseSudokuString,
   Rng,
@@ -34,13 +37,82 @@ const spec: CliSpec = {
   examples: ['node packages/server/dist/engine-check.mjs --ep cuda --puzzles 512'],
 };
 
+interface LoopSettings {
+  maxSteps: number;
+  threshold: number;
+  /** the model's blank puzzle row, for every puzzle */
+  blank: Float32Array | undefined;
+}
+
+/** Every puzzle through the engine, `concurrency` in flight; the answers in puzzle order and the seconds taken. */
+async function engineAnswers(
+  engine: Engine,
+  tokens: Uint8Array[],
+  s: LoopSettings,
+  concurrency: number,
+): Promise<{ answers: SolveResult[]; seconds: number }> {
+  const t0 = performance.now();
+  const answers: SolveResult[] = new Array(tokens.length);
+  let next = 0;
+  const client = async () => {
+    while (next < tokens.length) {
+      const i = next++;
+      answers[i] = await engine.solve({
+        tokens: tokens[i]!,
+        puzzleEmb: s.blank,
+        maxSteps: s.maxSteps,
+        haltThreshold: s.threshold,
+        trace: false,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  return { answers, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Every puzzle through the reference loop on an ONNX Runtime CPU session, 64 at a time. */
+async function referenceAnswers(
+  modelDir: string,
+  config: ModelConfig,
+  tokens: Uint8Array[],
+  s: LoopSettings,
+): Promise<LoopAnswer[]> {
+  const session = await createCpuSession(join(modelDir, 'model.onnx'));
+  const reference: LoopAnswer[] = [];
+  for (let i = 0; i < tokens.length; i += 64)
+    reference.push(
+      ...(await referenceLoop(
+        session,
+        config,
+        tokens.slice(i, i + 64).map((t) => ({ tokens: t, puzzleEmb: s.blank })),
+        { maxSteps: s.maxSteps, haltThreshold: s.threshold },
+      )),
+    );
+  await session.release();
+  return reference;
+}
+
+/** How many answers agree (tokens, steps, halting), and the largest halt-probability difference at equal steps. */
+function compareAnswers(answers: readonly SolveResult[], reference: readonly LoopAnswer[]) {
+  let sameAnswer = 0;
+  let sameSteps = 0;
+  let sameHalted = 0;
+  let maxHaltDiff = 0;
+  answers.forEach((a, i) => {
+    const r = reference[i]!;
+    if (a.tokens.every((t, k) => t === r.tokens[k])) sameAnswer++;
+    if (a.steps === r.steps) sameSteps++;
+    if (a.halted === r.halted) sameHalted++;
+    if (a.steps === r.steps) maxHaltDiff = Math.max(maxHaltDiff, Math.abs(a.haltProbability - r.haltProbability));
+  });
+  return { sameAnswer, sameSteps, sameHalted, maxHaltDiff };
+}
+
 async function check(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values: f, help } = parseFlags(argv, spec);
   if (help) return;
   const modelDir = (f.model as string | undefined) ?? join(benchRoot(), 'models/sudoku-small-mlp');
   const config = await readModelConfig(modelDir);
-  const maxSteps = Math.min(MAX_STEPS_LIMIT, config.halt_max_steps);
-  const threshold = f.threshold as number;
   const rng = new Rng(31);
   const tokens = Array.from({ length: f.puzzles as number }, () =>
     encodeSudoku(parseSudokuString(generateSudoku(rng, { givens: [45, 70] }).question)),
@@ -51,51 +123,17 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
     maxBatch: f.batch as number,
     maxQueue: tokens.length,
   });
-  const blank = engine.puzzleRow('<blank>');
-  const t0 = performance.now();
-  const answers: SolveResult[] = new Array(tokens.length);
-  let next = 0;
-  const client = async () => {
-    while (next < tokens.length) {
-      const i = next++;
-      answers[i] = await engine.solve({
-        tokens: tokens[i]!,
-        puzzleEmb: blank,
-        maxSteps,
-        haltThreshold: threshold,
-        trace: false,
-      });
-    }
+  const loop: LoopSettings = {
+    maxSteps: Math.min(MAX_STEPS_LIMIT, config.halt_max_steps),
+    threshold: f.threshold as number,
+    blank: engine.puzzleRow('<blank>'),
   };
-  await Promise.all(Array.from({ length: f.concurrency as number }, client));
-  const seconds = (performance.now() - t0) / 1000;
+  const { answers, seconds } = await engineAnswers(engine, tokens, loop, f.concurrency as number);
   const provider = engine.info.executionProvider;
   await engine.drain();
+  const reference = await referenceAnswers(modelDir, config, tokens, loop);
+  const { sameAnswer, sameSteps, sameHalted, maxHaltDiff } = compareAnswers(answers, reference);
 
-  const session = await createCpuSession(join(modelDir, 'model.onnx'));
-  const reference: LoopAnswer[] = [];
-  for (let i = 0; i < tokens.length; i += 64)
-    reference.push(
-      ...(await referenceLoop(
-        session,
-        config,
-        tokens.slice(i, i + 64).map((t) => ({ tokens: t, puzzleEmb: blank })),
-        { maxSteps, haltThreshold: threshold },
-      )),
-    );
-  await session.release();
-  let sameAnswer = 0;
-  let sameSteps = 0;
-  let sameHalted = 0;
-  let maxHaltDiff = 0;
-  tokens.forEach((_, i) => {
-    const a = answers[i]!;
-    const r = reference[i]!;
-    if (a.tokens.every((t, k) => t === r.tokens[k])) sameAnswer++;
-    if (a.steps === r.steps) sameSteps++;
-    if (a.halted === r.halted) sameHalted++;
-    if (a.steps === r.steps) maxHaltDiff = Math.max(maxHaltDiff, Math.abs(a.haltProbability - r.haltProbability));
-  });
   const n = tokens.length;
   const result = {
     bench: 'engine-check',
@@ -108,8 +146,8 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
     puzzles: n,
     batch: f.batch,
     concurrency: f.concurrency,
-    maxSteps,
-    threshold,
+    maxSteps: loop.maxSteps,
+    threshold: loop.threshold,
     seconds,
     sameAnswer,
     sameSteps,

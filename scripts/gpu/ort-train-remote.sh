@@ -15,7 +15,7 @@
 # Environment: TRM_RUN_SECONDS (length of each training run, default 400), TRM_RUNS (runs, default 3),
 # TRM_WAIT_SECONDS (most a phase waits, default 540), TRM_BENCH_CASES (after sudoku-mlp), TRM_OFFICIAL_CONFIGS,
 # TRM_EVAL_EVERY (steps between evaluations, default 250), TRM_TRAIN_ARGS (flags of a new run, default
-# --warmup 200); TRM_NO_TRAIN=1 stops after the benches; TRM_BENCH_ONLY=1 runs neither the official bench nor
+# --warmup 200), TRM_TFJS_WEBGPU=0 skips the tfjs webgpu step; TRM_NO_TRAIN=1 stops after the benches; TRM_BENCH_ONLY=1 runs neither the official bench nor
 # training (ort-train-speed alone).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -79,8 +79,8 @@ setup)
       --bench_configs ${TRM_OFFICIAL_CONFIGS:-sudoku-mlp:768:1,sudoku-mlp:768:0,sudoku-att:768:1,maze-att:64:1} \
       --bench_steps 10 --bench_warmup 3 > $O/official-bench.log 2>&1
     echo \$? > $O/official.exit
-    node $W/payload/dist/forward-backward.mjs --preset sudoku-mlp --batch 128 --backend webgpu \
-      --iters 3 > $O/tfjs-webgpu.log 2>&1
+    [ \"${TRM_TFJS_WEBGPU:-1}\" = 0 ] || node $W/payload/dist/forward-backward.mjs --preset sudoku-mlp --batch 128 \
+      --backend webgpu --iters 3 > $O/tfjs-webgpu.log 2>&1
     echo \$? > $O/official.done" >/dev/null 2>&1 &
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$O/gpu.txt"
   echo "setup done; dataset build and official bench running in the background"

@@ -13,7 +13,8 @@
 #   train   wait for the training run in flight; start the next one (--resume) until TRM_RUNS runs are done
 #
 # Environment: TRM_RUN_SECONDS (length of each training run, default 400), TRM_RUNS (runs, default 3),
-# TRM_WAIT_SECONDS (most a phase waits, default 540), TRM_BENCH_CASES (after sudoku-mlp), TRM_OFFICIAL_CONFIGS,
+# TRM_WAIT_SECONDS (most a phase waits, default 540), TRM_MLP_CASES (sudoku-mlp forms timed in fp32 and fp16),
+# TRM_BENCH_CASES (after sudoku-mlp, in the faster precision; none: skip), TRM_OFFICIAL_CONFIGS,
 # TRM_EVAL_EVERY (steps between evaluations, default 250), TRM_TRAIN_ARGS (flags of a new run, default
 # --warmup 200), TRM_TFJS_WEBGPU=0 skips the tfjs webgpu step; TRM_NO_TRAIN=1 stops after the benches; TRM_BENCH_ONLY=1 runs neither the official bench nor
 # training (ort-train-speed alone).
@@ -105,7 +106,7 @@ bench-work)
     node "$W/payload/dist/ort-train-speed.mjs" --backend ort-cuda --steps 6 --warmup 2 --json "$O/$1" \
       --precision "$2" --cases "$3" 2>&1 | grep -v '^  ' | tee -a "$O/ort-bench.log"
   }
-  bench ort-bench-mlp.json fp32,fp16 sudoku-mlp:768/384,sudoku-mlp:768
+  bench ort-bench-mlp.json fp32,fp16 "${TRM_MLP_CASES:-sudoku-mlp:768/384,sudoku-mlp:768}"
   # the fastest sudoku-mlp form at batch 768 (precision, micro-batch) trains and runs the other cases
   node -e "
     const fs = require('fs');
@@ -113,7 +114,8 @@ bench-work)
     r.sort((a, b) => b.samples_per_s - a.samples_per_s);
     fs.writeFileSync('$O/micro-batch.txt', String(r.length ? (r[0].micro_batch ?? 768) : 256));
     fs.writeFileSync('$O/precision.txt', r.length ? r[0].precision : 'fp32');"
-  bench ort-bench-rest.json "$(cat "$O/precision.txt")" "${TRM_BENCH_CASES:-sudoku-att:768/384,maze-att:64/32,maze-att:64}"
+  rest=${TRM_BENCH_CASES:-sudoku-att:768/384,maze-att:64/32,maze-att:64}
+  [ "$rest" = none ] || bench ort-bench-rest.json "$(cat "$O/precision.txt")" "$rest"
   if [ -z "${TRM_BENCH_ONLY:-}" ] && [ -z "${TRM_NO_TRAIN:-}" ]; then
     wait_for "$O/dataset.done" 120 || echo "the dataset is still being built"
     start_training 1

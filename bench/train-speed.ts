@@ -10,19 +10,28 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { countParameters, getPreset, machineDescription, Rng, stateLen, TASK_SHAPES } from '@trm/core';
-import { type BackendName, evaluate, fromMemory, type SplitSource, selectBackend, TrainingRun } from '@trm/trainer';
-
-const { values } = parseArgs({
-  options: {
-    backend: { type: 'string', default: 'wasm' },
-    only: { type: 'string' },
-    steps: { type: 'string' },
-    /** internal: run one case and print its result as JSON lines */
-    child: { type: 'string' },
-  },
-});
+import {
+  type CliSpec,
+  type CommandIo,
+  countParameters,
+  FlagError,
+  getPreset,
+  machineDescription,
+  parseFlags,
+  Rng,
+  runCli,
+  stateLen,
+  TASK_SHAPES,
+} from '@trm/core';
+import {
+  BACKEND_NAMES,
+  type BackendName,
+  evaluate,
+  fromMemory,
+  type SplitSource,
+  selectBackend,
+  TrainingRun,
+} from '@trm/trainer';
 
 /** preset, batch, timed steps (after one warm-up step) */
 const CASES: [string, number, number][] = [
@@ -32,6 +41,49 @@ const CASES: [string, number, number][] = [
   ['sudoku-att', 4, 3],
   ['maze-att', 1, 2],
 ];
+
+const spec: CliSpec = {
+  usage: 'pnpm exec tsx bench/train-speed.ts',
+  summary:
+    'Training speed of the TypeScript trainer: optimiser steps per second and an evaluation step, per preset at a\n' +
+    'small batch, on random tokens; each case in its own process. Prints a table and writes\n' +
+    'bench/results/train-speed-<time>.json.',
+  flags: [
+    {
+      name: 'backend',
+      kind: 'enum',
+      choices: BACKEND_NAMES,
+      default: 'wasm',
+      value: '<name>',
+      help: `tfjs backend: ${BACKEND_NAMES.join(', ')}`,
+    },
+    {
+      name: 'only',
+      kind: 'string',
+      value: '<a,b>',
+      help: `only these cases, comma-separated (default: all of ${CASES.map(([n]) => n).join(', ')})`,
+    },
+    {
+      name: 'steps',
+      kind: 'int',
+      min: 1,
+      value: '<n>',
+      help: `timed steps per case, after one warm-up step (default: the case's own: ${CASES.map(([n, , s]) => `${n} ${s}`).join(', ')})`,
+    },
+    {
+      name: 'child',
+      kind: 'string',
+      value: '<preset:batch:steps>',
+      help:
+        'internal, not for use by hand: the bench re-spawns itself with it once per case; runs that one case in this ' +
+        'process and prints its result as EVAL and TRAIN JSON lines',
+    },
+  ],
+  examples: [
+    'pnpm exec tsx bench/train-speed.ts',
+    'pnpm exec tsx bench/train-speed.ts --only sudoku-tiny-mlp --backend cpu --steps 3',
+  ],
+};
 
 interface Row {
   preset: string;
@@ -65,8 +117,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const rss = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 /** One case in this process: an evaluation step (reported at once), then the training steps. */
-async function runCase(name: string, batch: number, steps: number): Promise<void> {
-  await selectBackend(values.backend as BackendName, () => {});
+async function runCase(backend: BackendName, name: string, batch: number, steps: number, io: CommandIo): Promise<void> {
+  await selectBackend(backend, () => {});
   const p = getPreset(name);
   const model = { ...p.model, batch_size: batch };
   const train = { ...p.train, global_batch_size: batch };
@@ -79,29 +131,39 @@ async function runCase(name: string, batch: number, steps: number): Promise<void
     await evaluate(run.evalNet(), run.model.puzzleTable, data, { batchSize: batch, limit: batch, steps: 1 });
     evalTimes.push((performance.now() - t0) / 1000);
   }
-  console.log(`EVAL ${JSON.stringify({ evalStepSeconds: evalTimes[1], peakRssMB: rss() })}`);
+  io.out(`EVAL ${JSON.stringify({ evalStepSeconds: evalTimes[1], peakRssMB: rss() })}`);
   const times: number[] = [];
   for (let i = 0; i <= steps; i++) {
     const t0 = performance.now();
     await run.trainStep();
     const s = (performance.now() - t0) / 1000;
     if (i > 0) times.push(s);
-    process.stderr.write(`${name}: step ${i}${i === 0 ? ' (warm-up)' : ''} ${s.toFixed(2)} s\n`);
+    io.err(`${name}: step ${i}${i === 0 ? ' (warm-up)' : ''} ${s.toFixed(2)} s`);
   }
   run.dispose();
-  console.log(`TRAIN ${JSON.stringify({ secondsPerStep: median(times), peakRssMB: rss() })}`);
+  io.out(`TRAIN ${JSON.stringify({ secondsPerStep: median(times), peakRssMB: rss() })}`);
 }
 
-if (values.child) {
-  const [name, batch, steps] = values.child.split(':');
-  await runCase(name!, Number(batch), Number(steps));
-} else {
-  const backendName = values.backend!;
-  const only = values.only?.split(',');
+async function main(argv: readonly string[], io: CommandIo): Promise<void> {
+  const { values, help } = parseFlags(argv, spec);
+  if (help) return;
+  const backendName = values.backend as BackendName;
+  if (values.child !== undefined) {
+    const [name, batch, steps] = (values.child as string).split(':');
+    await runCase(backendName, name!, Number(batch), Number(steps), io);
+    return;
+  }
+  const only = (values.only as string | undefined)?.split(',');
+  const unknown = only?.filter((n) => !CASES.some(([c]) => c === n)) ?? [];
+  if (unknown.length > 0)
+    throw new FlagError(
+      `--only names no case ${unknown.join(', ')} (cases: ${CASES.map(([n]) => n).join(', ')})`,
+      '--only',
+    );
   const rows: Row[] = [];
   for (const [name, batch, defaultSteps] of CASES) {
     if (only && !only.includes(name)) continue;
-    const steps = values.steps ? Number(values.steps) : defaultSteps;
+    const steps = (values.steps as number | undefined) ?? defaultSteps;
     const model = { ...getPreset(name).model, batch_size: batch };
     const child = spawnSync(
       process.execPath,
@@ -136,7 +198,7 @@ if (values.child) {
       peakRssMB: tr?.peakRssMB ?? ev?.peakRssMB ?? 0,
       ...(tr ? {} : { error: (errLine ?? `exit ${child.status}`).trim().slice(0, 200) }),
     });
-    process.stderr.write(`${name}: ${tr ? `${s!.toFixed(2)} s/step` : `failed (${rows.at(-1)!.error})`}\n`);
+    io.err(`${name}: ${tr ? `${s!.toFixed(2)} s/step` : `failed (${rows.at(-1)!.error})`}`);
   }
   const header = [
     'preset',
@@ -151,10 +213,10 @@ if (values.child) {
     'peak RSS MB',
   ];
   const show = (v: number | null) => (v === null ? '-' : String(v));
-  console.log(`backend ${backendName}; ${machineDescription()}`);
-  console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
+  io.out(`backend ${backendName}; ${machineDescription()}`);
+  io.out(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
   for (const r of rows)
-    console.log(
+    io.out(
       `| ${[r.preset, r.params.toLocaleString('en-US'), r.batch, r.stateLen, r.steps, show(r.secondsPerStep), show(r.stepsPerSecond), show(r.samplesPerSecond), show(r.evalStepSeconds), r.peakRssMB].join(' | ')} |${r.error ? ` failed: ${r.error}` : ''}`,
     );
   const dir = join(import.meta.dirname, 'results');
@@ -164,5 +226,7 @@ if (values.child) {
     file,
     `${JSON.stringify({ date: new Date().toISOString(), backend: backendName, machine: machineDescription(), rows }, null, 2)}\n`,
   );
-  console.log(`wrote ${file}`);
+  io.out(`wrote ${file}`);
 }
+
+await runCli(spec, main);

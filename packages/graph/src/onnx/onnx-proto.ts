@@ -189,6 +189,13 @@ export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
   return ModelProtoType.toObject(ModelProtoType.decode(bytes), { longs: Number, bytes: Array, defaults: false });
 }
 
+/** The bytes of a .onnx file without the metadata_props `keys` (everything else as it was). */
+export function withoutMetadata(bytes: Uint8Array, keys: readonly string[]): Uint8Array {
+  const message = ModelProtoType.decode(bytes) as unknown as { metadata_props?: { key: string }[] };
+  message.metadata_props = (message.metadata_props ?? []).filter((p) => !keys.includes(p.key));
+  return ModelProtoType.encode(message as never).finish();
+}
+
 /** The metadata_props of a .onnx file (the server reads trm.config from them). */
 export function readModelMetadata(bytes: Uint8Array): Record<string, string> {
   const decoded = ModelProtoType.decode(bytes) as unknown as { metadata_props?: { key: string; value: string }[] };

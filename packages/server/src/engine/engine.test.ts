@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { getPreset, type ModelConfig, Rng, writeWeights } from '@trm/core';
 import { createCpuSession, exportStepGraph, randomWeights } from '@trm/exporter';
 import { type LoopAnswer, referenceLoop } from '@trm/exporter/testing';
+import { METADATA_KEYS, withoutMetadata } from '@trm/graph';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from './engine.js';
 import { EngineUnavailableError, type SolveRequest, type SolveResult } from './types.js';
@@ -272,10 +273,12 @@ describe('Engine.start', () => {
   });
 
   it('loads a model exported before the checksum existed, with a warning', async () => {
-    const shipped = fileURLToPath(new URL('../../../../models/sudoku-small-mlp', import.meta.url));
+    const file = 'model.unrecorded.onnx';
+    writeFileSync(join(dir, file), withoutMetadata(modelBytes, [METADATA_KEYS.weightsSha256]));
     const warnings: string[] = [];
     const engine = await Engine.start({
-      modelDir: shipped,
+      modelDir: dir,
+      modelFile: file,
       executionProvider: 'cpu',
       threads: 1,
       maxBatch: 1,
@@ -284,7 +287,7 @@ describe('Engine.start', () => {
     try {
       expect(engine.ready()).toBe(true);
       expect(warnings).toEqual([
-        `${join(shipped, 'model.onnx')} records no checksum of its weights (trm.weights_sha256; exported before the ` +
+        `${join(dir, file)} records no checksum of its weights (trm.weights_sha256; exported before the ` +
           'exporter wrote one), so a damaged file cannot be detected; export it again to add one',
       ]);
     } finally {

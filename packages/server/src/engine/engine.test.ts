@@ -4,7 +4,6 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getPreset, type ModelConfig, Rng, writeWeights } from '@trm/core';
 import { createCpuSession, exportStepGraph, randomWeights } from '@trm/exporter';
 import { type LoopAnswer, referenceLoop } from '@trm/exporter/testing';

@@ -9,3 +9,4 @@ export * from './autodiff/differentiate.js';
 export type { GradientOptions, GradientRule, RuleContext } from './autodiff/gradients.js';
 export * from './autodiff/shapes.js';
 export * from './train/train-graph.js';
+export * from './train/optimizer-graph.js';

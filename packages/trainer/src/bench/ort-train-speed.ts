@@ -29,6 +29,7 @@ import { TRAIN_BACKEND_NAMES } from '../ort/ort-backend.js';
 import { OrtTrainingRun } from '../ort/ort-training-run.js';
 import type { OrtProvider } from '../ort/train-step.js';
 import { TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
+import { OPTIMIZER_PLACES, type OptimizerPlace } from '../ort/optimizer-update.js';
 
 const ORT_BACKEND_NAMES = TRAIN_BACKEND_NAMES.filter((n) => n.startsWith('ort-'));
 
@@ -59,6 +60,13 @@ const spec: CliSpec = {
       default: 'fp32',
       value: '<p,...>',
       help: `training precisions, each case runs in every one: ${TRAIN_PRECISIONS.join(', ')}`,
+    },
+    {
+      name: 'optimizer-on',
+      kind: 'string',
+      default: 'host',
+      value: '<place,...>',
+      help: `where the optimiser update runs, each case runs in every one: ${OPTIMIZER_PLACES.join(', ')} (the update graph on the training device)`,
     },
     { name: 'steps', kind: 'int', min: 1, default: 10, value: '<n>', help: 'timed optimiser steps per case' },
     { name: 'warmup', kind: 'int', min: 0, default: 3, value: '<n>', help: 'untimed steps before them' },
@@ -92,6 +100,7 @@ interface Row {
   preset: string;
   batch: number;
   precision: TrainPrecision;
+  optimizer_on: OptimizerPlace;
   micro_batch?: number;
   ok: boolean;
   error?: string;
@@ -113,6 +122,7 @@ async function runCase(
   devices: number,
   microBatch: number | undefined,
   precision: TrainPrecision,
+  optimizerOn: OptimizerPlace,
   timing: { steps: number; warmup: number },
 ): Promise<Row> {
   const p = getPreset(preset);
@@ -142,6 +152,7 @@ async function runCase(
     devices,
     microBatch,
     precision,
+    optimizerOn,
     optimizerThreads: Math.min(8, availableParallelism()),
   });
   try {
@@ -163,6 +174,7 @@ async function runCase(
       preset,
       batch,
       precision,
+      optimizer_on: optimizerOn,
       micro_batch: microBatch,
       ok: true,
       step_s: step,
@@ -189,39 +201,47 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   for (const p of precisions)
     if (!TRAIN_PRECISIONS.includes(p))
       throw new Error(`--precision: ${p} is not one of ${TRAIN_PRECISIONS.join(', ')}`);
+  const places = (values['optimizer-on'] as string).split(',') as OptimizerPlace[];
+  for (const p of places)
+    if (!OPTIMIZER_PLACES.includes(p))
+      throw new Error(`--optimizer-on: ${p} is not one of ${OPTIMIZER_PLACES.join(', ')}`);
+  const variants = precisions.flatMap((precision) => places.map((optimizerOn) => ({ precision, optimizerOn })));
   const rows: Row[] = [];
   for (const c of (values.cases as string).split(','))
-    for (const precision of precisions) {
+    for (const { precision, optimizerOn } of variants) {
       // preset:batch or preset:batch/micro-batch
       const [preset, spec] = c.split(':') as [string, string];
       const [b, micro] = spec.split('/');
       const microBatch = micro ? Number(micro) : undefined;
       try {
-        rows.push(await runCase(preset, Number(b), provider, gpus, microBatch, precision, timing));
+        rows.push(await runCase(preset, Number(b), provider, gpus, microBatch, precision, optimizerOn, timing));
       } catch (e) {
         const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
         rows.push({
           preset,
           batch: Number(b),
           precision,
+          optimizer_on: optimizerOn,
           micro_batch: microBatch,
           ok: false,
           error: why.slice(0, 300),
         });
       }
       const r = rows.at(-1)!;
-      const label = `${r.preset} ${r.batch} ${r.precision}`;
+      const label = `${r.preset} ${r.batch} ${r.precision} optimizer on ${r.optimizer_on}`;
       io.err(r.ok ? `${label}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${label}: ${r.error}`);
     }
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
   io.out(`\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''} (${machineDescription()})`);
-  io.out('| preset | batch | precision | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |');
-  io.out('|---|---|---|---|---|---|---|---|---|');
+  io.out(
+    '| preset | batch | precision | optimizer on | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
+  );
+  io.out('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows)
     io.out(
       r.ok
-        ? `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${f(r.step_s, 3)} | ${f(r.samples_per_s)} | ${f(r.tflop_per_s)} | ${f(r.run_s, 3)} | ${f(r.optimizer_s, 3)} | ${f(r.host_s, 3)} |`
-        : `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | failed: ${r.error} | | | | | |`,
+        ? `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | ${f(r.step_s, 3)} | ${f(r.samples_per_s)} | ${f(r.tflop_per_s)} | ${f(r.run_s, 3)} | ${f(r.optimizer_s, 3)} | ${f(r.host_s, 3)} |`
+        : `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | failed: ${r.error} | | | | | |`,
     );
   if (values.json)
     writeFileSync(

@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { selectBackend } from '../backend/backend.js';
 import { chooseEngine, TRAIN_BACKEND_NAMES, type TrainBackendName } from '../ort/ort-backend.js';
 import { OrtTrainingRun } from '../ort/ort-training-run.js';
+import { OPTIMIZER_PLACES, type OptimizerPlace } from '../ort/optimizer-update.js';
 import { TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
 import type { RunOptions, TrainLoop } from '../run/training-run.js';
 import { hasTrainState } from '../checkpoint/train-state.js';
@@ -125,6 +126,12 @@ export const trainSpec: CliSpec = {
       kind: 'enum',
       choices: TRAIN_PRECISIONS,
       help: 'ort-* backends: arithmetic of the training graph; fp32 (TF32 matrix products on CUDA) or fp16 (float32 master weights, dynamic loss scaling) (default: fp32)',
+    },
+    {
+      name: 'optimizer-on',
+      kind: 'enum',
+      choices: OPTIMIZER_PLACES,
+      help: 'ort-* backends: where AdamATan2/AdamW and the EMA run: host (worker threads) or device (an update graph on the training device; the state crosses to it and back each step) (default: host)',
     },
     { name: 'resume', kind: 'bool', help: 'continue the run saved in --out (same data order and RNG)' },
     {
@@ -357,6 +364,7 @@ async function trainEngine(
     if (devices > 1) throw new FlagError('--gpus needs an ort-* backend', '--gpus');
     if (f['micro-batch'] !== undefined) throw new FlagError('--micro-batch needs an ort-* backend', '--micro-batch');
     if (f.precision !== undefined) throw new FlagError('--precision needs an ort-* backend', '--precision');
+    if (f['optimizer-on'] !== undefined) throw new FlagError('--optimizer-on needs an ort-* backend', '--optimizer-on');
     meta.backend = (await selectBackend(engine.backend, log)).backend;
     return undefined;
   }
@@ -371,6 +379,8 @@ async function trainEngine(
   const microBatch = f['micro-batch'] as number | undefined;
   const precision = f.precision as TrainPrecision | undefined;
   if (precision) meta.backend += ` ${precision}`;
+  const optimizerOn = f['optimizer-on'] as OptimizerPlace | undefined;
+  if (optimizerOn === 'device') meta.backend += ', optimiser on the device';
   // The host optimiser runs between graph runs, so it can use every core.
   const optimizerThreads = Math.min(8, availableParallelism());
   return (o) =>
@@ -382,6 +392,7 @@ async function trainEngine(
       microBatch,
       optimizerThreads,
       precision,
+      optimizerOn,
     });
 }
 

@@ -11,7 +11,7 @@ import type { AdamHyper } from './adam-atan2.js';
 import type { OptimizerState } from './optimizer.js';
 
 /** Scalars of one update, the same for every element. */
-interface UpdateScalars {
+export interface UpdateScalars {
   /** 0: AdamATan2, 1: AdamW */
   kind: number;
   lr: number;
@@ -79,6 +79,26 @@ export interface HostOptimizerOptions {
   emaRate: number | null;
   /** worker threads for the update (1 = on the calling thread) */
   threads?: number;
+  /**
+   * Runs the update elsewhere (the optimiser graph on the training device, ort/optimizer-update.ts) instead of on
+   * the host: it reads p, m, v, g, e and writes the new p, m, v, e into them. The arrays are then plain (not
+   * shared) and no worker thread is started.
+   */
+  device?: DeviceUpdate;
+}
+
+/** The flat state of every parameter, one array each: parameters, moments, gradients, EMA shadow. */
+export interface FlatState {
+  p: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  g: Float32Array;
+  e: Float32Array;
+}
+
+export interface DeviceUpdate {
+  run(state: FlatState, scalars: UpdateScalars): Promise<void>;
+  release(): Promise<void>;
 }
 
 export class HostOptimizer {
@@ -88,7 +108,7 @@ export class HostOptimizer {
    */
   readonly params: NamedArrays = {};
   private readonly mirror: Float32Array;
-  private readonly flat: { p: Float32Array; m: Float32Array; v: Float32Array; g: Float32Array; e: Float32Array };
+  private readonly flat: FlatState;
   private readonly offsets = new Map<string, number>();
   private readonly workers: Worker[] = [];
   private t = 0;
@@ -102,7 +122,7 @@ export class HostOptimizer {
       this.offsets.set(name, total);
       total += t.data.length;
     }
-    const shared = () => new Float32Array(new SharedArrayBuffer(4 * total));
+    const shared = () => (o.device ? new Float32Array(total) : new Float32Array(new SharedArrayBuffer(4 * total)));
     this.flat = { p: shared(), m: shared(), v: shared(), g: shared(), e: shared() };
     this.mirror = new Float32Array(total);
     for (const [name, t] of Object.entries(initial)) {
@@ -112,7 +132,7 @@ export class HostOptimizer {
     }
     this.mirror.set(this.flat.p);
     this.flat.e.set(this.flat.p);
-    const threads = o.optimizer ? (o.threads ?? 1) : 1;
+    const threads = o.optimizer && !o.device ? (o.threads ?? 1) : 1;
     const buffers = [this.flat.p, this.flat.m, this.flat.v, this.flat.g, this.flat.e].map((a) => a.buffer);
     for (let i = 1; i < threads; i++) {
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { buffers } });
@@ -168,6 +188,11 @@ export class HostOptimizer {
       eps: this.o.hyper.eps ?? 1e-8,
       emaRate: this.o.emaRate ?? -1,
     };
+    if (this.o.device) {
+      await this.o.device.run(this.flat, s);
+      this.mirror.set(this.flat.p);
+      return;
+    }
     const n = this.flat.p.length;
     const parts = this.workers.length + 1;
     const bound = (i: number) => Math.floor((n * i) / parts);
@@ -252,5 +277,6 @@ export class HostOptimizer {
   async dispose(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
+    await this.o.device?.release();
   }
 }

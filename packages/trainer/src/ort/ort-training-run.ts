@@ -23,7 +23,7 @@ import { type EvalOptions, type EvalResult, evaluateSteps } from '../evaluate/ev
 import type { ActMetrics } from '../loss/act-loss.js';
 import { type NamedArrays, PUZZLE_TABLE_NAME, TrmModel } from '../model/model.js';
 import { PuzzleTable } from '../model/puzzle-table.js';
-import { HostOptimizer } from '../optim/host-optim.js';
+import { type DeviceUpdate, HostOptimizer } from '../optim/host-optim.js';
 import { DynamicLossScale } from '../optim/loss-scale.js';
 import {
   loopStateJson,
@@ -35,6 +35,7 @@ import {
 } from '../run/loop-parts.js';
 import type { RunOptions, StepReport, TrainLoop } from '../run/training-run.js';
 import { OrtEvalSession } from './eval-step.js';
+import { deviceUpdate, type OptimizerPlace } from './optimizer-update.js';
 import type { TrainPrecision } from '@trm/graph';
 import { type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
 
@@ -53,6 +54,8 @@ export interface OrtRunOptions extends RunOptions {
   microBatch?: number;
   /** arithmetic of the training graph (default fp32); fp16 scales the loss dynamically */
   precision?: TrainPrecision;
+  /** where the optimiser and EMA update runs: on the host (default) or as a graph on the first device */
+  optimizerOn?: OptimizerPlace;
 }
 
 /** Where the time of the last step went (seconds). */
@@ -102,6 +105,7 @@ export class OrtTrainingRun implements TrainLoop {
     private readonly opts: OrtRunOptions,
     weights: NamedArrays,
     private readonly sessions: OrtTrainStep[],
+    device: DeviceUpdate | undefined,
   ) {
     this.config = opts.model;
     this.batchSize = opts.model.batch_size;
@@ -120,6 +124,7 @@ export class OrtTrainingRun implements TrainLoop {
       hyper,
       emaRate: opts.freeze || !tc.ema ? null : tc.ema_rate,
       threads: opts.optimizerThreads,
+      device,
     });
     this.rule = trainingHaltRule(opts.model);
     if (!this.rule.noActContinue) throw new Error('the ONNX Runtime backend trains with no_ACT_continue = true only');
@@ -159,7 +164,13 @@ export class OrtTrainingRun implements TrainLoop {
           worker: devices > 1,
         }),
       );
-    return new OrtTrainingRun(opts, weights, sessions);
+    // The optimiser on the device: the update graph in a session of the first device's provider.
+    const tc = opts.train;
+    const device =
+      opts.optimizerOn === 'device' && !opts.freeze
+        ? await deviceUpdate(tc.optimizer, tc.ema, { provider: opts.provider, deviceId: 0, threads: opts.threads })
+        : undefined;
+    return new OrtTrainingRun(opts, weights, sessions, device);
   }
 
   get step(): number {

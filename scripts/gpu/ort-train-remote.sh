@@ -102,9 +102,9 @@ bench-work)
   wait_for "$O/official.done" 900 || echo "official bench still running after 900 s"
   tail -5 "$O/official-bench.log"
   tail -4 "$O/tfjs-webgpu.log" 2>/dev/null
-  bench() { # json file, precisions, cases
+  bench() { # json file, precisions, cases[, optimiser places]
     node "$W/payload/dist/ort-train-speed.mjs" --backend ort-cuda --steps 6 --warmup 2 --json "$O/$1" \
-      --precision "$2" --cases "$3" 2>&1 | grep -v '^  ' | tee -a "$O/ort-bench.log"
+      --precision "$2" --cases "$3" --optimizer-on "${4:-host}" 2>&1 | grep -v '^  ' | tee -a "$O/ort-bench.log"
   }
   bench ort-bench-mlp.json fp32,fp16 "${TRM_MLP_CASES:-sudoku-mlp:768/384,sudoku-mlp:768}"
   # the fastest sudoku-mlp form at batch 768 (precision, micro-batch) trains and runs the other cases
@@ -114,6 +114,8 @@ bench-work)
     r.sort((a, b) => b.samples_per_s - a.samples_per_s);
     fs.writeFileSync('$O/micro-batch.txt', String(r.length ? (r[0].micro_batch ?? 768) : 256));
     fs.writeFileSync('$O/precision.txt', r.length ? r[0].precision : 'fp32');"
+  # the optimiser as a graph on the GPU against the host optimiser, in the form that trains
+  bench ort-bench-optim.json "$(cat "$O/precision.txt")" "sudoku-mlp:768/$(cat "$O/micro-batch.txt")" device
   rest=${TRM_BENCH_CASES:-sudoku-att:768/384,maze-att:64/32,maze-att:64}
   [ "$rest" = none ] || bench ort-bench-rest.json "$(cat "$O/precision.txt")" "$rest"
   if [ -z "${TRM_BENCH_ONLY:-}" ] && [ -z "${TRM_NO_TRAIN:-}" ]; then

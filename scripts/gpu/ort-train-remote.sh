@@ -16,7 +16,8 @@
 # TRM_WAIT_SECONDS (most a phase waits, default 540), TRM_MLP_CASES (sudoku-mlp forms timed in fp32 and fp16),
 # TRM_BENCH_CASES (after sudoku-mlp, in the faster precision; none: skip), TRM_OFFICIAL_CONFIGS,
 # TRM_EVAL_EVERY (steps between evaluations, default 250), TRM_TRAIN_ARGS (flags of a new run, default
-# --warmup 200), TRM_TFJS_WEBGPU=0 skips the tfjs webgpu step; TRM_NO_TRAIN=1 stops after the benches; TRM_BENCH_ONLY=1 runs neither the official bench nor
+# --warmup 200), TRM_TFJS_WEBGPU=0 skips the tfjs webgpu step, TRM_BACKEND/TRM_PRESET/TRM_OPTIM_CASE/
+# TRM_BENCH_STEPS (a dry run of the phases on a CPU: ort-cpu and a small preset); TRM_NO_TRAIN=1 stops after the benches; TRM_BENCH_ONLY=1 runs neither the official bench nor
 # training (ort-train-speed alone).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,7 +35,9 @@ WAIT_SECONDS=${TRM_WAIT_SECONDS:-540}
 TRAIN_ARGS=${TRM_TRAIN_ARGS:---warmup 200}
 RUNS=${TRM_RUNS:-3}
 EVAL_EVERY=${TRM_EVAL_EVERY:-250}
-RUN_DIR=$W/runs/sudoku-mlp-ort
+BACKEND=${TRM_BACKEND:-ort-cuda}
+PRESET=${TRM_PRESET:-sudoku-mlp}
+RUN_DIR=$W/runs/$PRESET-ort
 DATA=$W/data/sudoku-1k-aug1k
 
 # Everything small so far, as one archive (a copy back carries at most 8 files of 16 MiB).
@@ -57,8 +60,8 @@ start_training() { # run number
   local micro precision
   micro=$(cat "$O/micro-batch.txt" 2>/dev/null || echo 384)
   precision=$(cat "$O/precision.txt" 2>/dev/null || echo fp32)
-  setsid nohup bash -c "timeout -s INT $RUN_SECONDS node $W/payload/dist/train.mjs --preset sudoku-mlp \
-    --data $DATA --backend ort-cuda --micro-batch $micro --precision $precision --eval-every $EVAL_EVERY \
+  setsid nohup bash -c "timeout -s INT $RUN_SECONDS node $W/payload/dist/train.mjs --preset $PRESET \
+    --data $DATA --backend $BACKEND --micro-batch $micro --precision $precision --eval-every $EVAL_EVERY \
     --eval-examples 1000 --log-every 10 --out $RUN_DIR ${resume:-$TRAIN_ARGS} > $O/train-$k.log 2>&1; \
     echo \$? > $O/train-$k.done" \
     >/dev/null 2>&1 &
@@ -91,7 +94,8 @@ part)
   ;;
 bench)
   lib=node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
-  [ -f "$lib" ] || { echo "the CUDA provider is not installed (parts missing?)"; ls -la /opt/trm/cuda; exit 1; }
+  [ "$BACKEND" != ort-cuda ] || [ -f "$lib" ] ||
+    { echo "the CUDA provider is not installed (parts missing?)"; ls -la /opt/trm/cuda; exit 1; }
   # The benches outlast one call: they run in the background; this call and the next `train` ones wait.
   setsid nohup bash "$0" bench-work >"$O/bench-work.log" 2>&1 &
   wait_for "$O/bench.done" "$WAIT_SECONDS" || echo "benches still running after $WAIT_SECONDS s"
@@ -103,7 +107,7 @@ bench-work)
   tail -5 "$O/official-bench.log"
   tail -4 "$O/tfjs-webgpu.log" 2>/dev/null
   bench() { # json file, precisions, cases[, optimiser places]
-    node "$W/payload/dist/ort-train-speed.mjs" --backend ort-cuda --steps 6 --warmup 2 --json "$O/$1" \
+    node "$W/payload/dist/ort-train-speed.mjs" --backend "$BACKEND" --steps "${TRM_BENCH_STEPS:-6}" --warmup 2 --json "$O/$1" \
       --precision "$2" --cases "$3" --optimizer-on "${4:-host}" 2>&1 | grep -v '^  ' | tee -a "$O/ort-bench.log"
   }
   bench ort-bench-mlp.json fp32,fp16 "${TRM_MLP_CASES:-sudoku-mlp:768/384,sudoku-mlp:768}"
@@ -112,10 +116,10 @@ bench-work)
     const fs = require('fs');
     const r = require('$O/ort-bench-mlp.json').rows.filter((x) => x.ok);
     r.sort((a, b) => b.samples_per_s - a.samples_per_s);
-    fs.writeFileSync('$O/micro-batch.txt', String(r.length ? (r[0].micro_batch ?? 768) : 256));
+    fs.writeFileSync('$O/micro-batch.txt', String(r.length ? (r[0].micro_batch ?? r[0].batch) : 256));
     fs.writeFileSync('$O/precision.txt', r.length ? r[0].precision : 'fp32');"
   # the optimiser as a graph on the GPU against the host optimiser, in the form that trains
-  bench ort-bench-optim.json "$(cat "$O/precision.txt")" "sudoku-mlp:768/$(cat "$O/micro-batch.txt")" device
+  bench ort-bench-optim.json "$(cat "$O/precision.txt")" "${TRM_OPTIM_CASE:-sudoku-mlp:768}/$(cat "$O/micro-batch.txt")" device
   rest=${TRM_BENCH_CASES:-sudoku-att:768/384,maze-att:64/32,maze-att:64}
   [ "$rest" = none ] || bench ort-bench-rest.json "$(cat "$O/precision.txt")" "$rest"
   if [ -z "${TRM_BENCH_ONLY:-}" ] && [ -z "${TRM_NO_TRAIN:-}" ]; then

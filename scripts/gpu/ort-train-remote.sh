@@ -44,7 +44,8 @@ DATA=$W/data/sudoku-1k-aug1k
 collect() {
   mkdir -p "$O/run"
   cp "$RUN_DIR"/{metrics.jsonl,curves.svg,README.md,config.json} "$O/run/" 2>/dev/null
-  tar czf "$OUT/results.tar.gz" -C "$O" . 2>/dev/null
+  # the shipped weights come back on their own ($OUT/ship); model.onnx stays (20 MB for sudoku-mlp)
+  tar czf "$OUT/results.tar.gz" --exclude=./ship -C "$O" . 2>/dev/null
   true
 }
 
@@ -135,6 +136,7 @@ train)
   fi
   k=1
   while [ -f "$O/train-$k.done" ]; do k=$((k + 1)); done
+  if [ "$k" -gt "$RUNS" ] || [ ! -f "$O/train-$k.log" ]; then echo "no run in flight ($((k - 1)) done)"; collect; exit 0; fi
   # one budget of TRM_WAIT_SECONDS for the whole phase (SECONDS counts from the script's start)
   wait_for "$O/train-$k.done" $((WAIT_SECONDS - SECONDS > 0 ? WAIT_SECONDS - SECONDS : 0)) || { echo "run $k still going"; tail -2 "$O/train-$k.log"; collect; exit 0; }
   tail -3 "$O/train-$k.log"

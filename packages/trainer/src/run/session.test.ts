@@ -1,7 +1,7 @@
 // What a person sees on a terminal during a training session: the progress bar shows "-" (never NaN) until the first
 // training record, and the evaluation lines, mid-run and final, stand on lines of their own instead of being
 // written onto the bar.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getPreset, type ModelConfig, Rng, type TrainConfig } from '@trm/core';
@@ -11,6 +11,7 @@ import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
 import { fromMemory } from '../data/split.js';
 import type { RunMeta } from './checkpointing.js';
 import { runSession } from './session.js';
+import { TrainingRun } from './training-run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'trm-session-'));
 beforeAll(async () => {
@@ -86,5 +87,60 @@ describe('training session output', () => {
     expect(lines.at(-1)).toMatch(/^trained 4 steps in .*; checkpoint in /);
     expect(lines.at(-2)).toMatch(/^eval step 4: exact /);
     expect(lines.at(-3)).toMatch(/^train test-micro \[#+\] 4\/4 100\.0%.* {2}step 4\/4 {2}loss \d/);
+  });
+
+  it('an interrupted session writes the steps since its last record as one, so a resumed run has no gap', async () => {
+    const preset = getPreset('test-micro');
+    const meta: RunMeta = {
+      preset: 'test-micro',
+      model: { ...preset.model, halt_max_steps: 2 },
+      train: { ...preset.train, seed: 1 },
+      total_steps: 50,
+      data: 'easy sudoku (test)',
+      data_shape: { examples: 32, groups: 32 },
+      backend: 'wasm',
+      wall_s: 0,
+      eval_every: 0,
+      eval_examples: 4,
+    };
+    const stop = new AbortController();
+    const out = join(root, 'interrupted');
+    const summary = await runSession({
+      meta,
+      train: fromMemory(sudokuSplit(easySudoku(32, [3, 6], new Rng(1)))),
+      test: fromMemory(sudokuSplit(easySudoku(4, [3, 6], new Rng(2)))),
+      identifiers: null,
+      out,
+      resume: null,
+      logEvery: 3,
+      quiet: true,
+      signal: stop.signal,
+      command: 'test',
+      machine: 'test',
+      // the tfjs run, aborted (as Ctrl-C does) once its 5th step is done
+      openRun: async (ro) => {
+        const inner = new TrainingRun(ro);
+        return new Proxy(inner, {
+          get(target, key) {
+            if (key === 'trainStep')
+              return async () => {
+                const report = await target.trainStep();
+                if (report.step === 5) stop.abort();
+                return report;
+              };
+            const value = Reflect.get(target, key, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      },
+    });
+    expect(summary.interrupted).toBe(true);
+    expect(summary.step).toBe(5);
+    const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.kind === 'train');
+    expect(records.map((r) => r.step)).toEqual([3, 5]);
   });
 });

@@ -119,7 +119,11 @@ class Session {
     const interrupted = await this.loop();
     this.progress.finish();
     if (!interrupted) await this.evaluate();
-    else this.log(`interrupted at step ${run.step}: saving to ${o.out}`);
+    else {
+      // The steps since the last record become one, so that a run continued with --resume leaves no gap.
+      this.flushWindow();
+      this.log(`interrupted at step ${run.step}: saving to ${o.out}`);
+    }
     await this.save();
     const summary: SessionSummary = {
       step: run.step,
@@ -161,6 +165,12 @@ class Session {
   private logSteps(r: StepReport): void {
     this.window.add(r);
     if (this.window.size < this.o.logEvery && r.step !== this.stopAt) return;
+    this.flushWindow();
+  }
+
+  /** The steps of the window as one training record (nothing when it is empty). */
+  private flushWindow(): void {
+    if (this.window.size === 0) return;
     const record = this.window.flush(this.run.epochs, this.wall());
     if (record) {
       this.lastTrain = record;

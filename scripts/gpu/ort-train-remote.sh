@@ -61,12 +61,14 @@ start_training() { # run number
   local micro precision
   micro=$(cat "$O/micro-batch.txt" 2>/dev/null || echo 384)
   precision=$(cat "$O/precision.txt" 2>/dev/null || echo fp32)
+  local place
+  place=$(cat "$O/optimizer-on.txt" 2>/dev/null || echo host)
   setsid nohup bash -c "timeout -s INT $RUN_SECONDS node $W/payload/dist/train.mjs --preset $PRESET \
-    --data $DATA --backend $BACKEND --micro-batch $micro --precision $precision --eval-every $EVAL_EVERY \
+    --data $DATA --backend $BACKEND --micro-batch $micro --precision $precision --optimizer-on $place --eval-every $EVAL_EVERY \
     --eval-examples 1000 --log-every 10 --out $RUN_DIR ${resume:-$TRAIN_ARGS} > $O/train-$k.log 2>&1; \
     echo \$? > $O/train-$k.done" \
     >/dev/null 2>&1 &
-  echo "training run $k started ($precision, micro-batch $micro, $RUN_SECONDS s${resume:+, resumed})"
+  echo "training run $k started ($precision, micro-batch $micro, optimiser on the $place, $RUN_SECONDS s${resume:+, resumed})"
 }
 
 case $phase in
@@ -121,6 +123,12 @@ bench-work)
     fs.writeFileSync('$O/precision.txt', r.length ? r[0].precision : 'fp32');"
   # the optimiser as a graph on the GPU against the host optimiser, in the form that trains
   bench ort-bench-optim.json "$(cat "$O/precision.txt")" "${TRM_OPTIM_CASE:-sudoku-mlp:768}/$(cat "$O/micro-batch.txt")" device
+  # the optimiser trains where it was faster
+  node -e "
+    const fs = require('fs');
+    const best = (f) => Math.max(0, ...require(f).rows.filter((x) => x.ok).map((x) => x.samples_per_s));
+    const device = fs.existsSync('$O/ort-bench-optim.json') ? best('$O/ort-bench-optim.json') : 0;
+    fs.writeFileSync('$O/optimizer-on.txt', device > best('$O/ort-bench-mlp.json') ? 'device' : 'host');" || true
   rest=${TRM_BENCH_CASES:-sudoku-att:768/384,maze-att:64/32,maze-att:64}
   [ "$rest" = none ] || bench ort-bench-rest.json "$(cat "$O/precision.txt")" "$rest"
   if [ -z "${TRM_BENCH_ONLY:-}" ] && [ -z "${TRM_NO_TRAIN:-}" ]; then

@@ -20,7 +20,7 @@ import {
   validateModelConfig,
 } from '@trm/core';
 import {
-  BACKEND_NAMES,
+  TFJS_BACKEND_FLAG,
   type BackendName,
   easySudoku,
   evaluate,
@@ -62,14 +62,7 @@ const spec: CliSpec = {
       help: 'config overrides merged over the preset: {"model":{...},"train":{...}}',
     },
     { name: 'puzzles', kind: 'int', min: 1, default: 2000, value: '<n>', help: 'generated training puzzles' },
-    {
-      name: 'backend',
-      kind: 'enum',
-      choices: BACKEND_NAMES,
-      default: 'wasm',
-      value: '<name>',
-      help: `tfjs backend: ${BACKEND_NAMES.join(', ')}`,
-    },
+    TFJS_BACKEND_FLAG,
   ],
   examples: [
     'pnpm exec tsx bench/learn-easy-sudoku.ts',

@@ -24,7 +24,7 @@ import {
   TASK_SHAPES,
 } from '@trm/core';
 import {
-  BACKEND_NAMES,
+  TFJS_BACKEND_FLAG,
   type BackendName,
   evaluate,
   fromMemory,
@@ -49,14 +49,7 @@ const spec: CliSpec = {
     'small batch, on random tokens; each case in its own process. Prints a table and writes\n' +
     'bench/results/train-speed-<time>.json.',
   flags: [
-    {
-      name: 'backend',
-      kind: 'enum',
-      choices: BACKEND_NAMES,
-      default: 'wasm',
-      value: '<name>',
-      help: `tfjs backend: ${BACKEND_NAMES.join(', ')}`,
-    },
+    TFJS_BACKEND_FLAG,
     {
       name: 'only',
       kind: 'string',

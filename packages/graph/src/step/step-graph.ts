@@ -83,11 +83,18 @@ interface WeightView {
  * stored already in that form; a graph input (training) is sliced, transposed and reshaped in the graph.
  */
 function weight(x: Ctx, name: string, view: WeightView = {}): string {
+  const value = storedView(x, name, view);
+  // A float32 master weight in a lower-precision graph: one cast per use, so that the gradients of the uses are
+  // widened to float32 before they are summed (as autocast does).
+  return x.inputs.has(name) && x.ct !== DataType.FLOAT ? x.g.op('Cast', [value], { to: x.ct }, 'w16') : value;
+}
+
+/** The view of `weight`, built once per label: a constant in the compute type, or a graph input's float32 view. */
+function storedView(x: Ctx, name: string, view: WeightView): string {
   const { rows, transpose, dims } = view;
   const label = `${name}${rows ? `[${rows[0]}:${rows[1]}]` : ''}${transpose ? '^T' : ''}${dims ? `{${dims}}` : ''}`;
   const known = x.cache.get(label);
-  if (known)
-    return x.inputs.has(name) && x.ct !== DataType.FLOAT ? x.g.op('Cast', [known], { to: x.ct }, 'w16') : known;
+  if (known) return known;
   const t = tensor(x.weights, name);
   const rowSize = t.shape.slice(1).reduce((a, b) => a * b, 1);
   const [from, to] = rows ?? [0, t.shape[0]!];
@@ -100,12 +107,6 @@ function weight(x: Ctx, name: string, view: WeightView = {}): string {
     if (rows) value = g.op('Slice', [value, g.ints([from]), g.ints([to]), g.ints([0])]);
     if (transpose) value = g.op('Transpose', [value], { perm: [1, 0] });
     if (dims) value = g.op('Reshape', [value, g.ints(dims)]);
-    if (x.ct !== DataType.FLOAT) {
-      // A float32 master weight in a lower-precision graph: one cast per use, so that the gradients of the uses
-      // are widened to float32 before they are summed (as autocast does).
-      x.cache.set(label, value);
-      return g.op('Cast', [value], { to: x.ct }, 'w16');
-    }
   } else {
     let data = t.data.subarray(from * rowSize, to * rowSize);
     if (transpose) data = transpose2d(data, sliced[0]!, sliced[1]!);

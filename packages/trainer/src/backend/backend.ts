@@ -8,11 +8,27 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { findSharedLibrary, LIBRARY_SEARCH_SUPPORTED, TFJS_BACKENDS, type TfjsBackendName } from '@trm/core';
+import {
+  type FlagSpec,
+  findSharedLibrary,
+  LIBRARY_SEARCH_SUPPORTED,
+  TFJS_BACKENDS,
+  type TfjsBackendName,
+} from '@trm/core';
 
 /** The TensorFlow.js backends (their names are core's, so that the server's solve-arc can offer them to adapt). */
 export type BackendName = TfjsBackendName;
 export const BACKEND_NAMES: readonly BackendName[] = TFJS_BACKENDS;
+
+/** The `--backend <name>` flag of the commands and benches that run on one tfjs backend (default wasm). */
+export const TFJS_BACKEND_FLAG: FlagSpec = {
+  name: 'backend',
+  kind: 'enum',
+  choices: BACKEND_NAMES,
+  default: 'wasm',
+  value: '<name>',
+  help: `tfjs backend: ${BACKEND_NAMES.join(', ')}`,
+};
 
 export interface BackendChoice {
   /** the tfjs backend now active (tf.getBackend()) */

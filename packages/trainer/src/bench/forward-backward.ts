@@ -3,7 +3,7 @@
 //   pnpm --filter @trm/trainer bench:step [--preset sudoku-tiny] [--batch 64] [--backend wasm] [--iters 3]
 import * as tf from '@tensorflow/tfjs';
 import { type CliSpec, type CommandIo, getPreset, PRESET_NAMES, parseFlags, Rng, runCli } from '@trm/core';
-import { BACKEND_NAMES, type BackendName, selectBackend } from '../backend/backend.js';
+import { type BackendName, selectBackend, TFJS_BACKEND_FLAG } from '../backend/backend.js';
 import { TrmModel } from '../model/model.js';
 import { initialCarry, supervisionStep } from '../model/step.js';
 import { AdamAtan2 } from '../optim/adam-atan2.js';
@@ -24,14 +24,7 @@ const spec: CliSpec = {
       help: 'model preset',
     },
     { name: 'batch', kind: 'int', min: 1, default: 64, value: '<n>', help: 'rows per step' },
-    {
-      name: 'backend',
-      kind: 'enum',
-      choices: BACKEND_NAMES,
-      default: 'wasm',
-      value: '<name>',
-      help: `tfjs backend: ${BACKEND_NAMES.join(', ')}`,
-    },
+    TFJS_BACKEND_FLAG,
     { name: 'iters', kind: 'int', min: 1, default: 3, value: '<n>', help: 'timed runs of each part' },
   ],
   examples: [

@@ -14,6 +14,7 @@ import {
   type CommandIo,
   getPreset,
   machineDescription,
+  ORT_BACKENDS,
   type ModelConfig,
   parseFlags,
   Rng,
@@ -25,13 +26,18 @@ import {
 } from '@trm/core';
 import { selectBackend } from '../backend/backend.js';
 import { fromMemory } from '../data/split.js';
-import { TRAIN_BACKEND_NAMES } from '../ort/ort-backend.js';
 import { OrtTrainingRun } from '../ort/ort-training-run.js';
 import type { OrtProvider } from '../ort/train-step.js';
 import { TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
 import { OPTIMIZER_PLACES, type OptimizerPlace } from '../ort/optimizer-update.js';
 
-const ORT_BACKEND_NAMES = TRAIN_BACKEND_NAMES.filter((n) => n.startsWith('ort-'));
+/** A comma-separated flag value, each item one of `allowed`. */
+function listFlag<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
+  const items = value.split(',') as T[];
+  for (const item of items)
+    if (!allowed.includes(item)) throw new Error(`--${flag}: ${item} is not one of ${allowed.join(', ')}`);
+  return items;
+}
 
 const spec: CliSpec = {
   usage: 'node packages/trainer/dist/ort-train-speed.mjs',
@@ -42,10 +48,10 @@ const spec: CliSpec = {
     {
       name: 'backend',
       kind: 'enum',
-      choices: ORT_BACKEND_NAMES,
+      choices: ORT_BACKENDS,
       default: 'ort-cpu',
       value: '<name>',
-      help: `ONNX Runtime backend: ${ORT_BACKEND_NAMES.join(', ')}`,
+      help: `ONNX Runtime backend: ${ORT_BACKENDS.join(', ')}`,
     },
     {
       name: 'cases',
@@ -197,14 +203,8 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   const timing = { steps: values.steps as number, warmup: values.warmup as number };
   const provider = backend.slice(4) as OrtProvider;
   await selectBackend('cpu', () => {}); // the seeded initialisation is drawn by tfjs
-  const precisions = (values.precision as string).split(',') as TrainPrecision[];
-  for (const p of precisions)
-    if (!TRAIN_PRECISIONS.includes(p))
-      throw new Error(`--precision: ${p} is not one of ${TRAIN_PRECISIONS.join(', ')}`);
-  const places = (values['optimizer-on'] as string).split(',') as OptimizerPlace[];
-  for (const p of places)
-    if (!OPTIMIZER_PLACES.includes(p))
-      throw new Error(`--optimizer-on: ${p} is not one of ${OPTIMIZER_PLACES.join(', ')}`);
+  const precisions = listFlag(values.precision as string, TRAIN_PRECISIONS, 'precision');
+  const places = listFlag(values['optimizer-on'] as string, OPTIMIZER_PLACES, 'optimizer-on');
   const variants = precisions.flatMap((precision) => places.map((optimizerOn) => ({ precision, optimizerOn })));
   const rows: Row[] = [];
   for (const c of (values.cases as string).split(','))

@@ -104,7 +104,8 @@ export interface DeviceUpdate {
 export class HostOptimizer {
   /**
    * The live parameters (feed them to the graph): views into a plain buffer that mirrors the shared one after each
-   * update, since onnxruntime-node takes no SharedArrayBuffer-backed input.
+   * update, since onnxruntime-node takes no SharedArrayBuffer-backed input. With a device update the state is plain
+   * already, and the views are into it.
    */
   readonly params: NamedArrays = {};
   private readonly mirror: Float32Array;
@@ -124,13 +125,13 @@ export class HostOptimizer {
     }
     const shared = () => (o.device ? new Float32Array(total) : new Float32Array(new SharedArrayBuffer(4 * total)));
     this.flat = { p: shared(), m: shared(), v: shared(), g: shared(), e: shared() };
-    this.mirror = new Float32Array(total);
+    this.mirror = o.device ? this.flat.p : new Float32Array(total);
     for (const [name, t] of Object.entries(initial)) {
       const at = this.offsets.get(name)!;
       this.flat.p.set(t.data, at);
       this.params[name] = { shape: t.shape.slice(), data: this.mirror.subarray(at, at + t.data.length) };
     }
-    this.mirror.set(this.flat.p);
+    this.syncMirror();
     this.flat.e.set(this.flat.p);
     const threads = o.optimizer && !o.device ? (o.threads ?? 1) : 1;
     const buffers = [this.flat.p, this.flat.m, this.flat.v, this.flat.g, this.flat.e].map((a) => a.buffer);
@@ -139,6 +140,11 @@ export class HostOptimizer {
       w.unref();
       this.workers.push(w);
     }
+  }
+
+  /** Copies the shared parameters into the plain buffer the graph reads (nothing to do when they are one). */
+  private syncMirror(): void {
+    if (this.mirror !== this.flat.p) this.mirror.set(this.flat.p);
   }
 
   get step(): number {
@@ -190,7 +196,7 @@ export class HostOptimizer {
     };
     if (this.o.device) {
       await this.o.device.run(this.flat, s);
-      this.mirror.set(this.flat.p);
+      this.syncMirror();
       return;
     }
     const n = this.flat.p.length;
@@ -216,7 +222,7 @@ export class HostOptimizer {
     const { p, m, v, g, e } = this.flat;
     updateRange(p, m, v, g, e, 0, bound(1), s);
     await Promise.all(done);
-    this.mirror.set(this.flat.p);
+    this.syncMirror();
   }
 
   /** The moments by exp_avg.<param> / exp_avg_sq.<param> with the parameters' shapes (a checkpoint's layout). */
@@ -270,7 +276,7 @@ export class HostOptimizer {
       }
     };
     put(this.flat.p, params, 'parameter');
-    this.mirror.set(this.flat.p);
+    this.syncMirror();
     if (shadow) put(this.flat.e, shadow, 'EMA shadow');
   }
 

@@ -362,9 +362,8 @@ async function trainEngine(
   const devices = f.gpus as number;
   if (engine.kind !== 'ort') {
     if (devices > 1) throw new FlagError('--gpus needs an ort-* backend', '--gpus');
-    if (f['micro-batch'] !== undefined) throw new FlagError('--micro-batch needs an ort-* backend', '--micro-batch');
-    if (f.precision !== undefined) throw new FlagError('--precision needs an ort-* backend', '--precision');
-    if (f['optimizer-on'] !== undefined) throw new FlagError('--optimizer-on needs an ort-* backend', '--optimizer-on');
+    for (const name of ['micro-batch', 'precision', 'optimizer-on'])
+      if (f[name] !== undefined) throw new FlagError(`--${name} needs an ort-* backend`, `--${name}`);
     meta.backend = (await selectBackend(engine.backend, log)).backend;
     return undefined;
   }

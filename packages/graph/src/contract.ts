@@ -18,6 +18,17 @@ export const STEP_OUTPUTS = {
   qHalt: 'q_halt',
 } as const;
 
+/**
+ * Outputs of a graph of k supervision steps per run (unrollStepGraph) in place of logits and q_halt; z_h_out and
+ * z_l_out are the state after the last of them.
+ */
+export const MULTI_STEP_OUTPUTS = {
+  /** uint8 [B, k, S]: the argmax answer after each step (first index on ties, as torch.argmax) */
+  answers: 'answers',
+  /** float32 [B, k]: the halt logit after each step */
+  qHalts: 'q_halts',
+} as const;
+
 /** Keys of a step graph's metadata_props. */
 export const METADATA_KEYS = {
   config: 'trm.config',
@@ -32,6 +43,8 @@ export const METADATA_KEYS = {
    * file whose weights no longer match it. Graphs exported before it existed lack it.
    */
   weightsSha256: 'trm.weights_sha256',
+  /** supervision steps per run of a graph made by unrollStepGraph (absent: 1, the exported step graph) */
+  stepsPerRun: 'trm.steps_per_run',
 } as const;
 
 /** Version of the contract written into `trm.format_version`. */

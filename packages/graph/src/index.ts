@@ -5,6 +5,7 @@ export * from './onnx/graph-builder.js';
 export * from './onnx/onnx-proto.js';
 export * from './step/op-choice.js';
 export * from './step/step-graph.js';
+export * from './step/unroll.js';
 export * from './autodiff/differentiate.js';
 export type { GradientOptions, GradientRule, RuleContext } from './autodiff/gradients.js';
 export * from './autodiff/shapes.js';

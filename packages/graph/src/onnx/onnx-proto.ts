@@ -103,6 +103,8 @@ const schema = {
 
 const root = protobuf.Root.fromJSON(schema);
 const ModelProtoType = root.lookupType('onnx.ModelProto');
+const NodeProtoType = root.lookupType('onnx.NodeProto');
+const ValueInfoProtoType = root.lookupType('onnx.ValueInfoProto');
 
 // Plain-object shapes of the messages (protobufjs accepts these in `fromObject`).
 export interface TensorMsg {
@@ -194,6 +196,40 @@ export function withoutMetadata(bytes: Uint8Array, keys: readonly string[]): Uin
   const message = ModelProtoType.decode(bytes) as unknown as { metadata_props?: { key: string }[] };
   message.metadata_props = (message.metadata_props ?? []).filter((p) => !keys.includes(p.key));
   return ModelProtoType.encode(message as never).finish();
+}
+
+/**
+ * A decoded .onnx file as protobufjs message objects, for graph transforms: initializers keep their raw_data as a
+ * view of the file's bytes (no copy), and re-encoding writes back every field of this schema unchanged.
+ */
+export interface RawModel {
+  graph: {
+    node: NodeMsg[];
+    initializer: TensorMsg[];
+    input: { name: string; type?: unknown }[];
+    output: { name: string; type?: unknown }[];
+  };
+  metadata_props?: { key: string; value: string }[];
+  opset_import?: { domain: string; version: number }[];
+}
+
+export function decodeRawModel(bytes: Uint8Array): RawModel {
+  return ModelProtoType.decode(bytes) as unknown as RawModel;
+}
+
+/** Encodes a RawModel; nodes and value infos added as plain objects are converted to messages first. */
+export function encodeRawModel(m: RawModel): Uint8Array {
+  const g = m.graph;
+  g.node = g.node.map((n) => (n instanceof NodeProtoType.ctor ? n : (NodeProtoType.fromObject(n) as never)));
+  g.output = g.output.map((v) =>
+    v instanceof ValueInfoProtoType.ctor ? v : (ValueInfoProtoType.fromObject(v) as never),
+  );
+  return ModelProtoType.encode(m as never).finish();
+}
+
+/** A ValueInfoMsg in the plain form of a RawModel's graph inputs and outputs. */
+export function rawValueInfo(v: ValueInfoMsg): { name: string; type: unknown } {
+  return valueInfo(v);
 }
 
 /** The metadata_props of a .onnx file (the server reads trm.config from them). */

@@ -42,8 +42,8 @@ async function check(config: ModelConfig, dtype: GraphDtype, k: number): Promise
   const table = weights['puzzle_emb.weights']!.data;
   const puzzleEmb = Array.from({ length: B }, (_, b) => table.slice(b * E, (b + 1) * E));
   // The state after two single steps, then row 1 resets: the k-step run starts from a mixed batch.
-  let zH = new Float32Array(B * L * D);
-  let zL = new Float32Array(B * L * D);
+  let zH: Float32Array = new Float32Array(B * L * D);
+  let zL: Float32Array = new Float32Array(B * L * D);
   for (let s = 0; s < 2; s++) {
     const r = await runStep(single, config, { tokens, puzzleEmb, reset: Array(B).fill(s === 0), zH, zL });
     zH = r.zH;

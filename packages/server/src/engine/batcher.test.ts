@@ -29,8 +29,9 @@ class TestLane implements Lane {
     readonly layout: RowLayout,
     private readonly stepMs = 1,
     failAtCall?: number,
+    stepsPerRun = 1,
   ) {
-    this.fn = new FakeStepFunction({ shape, layout, failAtCall });
+    this.fn = new FakeStepFunction({ shape, layout, failAtCall, stepsPerRun });
     this.runner = new StepRunner(this.fn as never);
   }
 
@@ -165,6 +166,37 @@ describe('Batcher', () => {
     await b.drain();
   });
 
+  it('k steps per run: a puzzle leaves at its own step mid-run, with the trace, onStep calls and rule checks of k = 1', async () => {
+    const lane = new TestLane('compact', 1, undefined, 4);
+    const b = new Batcher([lane], settings());
+    const halting = Uint8Array.from([1, 2, 3, 4, 5, 6]); // halts at step 2, in the middle of the first run
+    const late = Uint8Array.from([4, 0, 1, 0, 1, 0]); // halts at step 5, the first step of the second run
+    const limited = Uint8Array.from([4, 4, 4, 4, 4, 4]); // would halt at step 5; maxSteps 3 stops it mid-run
+    const seen: number[] = [];
+    const valid = Array.from(fakeAnswer(halting, 3, shape.vocab));
+    const [a, c, d, e] = await Promise.all([
+      b.solve(request(halting, { trace: true, onStep: (s) => seen.push(s.step) })),
+      b.solve(request(late, { trace: true })),
+      b.solve(request(limited, { maxSteps: 3 })),
+      b.solve(request(halting, { acceptAnswer: (t) => Array.from(t).join() === valid.join() })),
+    ]);
+    check(request(halting), a);
+    expect(a.trace?.map((s) => s.step)).toEqual([1, 2]);
+    expect(a.trace![0]!.tokens).toEqual(fakeAnswer(halting, 1, shape.vocab));
+    expect(seen).toEqual([1, 2]);
+    check(request(late), c);
+    expect(c.trace?.map((s) => s.step)).toEqual([1, 2, 3, 4, 5]);
+    check(request(limited, { maxSteps: 3 }), d);
+    expect({ steps: e.steps, halted: e.halted, tokens: Array.from(e.tokens) }).toEqual({
+      steps: 3,
+      halted: true,
+      tokens: valid,
+    });
+    // two runs of 4 steps: the first holds all four puzzles, the second only the one still going
+    expect(lane.plans.map((p) => p.rows.length)).toEqual([4, 1]);
+    await b.drain();
+  });
+
   it('fails only the puzzle whose rule check throws', async () => {
     const b = new Batcher([new TestLane('compact')], settings());
     const tokens = Uint8Array.from([1, 1, 1, 1, 1, 1]); // halts at step 2
@@ -183,9 +215,14 @@ describe('Batcher', () => {
     await b.drain();
   });
 
-  for (const layout of ['compact', 'fixed'] as const) {
-    it(`gives each of 300 concurrent puzzles its own answer (${layout} rows, 2 lanes)`, async () => {
-      const lanes = [new TestLane(layout), new TestLane(layout)];
+  for (const [layout, k] of [
+    ['compact', 1],
+    ['fixed', 1],
+    ['compact', 4],
+    ['fixed', 3],
+  ] as const) {
+    it(`gives each of 300 concurrent puzzles its own answer (${layout} rows, 2 lanes, ${k} step(s) per run)`, async () => {
+      const lanes = [new TestLane(layout, 1, undefined, k), new TestLane(layout, 1, undefined, k)];
       const b = new Batcher(lanes, settings({ maxBatch: 8 }));
       const requests: SolveRequest[] = [];
       const results: Promise<SolveResult>[] = [];
@@ -209,9 +246,9 @@ describe('Batcher', () => {
         (p) => p.rows.some((r) => r.kind === 'keep') && p.rows.some((r) => r.kind === 'start'),
       );
       expect(refills.length).toBeGreaterThan(10);
-      // Steps run are far fewer than one per puzzle-step: rows were shared.
+      // Runs are far fewer than one per puzzle-step: rows were shared (and steps taken k at a time).
       const puzzleSteps = got.reduce((n, r) => n + r.steps, 0);
-      expect(plans.length).toBeLessThan(puzzleSteps / 3);
+      expect(plans.length).toBeLessThan(puzzleSteps / (3 * k));
       if (layout === 'fixed') {
         for (const p of plans) expect([1, 2, 4, 8]).toContain(p.rows.length);
         expect(lanes.every((l) => l.fn.live === 2)).toBe(true);

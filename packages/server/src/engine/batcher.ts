@@ -1,7 +1,8 @@
 // Continuous batching of supervision steps. Puzzles wait in one bounded queue; every lane (a worker with its own
-// session) runs a batch of rows one step at a time, and between two steps a puzzle that halted or used its steps
-// leaves with its answer and a queued puzzle takes a row, starting from H_init/L_init (reset = true). So a batch
-// never waits for its slowest puzzle, and a new puzzle waits at most one step for a row when one is free. A
+// session) runs a batch of rows one run at a time (a run is one supervision step, or k with a graph of k steps per
+// run), and between two runs a puzzle that halted or used its steps leaves with its answer and a queued puzzle
+// takes a row, starting from H_init/L_init (reset = true). So a batch never waits for its slowest puzzle, and a new
+// puzzle waits at most one run for a row when one is free. A
 // request may carry a rule check of its answer (acceptAnswer): a row that would halt on an answer the check
 // refuses stays for the next step, up to its maxSteps.
 //
@@ -322,15 +323,26 @@ export class Batcher {
     return { rows };
   }
 
+  /**
+   * Takes a run's steps in order: after each, a row that halted or used its steps leaves with the answer of that
+   * step, so a run of k steps answers exactly as k runs of one step would (the later steps of a row that left are
+   * computed and ignored).
+   */
   private answer(s: LaneState, result: StepResult): void {
+    for (let j = 0; j < result.steps; j++) this.answerStep(s, result, j);
+  }
+
+  private answerStep(s: LaneState, result: StepResult, j: number): void {
     const S = this.settings.seqLen;
+    const k = result.steps;
     s.rows.forEach((job, i) => {
       if (job === null || job.done) return;
       job.steps++;
-      const q = result.qHalt[i]!;
+      const at = i * k + j;
+      const q = result.qHalt[at]!;
       const event: StepEvent = {
         step: job.steps,
-        tokens: result.tokens.slice(i * S, (i + 1) * S),
+        tokens: result.tokens.slice(at * S, (at + 1) * S),
         haltProbability: sigmoid(q),
       };
       job.trace?.push(event);

@@ -196,6 +196,44 @@ describe('Engine with an fp16 graph (float16 state)', () => {
   });
 });
 
+describe('Engine with several supervision steps per run', () => {
+  it('answers 16 concurrent puzzles exactly as the reference loop, with 4 steps per run and rows refilled', async () => {
+    const engine = await Engine.start({
+      modelDir: dir,
+      executionProvider: 'cpu',
+      threads: 1,
+      maxBatch: 3,
+      stepsPerRun: 4,
+    });
+    try {
+      expect(engine.info.stepsPerRun).toBe(4);
+      const requests: SolveRequest[] = Array.from({ length: 16 }, (_, i) => ({
+        tokens: puzzle(),
+        maxSteps: [16, 5, 1, 9, 3][i % 5]!,
+        haltThreshold: i % 3 === 0 ? 1 : 0.5,
+        puzzleEmb: i % 4 === 0 ? engine.puzzleRow('task-a') : undefined,
+        trace: i === 1,
+      }));
+      const got = await Promise.all(requests.map((r) => engine.solve(r)));
+      const want = await reference(requests);
+      for (const [i, g] of got.entries()) expectSame(g, want[i]!);
+      expect(got.some((g) => g.halted && g.steps % 4 !== 0)).toBe(true);
+      expect(got[1]!.trace!.map((t) => t.step)).toEqual(want[1]!.trace.map((_, k) => k + 1));
+    } finally {
+      await engine.drain();
+    }
+  });
+
+  it('refuses a number of steps per run out of range', async () => {
+    await expect(Engine.start({ modelDir: dir, executionProvider: 'cpu', stepsPerRun: 0 })).rejects.toThrow(
+      'stepsPerRun must be an integer >= 1 (got 0)',
+    );
+    await expect(Engine.start({ modelDir: dir, executionProvider: 'cpu', stepsPerRun: 65 })).rejects.toThrow(
+      'stepsPerRun must be at most 64 (got 65)',
+    );
+  });
+});
+
 describe('Engine health', () => {
   it('a worker that cannot be restarted makes the engine not live, with the reason, until the file is back', async () => {
     const file = 'model.restart.onnx';

@@ -3,6 +3,7 @@
 // through the continuous batcher. Engine.start resolves once every worker has loaded the model.
 import { basename, join, resolve } from 'node:path';
 import { type ModelConfig, puzzleEmbLen, readModelConfig, stateLen } from '@trm/core';
+import { MAX_STEPS_PER_RUN } from '@trm/graph';
 import { Batcher } from './batcher.js';
 import { checkGraphMatchesConfig, readStepGraphMetadata } from './onnx-metadata.js';
 import { cpuThreadsPerWorker } from './providers.js';
@@ -42,6 +43,12 @@ export interface EngineOptions {
   queueTimeoutMs?: number;
   /** keep the recurrent state in GPU memory where the provider allows it (WebGPU) */
   stateOnDevice?: boolean;
+  /**
+   * supervision steps per session.run: the step graph is unrolled k times at load (unrollStepGraph), so the state
+   * crosses to the host and the run is launched once per k steps. Answers, steps and halting are those of k = 1;
+   * a puzzle that stops mid-run waits for the run's end, and a new one waits for the next run to start.
+   */
+  stepsPerRun?: number;
   /** CPU provider threads per worker (default: the available cores split between the workers) */
   threads?: number;
   startTimeoutMs?: number;
@@ -69,6 +76,7 @@ export const ENGINE_DEFAULTS = {
   maxWaitMs: 2,
   queueTimeoutMs: 30_000,
   stateOnDevice: true,
+  stepsPerRun: 1,
   startTimeoutMs: 120_000,
   stepTimeoutMs: 60_000,
   restartAttempts: 5,
@@ -110,6 +118,9 @@ export class Engine implements SolveEngine {
     positiveInt('workers', o.workers, 1);
     positiveInt('maxBatch', o.maxBatch, 1);
     positiveInt('maxQueue', o.maxQueue, 0);
+    positiveInt('stepsPerRun', o.stepsPerRun, 1);
+    if (o.stepsPerRun > MAX_STEPS_PER_RUN)
+      throw new Error(`stepsPerRun must be at most ${MAX_STEPS_PER_RUN} (got ${o.stepsPerRun})`);
     if (!(o.maxWaitMs >= 0)) throw new Error(`maxWaitMs must be >= 0 (got ${o.maxWaitMs})`);
     if (!(o.queueTimeoutMs >= 0)) throw new Error(`queueTimeoutMs must be >= 0 (got ${o.queueTimeoutMs})`);
     const modelDir = resolve(options.modelDir);
@@ -131,7 +142,14 @@ export class Engine implements SolveEngine {
       restartBackoffMaxMs: o.restartBackoffMaxMs,
       onWorkerEvent: o.onWorkerEvent,
     };
-    const source = { kind: 'onnx' as const, modelPath, threads, stateOnDevice: o.stateOnDevice, shape };
+    const source = {
+      kind: 'onnx' as const,
+      modelPath,
+      threads,
+      stateOnDevice: o.stateOnDevice,
+      stepsPerRun: o.stepsPerRun,
+      shape,
+    };
     const init: WorkerInit = { source: { ...source, ep: o.executionProvider } };
     const lanes: WorkerLane[] = [];
     try {
@@ -160,6 +178,7 @@ export class Engine implements SolveEngine {
       dtype: graph.dtype,
       maxBatch: o.maxBatch,
       workers: o.workers,
+      stepsPerRun: o.stepsPerRun,
     };
     const batcher = new Batcher(lanes, {
       maxBatch: o.maxBatch,

@@ -22,7 +22,7 @@ import {
 } from '@trm/core';
 
 export { CUDA_INSTALL_HINT, CUDA_PROVIDER_LIBRARIES, type CudaProviderStatus, cudaUnavailable };
-import { STEP_OUTPUTS } from '@trm/graph';
+import { MULTI_STEP_OUTPUTS, STEP_OUTPUTS } from '@trm/graph';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderName } from './types.js';
 
@@ -35,6 +35,7 @@ export const ONNXRUNTIME_VERSION = '1.29.0';
 /** Outputs JavaScript reads every step; the state outputs may stay in device memory. */
 const STATE_OUTPUTS = [STEP_OUTPUTS.zH, STEP_OUTPUTS.zL];
 const READ_OUTPUTS = [STEP_OUTPUTS.logits, STEP_OUTPUTS.qHalt];
+const MULTI_READ_OUTPUTS = [MULTI_STEP_OUTPUTS.answers, MULTI_STEP_OUTPUTS.qHalts];
 
 /** The onnxruntime-node package folder as this module resolves it (also from a bundle in dist/). */
 export function onnxruntimePackageDir(): string {
@@ -82,6 +83,8 @@ export interface SessionSettings {
   threads: number;
   /** keep z_h_out/z_l_out in device memory between steps where the provider allows it (WebGPU) */
   stateOnDevice: boolean;
+  /** supervision steps per run of the graph (1: the step graph; k > 1: its unrolled form, other outputs) */
+  stepsPerRun?: number;
 }
 
 /** Whether `ep` can keep the state outputs in device memory that the next run takes as input. */
@@ -104,7 +107,7 @@ export function sessionOptions(ep: ExecutionProviderName, settings: SessionSetti
     // getData() on a gpu-buffer tensor aborts the process in Node, so everything JavaScript reads comes back as 'cpu'.
     const location: Record<string, 'gpu-buffer' | 'cpu'> = {};
     for (const name of STATE_OUTPUTS) location[name] = 'gpu-buffer';
-    for (const name of READ_OUTPUTS) location[name] = 'cpu';
+    for (const name of (settings.stepsPerRun ?? 1) > 1 ? MULTI_READ_OUTPUTS : READ_OUTPUTS) location[name] = 'cpu';
     options.preferredOutputLocation = location;
   }
   return options;

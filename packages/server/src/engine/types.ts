@@ -73,6 +73,8 @@ export interface EngineInfo {
   dtype: string;
   maxBatch: number;
   workers: number;
+  /** supervision steps per run of the graph (1: one step per run) */
+  stepsPerRun: number;
 }
 
 export interface EngineStats {

@@ -4,6 +4,7 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CliSpec, helpText, parseFlags, UsageError } from '@trm/core';
+import { MAX_STEPS_PER_RUN } from '@trm/graph';
 import { findRepoRoot } from '../arc/adapt-command.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
@@ -91,6 +92,17 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
     },
     { name: 'workers', kind: 'int', min: 1, value: 'N', help: "inference worker threads (default: the engine's)" },
     {
+      name: 'steps-per-run',
+      kind: 'int',
+      min: 1,
+      max: MAX_STEPS_PER_RUN,
+      default: 1,
+      value: 'K',
+      help:
+        'supervision steps per run of the graph (the step graph unrolled K times at load): fewer runs and state\n' +
+        'transfers per puzzle, same answers; a puzzle that halts mid-run waits for the run to end',
+    },
+    {
       name: 'body-limit',
       kind: 'string',
       default: String(DEFAULT_BODY_LIMIT),
@@ -126,6 +138,7 @@ export type EngineSettings = Pick<
   | 'maxWaitMs'
   | 'queueTimeoutMs'
   | 'workers'
+  | 'stepsPerRun'
   | 'onWorkerEvent'
   | 'onWarning'
 >;
@@ -183,6 +196,7 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
       maxWaitMs: f['max-wait-ms'] as number | undefined,
       queueTimeoutMs: f['queue-timeout'] as number | undefined,
       workers: f.workers as number | undefined,
+      stepsPerRun: f['steps-per-run'] as number,
     },
     bodyLimit: bodyLimit(f['body-limit'] as string),
     allowedHosts: hostList(f['allowed-hosts'] as string | undefined),

@@ -125,6 +125,7 @@ export class FakeEngine implements SolveEngine {
       dtype: 'fp32',
       maxBatch: options.slots ?? 8,
       workers: 1,
+      stepsPerRun: 1,
     };
     this.slots = options.slots ?? 8;
     this.maxQueue = options.maxQueue ?? 1000;

@@ -23,6 +23,8 @@ export interface FakeStepOptions {
   failAtCall?: number;
   /** fail to start while this file is missing (like a model file that was removed) */
   requireFile?: string;
+  /** supervision steps per run (as a graph unrolled k times): answers and q_halt after each (default 1: logits) */
+  stepsPerRun?: number;
 }
 
 export const FAKE_HALT_LOGIT = 4;
@@ -55,6 +57,7 @@ type FakeState = Float32Array | FakeDeviceState;
 export class FakeStepFunction implements StepFunction<FakeState> {
   readonly shape: StepShape;
   readonly layout: RowLayout;
+  readonly stepsPerRun: number;
   calls = 0;
   /** batch size of every run, in order */
   readonly batches: number[] = [];
@@ -65,6 +68,7 @@ export class FakeStepFunction implements StepFunction<FakeState> {
   constructor(private readonly options: FakeStepOptions) {
     this.shape = options.shape;
     this.layout = options.layout ?? 'compact';
+    this.stepsPerRun = options.stepsPerRun ?? 1;
     if (this.layout === 'compact')
       this.gather = (h, from) => gatherRows(h as Float32Array, this.rowSize, from) as Float32Array;
   }
@@ -95,28 +99,40 @@ export class FakeStepFunction implements StepFunction<FakeState> {
     const zHIn = feeds.zH === null ? null : this.read(feeds.zH);
     const zLIn = feeds.zL === null ? null : this.read(feeds.zL);
     if (zHIn && zHIn.length !== B * row) throw new Error(`z_h has ${zHIn.length} values, expected ${B * row}`);
+    const k = this.stepsPerRun;
     const zH = new Float32Array(B * row);
     const zL = new Float32Array(B * row);
-    const logits = new Float32Array(B * S * V);
-    const qHalt = new Float32Array(B);
+    const logits = k === 1 ? new Float32Array(B * S * V) : null;
+    const answers = k > 1 ? new Uint8Array(B * k * S) : null;
+    const qHalt = new Float32Array(B * k);
     for (let b = 0; b < B; b++) {
       const last = (b + 1) * row - 1;
       const fresh = feeds.reset[b] === 1 || zHIn === null;
-      const count = (fresh ? 0 : zHIn[last]!) + 1;
+      let count = fresh ? 0 : zHIn[last]!;
+      let acc = fresh ? 0 : zLIn![last]!;
       let sum = 0;
       for (let s = 0; s < S; s++) sum += Number(feeds.tokens[b * S + s]);
       const pe = E > 0 && feeds.puzzleEmb ? Math.round(feeds.puzzleEmb[b * E]!) : 0;
-      const acc = (fresh ? 0 : zLIn![last]!) + sum + pe;
+      const t0 = Number(feeds.tokens[b * S]);
+      for (let j = 0; j < k; j++) {
+        count += 1;
+        acc += sum + pe;
+        for (let s = 0; s < S; s++) {
+          const answer = (Number(feeds.tokens[b * S + s]) + count + acc) % V;
+          if (logits) logits[(b * S + s) * V + answer] = 1;
+          else answers![(b * k + j) * S + s] = answer;
+        }
+        qHalt[b * k + j] = count >= 1 + (t0 % 5) ? FAKE_HALT_LOGIT : -FAKE_HALT_LOGIT;
+      }
       zH.fill(count, b * row, (b + 1) * row);
       zL.fill(acc, b * row, (b + 1) * row);
-      for (let s = 0; s < S; s++) {
-        const t = Number(feeds.tokens[b * S + s]);
-        logits[(b * S + s) * V + ((t + count + acc) % V)] = 1;
-      }
-      const t0 = Number(feeds.tokens[b * S]);
-      qHalt[b] = count >= 1 + (t0 % 5) ? FAKE_HALT_LOGIT : -FAKE_HALT_LOGIT;
     }
-    return { zH: this.wrap(zH), zL: this.wrap(zL), logits, qHalt };
+    return {
+      zH: this.wrap(zH),
+      zL: this.wrap(zL),
+      ...(logits ? { logits } : { answers: answers! }),
+      qHalt,
+    };
   }
 
   release(h: FakeState): void {

@@ -1,7 +1,8 @@
 // The exported step graph on ONNX Runtime as a step function. With host state (CPU, CUDA) the state comes back as
 // typed arrays that the runner compacts between steps; with device state (WebGPU, 'gpu-buffer' outputs) the output
 // tensors are fed straight back in and disposed when replaced, and only logits and q_halt are read.
-import { STEP_INPUTS, STEP_OUTPUTS } from '@trm/graph';
+import { readFile } from 'node:fs/promises';
+import { MULTI_STEP_OUTPUTS, STEP_INPUTS, STEP_OUTPUTS, unrollStepGraph } from '@trm/graph';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { gatherRows } from './host-state.js';
 import { type OpenedSession, openSession, type SessionSettings } from '../providers.js';
@@ -13,12 +14,13 @@ type StateType = 'float32' | 'float16';
 
 const INPUTS: string[] = [STEP_INPUTS.tokens, STEP_INPUTS.reset, STEP_INPUTS.zH, STEP_INPUTS.zL];
 const OUTPUTS: string[] = Object.values(STEP_OUTPUTS);
+const MULTI_OUTPUTS: string[] = [STEP_OUTPUTS.zH, STEP_OUTPUTS.zL, ...Object.values(MULTI_STEP_OUTPUTS)];
 
 /** Checks the session's inputs and outputs against the graph contract; returns the state's element type. */
-export function checkStepGraph(session: InferenceSession, shape: StepShape): StateType {
+export function checkStepGraph(session: InferenceSession, shape: StepShape, stepsPerRun = 1): StateType {
   const inputs = [...INPUTS, ...(shape.puzzleEmbDim > 0 ? [STEP_INPUTS.puzzleEmb] : [])];
   const missingIn = inputs.filter((n) => !session.inputNames.includes(n));
-  const missingOut = OUTPUTS.filter((n) => !session.outputNames.includes(n));
+  const missingOut = (stepsPerRun > 1 ? MULTI_OUTPUTS : OUTPUTS).filter((n) => !session.outputNames.includes(n));
   if (missingIn.length > 0 || missingOut.length > 0)
     throw new Error(
       `the model is not a TRM step graph: missing ${[...missingIn.map((n) => `input ${n}`), ...missingOut.map((n) => `output ${n}`)].join(', ')} (it has inputs ${session.inputNames.join(', ')}; outputs ${session.outputNames.join(', ')})`,
@@ -55,6 +57,22 @@ function inputFeeds(ort: Ort, feeds: StepFeeds<unknown>, shape: StepShape): Reco
   return out;
 }
 
+/** What JavaScript reads of a run: the logits and q_halt of one step, or the answers and q_halts of k. */
+function readOutputs(
+  out: InferenceSession.ReturnType,
+  k: number,
+): Pick<StepOutputs<unknown>, 'logits' | 'answers' | 'qHalt'> {
+  if (k === 1)
+    return {
+      logits: out[STEP_OUTPUTS.logits]!.data as Float32Array,
+      qHalt: out[STEP_OUTPUTS.qHalt]!.data as Float32Array,
+    };
+  return {
+    answers: out[MULTI_STEP_OUTPUTS.answers]!.data as Uint8Array,
+    qHalt: out[MULTI_STEP_OUTPUTS.qHalts]!.data as Float32Array,
+  };
+}
+
 class HostStateStep implements StepFunction<StateArray> {
   readonly layout = 'compact';
 
@@ -63,6 +81,7 @@ class HostStateStep implements StepFunction<StateArray> {
     private readonly session: InferenceSession,
     readonly shape: StepShape,
     private readonly stateType: StateType,
+    readonly stepsPerRun: number,
   ) {}
 
   async run(feeds: StepFeeds<StateArray>): Promise<StepOutputs<StateArray>> {
@@ -77,8 +96,7 @@ class HostStateStep implements StepFunction<StateArray> {
     return {
       zH: out[STEP_OUTPUTS.zH]!.data as StateArray,
       zL: out[STEP_OUTPUTS.zL]!.data as StateArray,
-      logits: out[STEP_OUTPUTS.logits]!.data as Float32Array,
-      qHalt: out[STEP_OUTPUTS.qHalt]!.data as Float32Array,
+      ...readOutputs(out, this.stepsPerRun),
     };
   }
 
@@ -101,6 +119,7 @@ class DeviceStateStep implements StepFunction<Tensor> {
     private readonly session: InferenceSession,
     readonly shape: StepShape,
     private readonly stateType: StateType,
+    readonly stepsPerRun: number,
   ) {}
 
   async run(feeds: StepFeeds<Tensor>): Promise<StepOutputs<Tensor>> {
@@ -118,8 +137,7 @@ class DeviceStateStep implements StepFunction<Tensor> {
     return {
       zH: out[STEP_OUTPUTS.zH]!,
       zL: out[STEP_OUTPUTS.zL]!,
-      logits: out[STEP_OUTPUTS.logits]!.data as Float32Array,
-      qHalt: out[STEP_OUTPUTS.qHalt]!.data as Float32Array,
+      ...readOutputs(out, this.stepsPerRun),
     };
   }
 
@@ -139,7 +157,10 @@ export interface OrtStep {
   stateType: StateType;
 }
 
-/** Opens the step graph at `modelPath` on the provider `ep` chooses and wraps it for the step runner. */
+/**
+ * Opens the step graph at `modelPath` on the provider `ep` chooses and wraps it for the step runner; with
+ * settings.stepsPerRun = k > 1, the graph of k steps per run made from it (unrollStepGraph).
+ */
 export async function openOrtStep(
   modelPath: string,
   ep: ExecutionProviderChoice,
@@ -147,12 +168,14 @@ export async function openOrtStep(
   shape: StepShape,
 ): Promise<OrtStep> {
   const ort = await import('onnxruntime-node');
-  const opened: OpenedSession = await openSession(modelPath, ep, settings);
+  const k = settings.stepsPerRun ?? 1;
+  const model = k > 1 ? unrollStepGraph(await readFile(modelPath), k) : modelPath;
+  const opened: OpenedSession = await openSession(model, ep, settings);
   try {
-    const stateType = checkStepGraph(opened.session, shape);
+    const stateType = checkStepGraph(opened.session, shape, k);
     const fn = opened.stateOnDevice
-      ? new DeviceStateStep(ort, opened.session, shape, stateType)
-      : new HostStateStep(ort, opened.session, shape, stateType);
+      ? new DeviceStateStep(ort, opened.session, shape, stateType, k)
+      : new HostStateStep(ort, opened.session, shape, stateType, k);
     return { fn, provider: opened.provider, notes: opened.notes, stateType };
   } catch (err) {
     await opened.session.release();

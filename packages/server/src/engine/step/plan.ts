@@ -16,9 +16,11 @@ export interface StepPlan {
 }
 
 export interface StepResult {
-  /** argmax of the logits, row after row: length rows x seq_len */
+  /** supervision steps the plan ran (k): each row advanced by all of them */
+  steps: number;
+  /** the argmax answer of each row after each step: [rows, steps, seq_len] */
   tokens: Uint8Array;
-  /** halt logit per row */
+  /** the halt logit of each row after each step: [rows, steps] */
   qHalt: Float32Array;
 }
 

@@ -36,14 +36,21 @@ export interface StepFeeds<H> {
 export interface StepOutputs<H> {
   zH: H;
   zL: H;
-  /** [B, S, V] */
-  logits: Float32Array;
-  /** [B] */
+  /** [B, S, V]: the logits of a function of one step per run */
+  logits?: Float32Array;
+  /** [B, k, S]: the argmax answer after each step of a function of k steps per run (stepsPerRun) */
+  answers?: Uint8Array;
+  /** [B, k]: the halt logit after each step */
   qHalt: Float32Array;
 }
 
 export interface StepFunction<H> {
   readonly shape: StepShape;
+  /**
+   * k: supervision steps one run takes (1: the exported step graph). Rows that reset do so at the first of them;
+   * zH and zL come back after the last.
+   */
+  readonly stepsPerRun: number;
   /** `compact` when `gather` can move state rows, `fixed` when state cannot be rearranged */
   readonly layout: RowLayout;
   run(feeds: StepFeeds<H>): Promise<StepOutputs<H>>;

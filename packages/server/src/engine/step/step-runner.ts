@@ -73,7 +73,15 @@ export class StepRunner<H> {
     this.rows = B;
     this.tokenRows = tokenRows;
     this.embRows = embRows;
-    return { tokens: argmaxRows(out.logits, B * S, V), qHalt: out.qHalt };
+    const k = this.fn.stepsPerRun;
+    if (out.qHalt.length !== B * k) throw new Error(`q_halt has ${out.qHalt.length} values, expected ${B} x ${k}`);
+    if (out.answers) {
+      if (out.answers.length !== B * k * S)
+        throw new Error(`answers has ${out.answers.length} values, expected ${B} x ${k} x ${S}`);
+      return { steps: k, tokens: out.answers, qHalt: out.qHalt };
+    }
+    if (!out.logits || k !== 1) throw new Error(`a function of ${k} steps per run must return answers`);
+    return { steps: 1, tokens: argmaxRows(out.logits, B * S, V), qHalt: out.qHalt };
   }
 
   /** Forgets the state (after a failed step, or when the batch empties). */

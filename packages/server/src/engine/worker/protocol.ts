@@ -15,6 +15,8 @@ export type StepSource =
       threads: number;
       /** keep the state in device memory where the provider allows it */
       stateOnDevice: boolean;
+      /** supervision steps per session.run (the step graph unrolled k times at load; 1: as exported) */
+      stepsPerRun?: number;
       shape: StepShape;
     }
   /** a module exporting `createStepFunction(options)` (the fake model of the tests) */
@@ -43,5 +45,5 @@ export type FromWorker =
       stateType: string;
     }
   | { type: 'start-failed'; message: string }
-  | { type: 'stepped'; id: number; tokens: Uint8Array; qHalt: Float32Array }
+  | { type: 'stepped'; id: number; steps: number; tokens: Uint8Array; qHalt: Float32Array }
   | { type: 'step-failed'; id: number; message: string };

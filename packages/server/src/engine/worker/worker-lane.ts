@@ -274,7 +274,7 @@ export class WorkerLane implements Lane {
       if (worker !== this.worker || !p || (m.type !== 'stepped' && m.type !== 'step-failed') || m.id !== p.id) return;
       clearTimeout(p.timer);
       this.pending = null;
-      if (m.type === 'stepped') p.resolve({ tokens: m.tokens, qHalt: m.qHalt });
+      if (m.type === 'stepped') p.resolve({ steps: m.steps, tokens: m.tokens, qHalt: m.qHalt });
       else p.reject(new Error(m.message));
     });
     worker.on('error', (err) => {

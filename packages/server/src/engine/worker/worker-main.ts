@@ -30,7 +30,7 @@ export async function runWorker(): Promise<void> {
       const opened = await openOrtStep(
         src.modelPath,
         src.ep,
-        { threads: src.threads, stateOnDevice: src.stateOnDevice },
+        { threads: src.threads, stateOnDevice: src.stateOnDevice, stepsPerRun: src.stepsPerRun },
         src.shape,
       );
       fn = opened.fn as StepFunction<unknown>;
@@ -64,9 +64,13 @@ export async function runWorker(): Promise<void> {
       }
       try {
         const r = await runner.step(m.plan);
-        // q_halt may be a view of ORT's output memory; a copy of a few floats is always transferable.
+        // q_halt and a k-step graph's answers are views of ORT's output memory; copies are always transferable.
         const qHalt = r.qHalt.slice();
-        post({ type: 'stepped', id: m.id, tokens: r.tokens, qHalt }, [r.tokens.buffer as ArrayBuffer, qHalt.buffer]);
+        const tokens = r.steps > 1 ? r.tokens.slice() : r.tokens;
+        post({ type: 'stepped', id: m.id, steps: r.steps, tokens, qHalt }, [
+          tokens.buffer as ArrayBuffer,
+          qHalt.buffer,
+        ]);
       } catch (err) {
         post({ type: 'step-failed', id: m.id, message: message(err) });
       }

@@ -9,7 +9,18 @@ export const modelSummarySchema = {
   title: 'ModelSummary',
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'task', 'ready', 'executionProvider', 'providerNotes', 'dtype', 'maxBatch', 'workers', 'config'],
+  required: [
+    'name',
+    'task',
+    'ready',
+    'executionProvider',
+    'providerNotes',
+    'dtype',
+    'maxBatch',
+    'workers',
+    'stepsPerRun',
+    'config',
+  ],
   properties: {
     name: { description: 'the value of `model` in a solve request', type: 'string' },
     task: { enum: ['sudoku', 'maze', 'arc'] },
@@ -26,6 +37,11 @@ export const modelSummarySchema = {
     dtype: { description: 'graph variant: fp32, fp16-weights or fp16', type: 'string' },
     maxBatch: { description: 'batch slots per worker', type: 'integer', minimum: 1 },
     workers: { type: 'integer', minimum: 1 },
+    stepsPerRun: {
+      description: 'supervision steps per run of the graph (--steps-per-run)',
+      type: 'integer',
+      minimum: 1,
+    },
     config: configSchema,
   },
 } as const;

@@ -24,6 +24,7 @@ export function statusRoutes(
         dtype: e.info.dtype,
         maxBatch: e.info.maxBatch,
         workers: e.info.workers,
+        stepsPerRun: e.info.stepsPerRun,
         config: e.info.config,
       }));
       res.json({ models });

@@ -81,6 +81,7 @@ describe('parseStartArgs', () => {
     const cmd = parse(
       ...['--model', 'models/a', '--model', '/abs/b', '--port', '0', '--host', '0.0.0.0', '--ep', 'cpu'],
       ...['--max-batch', '16', '--max-queue', '0', '--max-wait-ms', '5', '--queue-timeout', '2500', '--workers', '2'],
+      ...['--steps-per-run', '4'],
       ...['--body-limit', '512KB', '--allowed-hosts', 'trm.example.com, .lan,[fd00::1]', '--log'],
     );
     expect(cmd).toEqual({
@@ -88,7 +89,15 @@ describe('parseStartArgs', () => {
       modelDirs: ['/work/here/models/a', '/abs/b'],
       port: 0,
       host: '0.0.0.0',
-      engine: { executionProvider: 'cpu', maxBatch: 16, maxQueue: 0, maxWaitMs: 5, queueTimeoutMs: 2500, workers: 2 },
+      engine: {
+        executionProvider: 'cpu',
+        maxBatch: 16,
+        maxQueue: 0,
+        maxWaitMs: 5,
+        queueTimeoutMs: 2500,
+        workers: 2,
+        stepsPerRun: 4,
+      },
       bodyLimit: '512kb',
       allowedHosts: ['trm.example.com', '.lan', '[fd00::1]'],
       log: true,
@@ -109,6 +118,7 @@ describe('parseStartArgs', () => {
     expect(usageError(['--port', '70000'])).toBe('--port must be an integer 0..65535 (got "70000")');
     expect(usageError(['--max-batch', '0'])).toBe('--max-batch must be an integer >= 1 (got "0")');
     expect(usageError(['--workers', '1.5'])).toBe('--workers must be an integer >= 1 (got "1.5")');
+    expect(usageError(['--steps-per-run', '65'])).toMatch(/--steps-per-run .*65/);
     expect(usageError(['--body-limit', 'lots'])).toBe(
       '--body-limit must be a byte count or a size like 512kb or 1mb (got "lots")',
     );

@@ -96,11 +96,10 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
       kind: 'int',
       min: 1,
       max: MAX_STEPS_PER_RUN,
-      default: 1,
       value: 'K',
       help:
         'supervision steps per run of the graph (the step graph unrolled K times at load): fewer runs and state\n' +
-        'transfers per puzzle, same answers; a puzzle that halts mid-run waits for the run to end',
+        "transfers per puzzle, same answers; a puzzle that halts mid-run waits for the run to end (default: 1)",
     },
     {
       name: 'body-limit',
@@ -196,7 +195,7 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
       maxWaitMs: f['max-wait-ms'] as number | undefined,
       queueTimeoutMs: f['queue-timeout'] as number | undefined,
       workers: f.workers as number | undefined,
-      stepsPerRun: f['steps-per-run'] as number,
+      stepsPerRun: f['steps-per-run'] as number | undefined,
     },
     bodyLimit: bodyLimit(f['body-limit'] as string),
     allowedHosts: hostList(f['allowed-hosts'] as string | undefined),

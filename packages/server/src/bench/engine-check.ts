@@ -32,6 +32,14 @@ const spec: CliSpec = {
     { name: 'batch', kind: 'int', min: 1, default: 32, value: '<n>', help: 'engine batch rows' },
     { name: 'concurrency', kind: 'int', min: 1, default: 96, value: '<n>', help: 'puzzles in flight' },
     { name: 'threshold', kind: 'number', min: 0, default: 0.5, value: '<p>', help: 'halt threshold' },
+    {
+      name: 'steps-per-run',
+      kind: 'int',
+      min: 1,
+      default: 1,
+      value: '<k>',
+      help: "supervision steps per run of the engine's graph (the reference loop runs one at a time)",
+    },
     { name: 'json', kind: 'path', value: '<file>', help: 'output JSON (default bench/results/engine-check-<ep>.json)' },
   ],
   examples: ['node packages/server/dist/engine-check.mjs --ep cuda --puzzles 512'],
@@ -122,6 +130,7 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
     executionProvider: f.ep as ExecutionProviderChoice,
     maxBatch: f.batch as number,
     maxQueue: tokens.length,
+    stepsPerRun: f['steps-per-run'] as number,
   });
   const loop: LoopSettings = {
     maxSteps: Math.min(MAX_STEPS_LIMIT, config.halt_max_steps),
@@ -145,6 +154,7 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
     dtype: engine.info.dtype,
     puzzles: n,
     batch: f.batch,
+    stepsPerRun: f['steps-per-run'],
     concurrency: f.concurrency,
     maxSteps: loop.maxSteps,
     threshold: loop.threshold,
@@ -157,10 +167,12 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
   io.out(
     `# engine on ${provider} (${engine.info.dtype}) against the reference loop on the CPU, ${machineDescription()}`,
   );
-  io.out('| puzzles | batch x in flight | same answer | same steps | same halting | max |P(halt) diff| | engine s |');
-  io.out('|---|---|---|---|---|---|---|');
   io.out(
-    `| ${n} | ${f.batch} x ${f.concurrency} | ${sameAnswer} | ${sameSteps} | ${sameHalted} | ${maxHaltDiff.toExponential(1)} | ${seconds.toFixed(2)} |`,
+    '| puzzles | batch x in flight | steps/run | same answer | same steps | same halting | max |P(halt) diff| | engine s |',
+  );
+  io.out('|---|---|---|---|---|---|---|---|');
+  io.out(
+    `| ${n} | ${f.batch} x ${f.concurrency} | ${f['steps-per-run']} | ${sameAnswer} | ${sameSteps} | ${sameHalted} | ${maxHaltDiff.toExponential(1)} | ${seconds.toFixed(2)} |`,
   );
   const out = (f.json as string | undefined) ?? join(benchRoot(), `bench/results/engine-check-${provider}.json`);
   writeBenchRecord(out, result, io);

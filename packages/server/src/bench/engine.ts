@@ -93,6 +93,13 @@ const spec: CliSpec = {
       help: 'CPU provider threads per worker (default: all cores)',
     },
     { name: 'state-on-host', kind: 'bool', help: 'keep the state on the host even where it could stay on the GPU' },
+    {
+      name: 'steps-per-run',
+      kind: 'string',
+      value: '<k,k,...>',
+      default: '1',
+      help: 'supervision steps per session.run (the graph unrolled k times), each with every batch size',
+    },
     { name: 'out', kind: 'path', value: '<file>', help: 'JSON output (default bench/results/engine-...json)' },
   ],
   examples: [
@@ -103,6 +110,8 @@ const spec: CliSpec = {
 
 interface CaseResult {
   batch: number;
+  /** supervision steps per run */
+  stepsPerRun: number;
   concurrency: number;
   halting: 'fixed' | 'early';
   threshold: number;
@@ -155,7 +164,7 @@ async function runCase(
   engine: Engine,
   inputs: Uint8Array[],
   o: { concurrency: number; requests: number; steps: number; threshold: number },
-): Promise<Omit<CaseResult, 'batch' | 'concurrency' | 'halting' | 'threshold'>> {
+): Promise<Omit<CaseResult, 'batch' | 'stepsPerRun' | 'concurrency' | 'halting' | 'threshold'>> {
   const latencies: number[] = [];
   const queue: number[] = [];
   let steps = 0;
@@ -253,7 +262,7 @@ async function runCases(
       const threshold = halting === 'fixed' ? 1 : o.earlyThreshold;
       const n = Math.max(o.requests, 2 * concurrency);
       const r = await runCase(engine, inputs, { concurrency, requests: n, steps: o.steps, threshold });
-      results.push({ batch, concurrency, halting, threshold, ...r });
+      results.push({ batch, stepsPerRun: engine.info.stepsPerRun, concurrency, halting, threshold, ...r });
       io.err(
         `  batch ${batch}, ${concurrency} clients, ${halting}: ${fmt(r.puzzlesPerSecond)} puzzles/s, p50 ${fmt(r.latencyMs.p50)} ms, p99 ${fmt(r.latencyMs.p99)} ms`,
       );
@@ -264,13 +273,13 @@ async function runCases(
 /** The results as a markdown table, one row per batch size, number of clients and halting regime. */
 function resultTable(results: readonly CaseResult[]): string[] {
   const head =
-    '| batch | clients | halting | mean steps | puzzles/s | puzzle-steps/s | p50 ms | p99 ms | queue p50 ms | rows in use |';
+    '| batch | steps/run | clients | halting | mean steps | puzzles/s | puzzle-steps/s | p50 ms | p99 ms | queue p50 ms | rows in use |';
   return [
     head,
     head.replace(/[^|]+/g, '---'),
     ...results.map(
       (r) =>
-        `| ${r.batch} | ${r.concurrency} | ${r.halting} | ${fmt(r.meanSteps, 2)} | ${fmt(r.puzzlesPerSecond)} | ${fmt(r.puzzleStepsPerSecond, 0)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.queueMs.p50)} | ${fmt(r.meanActiveRows)} |`,
+        `| ${r.batch} | ${r.stepsPerRun} | ${r.concurrency} | ${r.halting} | ${fmt(r.meanSteps, 2)} | ${fmt(r.puzzlesPerSecond)} | ${fmt(r.puzzleStepsPerSecond, 0)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.queueMs.p50)} | ${fmt(r.meanActiveRows)} |`,
     ),
   ];
 }
@@ -280,6 +289,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   if (help) return;
   const batches = integerList('batch', f.batch as string);
   const concurrencies = integerList('concurrency', f.concurrency as string);
+  const runSteps = integerList('steps-per-run', f['steps-per-run'] as string);
   const steps = f.steps as number;
   if (steps > MAX_STEPS_LIMIT)
     throw new FlagError(`--steps must be in 1..${MAX_STEPS_LIMIT} (got ${steps})`, '--steps');
@@ -301,21 +311,22 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   let notes: string[] = [];
   let calibration: Calibration | null = null;
   try {
-    for (const batch of batches) {
-      const engine = await Engine.start({ ...base, maxBatch: batch });
-      try {
-        provider = engine.info.executionProvider;
-        notes = engine.info.providerNotes;
-        if (batch === batches[0]) {
-          io.err(`bench:engine ${label} on ${provider} (${notes.join('; ')}), ${machineDescription()}`);
-          calibration = await calibrateEarlyHalting(engine, inputs, steps);
-        } else await warmUp(engine, inputs, batch);
-        const cases = { concurrencies, modes, requests, steps, earlyThreshold: calibration!.threshold };
-        results.push(...(await runCases(engine, batch, inputs, cases, io)));
-      } finally {
-        await engine.drain();
+    for (const stepsPerRun of runSteps)
+      for (const batch of batches) {
+        const engine = await Engine.start({ ...base, maxBatch: batch, stepsPerRun });
+        try {
+          provider = engine.info.executionProvider;
+          notes = engine.info.providerNotes;
+          if (calibration === null) {
+            io.err(`bench:engine ${label} on ${provider} (${notes.join('; ')}), ${machineDescription()}`);
+            calibration = await calibrateEarlyHalting(engine, inputs, steps);
+          } else await warmUp(engine, inputs, batch);
+          const cases = { concurrencies, modes, requests, steps, earlyThreshold: calibration!.threshold };
+          results.push(...(await runCases(engine, batch, inputs, cases, io)));
+        } finally {
+          await engine.drain();
+        }
       }
-    }
   } finally {
     if (made) rmSync(made.dir, { recursive: true, force: true });
   }

@@ -103,6 +103,14 @@ const spec: CliSpec = {
     },
     { name: 'workers', kind: 'int', min: 1, value: '<n>', default: 1, help: 'inference worker threads' },
     {
+      name: 'steps-per-run',
+      kind: 'int',
+      min: 1,
+      value: '<k>',
+      default: 1,
+      help: "supervision steps per run of the graph (the server's --steps-per-run)",
+    },
+    {
       name: 'threads',
       kind: 'int',
       min: 1,
@@ -410,6 +418,7 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
     threads: f.threads as number | undefined,
     maxBatch: f.batch as number,
     maxQueue: Math.max(ENGINE_DEFAULTS.maxQueue, Math.max(...b.concurrencies)),
+    stepsPerRun: f['steps-per-run'] as number,
   });
   let server: RunningServer | null = null;
   const results: PointResult[] = [];
@@ -464,6 +473,7 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
       providerNotes: engine.info.providerNotes,
       maxBatch: engine.info.maxBatch,
       workers: engine.info.workers,
+      stepsPerRun: engine.info.stepsPerRun,
       request: { task: 'sudoku', givens: b.givens, maxSteps: b.steps, haltThreshold: b.haltThreshold },
       rounds: b.rounds,
       command: `bench:http ${argv.join(' ')}`,

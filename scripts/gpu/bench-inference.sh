@@ -5,6 +5,12 @@
 #   bash scripts/gpu/bench-inference.sh engine   the server's engine on cuda and webgpu, paper-size sudoku-mlp and
 #                                                maze-att, 16 steps fixed and with early halting (server bench:engine),
 #                                                each with the fastest graph variant that `ops` measured
+#   bash scripts/gpu/bench-inference.sh serve    the server against the official PyTorch code, back to back on this
+#                                                GPU: paper-size sudoku-mlp and maze-att (random weights, fp16), 16
+#                                                steps, the engine with 1 to 16 steps per run, a lone puzzle over
+#                                                HTTP, the engine's answers against the reference loop, then the
+#                                                official code eager and compiled (scripts/official/infer-bench.py,
+#                                                needs .ref/ carried); everything packed into $OUT/serve-results.tgz
 # Results (JSON and logs) go to $OUT (or /tmp/trm-bench) and to /opt/trm/results, which later calls read.
 # TRM_BENCH_ONLY=sudoku-mlp limits both phases to that preset; TRM_BENCH_WORKERS=2 runs the engine with 2 workers.
 set -uo pipefail
@@ -79,5 +85,48 @@ if [ "${1:-}" = engine ]; then
   (cd "$out" && tar czf engine-results.tgz engine-*.json && rm -f engine-*.json)
   exit 0
 fi
-echo "usage: bash scripts/gpu/bench-inference.sh ops|engine" >&2
+if [ "${1:-}" = serve ]; then
+  # TRM_SERVE_K: steps per run to compare; TRM_SERVE_BATCHES / TRM_SERVE_MAZE_BATCHES: engine batches;
+  # TRM_SERVE_OFFICIAL=0 skips PyTorch; TRM_SERVE_EP=cpu (with small batches) is a dry run on a CPU machine.
+  ks=${TRM_SERVE_K:-1,4,16}
+  ep=${TRM_SERVE_EP:-cuda}
+  m=/opt/trm/models
+  mkdir -p "$m" "$out/serve"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | tee "$out/serve/gpu.txt"
+  for preset in sudoku-mlp maze-att; do
+    [ -f "$m/$preset/model.onnx" ] ||
+      node $X/export.mjs --preset "$preset" --dtype fp16 --out "$m/$preset" --quiet 2>&1 | tail -2
+  done
+  step "engine $ep sudoku-mlp, steps per run $ks"
+  for bc in ${TRM_SERVE_BATCHES:-1 256 1024}; do
+    timeout 240 node $S/engine.mjs --model "$m/sudoku-mlp" --ep $ep --batch $bc --concurrency $((bc * workers)) \
+      --workers "$workers" --requests $((bc < 32 ? 32 : 2 * bc * workers)) --steps-per-run "$ks" \
+      --out "$out/serve/engine-sudoku-mlp-b$bc-w$workers.json" 2>&1 | grep -v '^  ' | tee -a "$out/serve/engine.log"
+  done
+  step "engine $ep maze-att, steps per run $ks"
+  for bc in ${TRM_SERVE_MAZE_BATCHES:-1 64}; do
+    timeout 240 node $S/engine.mjs --model "$m/maze-att" --ep $ep --batch $bc --concurrency $bc \
+      --requests $((bc < 16 ? 16 : 2 * bc)) --steps-per-run "$ks" --out "$out/serve/engine-maze-att-b$bc.json" 2>&1 |
+      grep -v '^  ' | tee -a "$out/serve/engine.log"
+  done
+  step "a lone sudoku-mlp puzzle over HTTP, 16 steps"
+  for k in ${ks//,/ }; do
+    timeout 120 node $S/http-overhead.mjs --model "$m/sudoku-mlp" --ep $ep --concurrency 1 --requests 64 --rounds 2 \
+      --steps 16 --halt-threshold 1 --batch 1 --steps-per-run "$k" --out "$out/serve/http-sudoku-mlp-k$k.json" 2>&1 |
+      tail -3 | tee -a "$out/serve/http.log"
+  done
+  step "the engine's answers against the reference loop, with steps per run"
+  for k in ${ks//,/ }; do
+    timeout 120 node $S/engine-check.mjs --ep $ep --puzzles 512 --batch 32 --concurrency 96 --steps-per-run "$k" \
+      --json "$out/serve/engine-check-k$k.json" 2>&1 | tail -2 | tee -a "$out/serve/engine-check.log"
+  done
+  if [ "${TRM_SERVE_OFFICIAL:-1}" != 0 ]; then
+    step "the official PyTorch code, eager and compiled"
+    timeout 420 python3 scripts/official/infer-bench.py --trm .ref --json "$out/serve/official-infer.json" 2>&1 |
+      tee "$out/serve/official-infer.log" | tail -30
+  fi
+  (cd "$out" && tar czf serve-results.tgz serve && rm -rf serve)
+  exit 0
+fi
+echo "usage: bash scripts/gpu/bench-inference.sh ops|engine|serve" >&2
 exit 2

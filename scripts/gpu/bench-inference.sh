@@ -87,7 +87,8 @@ if [ "${1:-}" = engine ]; then
 fi
 if [ "${1:-}" = serve ]; then
   # TRM_SERVE_K: steps per run to compare; TRM_SERVE_BATCHES / TRM_SERVE_MAZE_BATCHES: engine batches;
-  # TRM_SERVE_OFFICIAL=0 skips PyTorch; TRM_SERVE_EP=cpu (with small batches) is a dry run on a CPU machine.
+  # TRM_SERVE_OFFICIAL=0 skips PyTorch; TRM_SERVE_EP=cpu (with small batches; TRM_SERVE_MAZE_BATCHES= skips
+  # maze) is a dry run on a CPU machine.
   ks=${TRM_SERVE_K:-1,4,16}
   ep=${TRM_SERVE_EP:-cuda}
   m=/opt/trm/models
@@ -104,7 +105,7 @@ if [ "${1:-}" = serve ]; then
       --out "$out/serve/engine-sudoku-mlp-b$bc-w$workers.json" 2>&1 | grep -v '^  ' | tee -a "$out/serve/engine.log"
   done
   step "engine $ep maze-att, steps per run $ks"
-  for bc in ${TRM_SERVE_MAZE_BATCHES:-1 64}; do
+  for bc in ${TRM_SERVE_MAZE_BATCHES-1 64}; do
     timeout 240 node $S/engine.mjs --model "$m/maze-att" --ep $ep --batch $bc --concurrency $bc \
       --requests $((bc < 16 ? 16 : 2 * bc)) --steps-per-run "$ks" --out "$out/serve/engine-maze-att-b$bc.json" 2>&1 |
       grep -v '^  ' | tee -a "$out/serve/engine.log"

@@ -6,7 +6,7 @@
 #                                                maze-att, 16 steps fixed and with early halting (server bench:engine),
 #                                                each with the fastest graph variant that `ops` measured
 #   bash scripts/gpu/bench-inference.sh serve    the server against the official PyTorch code, back to back on this
-#                                                GPU: paper-size sudoku-mlp and maze-att (random weights, fp16), 16
+#                                                GPU: paper-size sudoku-mlp and maze-att (random weights, fp16 graphs with the default op choices), 16
 #                                                steps, the engine with 1 to 16 steps per run, a lone puzzle over
 #                                                HTTP, the engine's answers against the reference loop, then the
 #                                                official code eager and compiled (scripts/official/infer-bench.py,
@@ -91,28 +91,23 @@ if [ "${1:-}" = serve ]; then
   # maze) is a dry run on a CPU machine.
   ks=${TRM_SERVE_K:-1,4,16}
   ep=${TRM_SERVE_EP:-cuda}
-  m=/opt/trm/models
-  mkdir -p "$m" "$out/serve"
+  mkdir -p "$out/serve"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | tee "$out/serve/gpu.txt"
-  for preset in sudoku-mlp maze-att; do
-    [ -f "$m/$preset/model.onnx" ] ||
-      node $X/export.mjs --preset "$preset" --dtype fp16 --out "$m/$preset" --quiet 2>&1 | tail -2
-  done
   step "engine $ep sudoku-mlp, steps per run $ks"
   for bc in ${TRM_SERVE_BATCHES:-1 256 1024}; do
-    timeout 240 node $S/engine.mjs --model "$m/sudoku-mlp" --ep $ep --batch $bc --concurrency $((bc * workers)) \
+    timeout 240 node $S/engine.mjs --preset sudoku-mlp --dtype fp16 --ep $ep --batch $bc --concurrency $((bc * workers)) \
       --workers "$workers" --requests $((bc < 32 ? 32 : 2 * bc * workers)) --steps-per-run "$ks" \
       --out "$out/serve/engine-sudoku-mlp-b$bc-w$workers.json" 2>&1 | grep -v '^  ' | tee -a "$out/serve/engine.log"
   done
   step "engine $ep maze-att, steps per run $ks"
   for bc in ${TRM_SERVE_MAZE_BATCHES-1 64}; do
-    timeout 240 node $S/engine.mjs --model "$m/maze-att" --ep $ep --batch $bc --concurrency $bc \
+    timeout 240 node $S/engine.mjs --preset maze-att --dtype fp16 --ep $ep --batch $bc --concurrency $bc \
       --requests $((bc < 16 ? 16 : 2 * bc)) --steps-per-run "$ks" --out "$out/serve/engine-maze-att-b$bc.json" 2>&1 |
       grep -v '^  ' | tee -a "$out/serve/engine.log"
   done
   step "a lone sudoku-mlp puzzle over HTTP, 16 steps"
   for k in ${ks//,/ }; do
-    timeout 120 node $S/http-overhead.mjs --model "$m/sudoku-mlp" --ep $ep --concurrency 1 --requests 64 --rounds 2 \
+    timeout 120 node $S/http-overhead.mjs --preset sudoku-mlp --dtype fp16 --ep $ep --concurrency 1 --requests 64 --rounds 2 \
       --steps 16 --halt-threshold 1 --batch 1 --steps-per-run "$k" --out "$out/serve/http-sudoku-mlp-k$k.json" 2>&1 |
       tail -3 | tee -a "$out/serve/http.log"
   done

@@ -7,15 +7,13 @@
 //
 //   pnpm --filter @trm/server bench:engine --preset sudoku-tiny --ep cpu --batch 1,8,32 --concurrency 1,8,32
 //   node packages/server/dist/engine.mjs --preset sudoku-mlp --ep cuda --batch 1,16,64,256 --concurrency 1,64,256
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type CliSpec,
   type CommandIo,
   FlagError,
   type FlagValues,
-  getPreset,
   machineDescription,
   type ModelConfig,
   PRESET_NAMES,
@@ -24,8 +22,8 @@ import {
   readModelConfig,
   runCli,
 } from '@trm/core';
-import { exportStepGraph, GRAPH_DTYPES, type GraphDtype, type OpChoice, parseOps, randomWeights } from '@trm/exporter';
-import { benchRoot, integerList, quantile, writeBenchRecord } from './bench-support.js';
+import { GRAPH_DTYPES, type GraphDtype, parseOps } from '@trm/exporter';
+import { benchRoot, integerList, presetFolder, quantile, writeBenchRecord } from './bench-support.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
@@ -125,16 +123,6 @@ interface CaseResult {
   queueMs: { p50: number };
   /** mean rows in use while the case ran */
   meanActiveRows: number;
-}
-
-/** A model folder for a preset: config.json and the step graph of random weights. */
-function presetFolder(preset: string, dtype: GraphDtype, ops: Partial<OpChoice>): { dir: string; config: ModelConfig } {
-  // The puzzle table is an input of the graph, not part of it: one row keeps ARC presets small.
-  const config: ModelConfig = { ...getPreset(preset).model, num_puzzle_identifiers: 1 };
-  const dir = mkdtempSync(join(tmpdir(), `trm-bench-${preset}-`));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  writeFileSync(join(dir, 'model.onnx'), exportStepGraph(config, randomWeights(config, { seed: 0 }), { dtype, ops }));
-  return { dir, config };
 }
 
 function puzzles(config: ModelConfig, n: number, seed: number): Uint8Array[] {

@@ -2,6 +2,7 @@
 // (keep-alive), for each number of concurrent clients, in rounds that alternate the two paths; prints a table of
 // throughput, latency and the difference per request, and writes the results as JSON under bench/results/.
 import { Agent } from 'node:http';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BLANK_IDENTIFIER,
@@ -22,7 +23,8 @@ import {
   restoreSudokuGivens,
   runCli,
 } from '@trm/core';
-import { benchRoot, integerList, quantile, writeBenchRecord } from './bench-support.js';
+import { GRAPH_DTYPES, type GraphDtype } from '@trm/exporter';
+import { benchRoot, integerList, presetFolder, quantile, writeBenchRecord } from './bench-support.js';
 import { ENGINE_DEFAULTS, Engine } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
@@ -46,6 +48,13 @@ const spec: CliSpec = {
       value: '<dir>',
       help: `sudoku model folder (config.json + model.onnx) (default: ${DEFAULT_MODEL} at the repo root)`,
     },
+    {
+      name: 'preset',
+      kind: 'string',
+      value: '<name>',
+      help: 'instead of --model: a sudoku preset with random weights (e.g. sudoku-mlp, the paper size)',
+    },
+    { name: 'dtype', kind: 'enum', choices: GRAPH_DTYPES, default: 'fp32', help: 'graph variant of --preset' },
     { name: 'ep', kind: 'enum', choices: EXECUTION_PROVIDER_CHOICES, default: 'cpu', help: 'execution provider' },
     {
       name: 'concurrency',
@@ -238,6 +247,8 @@ interface BenchSettings {
   givens: [number, number];
   modelDir: string;
   config: ModelConfig;
+  /** modelDir is a temporary folder of --preset, removed at the end */
+  madeFolder: boolean;
 }
 
 async function benchSettings(f: FlagValues): Promise<BenchSettings> {
@@ -250,11 +261,23 @@ async function benchSettings(f: FlagValues): Promise<BenchSettings> {
   if (haltThreshold > 1)
     throw new FlagError(`--halt-threshold must be in 0..1 (got ${haltThreshold})`, '--halt-threshold');
   const givens = givensRange(f.givens as string);
-  const modelDir = (f.model as string | undefined) ?? join(benchRoot(), DEFAULT_MODEL);
-  const config = await readModelConfig(modelDir);
+  if (f.model && f.preset) throw new FlagError('--model and --preset: choose one', '--preset');
+  const made = f.preset ? presetFolder(f.preset as string, f.dtype as GraphDtype, {}) : null;
+  const modelDir = made?.dir ?? (f.model as string | undefined) ?? join(benchRoot(), DEFAULT_MODEL);
+  const config = made?.config ?? (await readModelConfig(modelDir));
   if (config.task !== 'sudoku')
     throw new FlagError(`--model must be a sudoku model (${modelDir} solves ${config.task})`, '--model');
-  return { concurrencies, rounds, requests: f.requests as number, steps, haltThreshold, givens, modelDir, config };
+  return {
+    concurrencies,
+    rounds,
+    requests: f.requests as number,
+    steps,
+    haltThreshold,
+    givens,
+    modelDir,
+    config,
+    madeFolder: made !== null,
+  };
 }
 
 /**
@@ -444,6 +467,7 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
     // Shutting the server down drains the engine too.
     if (server) await server.shutdown('bench over');
     else await engine.drain();
+    if (b.madeFolder) rmSync(b.modelDir, { recursive: true, force: true });
   }
 
   const provider = engine.info.executionProvider;

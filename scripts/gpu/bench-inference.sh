@@ -87,27 +87,28 @@ if [ "${1:-}" = engine ]; then
 fi
 if [ "${1:-}" = serve ]; then
   # TRM_SERVE_K: steps per run to compare; TRM_SERVE_BATCHES / TRM_SERVE_MAZE_BATCHES: engine batches;
-  # TRM_SERVE_OFFICIAL=0 skips PyTorch; TRM_SERVE_EP=cpu (with small batches; TRM_SERVE_MAZE_BATCHES= skips
-  # maze) is a dry run on a CPU machine.
+  # TRM_SERVE_OFFICIAL=0 skips PyTorch; TRM_SERVE_EP=cpu TRM_SERVE_DTYPE=fp32 (with small batches;
+  # TRM_SERVE_MAZE_BATCHES= skips maze) is a dry run on a CPU machine.
   ks=${TRM_SERVE_K:-1,4,16}
   ep=${TRM_SERVE_EP:-cuda}
+  dtype=${TRM_SERVE_DTYPE:-fp16}
   mkdir -p "$out/serve"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | tee "$out/serve/gpu.txt"
   step "engine $ep sudoku-mlp, steps per run $ks"
   for bc in ${TRM_SERVE_BATCHES:-1 256 1024}; do
-    timeout 240 node $S/engine.mjs --preset sudoku-mlp --dtype fp16 --ep $ep --batch $bc --concurrency $((bc * workers)) \
+    timeout 240 node $S/engine.mjs --preset sudoku-mlp --dtype $dtype --ep $ep --batch $bc --concurrency $((bc * workers)) \
       --workers "$workers" --requests $((bc < 32 ? 32 : 2 * bc * workers)) --steps-per-run "$ks" \
       --out "$out/serve/engine-sudoku-mlp-b$bc-w$workers.json" 2>&1 | grep -v '^  ' | tee -a "$out/serve/engine.log"
   done
   step "engine $ep maze-att, steps per run $ks"
   for bc in ${TRM_SERVE_MAZE_BATCHES-1 64}; do
-    timeout 240 node $S/engine.mjs --preset maze-att --dtype fp16 --ep $ep --batch $bc --concurrency $bc \
+    timeout 240 node $S/engine.mjs --preset maze-att --dtype $dtype --ep $ep --batch $bc --concurrency $bc \
       --requests $((bc < 16 ? 16 : 2 * bc)) --steps-per-run "$ks" --out "$out/serve/engine-maze-att-b$bc.json" 2>&1 |
       grep -v '^  ' | tee -a "$out/serve/engine.log"
   done
   step "a lone sudoku-mlp puzzle over HTTP, 16 steps"
   for k in ${ks//,/ }; do
-    timeout 120 node $S/http-overhead.mjs --preset sudoku-mlp --dtype fp16 --ep $ep --concurrency 1 --requests 64 --rounds 2 \
+    timeout 120 node $S/http-overhead.mjs --preset sudoku-mlp --dtype $dtype --ep $ep --concurrency 1 --requests 64 --rounds 2 \
       --steps 16 --halt-threshold 1 --batch 1 --steps-per-run "$k" --out "$out/serve/http-sudoku-mlp-k$k.json" 2>&1 |
       tail -3 | tee -a "$out/serve/http.log"
   done

@@ -130,6 +130,7 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
     executionProvider: f.ep as ExecutionProviderChoice,
     maxBatch: f.batch as number,
     maxQueue: tokens.length,
+    queueTimeoutMs: 0, // every puzzle is queued at once; a slow provider must not time them out
     stepsPerRun: f['steps-per-run'] as number,
   });
   const loop: LoopSettings = {

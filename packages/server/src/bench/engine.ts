@@ -292,6 +292,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
     threads: f.threads as number | undefined,
     stateOnDevice: f['state-on-host'] !== true,
     maxQueue: Math.max(1024, Math.max(...concurrencies)),
+    queueTimeoutMs: 0, // clients keep their puzzles queued; a slow provider must not time them out
     maxWaitMs: 2,
   };
   const results: CaseResult[] = [];

@@ -441,6 +441,7 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
     threads: f.threads as number | undefined,
     maxBatch: f.batch as number,
     maxQueue: Math.max(ENGINE_DEFAULTS.maxQueue, Math.max(...b.concurrencies)),
+    queueTimeoutMs: 0, // a slow provider must not time the queued puzzles out
     stepsPerRun: f['steps-per-run'] as number,
   });
   let server: RunningServer | null = null;

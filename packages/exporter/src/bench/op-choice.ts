@@ -1,5 +1,5 @@
-// Which ONNX ops make the step graph fastest on each execution provider: every op choice (RMSNorm decomposed or
-// the opset-23 op, attention decomposed or com.microsoft.MultiHeadAttention, SwiGLU as one MatMul + Split or two
+// Which ONNX ops make the step graph fastest on each execution provider: every op choice (RMSNorm decomposed, the
+// opset-23 op or fused with the residual add as com.microsoft.SkipSimplifiedLayerNormalization, attention decomposed or com.microsoft.MultiHeadAttention, SwiGLU as one MatMul + Split or two
 // MatMuls) of each preset, with random weights, timed on ONNX Runtime at a few batch sizes. Loading a graph is
 // also the check that the provider accepts it with full graph optimisation. Prints a table, writes JSON.
 //   pnpm --filter @trm/exporter bench:ops [--ep cpu,webgpu,cuda] [--preset sudoku-mlp,...] [--batch 1,64] ...
@@ -56,7 +56,7 @@ export function stepFlops(c: ModelConfig): number {
 /** Every combination that matters for the config: attention choices for attention models, mlpT for MLP-mixers. */
 function opChoices(c: ModelConfig): OpChoice[] {
   const out: OpChoice[] = [];
-  for (const norm of ['decomposed', 'op'] as const)
+  for (const norm of ['decomposed', 'op', 'skip'] as const)
     for (const attention of c.mlp_t ? (['decomposed'] as const) : (['decomposed', 'mha'] as const))
       for (const swiglu of ['fused', 'split'] as const)
         for (const mlpT of c.mlp_t ? (['broadcast', 'transpose'] as const) : (['transpose'] as const))
@@ -66,7 +66,7 @@ function opChoices(c: ModelConfig): OpChoice[] {
 
 /** Short label: norm/attention/swiglu[/mlpT], e.g. op/mha/split or dec/-/fused/transpose. */
 function opsLabel(c: ModelConfig, o: OpChoice): string {
-  const norm = o.norm === 'op' ? 'op' : 'dec';
+  const norm = o.norm === 'decomposed' ? 'dec' : o.norm;
   return c.mlp_t ? `${norm}/-/${o.swiglu}/${o.mlpT}` : `${norm}/${o.attention}/${o.swiglu}`;
 }
 

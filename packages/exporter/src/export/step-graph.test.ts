@@ -115,6 +115,7 @@ async function compare(config: ModelConfig, dtype: GraphDtype, ops: Partial<OpCh
 const OP_CHOICES: Partial<OpChoice>[] = [
   { norm: 'op', attention: 'mha', swiglu: 'fused', mlpT: 'transpose' },
   { norm: 'decomposed', attention: 'decomposed', swiglu: 'split', mlpT: 'broadcast' },
+  { norm: 'skip', attention: 'mha', swiglu: 'split', mlpT: 'transpose' },
 ];
 
 describe('step graph on ORT CPU matches the trainer over 16 steps with resets (fp32)', () => {
@@ -122,7 +123,7 @@ describe('step graph on ORT CPU matches the trainer over 16 steps with resets (f
     ['attention + RoPE', ATT],
     ['MLP-mixer', MLP],
   ] as const) {
-    for (const ops of label === 'MLP-mixer' ? OP_CHOICES.slice(0, 2) : OP_CHOICES) {
+    for (const ops of OP_CHOICES) {
       it(`${label}, ${JSON.stringify(ops)}`, async () => {
         const r = await compare(configOf(over), 'fp32', ops);
         expect(r.maxLogits).toBeLessThanOrEqual(1e-4);
@@ -140,9 +141,15 @@ describe('step graph on ORT CPU matches the trainer over 16 steps with resets (f
  * top-2 margin under 0.005), so argmax agreement is asserted on the cells whose float32 margin exceeds twice the
  * logit tolerance, and over all cells on the trained model below.
  */
-async function compareFp16(config: ModelConfig, weights: NamedArrays, dtype: GraphDtype, tokens: number[][]) {
+async function compareFp16(
+  config: ModelConfig,
+  weights: NamedArrays,
+  dtype: GraphDtype,
+  tokens: number[][],
+  ops: Partial<OpChoice> = {},
+) {
   const s32 = await createCpuSession(exportStepGraph(config, weights), 2);
-  const s16 = await createCpuSession(exportStepGraph(config, weights, { dtype }), 2);
+  const s16 = await createCpuSession(exportStepGraph(config, weights, { dtype, ops }), 2);
   const B = tokens.length;
   const V = config.vocab_size;
   const E = config.puzzle_emb_ndim;
@@ -196,13 +203,17 @@ describe('fp16 variants against the fp32 graph', () => {
     ['attention + RoPE', ATT],
     ['MLP-mixer', MLP],
   ] as const) {
-    for (const dtype of ['fp16-weights', 'fp16'] as const) {
-      it(`${label}, ${dtype} (random weights)`, async () => {
+    for (const [dtype, ops] of [
+      ['fp16-weights', {}],
+      ['fp16', {}],
+      ['fp16', { norm: 'skip' }],
+    ] as const) {
+      it(`${label}, ${dtype} ${JSON.stringify(ops)} (random weights)`, async () => {
         const config = configOf({ ...over, seq_len: 81 });
         const weights = randomWeights(config, { seed: 3, gain: 0.5 });
         const rng = new Rng(1);
         const tokens = Array.from({ length: 16 }, () => Array.from({ length: 81 }, () => rng.int(0, 10)));
-        const r = await compareFp16(config, weights, dtype, tokens);
+        const r = await compareFp16(config, weights, dtype, tokens, ops);
         expect(r.maxLogits).toBeLessThanOrEqual(FP16_LOGIT_TOLERANCE);
         expect(r.maxQ).toBeLessThanOrEqual(FP16_LOGIT_TOLERANCE);
         expect(r.decisiveAgree).toBe(r.decisive);

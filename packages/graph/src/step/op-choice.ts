@@ -9,7 +9,7 @@ export function formatOps(o: OpChoice): string {
 }
 
 const OP_VALUES: Record<keyof OpChoice, readonly string[]> = {
-  norm: ['decomposed', 'op'],
+  norm: ['decomposed', 'op', 'skip'],
   attention: ['decomposed', 'mha'],
   swiglu: ['fused', 'split'],
   mlpT: ['broadcast', 'transpose'],

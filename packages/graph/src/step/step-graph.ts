@@ -26,14 +26,16 @@ export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'fp16-weights', 'fp1
 
 /**
  * Op choices, measured per execution provider (README "Op choices"):
- * - norm: `decomposed` = Pow/ReduceMean/Add/Sqrt/Div (fused by ORT's CPU optimiser), `op` = RMSNormalization (opset 23).
+ * - norm: `decomposed` = Pow/ReduceMean/Add/Sqrt/Div (fused by ORT's CPU optimiser), `op` = RMSNormalization (opset 23),
+ *   `skip` = the residual add and the norm over the last axis as one com.microsoft.SkipSimplifiedLayerNormalization
+ *   (the MLP-mixer's norm over the sequence stays `op`'s form).
  * - attention: `decomposed` = MatMul/Softmax/MatMul, `mha` = com.microsoft.MultiHeadAttention.
  * - swiglu: `fused` = one MatMul for [gate | up] then Split, `split` = two MatMuls.
  * - mlpT (MLP-mixer only): `broadcast` = the weights multiply [B, L, D] from the left (no transposes),
  *   `transpose` = as the reference, [B, D, L] through a linear layer over L, then back.
  */
 export interface OpChoice {
-  norm: 'decomposed' | 'op';
+  norm: 'decomposed' | 'op' | 'skip';
   attention: 'decomposed' | 'mha';
   swiglu: 'fused' | 'split';
   mlpT: 'broadcast' | 'transpose';
@@ -143,18 +145,38 @@ function linear(x: Ctx, input: string, name: string, rows?: [number, number]): s
   return x.g.op('MatMul', [input, weight(x, name, { rows, transpose: true })]);
 }
 
+/** Ones of length `size` in the compute type: the scale of the norm ops, which TRM's gain-free norm leaves at 1. */
+function normOnes(x: Ctx, size: number): string {
+  const name = `rms_ones_${size}`;
+  const ones =
+    x.cache.get(name) ??
+    (x.ct === DataType.FLOAT
+      ? x.g.initializer(name, [size], DataType.FLOAT, new Float32Array(size).fill(1))
+      : x.g.initializer(name, [size], DataType.FLOAT16, f32ToF16(new Float32Array(size).fill(1))));
+  x.cache.set(name, ones);
+  return ones;
+}
+
+/** rmsNorm(a + b) over `axis`: one SkipSimplifiedLayerNormalization under norm = skip (last axis only). */
+function residualNorm(x: Ctx, a: string, b: string, axis: number, size = x.c.hidden_size): string {
+  if (x.ops.norm !== 'skip' || axis !== -1) return rmsNorm(x, x.g.op('Add', [a, b]), axis, size);
+  const out = x.g.op(
+    'SkipSimplifiedLayerNormalization',
+    [a, b, normOnes(x, size)],
+    { epsilon: { float: x.c.rms_norm_eps } },
+    'rms',
+  );
+  x.g.nodes.at(-1)!.domain = 'com.microsoft';
+  x.g.domains.add('com.microsoft');
+  return out;
+}
+
 /** RMSNorm without gain over `axis` (TRM-SPEC §1.5); statistics in float32 whatever the compute type. */
 function rmsNorm(x: Ctx, input: string, axis: number, size = x.c.hidden_size): string {
   const { g, c } = x;
-  if (x.ops.norm === 'op' && axis === -1) {
+  if ((x.ops.norm === 'op' || x.ops.norm === 'skip') && axis === -1) {
     // RMSNormalization requires a scale; ones keep TRM's gain-free norm. Stored in the compute type, never widened.
-    const name = `rms_ones_${size}`;
-    const ones =
-      x.cache.get(name) ??
-      (x.ct === DataType.FLOAT
-        ? g.initializer(name, [size], DataType.FLOAT, new Float32Array(size).fill(1))
-        : g.initializer(name, [size], DataType.FLOAT16, f32ToF16(new Float32Array(size).fill(1))));
-    x.cache.set(name, ones);
+    const ones = normOnes(x, size);
     return g.op(
       'RMSNormalization',
       [input, ones],
@@ -273,15 +295,15 @@ function block(x: Ctx, h: string, layer: number): string {
   if (x.c.mlp_t && x.ops.mlpT === 'transpose') {
     // As the reference: u = h^T [B, D, L], a linear layer over L, the norm over L (last axis), then back.
     const u = g.op('Transpose', [h], { perm: [0, 2, 1] });
-    const mixed = rmsNorm(x, g.op('Add', [u, swiglu(x, u, `${p}.mlp_t`)]), -1, stateLen(x.c));
+    const mixed = residualNorm(x, u, swiglu(x, u, `${p}.mlp_t`), -1, stateLen(x.c));
     out = g.op('Transpose', [mixed], { perm: [0, 2, 1] });
   } else if (x.c.mlp_t) {
     // The MLP-mixer normalises over the sequence (axis 1 of [B, L, D]).
     out = rmsNorm(x, g.op('Add', [h, sequenceSwiglu(x, h, `${p}.mlp_t`)]), 1);
   } else {
-    out = rmsNorm(x, g.op('Add', [h, attention(x, h, `${p}.self_attn`)]), -1);
+    out = residualNorm(x, h, attention(x, h, `${p}.self_attn`), -1);
   }
-  return rmsNorm(x, g.op('Add', [out, swiglu(x, out, `${p}.mlp`)]), -1);
+  return residualNorm(x, out, swiglu(x, out, `${p}.mlp`), -1);
 }
 
 /** L_level(h, injection) = blocks(h + injection) (TRM-SPEC §1.6). */

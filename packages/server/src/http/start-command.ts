@@ -99,7 +99,7 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
       value: 'K',
       help:
         'supervision steps per run of the graph (the step graph unrolled K times at load): fewer runs and state\n' +
-        "transfers per puzzle, same answers; a puzzle that halts mid-run waits for the run to end (default: 1)",
+        'transfers per puzzle, same answers; a puzzle that halts mid-run waits for the run to end (default: 1)',
     },
     {
       name: 'body-limit',

@@ -224,6 +224,20 @@ describe('Engine with several supervision steps per run', () => {
     }
   });
 
+  it('spreads one worker per listed device (the CPU provider ignores the device), and refuses a bad list', async () => {
+    const engine = await Engine.start({ modelDir: dir, executionProvider: 'cpu', threads: 1, devices: [0, 1] });
+    try {
+      expect(engine.info.workers).toBe(2);
+      const r = await engine.solve({ tokens: puzzle(), maxSteps: 2, haltThreshold: 1, trace: false });
+      expect(r.steps).toBe(2);
+    } finally {
+      await engine.drain();
+    }
+    await expect(Engine.start({ modelDir: dir, executionProvider: 'cpu', devices: [] })).rejects.toThrow(
+      'devices must be a non-empty list of integers >= 0 (got [])',
+    );
+  });
+
   it('refuses a number of steps per run out of range', async () => {
     await expect(Engine.start({ modelDir: dir, executionProvider: 'cpu', stepsPerRun: 0 })).rejects.toThrow(
       'stepsPerRun must be an integer >= 1 (got 0)',

@@ -49,6 +49,11 @@ export interface EngineOptions {
    * a puzzle that stops mid-run waits for the run's end, and a new one waits for the next run to start.
    */
   stepsPerRun?: number;
+  /**
+   * CUDA devices to spread the workers over: worker i runs on devices[i mod length] (one lane per GPU with as many
+   * workers as devices). Default [0]. Ignored by the other providers.
+   */
+  devices?: number[];
   /** CPU provider threads per worker (default: the available cores split between the workers) */
   threads?: number;
   startTimeoutMs?: number;
@@ -115,6 +120,8 @@ export class Engine implements SolveEngine {
 
   static async start(options: EngineOptions): Promise<Engine> {
     const o = { ...ENGINE_DEFAULTS, ...stripUndefined(options) };
+    // one worker per device unless told otherwise
+    if (options.workers === undefined && options.devices) o.workers = Math.max(1, options.devices.length);
     positiveInt('workers', o.workers, 1);
     positiveInt('maxBatch', o.maxBatch, 1);
     positiveInt('maxQueue', o.maxQueue, 0);
@@ -134,6 +141,11 @@ export class Engine implements SolveEngine {
     const shape = stepShape(config);
     const threads = o.threads ?? cpuThreadsPerWorker(o.workers);
     const table = await PuzzleTable.open(modelDir, config.puzzle_emb_ndim);
+    const devices = o.devices ?? [0];
+    if (devices.length === 0 || devices.some((d) => !Number.isInteger(d) || d < 0))
+      throw new Error(`devices must be a non-empty list of integers >= 0 (got [${devices.join(', ')}])`);
+    const onDevice = (i: number, init: WorkerInit): WorkerInit =>
+      init.source.kind === 'onnx' ? { source: { ...init.source, deviceId: devices[i % devices.length] } } : init;
     const laneOptions = {
       startTimeoutMs: o.startTimeoutMs,
       stepTimeoutMs: o.stepTimeoutMs,
@@ -154,11 +166,11 @@ export class Engine implements SolveEngine {
     const lanes: WorkerLane[] = [];
     try {
       // The first worker settles `auto`; the others start on the provider it chose, in parallel.
-      const first = await WorkerLane.start(0, init, laneOptions);
+      const first = await WorkerLane.start(0, onDevice(0, init), laneOptions);
       lanes.push(first);
       const settled: WorkerInit = { source: { ...source, ep: first.info.provider ?? 'cpu' } };
       const rest = await Promise.allSettled(
-        Array.from({ length: o.workers - 1 }, (_, i) => WorkerLane.start(i + 1, settled, laneOptions)),
+        Array.from({ length: o.workers - 1 }, (_, i) => WorkerLane.start(i + 1, onDevice(i + 1, settled), laneOptions)),
       );
       for (const r of rest) if (r.status === 'fulfilled') lanes.push(r.value);
       const failed = rest.find((r) => r.status === 'rejected');

@@ -54,6 +54,18 @@ describe('providers', () => {
     });
     expect(sessionOptions('webgpu', { threads: 3, stateOnDevice: false }).preferredOutputLocation).toBeUndefined();
     expect(sessionOptions('cuda', { threads: 3, stateOnDevice: true }).preferredOutputLocation).toBeUndefined();
+    // k steps per run: the answers and q_halts are read, never the logits
+    expect(
+      sessionOptions('webgpu', { threads: 3, stateOnDevice: true, stepsPerRun: 4 }).preferredOutputLocation,
+    ).toEqual({ z_h_out: 'gpu-buffer', z_l_out: 'gpu-buffer', answers: 'cpu', q_halts: 'cpu' });
+    // the CUDA device of a worker
+    expect(sessionOptions('cuda', { threads: 1, stateOnDevice: true, deviceId: 3 }).executionProviders).toEqual([
+      { name: 'cuda', deviceId: 3 },
+    ]);
+    expect(sessionOptions('cuda', { threads: 1, stateOnDevice: true, deviceId: 0 }).executionProviders).toEqual([
+      'cuda',
+    ]);
+    expect(sessionOptions('cpu', { threads: 1, stateOnDevice: true, deviceId: 3 }).executionProviders).toEqual(['cpu']);
   });
 
   it('finds the CUDA provider libraries next to libonnxruntime.so.1', () => {

@@ -85,6 +85,8 @@ export interface SessionSettings {
   stateOnDevice: boolean;
   /** supervision steps per run of the graph (1: the step graph; k > 1: its unrolled form, other outputs) */
   stepsPerRun?: number;
+  /** the CUDA device the session runs on (default 0); the other providers take the first GPU they find */
+  deviceId?: number;
 }
 
 /** Whether `ep` can keep the state outputs in device memory that the next run takes as input. */
@@ -95,7 +97,7 @@ export function keepsStateOnDevice(ep: ExecutionProviderName, settings: SessionS
 
 export function sessionOptions(ep: ExecutionProviderName, settings: SessionSettings): InferenceSession.SessionOptions {
   const options: InferenceSession.SessionOptions = {
-    executionProviders: [ep],
+    executionProviders: [ep === 'cuda' && settings.deviceId ? { name: 'cuda', deviceId: settings.deviceId } : ep],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
   };

@@ -81,7 +81,7 @@ describe('parseStartArgs', () => {
     const cmd = parse(
       ...['--model', 'models/a', '--model', '/abs/b', '--port', '0', '--host', '0.0.0.0', '--ep', 'cpu'],
       ...['--max-batch', '16', '--max-queue', '0', '--max-wait-ms', '5', '--queue-timeout', '2500', '--workers', '2'],
-      ...['--steps-per-run', '4'],
+      ...['--steps-per-run', '4', '--devices', '0, 2'],
       ...['--body-limit', '512KB', '--allowed-hosts', 'trm.example.com, .lan,[fd00::1]', '--log'],
     );
     expect(cmd).toEqual({
@@ -97,6 +97,7 @@ describe('parseStartArgs', () => {
         queueTimeoutMs: 2500,
         workers: 2,
         stepsPerRun: 4,
+        devices: [0, 2],
       },
       bodyLimit: '512kb',
       allowedHosts: ['trm.example.com', '.lan', '[fd00::1]'],
@@ -119,6 +120,10 @@ describe('parseStartArgs', () => {
     expect(usageError(['--max-batch', '0'])).toBe('--max-batch must be an integer >= 1 (got "0")');
     expect(usageError(['--workers', '1.5'])).toBe('--workers must be an integer >= 1 (got "1.5")');
     expect(usageError(['--steps-per-run', '65'])).toMatch(/--steps-per-run .*65/);
+    expect(usageError(['--devices', '0,x'])).toBe(
+      '--devices must be a comma-separated list of device numbers such as 0,1 (got "0,x")',
+    );
+    expect(usageError(['--devices', '1,1'])).toBe('--devices names a device twice (got "1,1")');
     expect(usageError(['--body-limit', 'lots'])).toBe(
       '--body-limit must be a byte count or a size like 512kb or 1mb (got "lots")',
     );

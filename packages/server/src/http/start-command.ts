@@ -92,6 +92,14 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
     },
     { name: 'workers', kind: 'int', min: 1, value: 'N', help: "inference worker threads (default: the engine's)" },
     {
+      name: 'devices',
+      kind: 'string',
+      value: 'LIST',
+      help:
+        'CUDA devices to spread the workers over, e.g. 0,1,2,3: worker i runs on the i-th (round robin), and\n' +
+        '--workers defaults to one per device (default: 0)',
+    },
+    {
       name: 'steps-per-run',
       kind: 'int',
       min: 1,
@@ -137,6 +145,7 @@ export type EngineSettings = Pick<
   | 'maxWaitMs'
   | 'queueTimeoutMs'
   | 'workers'
+  | 'devices'
   | 'stepsPerRun'
   | 'onWorkerEvent'
   | 'onWarning'
@@ -196,11 +205,23 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
       queueTimeoutMs: f['queue-timeout'] as number | undefined,
       workers: f.workers as number | undefined,
       stepsPerRun: f['steps-per-run'] as number | undefined,
+      devices: deviceList(f.devices as string | undefined),
     },
     bodyLimit: bodyLimit(f['body-limit'] as string),
     allowedHosts: hostList(f['allowed-hosts'] as string | undefined),
     log: f.log === true,
   };
+}
+
+/** --devices 0,1: CUDA device numbers (integers >= 0, each once). */
+export function deviceList(raw: string | undefined): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const parts = raw.split(',').map((x) => x.trim());
+  const ids = parts.map(Number);
+  if (parts.some((x) => !/^\d+$/.test(x)))
+    throw new UsageError(`--devices must be a comma-separated list of device numbers such as 0,1 (got "${raw}")`);
+  if (new Set(ids).size !== ids.length) throw new UsageError(`--devices names a device twice (got "${raw}")`);
+  return ids;
 }
 
 /** How the command gets an engine for a model folder (the ONNX Runtime engine; tests pass a fake). */

@@ -17,6 +17,8 @@ export type StepSource =
       stateOnDevice: boolean;
       /** supervision steps per session.run (the step graph unrolled k times at load; 1: as exported) */
       stepsPerRun?: number;
+      /** the CUDA device of this worker's session (default 0) */
+      deviceId?: number;
       shape: StepShape;
     }
   /** a module exporting `createStepFunction(options)` (the fake model of the tests) */

@@ -30,7 +30,12 @@ export async function runWorker(): Promise<void> {
       const opened = await openOrtStep(
         src.modelPath,
         src.ep,
-        { threads: src.threads, stateOnDevice: src.stateOnDevice, stepsPerRun: src.stepsPerRun },
+        {
+          threads: src.threads,
+          stateOnDevice: src.stateOnDevice,
+          stepsPerRun: src.stepsPerRun,
+          deviceId: src.deviceId,
+        },
         src.shape,
       );
       fn = opened.fn as StepFunction<unknown>;

@@ -25,6 +25,7 @@ import {
 import { GRAPH_DTYPES, type GraphDtype, parseOps } from '@trm/exporter';
 import { benchRoot, integerList, presetFolder, quantile, writeBenchRecord } from './bench-support.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
+import { deviceList } from '../http/start-command.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
 import type { ExecutionProviderChoice, SolveRequest } from '../engine/types.js';
@@ -82,7 +83,19 @@ const spec: CliSpec = {
       default: 'both',
       help: 'fixed: threshold 1 (all steps); early: calibrated threshold',
     },
-    { name: 'workers', kind: 'int', min: 1, value: '<n>', default: 1, help: 'inference worker threads' },
+    {
+      name: 'workers',
+      kind: 'int',
+      min: 1,
+      value: '<n>',
+      help: 'inference worker threads (default: one per --devices entry, else 1)',
+    },
+    {
+      name: 'devices',
+      kind: 'string',
+      value: '<0,1,...>',
+      help: "CUDA devices to spread the workers over, round robin (the server's --devices)",
+    },
     {
       name: 'threads',
       kind: 'int',
@@ -288,9 +301,10 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   const base: Omit<EngineOptions, 'maxBatch'> = {
     modelDir,
     executionProvider: f.ep as ExecutionProviderChoice,
-    workers: f.workers as number,
+    workers: f.workers as number | undefined,
     threads: f.threads as number | undefined,
     stateOnDevice: f['state-on-host'] !== true,
+    devices: deviceList(f.devices as string | undefined),
     maxQueue: Math.max(1024, Math.max(...concurrencies)),
     queueTimeoutMs: 0, // clients keep their puzzles queued; a slow provider must not time them out
     maxWaitMs: 2,
@@ -298,6 +312,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   const results: CaseResult[] = [];
   let provider = '';
   let notes: string[] = [];
+  let workers = 1;
   let calibration: Calibration | null = null;
   try {
     for (const stepsPerRun of runSteps)
@@ -306,6 +321,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
         try {
           provider = engine.info.executionProvider;
           notes = engine.info.providerNotes;
+          workers = engine.info.workers;
           if (calibration === null) {
             io.err(`bench:engine ${label} on ${provider} (${notes.join('; ')}), ${machineDescription()}`);
             calibration = await calibrateEarlyHalting(engine, inputs, steps);
@@ -320,7 +336,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
     if (made) rmSync(made.dir, { recursive: true, force: true });
   }
 
-  io.out(`\nengine: ${label}, ${provider}, ${f.workers} worker(s), --steps ${steps}, ${machineDescription()}`);
+  io.out(`\nengine: ${label}, ${provider}, ${workers} worker(s), --steps ${steps}, ${machineDescription()}`);
   if (calibration)
     io.out(
       `early halting: threshold ${calibration.threshold.toPrecision(4)} (mean ${fmt(calibration.meanSteps, 2)} steps on the calibration puzzles)`,
@@ -344,7 +360,8 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
       config,
       executionProvider: provider,
       providerNotes: notes,
-      workers: f.workers,
+      workers,
+      devices: f.devices ?? null,
       steps,
       calibration,
       command: `bench:engine ${argv.join(' ')}`,

@@ -272,7 +272,8 @@ export async function runStart(cmd: Extract<StartCommand, { kind: 'start' }>, io
       const i = e.info;
       const notes = i.providerNotes.length > 0 ? ` (${i.providerNotes.join('; ')})` : '';
       err(
-        `model ${name}: ${i.task}, ${i.dtype} on ${i.executionProvider}${notes}, ${i.workers} worker(s) x batch ${i.maxBatch}`,
+        `model ${name}: ${i.task}, ${i.dtype} on ${i.executionProvider}${notes}, ${i.workers} worker(s) x batch ${i.maxBatch}` +
+          (i.stepsPerRun > 1 ? `, ${i.stepsPerRun} steps per run` : ''),
       );
     }
     err(`listening on ${running.url} (playground at ${running.url}/, API at ${running.url}/openapi.json)`);

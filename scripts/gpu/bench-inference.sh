@@ -86,7 +86,7 @@ if [ "${1:-}" = engine ]; then
   exit 0
 fi
 if [ "${1:-}" = serve ]; then
-  # TRM_SERVE_K: steps per run to compare; TRM_SERVE_BATCHES / TRM_SERVE_MAZE_BATCHES: engine batches;
+  # TRM_SERVE_K: steps per run to compare (TRM_SERVE_FORMS=loop,unrolled with TRM_SERVE_K=1,4 compares the graph forms: unrolled loads in k^2); TRM_SERVE_BATCHES / TRM_SERVE_MAZE_BATCHES: engine batches;
   # TRM_SERVE_OFFICIAL=0 skips PyTorch; TRM_SERVE_EP=cpu TRM_SERVE_DTYPE=fp32 (with small batches;
   # TRM_SERVE_MAZE_BATCHES= skips maze) is a dry run on a CPU machine.
   ks=${TRM_SERVE_K:-1,4,16}
@@ -97,6 +97,7 @@ if [ "${1:-}" = serve ]; then
   step "engine $ep sudoku-mlp, steps per run $ks"
   for bc in ${TRM_SERVE_BATCHES:-1 256 1024}; do
     timeout 240 node $S/engine.mjs --preset sudoku-mlp --dtype $dtype --ep $ep --batch $bc --concurrency $((bc * workers)) \
+      --steps-form "${TRM_SERVE_FORMS:-loop}" \
       --workers "$workers" --requests $((bc < 32 ? 32 : 2 * bc * workers)) --steps-per-run "$ks" \
       --out "$out/serve/engine-sudoku-mlp-b$bc-w$workers.json" 2>&1 | grep -v '^  ' | tee -a "$out/serve/engine.log"
   done

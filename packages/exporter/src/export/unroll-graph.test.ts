@@ -9,6 +9,7 @@ import {
   readModelMetadata,
   STEP_INPUTS,
   STEP_OUTPUTS,
+  type MultiStepForm,
   unrollStepGraph,
   weightsSha256,
   decodeRawModel,
@@ -26,11 +27,11 @@ function configOf(over: Partial<ModelConfig>): ModelConfig {
   return { ...getPreset('test-micro').model, seq_len: 20, puzzle_emb_ndim: 32, num_puzzle_identifiers: 5, ...over };
 }
 
-async function check(config: ModelConfig, dtype: GraphDtype, k: number): Promise<void> {
+async function check(config: ModelConfig, dtype: GraphDtype, k: number, form: MultiStepForm): Promise<void> {
   const weights = randomWeights(config, { seed: 5, gain: 0.5 });
   const stepBytes = exportStepGraph(config, weights, { dtype });
   const single = await createCpuSession(stepBytes, 1);
-  const multi = await createCpuSession(unrollStepGraph(stepBytes, k), 1);
+  const multi = await createCpuSession(unrollStepGraph(stepBytes, k, form), 1);
   const B = 3;
   const S = config.seq_len;
   const V = config.vocab_size;
@@ -106,26 +107,35 @@ async function check(config: ModelConfig, dtype: GraphDtype, k: number): Promise
 }
 
 describe('unrollStepGraph', () => {
-  it('runs k attention steps as k runs of the step graph (fp32, k = 4)', async () => {
-    await check(configOf(ATT), 'fp32', 4);
-  });
-  it('runs k MLP-mixer steps as k runs of the step graph (fp16-weights, k = 3)', async () => {
-    await check(configOf(MLP), 'fp16-weights', 3);
-  });
-  it('runs a float16 graph (k = 2) and k = 1', async () => {
-    await check(configOf(MLP), 'fp16', 2);
-    await check(configOf(ATT), 'fp32', 1);
-  });
+  for (const form of ['loop', 'unrolled'] as const) {
+    it(`${form}: runs k attention steps as k runs of the step graph (fp32, k = 4)`, async () => {
+      await check(configOf(ATT), 'fp32', 4, form);
+    });
+    it(`${form}: runs k MLP-mixer steps as k runs of the step graph (fp16-weights, k = 3)`, async () => {
+      await check(configOf(MLP), 'fp16-weights', 3, form);
+    });
+    it(`${form}: runs a float16 graph (k = 2) and k = 1`, async () => {
+      await check(configOf(MLP), 'fp16', 2, form);
+      await check(configOf(ATT), 'fp32', 1, form);
+    });
+  }
 
   it('keeps the weights and their checksum, records k, and refuses what it cannot unroll', () => {
     const config = configOf(ATT);
     const bytes = exportStepGraph(config, randomWeights(config, { seed: 1 }));
     const unrolled = unrollStepGraph(bytes, 4);
-    const meta = readModelMetadata(unrolled);
-    expect(meta[METADATA_KEYS.stepsPerRun]).toBe('4');
-    const inits = decodeRawModel(unrolled).graph.initializer;
-    expect(weightsSha256(inits.map((t) => t.raw_data))).toBe(meta[METADATA_KEYS.weightsSha256]);
-    expect(inits.length).toBe(decodeRawModel(bytes).graph.initializer.length);
+    for (const form of ['loop', 'unrolled'] as const) {
+      const graph = unrollStepGraph(bytes, 4, form);
+      const meta = readModelMetadata(graph);
+      expect(meta[METADATA_KEYS.stepsPerRun]).toBe('4');
+      const inits = decodeRawModel(graph).graph.initializer;
+      expect(weightsSha256(inits.map((t) => t.raw_data))).toBe(meta[METADATA_KEYS.weightsSha256]);
+      expect(inits.length).toBe(decodeRawModel(bytes).graph.initializer.length);
+    }
+    // the loop form stays the size of one step; the unrolled one grows with k
+    const nodes = (b: Uint8Array) => decodeRawModel(b).graph.node.length;
+    expect(nodes(unrolled)).toBeLessThan(10);
+    expect(nodes(unrollStepGraph(bytes, 4, 'unrolled'))).toBeGreaterThan(4 * nodes(bytes));
     expect(() => unrollStepGraph(unrolled, 2)).toThrow(/already runs several steps/);
     expect(() => unrollStepGraph(bytes, 0)).toThrow(/integer from 1 to 64 \(got 0\)/);
     expect(() => unrollStepGraph(bytes, 2.5)).toThrow(/got 2.5/);

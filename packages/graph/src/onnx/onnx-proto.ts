@@ -16,7 +16,7 @@ export const DataType = {
 export type DataTypeId = (typeof DataType)[keyof typeof DataType];
 
 /** AttributeProto.AttributeType values. */
-export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
+export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7 } as const;
 
 const schema = {
   nested: {
@@ -68,6 +68,7 @@ const schema = {
             i: { type: 'int64', id: 3 },
             s: { type: 'bytes', id: 4 },
             t: { type: 'TensorProto', id: 5 },
+            g: { type: 'GraphProto', id: 6 },
             floats: { rule: 'repeated', type: 'float', id: 7 },
             ints: { rule: 'repeated', type: 'int64', id: 8 },
             type: { type: 'int32', id: 20 },
@@ -120,6 +121,8 @@ export interface AttributeMsg {
   i?: number;
   s?: Uint8Array;
   t?: TensorMsg;
+  /** a subgraph (Loop's body), as a plain GraphProto object */
+  g?: unknown;
   floats?: number[];
   ints?: number[];
 }

@@ -23,6 +23,7 @@ import {
   runCli,
 } from '@trm/core';
 import { GRAPH_DTYPES, type GraphDtype, parseOps } from '@trm/exporter';
+import { MULTI_STEP_FORMS, type MultiStepForm } from '@trm/graph';
 import { benchRoot, integerList, presetFolder, quantile, writeBenchRecord } from './bench-support.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { deviceList } from '../http/start-command.js';
@@ -109,7 +110,14 @@ const spec: CliSpec = {
       kind: 'string',
       value: '<k,k,...>',
       default: '1',
-      help: 'supervision steps per session.run (the graph unrolled k times), each with every batch size',
+      help: 'supervision steps per session.run, each with every batch size',
+    },
+    {
+      name: 'steps-form',
+      kind: 'string',
+      value: '<loop,unrolled>',
+      default: 'loop',
+      help: 'how a graph of k > 1 steps per run is made: an ONNX Loop, or the step unrolled k times (both: a row each)',
     },
     { name: 'out', kind: 'path', value: '<file>', help: 'JSON output (default bench/results/engine-...json)' },
   ],
@@ -123,6 +131,8 @@ interface CaseResult {
   batch: number;
   /** supervision steps per run */
   stepsPerRun: number;
+  /** how the graph of several steps per run was made (k > 1) */
+  stepsForm: string;
   concurrency: number;
   halting: 'fixed' | 'early';
   threshold: number;
@@ -165,7 +175,7 @@ async function runCase(
   engine: Engine,
   inputs: Uint8Array[],
   o: { concurrency: number; requests: number; steps: number; threshold: number },
-): Promise<Omit<CaseResult, 'batch' | 'stepsPerRun' | 'concurrency' | 'halting' | 'threshold'>> {
+): Promise<Omit<CaseResult, 'batch' | 'stepsPerRun' | 'stepsForm' | 'concurrency' | 'halting' | 'threshold'>> {
   const latencies: number[] = [];
   const queue: number[] = [];
   let steps = 0;
@@ -256,8 +266,8 @@ async function runCases(
     earlyThreshold: number;
   },
   io: CommandIo,
-): Promise<CaseResult[]> {
-  const results: CaseResult[] = [];
+): Promise<Omit<CaseResult, 'stepsForm'>[]> {
+  const results: Omit<CaseResult, 'stepsForm'>[] = [];
   for (const concurrency of o.concurrencies)
     for (const halting of o.modes) {
       const threshold = halting === 'fixed' ? 1 : o.earlyThreshold;
@@ -274,13 +284,13 @@ async function runCases(
 /** The results as a markdown table, one row per batch size, number of clients and halting regime. */
 function resultTable(results: readonly CaseResult[]): string[] {
   const head =
-    '| batch | steps/run | clients | halting | mean steps | puzzles/s | puzzle-steps/s | p50 ms | p99 ms | queue p50 ms | rows in use |';
+    '| batch | steps/run | form | clients | halting | mean steps | puzzles/s | puzzle-steps/s | p50 ms | p99 ms | queue p50 ms | rows in use |';
   return [
     head,
     head.replace(/[^|]+/g, '---'),
     ...results.map(
       (r) =>
-        `| ${r.batch} | ${r.stepsPerRun} | ${r.concurrency} | ${r.halting} | ${fmt(r.meanSteps, 2)} | ${fmt(r.puzzlesPerSecond)} | ${fmt(r.puzzleStepsPerSecond, 0)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.queueMs.p50)} | ${fmt(r.meanActiveRows)} |`,
+        `| ${r.batch} | ${r.stepsPerRun} | ${r.stepsForm} | ${r.concurrency} | ${r.halting} | ${fmt(r.meanSteps, 2)} | ${fmt(r.puzzlesPerSecond)} | ${fmt(r.puzzleStepsPerSecond, 0)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.queueMs.p50)} | ${fmt(r.meanActiveRows)} |`,
     ),
   ];
 }
@@ -291,6 +301,17 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   const batches = integerList('batch', f.batch as string);
   const concurrencies = integerList('concurrency', f.concurrency as string);
   const runSteps = integerList('steps-per-run', f['steps-per-run'] as string);
+  const forms = (f['steps-form'] as string).split(',').map((x) => x.trim());
+  for (const form of forms)
+    if (!(MULTI_STEP_FORMS as readonly string[]).includes(form))
+      throw new FlagError(
+        `--steps-form must be a list of ${MULTI_STEP_FORMS.join(', ')} (got "${form}")`,
+        '--steps-form',
+      );
+  // k = 1 is the step graph whatever the form: run it once
+  const variants = runSteps.flatMap((k) =>
+    k === 1 ? [{ k, form: 'loop' as MultiStepForm }] : forms.map((form) => ({ k, form: form as MultiStepForm })),
+  );
   const steps = f.steps as number;
   if (steps > MAX_STEPS_LIMIT)
     throw new FlagError(`--steps must be in 1..${MAX_STEPS_LIMIT} (got ${steps})`, '--steps');
@@ -315,9 +336,9 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   let workers = 1;
   let calibration: Calibration | null = null;
   try {
-    for (const stepsPerRun of runSteps)
+    for (const { k: stepsPerRun, form: stepsForm } of variants)
       for (const batch of batches) {
-        const engine = await Engine.start({ ...base, maxBatch: batch, stepsPerRun });
+        const engine = await Engine.start({ ...base, maxBatch: batch, stepsPerRun, stepsForm });
         try {
           provider = engine.info.executionProvider;
           notes = engine.info.providerNotes;
@@ -327,7 +348,8 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
             calibration = await calibrateEarlyHalting(engine, inputs, steps);
           } else await warmUp(engine, inputs, batch);
           const cases = { concurrencies, modes, requests, steps, earlyThreshold: calibration!.threshold };
-          results.push(...(await runCases(engine, batch, inputs, cases, io)));
+          const form = stepsPerRun > 1 ? stepsForm : '-';
+          results.push(...(await runCases(engine, batch, inputs, cases, io)).map((r) => ({ ...r, stepsForm: form })));
         } finally {
           await engine.drain();
         }

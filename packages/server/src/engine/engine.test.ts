@@ -197,32 +197,34 @@ describe('Engine with an fp16 graph (float16 state)', () => {
 });
 
 describe('Engine with several supervision steps per run', () => {
-  it('answers 16 concurrent puzzles exactly as the reference loop, with 4 steps per run and rows refilled', async () => {
-    const engine = await Engine.start({
-      modelDir: dir,
-      executionProvider: 'cpu',
-      threads: 1,
-      maxBatch: 3,
-      stepsPerRun: 4,
+  for (const stepsForm of ['loop', 'unrolled'] as const)
+    it(`answers 16 concurrent puzzles exactly as the reference loop, with 4 steps per run (${stepsForm}) and rows refilled`, async () => {
+      const engine = await Engine.start({
+        modelDir: dir,
+        executionProvider: 'cpu',
+        threads: 1,
+        maxBatch: 3,
+        stepsPerRun: 4,
+        stepsForm,
+      });
+      try {
+        expect(engine.info.stepsPerRun).toBe(4);
+        const requests: SolveRequest[] = Array.from({ length: 16 }, (_, i) => ({
+          tokens: puzzle(),
+          maxSteps: [16, 5, 1, 9, 3][i % 5]!,
+          haltThreshold: i % 3 === 0 ? 1 : 0.5,
+          puzzleEmb: i % 4 === 0 ? engine.puzzleRow('task-a') : undefined,
+          trace: i === 1,
+        }));
+        const got = await Promise.all(requests.map((r) => engine.solve(r)));
+        const want = await reference(requests);
+        for (const [i, g] of got.entries()) expectSame(g, want[i]!);
+        expect(got.some((g) => g.halted && g.steps % 4 !== 0)).toBe(true);
+        expect(got[1]!.trace!.map((t) => t.step)).toEqual(want[1]!.trace.map((_, k) => k + 1));
+      } finally {
+        await engine.drain();
+      }
     });
-    try {
-      expect(engine.info.stepsPerRun).toBe(4);
-      const requests: SolveRequest[] = Array.from({ length: 16 }, (_, i) => ({
-        tokens: puzzle(),
-        maxSteps: [16, 5, 1, 9, 3][i % 5]!,
-        haltThreshold: i % 3 === 0 ? 1 : 0.5,
-        puzzleEmb: i % 4 === 0 ? engine.puzzleRow('task-a') : undefined,
-        trace: i === 1,
-      }));
-      const got = await Promise.all(requests.map((r) => engine.solve(r)));
-      const want = await reference(requests);
-      for (const [i, g] of got.entries()) expectSame(g, want[i]!);
-      expect(got.some((g) => g.halted && g.steps % 4 !== 0)).toBe(true);
-      expect(got[1]!.trace!.map((t) => t.step)).toEqual(want[1]!.trace.map((_, k) => k + 1));
-    } finally {
-      await engine.drain();
-    }
-  });
 
   it('spreads one worker per listed device (the CPU provider ignores the device), and refuses a bad list', async () => {
     const engine = await Engine.start({ modelDir: dir, executionProvider: 'cpu', threads: 1, devices: [0, 1] });

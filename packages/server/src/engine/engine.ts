@@ -3,7 +3,7 @@
 // through the continuous batcher. Engine.start resolves once every worker has loaded the model.
 import { basename, join, resolve } from 'node:path';
 import { type ModelConfig, puzzleEmbLen, readModelConfig, stateLen } from '@trm/core';
-import { MAX_STEPS_PER_RUN } from '@trm/graph';
+import { MAX_STEPS_PER_RUN, type MultiStepForm } from '@trm/graph';
 import { Batcher } from './batcher.js';
 import { checkGraphMatchesConfig, readStepGraphMetadata } from './onnx-metadata.js';
 import { cpuThreadsPerWorker } from './providers.js';
@@ -49,6 +49,11 @@ export interface EngineOptions {
    * a puzzle that stops mid-run waits for the run's end, and a new one waits for the next run to start.
    */
   stepsPerRun?: number;
+  /**
+   * How the graph of several steps per run is made: `loop` (an ONNX Loop whose body is the step; loads as fast as
+   * one step) or `unrolled` (the step's nodes repeated; ONNX Runtime's load time grows with k squared).
+   */
+  stepsForm?: MultiStepForm;
   /**
    * CUDA devices to spread the workers over: worker i runs on devices[i mod length] (one lane per GPU with as many
    * workers as devices). Default [0]. Ignored by the other providers.
@@ -160,6 +165,7 @@ export class Engine implements SolveEngine {
       threads,
       stateOnDevice: o.stateOnDevice,
       stepsPerRun: o.stepsPerRun,
+      stepsForm: o.stepsForm,
       shape,
     };
     const init: WorkerInit = { source: { ...source, ep: o.executionProvider } };

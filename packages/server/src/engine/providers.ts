@@ -22,7 +22,7 @@ import {
 } from '@trm/core';
 
 export { CUDA_INSTALL_HINT, CUDA_PROVIDER_LIBRARIES, type CudaProviderStatus, cudaUnavailable };
-import { MULTI_STEP_OUTPUTS, STEP_OUTPUTS } from '@trm/graph';
+import { MULTI_STEP_OUTPUTS, type MultiStepForm, STEP_OUTPUTS } from '@trm/graph';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderName } from './types.js';
 
@@ -87,6 +87,8 @@ export interface SessionSettings {
   stepsPerRun?: number;
   /** the CUDA device the session runs on (default 0); the other providers take the first GPU they find */
   deviceId?: number;
+  /** how a graph of several steps per run is made (unrollStepGraph; default loop) */
+  stepsForm?: MultiStepForm;
 }
 
 /** Whether `ep` can keep the state outputs in device memory that the next run takes as input. */

@@ -106,7 +106,7 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
       max: MAX_STEPS_PER_RUN,
       value: 'K',
       help:
-        'supervision steps per run of the graph (the step graph unrolled K times at load): fewer runs and state\n' +
+        'supervision steps per run of the graph (an ONNX Loop of K steps, made at load): fewer runs and state\n' +
         'transfers per puzzle, same answers; a puzzle that halts mid-run waits for the run to end (default: 1)',
     },
     {

@@ -169,7 +169,7 @@ export async function openOrtStep(
 ): Promise<OrtStep> {
   const ort = await import('onnxruntime-node');
   const k = settings.stepsPerRun ?? 1;
-  const model = k > 1 ? unrollStepGraph(await readFile(modelPath), k) : modelPath;
+  const model = k > 1 ? unrollStepGraph(await readFile(modelPath), k, settings.stepsForm ?? 'loop') : modelPath;
   const opened: OpenedSession = await openSession(model, ep, settings);
   try {
     const stateType = checkStepGraph(opened.session, shape, k);

@@ -1,5 +1,6 @@
 // Messages between the engine (main thread) and an inference worker. The worker owns the session and the
 // recurrent state; the main thread sends one step plan at a time and gets back the answers and halt logits.
+import type { MultiStepForm } from '@trm/graph';
 import type { RowLayout, StepPlan } from '../step/plan.js';
 import type { StepShape } from '../step/step-function.js';
 import type { ExecutionProviderChoice, ExecutionProviderName } from '../types.js';
@@ -19,6 +20,8 @@ export type StepSource =
       stepsPerRun?: number;
       /** the CUDA device of this worker's session (default 0) */
       deviceId?: number;
+      /** how the graph of several steps per run is made (default loop) */
+      stepsForm?: MultiStepForm;
       shape: StepShape;
     }
   /** a module exporting `createStepFunction(options)` (the fake model of the tests) */

@@ -34,6 +34,7 @@ export async function runWorker(): Promise<void> {
           threads: src.threads,
           stateOnDevice: src.stateOnDevice,
           stepsPerRun: src.stepsPerRun,
+          stepsForm: src.stepsForm,
           deviceId: src.deviceId,
         },
         src.shape,

@@ -29,6 +29,18 @@ export const MULTI_STEP_OUTPUTS = {
   qHalts: 'q_halts',
 } as const;
 
+/**
+ * Inputs of a Loop graph of k steps per run (unrollStepGraph, form loop) besides the step graph's: the loop ends
+ * after the first step at which no row goes on, a row going on while its halt logit is at most its threshold and
+ * it has steps left. They only save work: the host still decides every row's halting from q_halts.
+ */
+export const MULTI_STEP_INPUTS = {
+  /** float32 [B]: the halt logit above which the row halts (logit of its threshold; +inf: never) */
+  haltLogit: 'halt_logit',
+  /** int64 [B]: steps the row may still take (0 for an unused row) */
+  stepsLeft: 'steps_left',
+} as const;
+
 /** Keys of a step graph's metadata_props. */
 export const METADATA_KEYS = {
   config: 'trm.config',

@@ -5,6 +5,7 @@ import {
   exportStepGraph,
   type GraphDtype,
   METADATA_KEYS,
+  MULTI_STEP_INPUTS,
   MULTI_STEP_OUTPUTS,
   readModelMetadata,
   STEP_INPUTS,
@@ -82,6 +83,11 @@ async function check(config: ModelConfig, dtype: GraphDtype, k: number, form: Mu
     [STEP_INPUTS.zH]: state(zH),
     [STEP_INPUTS.zL]: state(zL),
   };
+  if (form === 'loop') {
+    // never halts, k steps left: the loop runs all k steps
+    feeds[MULTI_STEP_INPUTS.haltLogit] = new ort.Tensor('float32', new Float32Array(B).fill(Infinity), [B]);
+    feeds[MULTI_STEP_INPUTS.stepsLeft] = new ort.Tensor('int64', new BigInt64Array(B).fill(BigInt(k)), [B]);
+  }
   const out = await multi.run(feeds);
   expect(out[MULTI_STEP_OUTPUTS.answers]!.dims).toEqual([B, k, S]);
   expect(out[MULTI_STEP_OUTPUTS.qHalts]!.dims).toEqual([B, k]);
@@ -119,6 +125,68 @@ describe('unrollStepGraph', () => {
       await check(configOf(ATT), 'fp32', 1, form);
     });
   }
+
+  it('loop: ends after the first step at which no row goes on (halted, or out of steps)', async () => {
+    const config = configOf(ATT);
+    const weights = randomWeights(config, { seed: 5, gain: 0.5 });
+    const stepBytes = exportStepGraph(config, weights);
+    const single = await createCpuSession(stepBytes, 1);
+    const loop = await createCpuSession(unrollStepGraph(stepBytes, 8, 'loop'), 1);
+    const B = 3;
+    const S = config.seq_len;
+    const E = config.puzzle_emb_ndim;
+    const L = stateLen(config);
+    const D = config.hidden_size;
+    const rng = new Rng(3);
+    const tokens = Array.from({ length: B }, () => Array.from({ length: S }, () => rng.int(0, config.vocab_size - 1)));
+    const puzzleEmb = Array.from({ length: B }, () => new Float32Array(E));
+    const zeros = new Float32Array(B * L * D);
+    // the halt logits of the first three steps, from the step graph
+    const q: number[][] = [];
+    let st: { zH: Float32Array; zL: Float32Array } = { zH: zeros, zL: zeros };
+    for (let j = 0; j < 3; j++) {
+      const r = await runStep(single, config, {
+        tokens,
+        puzzleEmb,
+        reset: Array(B).fill(j === 0),
+        zH: st.zH,
+        zL: st.zL,
+      });
+      q.push(Array.from(r.qHalt));
+      st = r;
+    }
+    const run = async (haltLogit: number[], stepsLeft: number[]) => {
+      const out = await loop.run({
+        [STEP_INPUTS.tokens]: new ort.Tensor('int64', BigInt64Array.from(tokens.flat(), BigInt), [B, S]),
+        [STEP_INPUTS.puzzleEmb]: new ort.Tensor('float32', new Float32Array(B * E), [B, E]),
+        [STEP_INPUTS.reset]: new ort.Tensor('bool', new Uint8Array(B).fill(1), [B]),
+        [STEP_INPUTS.zH]: new ort.Tensor('float32', zeros, [B, L, D]),
+        [STEP_INPUTS.zL]: new ort.Tensor('float32', zeros, [B, L, D]),
+        [MULTI_STEP_INPUTS.haltLogit]: new ort.Tensor('float32', Float32Array.from(haltLogit), [B]),
+        [MULTI_STEP_INPUTS.stepsLeft]: new ort.Tensor('int64', BigInt64Array.from(stepsLeft, BigInt), [B]),
+      });
+      const qs = out[MULTI_STEP_OUTPUTS.qHalts]!;
+      expect(out[MULTI_STEP_OUTPUTS.answers]!.dims).toEqual([B, qs.dims[1], S]);
+      return qs.dims[1];
+    };
+    // every row halts at its first step
+    expect(await run([-Infinity, -Infinity, -Infinity], [8, 8, 8])).toBe(1);
+    // no row halts; the most steps left is 3 (an unused row has 0)
+    expect(await run([Infinity, Infinity, Infinity], [2, 3, 0])).toBe(3);
+    expect(await run([Infinity, Infinity, Infinity], [8, 8, 8])).toBe(8);
+    // a row whose halt logit first exceeds a threshold at its step m > 1 (the others halt at once): m steps
+    const found = [0, 1, 2]
+      .flatMap((row) =>
+        [2, 3].map((m) => ({ row, m, below: Math.max(...q.slice(0, m - 1).map((x) => x[row]!)), at: q[m - 1]![row]! })),
+      )
+      .find((c) => c.at > c.below);
+    expect(found).toBeDefined();
+    const limits = [-Infinity, -Infinity, -Infinity];
+    limits[found!.row] = (found!.below + found!.at) / 2;
+    expect(await run(limits, [8, 8, 8])).toBe(found!.m);
+    await single.release();
+    await loop.release();
+  });
 
   it('keeps the weights and their checksum, records k, and refuses what it cannot unroll', () => {
     const config = configOf(ATT);

@@ -1,14 +1,16 @@
 // k supervision steps in one graph, made from an exported step graph (any dtype, any op choice), so one
 // session.run does k steps: the state crosses to the host once per k steps instead of once per step. Two forms:
-// - loop: an ONNX Loop of k iterations whose body is the step (the state is loop-carried, the answers and halt
-//   logits are scan outputs). The graph stays the size of one step.
+// - loop: an ONNX Loop of at most k iterations whose body is the step (the state is loop-carried, the answers and
+//   halt logits are scan outputs). The graph stays the size of one step. It takes two more inputs per row
+//   (MULTI_STEP_INPUTS: the halt logit above which the row halts, and the steps it has left) and ends after the
+//   first step at which no row goes on, so a lone puzzle that halts early does not pay for k steps.
 // - unrolled: the step's nodes repeated k times, each copy reading the state the previous one wrote. ONNX Runtime's
 //   session creation grows with the square of the node count (BENCHMARKS.md: 0.9 s at k = 2 and 11 s at k = 8 for
 //   sudoku-mlp on 2 CPU cores, at every optimisation level), so it only suits small k.
 // Only the first step applies the graph's reset input: a row that resets starts afresh once, then carries on. Each
 // step's logits are reduced to their argmax in the graph (uint8), so what leaves the device per step is S bytes and
 // one float per row. The weights stay the step graph's initializers, so their checksum (trm.weights_sha256) holds.
-import { METADATA_KEYS, MULTI_STEP_OUTPUTS, STEP_INPUTS, STEP_OUTPUTS } from '../contract.js';
+import { METADATA_KEYS, MULTI_STEP_INPUTS, MULTI_STEP_OUTPUTS, STEP_INPUTS, STEP_OUTPUTS } from '../contract.js';
 import {
   AttributeType,
   DataType,
@@ -99,7 +101,6 @@ function loopGraph(m: RawModel, k: number, seqLen: number): void {
     node('Equal', ['loop_iter', 'loop_zero'], 'loop_first'),
     // the reset applies at the first iteration only
     node('And', [STEP_INPUTS.reset, 'loop_first'], 'loop_reset'),
-    node('Identity', ['loop_cond_in'], 'loop_cond_out'),
     ...g.node.map((n) => ({
       name: `${n.name}@loop`,
       op_type: n.op_type,
@@ -110,6 +111,15 @@ function loopGraph(m: RawModel, k: number, seqLen: number): void {
     })),
     node('ArgMax', [rename(STEP_OUTPUTS.logits)], 'loop_argmax', [intAttr('axis', -1), intAttr('keepdims', 0)]),
     node('Cast', ['loop_argmax'], 'loop_answer', [intAttr('to', DataType.UINT8)]),
+    // Go on while any row goes on: its halt logit at most its threshold and a step left after this one.
+    constant('loop_one', int64Scalar(1n)),
+    node('Add', ['loop_iter', 'loop_one'], 'loop_done'),
+    node('Less', ['loop_done', MULTI_STEP_INPUTS.stepsLeft], 'loop_has_steps'),
+    node('LessOrEqual', [rename(STEP_OUTPUTS.qHalt), MULTI_STEP_INPUTS.haltLogit], 'loop_not_halted'),
+    node('And', ['loop_has_steps', 'loop_not_halted'], 'loop_goes_on'),
+    node('Cast', ['loop_goes_on'], 'loop_goes_on_i32', [intAttr('to', DataType.INT32)]),
+    node('ReduceMax', ['loop_goes_on_i32'], 'loop_any', [intAttr('keepdims', 0)]),
+    node('Cast', ['loop_any'], 'loop_cond_out', [intAttr('to', DataType.BOOL)]),
   ];
   const info = (name: string, elemType: DataTypeId, shape: (number | string)[]) =>
     rawValueInfo({ name, elemType, shape });
@@ -143,7 +153,12 @@ function loopGraph(m: RawModel, k: number, seqLen: number): void {
     node('Transpose', ['loop_answers'], MULTI_STEP_OUTPUTS.answers, [intsAttr('perm', [1, 0, 2])]),
     node('Transpose', ['loop_q_halts'], MULTI_STEP_OUTPUTS.qHalts, [intsAttr('perm', [1, 0])]),
   ];
-  setMultiStepOutputs(g, k, seqLen);
+  setMultiStepOutputs(g, 'steps', seqLen);
+  g.input = [
+    ...g.input,
+    rawValueInfo({ name: MULTI_STEP_INPUTS.haltLogit, elemType: DataType.FLOAT, shape: ['batch'] }),
+    rawValueInfo({ name: MULTI_STEP_INPUTS.stepsLeft, elemType: DataType.INT64, shape: ['batch'] }),
+  ] as never;
 }
 
 function valueShape(type: unknown): (number | string)[] {
@@ -152,12 +167,13 @@ function valueShape(type: unknown): (number | string)[] {
   return dims.map((d) => d.dim_param || Number(d.dim_value));
 }
 
-function setMultiStepOutputs(g: RawModel['graph'], k: number, seqLen: number): void {
+/** The outputs of a multi-step graph; `steps` is k, or a symbolic dimension where the loop may end early. */
+function setMultiStepOutputs(g: RawModel['graph'], steps: number | string, seqLen: number): void {
   const keep = g.output.filter((v) => v.name === STEP_OUTPUTS.zH || v.name === STEP_OUTPUTS.zL);
   g.output = [
     ...keep,
-    rawValueInfo({ name: MULTI_STEP_OUTPUTS.answers, elemType: DataType.UINT8, shape: ['batch', k, seqLen] }),
-    rawValueInfo({ name: MULTI_STEP_OUTPUTS.qHalts, elemType: DataType.FLOAT, shape: ['batch', k] }),
+    rawValueInfo({ name: MULTI_STEP_OUTPUTS.answers, elemType: DataType.UINT8, shape: ['batch', steps, seqLen] }),
+    rawValueInfo({ name: MULTI_STEP_OUTPUTS.qHalts, elemType: DataType.FLOAT, shape: ['batch', steps] }),
   ] as never;
 }
 

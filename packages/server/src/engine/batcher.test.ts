@@ -192,8 +192,10 @@ describe('Batcher', () => {
       halted: true,
       tokens: valid,
     });
-    // two runs of 4 steps: the first holds all four puzzles, the second only the one still going
+    // two runs: the first holds all four puzzles for 4 steps, the second only the one still going, and ends after
+    // its first step, where that puzzle halts
     expect(lane.plans.map((p) => p.rows.length)).toEqual([4, 1]);
+    expect(lane.fn.runSteps).toEqual([4, 1]);
     await b.drain();
   });
 

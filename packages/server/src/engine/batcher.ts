@@ -288,7 +288,7 @@ export class Batcher {
         return null;
       }
       s.rows = jobs;
-      return { rows };
+      return { rows, limits: limitsOf(jobs) };
     }
     // Fixed rows: a batch keeps its size until it empties.
     const live = s.rows.map((j) => (j !== null && !j.done ? j : null));
@@ -320,7 +320,7 @@ export class Batcher {
       return null;
     }
     s.rows = jobs;
-    return { rows };
+    return { rows, limits: limitsOf(jobs) };
   }
 
   /**
@@ -414,6 +414,25 @@ export class Batcher {
       }
     }
   }
+}
+
+/**
+ * Each row's halt logit threshold (sigmoid(q) > t <=> q > logit(t)) and steps left, so that a run of several steps
+ * can end once no row goes on. Only work is saved: halting is still decided here, step by step.
+ */
+function limitsOf(jobs: (Job | null)[]): NonNullable<StepPlan['limits']> {
+  const haltLogit = new Float32Array(jobs.length);
+  const stepsLeft = new Int32Array(jobs.length);
+  jobs.forEach((job, i) => {
+    if (job === null || job.done) {
+      haltLogit[i] = Number.NEGATIVE_INFINITY;
+      return;
+    }
+    const t = job.request.haltThreshold;
+    haltLogit[i] = t >= 1 ? Number.POSITIVE_INFINITY : t <= 0 ? Number.NEGATIVE_INFINITY : Math.log(t / (1 - t));
+    stepsLeft[i] = Math.max(0, job.request.maxSteps - job.steps);
+  });
+  return { haltLogit, stepsLeft };
 }
 
 function nextPowerOfTwo(n: number): number {

@@ -61,6 +61,8 @@ export class FakeStepFunction implements StepFunction<FakeState> {
   calls = 0;
   /** batch size of every run, in order */
   readonly batches: number[] = [];
+  /** supervision steps of every run, in order (fewer than stepsPerRun when a run ended early) */
+  readonly runSteps: number[] = [];
   /** device handles not yet released (fixed layout) */
   live = 0;
   readonly gather?: (h: FakeState, from: Int32Array) => FakeState;
@@ -100,39 +102,56 @@ export class FakeStepFunction implements StepFunction<FakeState> {
     const zLIn = feeds.zL === null ? null : this.read(feeds.zL);
     if (zHIn && zHIn.length !== B * row) throw new Error(`z_h has ${zHIn.length} values, expected ${B * row}`);
     const k = this.stepsPerRun;
-    const zH = new Float32Array(B * row);
-    const zL = new Float32Array(B * row);
-    const logits = k === 1 ? new Float32Array(B * S * V) : null;
-    const answers = k > 1 ? new Uint8Array(B * k * S) : null;
-    const qHalt = new Float32Array(B * k);
+    const count = new Float64Array(B);
+    const acc = new Float64Array(B);
+    const sums = new Float64Array(B);
     for (let b = 0; b < B; b++) {
       const last = (b + 1) * row - 1;
       const fresh = feeds.reset[b] === 1 || zHIn === null;
-      let count = fresh ? 0 : zHIn[last]!;
-      let acc = fresh ? 0 : zLIn![last]!;
+      count[b] = fresh ? 0 : zHIn[last]!;
+      acc[b] = fresh ? 0 : zLIn![last]!;
       let sum = 0;
       for (let s = 0; s < S; s++) sum += Number(feeds.tokens[b * S + s]);
-      const pe = E > 0 && feeds.puzzleEmb ? Math.round(feeds.puzzleEmb[b * E]!) : 0;
-      const t0 = Number(feeds.tokens[b * S]);
-      for (let j = 0; j < k; j++) {
-        count += 1;
-        acc += sum + pe;
-        for (let s = 0; s < S; s++) {
-          const answer = (Number(feeds.tokens[b * S + s]) + count + acc) % V;
-          if (logits) logits[(b * S + s) * V + answer] = 1;
-          else answers![(b * k + j) * S + s] = answer;
-        }
-        qHalt[b * k + j] = count >= 1 + (t0 % 5) ? FAKE_HALT_LOGIT : -FAKE_HALT_LOGIT;
-      }
-      zH.fill(count, b * row, (b + 1) * row);
-      zL.fill(acc, b * row, (b + 1) * row);
+      sums[b] = sum + (E > 0 && feeds.puzzleEmb ? Math.round(feeds.puzzleEmb[b * E]!) : 0);
     }
-    return {
-      zH: this.wrap(zH),
-      zL: this.wrap(zL),
-      ...(logits ? { logits } : { answers: answers! }),
-      qHalt,
-    };
+    // step by step, as a Loop graph: the run ends after the first step at which no row goes on (limits)
+    const perStep: { answers: Uint8Array; q: Float32Array }[] = [];
+    for (let j = 0; j < k; j++) {
+      const answers = new Uint8Array(B * S);
+      const q = new Float32Array(B);
+      let goesOn = false;
+      for (let b = 0; b < B; b++) {
+        count[b]! += 1;
+        acc[b]! += sums[b]!;
+        for (let s = 0; s < S; s++) answers[b * S + s] = (Number(feeds.tokens[b * S + s]) + count[b]! + acc[b]!) % V;
+        q[b] = count[b]! >= 1 + (Number(feeds.tokens[b * S]) % 5) ? FAKE_HALT_LOGIT : -FAKE_HALT_LOGIT;
+        const l = feeds.limits;
+        if (!l || (j + 1 < l.stepsLeft[b]! && q[b]! <= l.haltLogit[b]!)) goesOn = true;
+      }
+      perStep.push({ answers, q });
+      if (k > 1 && !goesOn) break;
+    }
+    const zH = new Float32Array(B * row);
+    const zL = new Float32Array(B * row);
+    for (let b = 0; b < B; b++) {
+      zH.fill(count[b]!, b * row, (b + 1) * row);
+      zL.fill(acc[b]!, b * row, (b + 1) * row);
+    }
+    const steps = perStep.length;
+    this.runSteps.push(steps);
+    const qHalt = new Float32Array(B * steps);
+    for (let b = 0; b < B; b++) for (let j = 0; j < steps; j++) qHalt[b * steps + j] = perStep[j]!.q[b]!;
+    if (k === 1) {
+      const logits = new Float32Array(B * S * V);
+      const a = perStep[0]!.answers;
+      for (let p = 0; p < B * S; p++) logits[p * V + a[p]!] = 1;
+      return { zH: this.wrap(zH), zL: this.wrap(zL), logits, qHalt };
+    }
+    const answers = new Uint8Array(B * steps * S);
+    for (let b = 0; b < B; b++)
+      for (let j = 0; j < steps; j++)
+        answers.set(perStep[j]!.answers.subarray(b * S, (b + 1) * S), (b * steps + j) * S);
+    return { zH: this.wrap(zH), zL: this.wrap(zL), answers, qHalt };
   }
 
   release(h: FakeState): void {

@@ -2,7 +2,7 @@
 // typed arrays that the runner compacts between steps; with device state (WebGPU, 'gpu-buffer' outputs) the output
 // tensors are fed straight back in and disposed when replaced, and only logits and q_halt are read.
 import { readFile } from 'node:fs/promises';
-import { MULTI_STEP_OUTPUTS, STEP_INPUTS, STEP_OUTPUTS, unrollStepGraph } from '@trm/graph';
+import { MULTI_STEP_INPUTS, MULTI_STEP_OUTPUTS, STEP_INPUTS, STEP_OUTPUTS, unrollStepGraph } from '@trm/graph';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { gatherRows } from './host-state.js';
 import { type OpenedSession, openSession, type SessionSettings } from '../providers.js';
@@ -45,13 +45,23 @@ function zeros(type: StateType, n: number): StateArray {
   return type === 'float16' ? new Uint16Array(n) : new Float32Array(n);
 }
 
-/** Inputs common to both kinds of state. */
-function inputFeeds(ort: Ort, feeds: StepFeeds<unknown>, shape: StepShape): Record<string, Tensor> {
+/**
+ * Inputs common to both kinds of state; `k` > 0 adds the limits a Loop graph of k steps per run takes (no limits
+ * fed: it runs all k steps).
+ */
+function inputFeeds(ort: Ort, feeds: StepFeeds<unknown>, shape: StepShape, k = 0): Record<string, Tensor> {
   const B = feeds.batch;
   const out: Record<string, Tensor> = {
     [STEP_INPUTS.tokens]: new ort.Tensor('int64', feeds.tokens, [B, shape.seqLen]),
     [STEP_INPUTS.reset]: new ort.Tensor('bool', feeds.reset, [B]),
   };
+  if (k > 0) {
+    const l = feeds.limits;
+    const haltLogit = l ? l.haltLogit : new Float32Array(B).fill(Number.POSITIVE_INFINITY);
+    const stepsLeft = l ? BigInt64Array.from(l.stepsLeft, (n) => BigInt(n)) : new BigInt64Array(B).fill(BigInt(k));
+    out[MULTI_STEP_INPUTS.haltLogit] = new ort.Tensor('float32', haltLogit, [B]);
+    out[MULTI_STEP_INPUTS.stepsLeft] = new ort.Tensor('int64', stepsLeft, [B]);
+  }
   if (shape.puzzleEmbDim > 0)
     out[STEP_INPUTS.puzzleEmb] = new ort.Tensor('float32', feeds.puzzleEmb!, [B, shape.puzzleEmbDim]);
   return out;
@@ -82,6 +92,8 @@ class HostStateStep implements StepFunction<StateArray> {
     readonly shape: StepShape,
     private readonly stateType: StateType,
     readonly stepsPerRun: number,
+    /** k when the graph takes the early-exit limits (the Loop form), else 0 */
+    private readonly limitSteps: number,
   ) {}
 
   async run(feeds: StepFeeds<StateArray>): Promise<StepOutputs<StateArray>> {
@@ -89,7 +101,7 @@ class HostStateStep implements StepFunction<StateArray> {
     const dims = [feeds.batch, L, D];
     // Rows with reset = true ignore the state they are fed, so a fresh batch gets zeros.
     const fresh = feeds.zH === null || feeds.zL === null ? zeros(this.stateType, feeds.batch * L * D) : null;
-    const inputs = inputFeeds(this.ort, feeds, this.shape);
+    const inputs = inputFeeds(this.ort, feeds, this.shape, this.limitSteps);
     inputs[STEP_INPUTS.zH] = new this.ort.Tensor(this.stateType, (feeds.zH ?? fresh)!, dims);
     inputs[STEP_INPUTS.zL] = new this.ort.Tensor(this.stateType, (feeds.zL ?? fresh)!, dims);
     const out = await this.session.run(inputs);
@@ -120,12 +132,14 @@ class DeviceStateStep implements StepFunction<Tensor> {
     readonly shape: StepShape,
     private readonly stateType: StateType,
     readonly stepsPerRun: number,
+    /** k when the graph takes the early-exit limits (the Loop form), else 0 */
+    private readonly limitSteps: number,
   ) {}
 
   async run(feeds: StepFeeds<Tensor>): Promise<StepOutputs<Tensor>> {
     const { stateLen: L, hidden: D } = this.shape;
     const dims = [feeds.batch, L, D];
-    const inputs = inputFeeds(this.ort, feeds, this.shape);
+    const inputs = inputFeeds(this.ort, feeds, this.shape, this.limitSteps);
     const fresh =
       feeds.zH === null || feeds.zL === null
         ? new this.ort.Tensor(this.stateType, zeros(this.stateType, feeds.batch * L * D), dims)
@@ -173,9 +187,10 @@ export async function openOrtStep(
   const opened: OpenedSession = await openSession(model, ep, settings);
   try {
     const stateType = checkStepGraph(opened.session, shape, k);
+    const limitSteps = opened.session.inputNames.includes(MULTI_STEP_INPUTS.haltLogit) ? k : 0;
     const fn = opened.stateOnDevice
-      ? new DeviceStateStep(ort, opened.session, shape, stateType, k)
-      : new HostStateStep(ort, opened.session, shape, stateType, k);
+      ? new DeviceStateStep(ort, opened.session, shape, stateType, k, limitSteps)
+      : new HostStateStep(ort, opened.session, shape, stateType, k, limitSteps);
     return { fn, provider: opened.provider, notes: opened.notes, stateType };
   } catch (err) {
     await opened.session.release();

@@ -13,10 +13,16 @@ export type RowPlan =
 
 export interface StepPlan {
   rows: RowPlan[];
+  /**
+   * What lets a run of several steps end early (per row, in plan order): the halt logit above which the row halts
+   * (+Infinity: never) and the steps it may still take (0 for an idle row). A run ends after the first step at
+   * which no row goes on; without limits it takes all its steps. Halting itself is still decided from q_halt.
+   */
+  limits?: { haltLogit: Float32Array; stepsLeft: Int32Array };
 }
 
 export interface StepResult {
-  /** supervision steps the plan ran (k): each row advanced by all of them */
+  /** supervision steps the plan ran (k, or fewer when the run ended early): each row advanced by all of them */
   steps: number;
   /** the argmax answer of each row after each step: [rows, steps, seq_len] */
   tokens: Uint8Array;
@@ -50,6 +56,8 @@ export function checkPlan(plan: StepPlan, layout: RowLayout, previousRows: numbe
     throw new Error(
       `the batch changes from ${previousRows} to ${rows.length} rows while rows are kept: device-resident state cannot be resized`,
     );
+  if (plan.limits && (plan.limits.haltLogit.length !== rows.length || plan.limits.stepsLeft.length !== rows.length))
+    throw new Error(`the plan's limits have ${plan.limits.haltLogit.length} rows, the plan ${rows.length}`);
   if (layout === 'compact' && rows.some((r) => r.kind === 'idle'))
     throw new Error('idle rows only exist in fixed layouts; a compact plan leaves them out');
 }

@@ -31,6 +31,8 @@ export interface StepFeeds<H> {
   /** [B, L, D]; null for a batch in which every row resets (the function supplies any values of the right shape) */
   zH: H | null;
   zL: H | null;
+  /** StepPlan.limits: lets a function of several steps per run end the run early (absent: all k steps) */
+  limits?: { haltLogit: Float32Array; stepsLeft: Int32Array };
 }
 
 export interface StepOutputs<H> {
@@ -38,9 +40,9 @@ export interface StepOutputs<H> {
   zL: H;
   /** [B, S, V]: the logits of a function of one step per run */
   logits?: Float32Array;
-  /** [B, k, S]: the argmax answer after each step of a function of k steps per run (stepsPerRun) */
+  /** [B, k', S]: the argmax answer after each step of a function of k steps per run (k' <= k: it ended early) */
   answers?: Uint8Array;
-  /** [B, k]: the halt logit after each step */
+  /** [B, k']: the halt logit after each step */
   qHalt: Float32Array;
 }
 

@@ -61,7 +61,7 @@ export class StepRunner<H> {
     }
     let out: Awaited<ReturnType<StepFunction<H>['run']>>;
     try {
-      out = await this.fn.run({ batch: B, tokens, puzzleEmb, reset, zH: this.zH, zL: this.zL });
+      out = await this.fn.run({ batch: B, tokens, puzzleEmb, reset, zH: this.zH, zL: this.zL, limits: plan.limits });
     } catch (err) {
       // The state fed to a failed run may be half consumed; start over rather than continue from it.
       this.clear();
@@ -73,8 +73,10 @@ export class StepRunner<H> {
     this.rows = B;
     this.tokenRows = tokenRows;
     this.embRows = embRows;
-    const k = this.fn.stepsPerRun;
-    if (out.qHalt.length !== B * k) throw new Error(`q_halt has ${out.qHalt.length} values, expected ${B} x ${k}`);
+    // a run of several steps may end early: k' steps, 1 <= k' <= stepsPerRun
+    const k = out.qHalt.length / B;
+    if (!Number.isInteger(k) || k < 1 || k > this.fn.stepsPerRun)
+      throw new Error(`q_halt has ${out.qHalt.length} values, expected ${B} x 1..${this.fn.stepsPerRun}`);
     if (out.answers) {
       if (out.answers.length !== B * k * S)
         throw new Error(`answers has ${out.answers.length} values, expected ${B} x ${k} x ${S}`);

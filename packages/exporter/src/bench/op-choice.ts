@@ -61,13 +61,17 @@ function opChoices(c: ModelConfig): OpChoice[] {
       for (const swiglu of ['fused', 'split'] as const)
         for (const mlpT of c.mlp_t ? (['broadcast', 'transpose'] as const) : (['transpose'] as const))
           out.push({ norm, attention, swiglu, mlpT });
+  // RotaryEmbedding goes with MultiHeadAttention (attention models only), next to the default choices
+  if (!c.mlp_t) out.push({ norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'transpose', rope: 'op' });
   return out;
 }
 
 /** Short label: norm/attention/swiglu[/mlpT], e.g. op/mha/split or dec/-/fused/transpose. */
 function opsLabel(c: ModelConfig, o: OpChoice): string {
   const norm = o.norm === 'decomposed' ? 'dec' : o.norm;
-  return c.mlp_t ? `${norm}/-/${o.swiglu}/${o.mlpT}` : `${norm}/${o.attention}/${o.swiglu}`;
+  return c.mlp_t
+    ? `${norm}/-/${o.swiglu}/${o.mlpT}`
+    : `${norm}/${o.attention}/${o.swiglu}${o.rope === 'op' ? '/rope-op' : ''}`;
 }
 
 function providers(ep: string): ort.InferenceSession.SessionOptions['executionProviders'] {

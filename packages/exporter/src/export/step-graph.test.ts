@@ -20,7 +20,7 @@ import { hostSupervisionStep } from '@trm/trainer/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomWeights } from '../export/random-weights.js';
 import { createCpuSession, runStep } from '../runtime/ort-step.js';
-import { exportStepGraph, type GraphDtype, type OpChoice } from '@trm/graph';
+import { decodeRawModel, exportStepGraph, type GraphDtype, type OpChoice } from '@trm/graph';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -116,6 +116,7 @@ const OP_CHOICES: Partial<OpChoice>[] = [
   { norm: 'op', attention: 'mha', swiglu: 'fused', mlpT: 'transpose' },
   { norm: 'decomposed', attention: 'decomposed', swiglu: 'split', mlpT: 'broadcast' },
   { norm: 'skip', attention: 'mha', swiglu: 'split', mlpT: 'transpose' },
+  { norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'broadcast', rope: 'op' },
 ];
 
 describe('step graph on ORT CPU matches the trainer over 16 steps with resets (fp32)', () => {
@@ -133,6 +134,22 @@ describe('step graph on ORT CPU matches the trainer over 16 steps with resets (f
       });
     }
   }
+});
+
+describe('RotaryEmbedding (rope = op) with the score scale folded into the q tables (head_dim 16)', () => {
+  it('matches the trainer over 16 steps (fp32)', async () => {
+    const config = configOf({ ...ATT, num_heads: 2 });
+    const ops = (o: Partial<OpChoice>) =>
+      decodeRawModel(exportStepGraph(config, randomWeights(config), { ops: o })).graph.node.map((n) => n.op_type);
+    const calls = config.H_cycles * (config.L_cycles + 1) * config.L_layers;
+    expect(ops({ rope: 'op' }).filter((t) => t === 'RotaryEmbedding').length).toBe(2 * calls);
+    expect(ops({}).filter((t) => t === 'RotaryEmbedding').length).toBe(0);
+    const r = await compare(config, 'fp32', { rope: 'op' });
+    expect(r.maxLogits).toBeLessThanOrEqual(1e-4);
+    expect(r.maxQ).toBeLessThanOrEqual(1e-4);
+    expect(r.maxState).toBeLessThanOrEqual(1e-4);
+    expect(r.argmaxAgree).toBe(r.cells);
+  });
 });
 
 /**
@@ -207,6 +224,7 @@ describe('fp16 variants against the fp32 graph', () => {
       ['fp16-weights', {}],
       ['fp16', {}],
       ['fp16', { norm: 'skip' }],
+      ['fp16', { rope: 'op' }],
     ] as const) {
       it(`${label}, ${dtype} ${JSON.stringify(ops)} (random weights)`, async () => {
         const config = configOf({ ...over, seq_len: 81 });

@@ -13,6 +13,7 @@ const OP_VALUES: Record<keyof OpChoice, readonly string[]> = {
   attention: ['decomposed', 'mha'],
   swiglu: ['fused', 'split'],
   mlpT: ['broadcast', 'transpose'],
+  rope: ['decomposed', 'op'],
 };
 
 /** Parses `norm=op,attention=mha`; errors name the key or value. */

@@ -31,6 +31,8 @@ export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'fp16-weights', 'fp1
  *   (the MLP-mixer's norm over the sequence stays `op`'s form).
  * - attention: `decomposed` = MatMul/Softmax/MatMul, `mha` = com.microsoft.MultiHeadAttention.
  * - swiglu: `fused` = one MatMul for [gate | up] then Split, `split` = two MatMuls.
+ * - rope (with attention = mha): `decomposed` (absent) = Split/Neg/Concat/Mul/Add per tensor, `op` = one
+ *   com.microsoft.RotaryEmbedding for q and one for k (half-size tables; q's pre-scaled as in the decomposed form).
  * - mlpT (MLP-mixer only): `broadcast` = the weights multiply [B, L, D] from the left (no transposes),
  *   `transpose` = as the reference, [B, D, L] through a linear layer over L, then back.
  */
@@ -39,6 +41,8 @@ export interface OpChoice {
   attention: 'decomposed' | 'mha';
   swiglu: 'fused' | 'split';
   mlpT: 'broadcast' | 'transpose';
+  /** absent: decomposed (the graphs written before this choice existed keep their bytes) */
+  rope?: 'decomposed' | 'op';
 }
 export const DEFAULT_OPS: OpChoice = { norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'broadcast' };
 
@@ -62,7 +66,15 @@ interface Ctx {
   /** element type of the arithmetic */
   ct: DataTypeId;
   /** RoPE tables for q (pre-scaled by 1/sqrt(head_dim) when that is exact) and k, or null */
-  rope: { cosQ: string; sinQ: string; cosK: string; sinK: string; qScaled: boolean } | null;
+  rope: {
+    cosQ: string;
+    sinQ: string;
+    cosK: string;
+    sinK: string;
+    qScaled: boolean;
+    /** rope = op: [L, hd/2] caches of RotaryEmbedding (q's pre-scaled like cosQ) and its position offset */
+    half?: { cosQ: string; sinQ: string; cosK: string; sinK: string; positions: string };
+  } | null;
   /** weights already in the graph: stored name -> value in the compute type (the shared net is used many times) */
   cache: Map<string, string>;
   weights: NamedArrays;
@@ -253,14 +265,30 @@ function attention(x: Ctx, h: string, prefix: string): string {
       string,
       string,
     ];
-    if (x.rope) {
-      q = applyRope(x, q, x.rope.cosQ, x.rope.sinQ);
-      k = applyRope(x, k, x.rope.cosK, x.rope.sinK);
-    }
     const flat = (t: string) => g.op('Reshape', [t, g.ints([0, 0, D])]);
+    let [qf, kf] = [q, k];
+    if (x.rope?.half) {
+      // [B, L, D] in and out, rotate-half form (interleaved = 0), positions 0..L-1
+      const h = x.rope.half;
+      const rotary = (t: string, cos: string, sin: string) => {
+        const out = g.op('RotaryEmbedding', [flat(t), h.positions, cos, sin], { num_heads: H, interleaved: 0 }, 'rope');
+        g.nodes.at(-1)!.domain = 'com.microsoft';
+        g.domains.add('com.microsoft');
+        return out;
+      };
+      qf = rotary(q, h.cosQ, h.sinQ);
+      kf = rotary(k, h.cosK, h.sinK);
+    } else {
+      if (x.rope) {
+        q = applyRope(x, q, x.rope.cosQ, x.rope.sinQ);
+        k = applyRope(x, k, x.rope.cosK, x.rope.sinK);
+      }
+      qf = flat(q);
+      kf = flat(k);
+    }
     out = g.op(
       'MultiHeadAttention',
-      [flat(q), flat(k), flat(v)],
+      [qf, kf, flat(v)],
       { num_heads: H, scale: { float: x.rope?.qScaled ? 1 : scale } },
       'mha',
     );
@@ -329,6 +357,27 @@ function ropeConstants(x: Ctx): Ctx['rope'] {
       ? x.g.initializer(name, dims, DataType.FLOAT, data)
       : x.g.initializer(name, dims, DataType.FLOAT16, f32ToF16(data));
   const scaled = (a: Float32Array) => (qScaled ? a.map((v) => v * scale) : a);
+  if (x.ops.rope === 'op' && x.ops.attention === 'mha') {
+    // RotaryEmbedding's caches hold the first half of each row (the two halves of the tables are equal).
+    const halfOf = (a: Float32Array) => {
+      const out = new Float32Array(L * (hd / 2));
+      for (let t = 0; t < L; t++) out.set(a.subarray(t * hd, t * hd + hd / 2), t * (hd / 2));
+      return out;
+    };
+    const cache = (name: string, data: Float32Array) =>
+      x.ct === DataType.FLOAT
+        ? x.g.initializer(name, [L, hd / 2], DataType.FLOAT, data)
+        : x.g.initializer(name, [L, hd / 2], DataType.FLOAT16, f32ToF16(data));
+    const positions = x.g.initializer('rope_position_offset', [1], DataType.INT64, new BigInt64Array([0n]));
+    const half = {
+      cosQ: cache('rope_cos_q_half', halfOf(scaled(t.cos))),
+      sinQ: cache('rope_sin_q_half', halfOf(scaled(t.sin))),
+      cosK: cache('rope_cos_half', halfOf(t.cos)),
+      sinK: cache('rope_sin_half', halfOf(t.sin)),
+      positions,
+    };
+    return { cosQ: '', sinQ: '', cosK: '', sinK: '', qScaled, half };
+  }
   return {
     cosQ: add('rope_cos_q', scaled(t.cos)),
     sinQ: add('rope_sin_q', scaled(t.sin)),

@@ -48,7 +48,8 @@ export const MULTI_STEP_FORMS: readonly MultiStepForm[] = ['loop', 'unrolled'];
 
 /**
  * The bytes of a graph that runs `k` supervision steps of the step graph `bytes` per run: inputs as the step
- * graph's, outputs z_h_out, z_l_out (after step k), answers [B, k, S] (uint8) and q_halts [B, k].
+ * graph's (the loop form adds MULTI_STEP_INPUTS), outputs z_h_out, z_l_out (after the last step), answers
+ * [B, k', S] (uint8) and q_halts [B, k'], where k' = k, or fewer when the loop form ended early.
  */
 export function unrollStepGraph(bytes: Uint8Array, k: number, form: MultiStepForm = 'loop'): Uint8Array {
   if (!Number.isInteger(k) || k < 1 || k > MAX_STEPS_PER_RUN)
@@ -74,9 +75,9 @@ export function unrollStepGraph(bytes: Uint8Array, k: number, form: MultiStepFor
   return encodeRawModel(m);
 }
 
-const int64Scalar = (value: bigint): TensorMsg => ({
+const int64Const = (value: bigint, dims: number[] = []): TensorMsg => ({
   name: '',
-  dims: [],
+  dims,
   data_type: DataType.INT64,
   raw_data: new Uint8Array(new BigInt64Array([value]).buffer),
 });
@@ -97,7 +98,7 @@ function loopGraph(m: RawModel, k: number, seqLen: number): void {
     return `${name}@loop`;
   };
   const body: NodeMsg[] = [
-    constant('loop_zero', int64Scalar(0n)),
+    constant('loop_zero', int64Const(0n)),
     node('Equal', ['loop_iter', 'loop_zero'], 'loop_first'),
     // the reset applies at the first iteration only
     node('And', [STEP_INPUTS.reset, 'loop_first'], 'loop_reset'),
@@ -112,7 +113,7 @@ function loopGraph(m: RawModel, k: number, seqLen: number): void {
     node('ArgMax', [rename(STEP_OUTPUTS.logits)], 'loop_argmax', [intAttr('axis', -1), intAttr('keepdims', 0)]),
     node('Cast', ['loop_argmax'], 'loop_answer', [intAttr('to', DataType.UINT8)]),
     // Go on while any row goes on: its halt logit at most its threshold and a step left after this one.
-    constant('loop_one', int64Scalar(1n)),
+    constant('loop_one', int64Const(1n)),
     node('Add', ['loop_iter', 'loop_one'], 'loop_done'),
     node('Less', ['loop_done', MULTI_STEP_INPUTS.stepsLeft], 'loop_has_steps'),
     node('LessOrEqual', [rename(STEP_OUTPUTS.qHalt), MULTI_STEP_INPUTS.haltLogit], 'loop_not_halted'),
@@ -141,7 +142,7 @@ function loopGraph(m: RawModel, k: number, seqLen: number): void {
     ],
   };
   g.node = [
-    constant('loop_trips', int64Scalar(BigInt(k))),
+    constant('loop_trips', int64Const(BigInt(k))),
     constant('loop_true', { name: '', dims: [], data_type: DataType.BOOL, raw_data: new Uint8Array([1]) }),
     {
       name: 'n_loop',
@@ -186,12 +187,7 @@ function unrolledGraph(m: RawModel, k: number, seqLen: number): void {
     constant('unroll_false', { name: '', dims: [], data_type: DataType.BOOL, raw_data: new Uint8Array(1) }),
     // later copies reset no row: reset AND false keeps the batch dimension
     node('And', [STEP_INPUTS.reset, 'unroll_false'], 'unroll_no_reset'),
-    constant('unroll_axis1', {
-      name: '',
-      dims: [1],
-      data_type: DataType.INT64,
-      raw_data: new Uint8Array(new BigInt64Array([1n]).buffer),
-    }),
+    constant('unroll_axis1', int64Const(1n, [1])),
   ];
   const answers: string[] = [];
   const qHalts: string[] = [];

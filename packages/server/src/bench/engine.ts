@@ -26,8 +26,7 @@ import { GRAPH_DTYPES, type GraphDtype, parseOps } from '@trm/exporter';
 import { MULTI_STEP_FORMS, type MultiStepForm } from '@trm/graph';
 import { benchRoot, integerList, presetFolder, quantile, writeBenchRecord } from './bench-support.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
-import { deviceList } from '../http/start-command.js';
-import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
+import { deviceList, EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
 import type { ExecutionProviderChoice, SolveRequest } from '../engine/types.js';
 

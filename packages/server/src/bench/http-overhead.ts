@@ -14,6 +14,7 @@ import {
   type FlagValues,
   type Grid,
   generateSudoku,
+  getPreset,
   machineDescription,
   type ModelConfig,
   parseFlags,
@@ -262,11 +263,14 @@ async function benchSettings(f: FlagValues): Promise<BenchSettings> {
     throw new FlagError(`--halt-threshold must be in 0..1 (got ${haltThreshold})`, '--halt-threshold');
   const givens = givensRange(f.givens as string);
   if (f.model && f.preset) throw new FlagError('--model and --preset: choose one', '--preset');
-  const made = f.preset ? presetFolder(f.preset as string, f.dtype as GraphDtype, {}) : null;
-  const modelDir = made?.dir ?? (f.model as string | undefined) ?? join(benchRoot(), DEFAULT_MODEL);
-  const config = made?.config ?? (await readModelConfig(modelDir));
-  if (config.task !== 'sudoku')
+  if (f.preset && getPreset(f.preset as string).model.task !== 'sudoku')
+    throw new FlagError(`--preset must be a sudoku preset (got ${f.preset as string})`, '--preset');
+  const modelDir = (f.model as string | undefined) ?? join(benchRoot(), DEFAULT_MODEL);
+  const config = f.preset ? null : await readModelConfig(modelDir);
+  if (config && config.task !== 'sudoku')
     throw new FlagError(`--model must be a sudoku model (${modelDir} solves ${config.task})`, '--model');
+  // the folder of --preset is made last, once nothing else can fail here (benchHttp removes it)
+  const made = f.preset ? presetFolder(f.preset as string, f.dtype as GraphDtype, {}) : null;
   return {
     concurrencies,
     rounds,
@@ -274,8 +278,8 @@ async function benchSettings(f: FlagValues): Promise<BenchSettings> {
     steps,
     haltThreshold,
     givens,
-    modelDir,
-    config,
+    modelDir: made?.dir ?? modelDir,
+    config: made?.config ?? config!,
     madeFolder: made !== null,
   };
 }
@@ -433,6 +437,14 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
   const { values: f, help } = parseFlags(argv, spec);
   if (help) return;
   const b = await benchSettings(f);
+  try {
+    await benchWith(b, f, argv, io);
+  } finally {
+    if (b.madeFolder) rmSync(b.modelDir, { recursive: true, force: true });
+  }
+}
+
+async function benchWith(b: BenchSettings, f: FlagValues, argv: readonly string[], io: CommandIo): Promise<void> {
   const pool = puzzlePool(b, f.seed as number);
   const engine = await Engine.start({
     modelDir: b.modelDir,
@@ -468,7 +480,6 @@ async function benchHttp(argv: readonly string[], io: CommandIo): Promise<void> 
     // Shutting the server down drains the engine too.
     if (server) await server.shutdown('bench over');
     else await engine.drain();
-    if (b.madeFolder) rmSync(b.modelDir, { recursive: true, force: true });
   }
 
   const provider = engine.info.executionProvider;

@@ -19,6 +19,7 @@ import {
   findSharedLibrary,
   LIBRARY_SEARCH_SUPPORTED,
   onnxruntimeBinDir as binDirOf,
+  UsageError,
 } from '@trm/core';
 
 export { CUDA_INSTALL_HINT, CUDA_PROVIDER_LIBRARIES, type CudaProviderStatus, cudaUnavailable };
@@ -71,6 +72,17 @@ export function parseExecutionProvider(value: string): ExecutionProviderChoice {
   if (!(EXECUTION_PROVIDER_CHOICES as readonly string[]).includes(value))
     throw new Error(`ep must be one of ${EXECUTION_PROVIDER_CHOICES.join(', ')} (got "${value}")`);
   return value as ExecutionProviderChoice;
+}
+
+/** --devices 0,1: CUDA device numbers (integers >= 0, each once). */
+export function deviceList(raw: string | undefined): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const parts = raw.split(',').map((x) => x.trim());
+  const ids = parts.map(Number);
+  if (parts.some((x) => !/^\d+$/.test(x)))
+    throw new UsageError(`--devices must be a comma-separated list of device numbers such as 0,1 (got "${raw}")`);
+  if (new Set(ids).size !== ids.length) throw new UsageError(`--devices names a device twice (got "${raw}")`);
+  return ids;
 }
 
 /** CPU threads for each of `workers` sessions: the cores split between them (oversubscription is ~30x slower). */

@@ -64,7 +64,11 @@ export function initializerData(model: Uint8Array): Uint8Array[] {
  * a graph exported before the checksum existed. A mismatch throws an error that names the file.
  */
 export async function verifyStepGraphWeights(path: string): Promise<'verified' | 'unrecorded'> {
-  const bytes = await readFile(path);
+  return checkStepGraphWeights(await readFile(path), path);
+}
+
+/** verifyStepGraphWeights on the bytes of the file at `path`, already read. */
+export function checkStepGraphWeights(bytes: Uint8Array, path: string): 'verified' | 'unrecorded' {
   let recorded: string | undefined;
   let actual: string;
   try {

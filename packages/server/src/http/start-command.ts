@@ -7,7 +7,7 @@ import { type CliSpec, helpText, parseFlags, UsageError } from '@trm/core';
 import { MAX_STEPS_PER_RUN } from '@trm/graph';
 import { findRepoRoot } from '../arc/adapt-command.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
-import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
+import { deviceList, EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import type { ExecutionProviderChoice, SolveEngine } from '../engine/types.js';
 import { type WorkerEvent, workerEventLine } from '../engine/worker/worker-lane.js';
 import { DEFAULT_BODY_LIMIT } from './app.js';
@@ -211,17 +211,6 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
     allowedHosts: hostList(f['allowed-hosts'] as string | undefined),
     log: f.log === true,
   };
-}
-
-/** --devices 0,1: CUDA device numbers (integers >= 0, each once). */
-export function deviceList(raw: string | undefined): number[] | undefined {
-  if (raw === undefined) return undefined;
-  const parts = raw.split(',').map((x) => x.trim());
-  const ids = parts.map(Number);
-  if (parts.some((x) => !/^\d+$/.test(x)))
-    throw new UsageError(`--devices must be a comma-separated list of device numbers such as 0,1 (got "${raw}")`);
-  if (new Set(ids).size !== ids.length) throw new UsageError(`--devices names a device twice (got "${raw}")`);
-  return ids;
 }
 
 /** How the command gets an engine for a model folder (the ONNX Runtime engine; tests pass a fake). */

@@ -172,19 +172,22 @@ export interface OrtStep {
 }
 
 /**
- * Opens the step graph at `modelPath` on the provider `ep` chooses and wraps it for the step runner; with
- * settings.stepsPerRun = k > 1, the graph of k steps per run made from it (unrollStepGraph).
+ * Opens the step graph (a file's path or its bytes) on the provider `ep` chooses and wraps it for the step runner;
+ * with settings.stepsPerRun = k > 1, the graph of k steps per run made from it (unrollStepGraph).
  */
 export async function openOrtStep(
-  modelPath: string,
+  model: string | Uint8Array,
   ep: ExecutionProviderChoice,
   settings: SessionSettings,
   shape: StepShape,
 ): Promise<OrtStep> {
   const ort = await import('onnxruntime-node');
   const k = settings.stepsPerRun ?? 1;
-  const model = k > 1 ? unrollStepGraph(await readFile(modelPath), k, settings.stepsForm ?? 'loop') : modelPath;
-  const opened: OpenedSession = await openSession(model, ep, settings);
+  const graph =
+    k > 1
+      ? unrollStepGraph(typeof model === 'string' ? await readFile(model) : model, k, settings.stepsForm ?? 'loop')
+      : model;
+  const opened: OpenedSession = await openSession(graph, ep, settings);
   try {
     const stateType = checkStepGraph(opened.session, shape, k);
     const limitSteps = opened.session.inputNames.includes(MULTI_STEP_INPUTS.haltLogit) ? k : 0;

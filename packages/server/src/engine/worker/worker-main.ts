@@ -1,11 +1,12 @@
 // The body of an inference worker thread: opens the step function named in workerData (the ONNX step graph on
 // the chosen provider, its weights checked against their recorded checksum first, or a test module), answers `ready` (or `start-failed`), then runs step plans one at a time.
 // session.run blocks this thread for the whole step, which is why it is not the main thread.
+import { readFile } from 'node:fs/promises';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { openOrtStep } from '../step/ort-step.js';
 import type { StepFunction } from '../step/step-function.js';
 import { StepRunner } from '../step/step-runner.js';
-import { verifyStepGraphWeights } from '../weights-checksum.js';
+import { checkStepGraphWeights } from '../weights-checksum.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 function message(err: unknown): string {
@@ -25,10 +26,11 @@ export async function runWorker(): Promise<void> {
   try {
     const src = init.source;
     if (src.kind === 'onnx') {
-      // Every worker, the replacements included, loads the file anew: each checks it before ONNX Runtime does.
-      await verifyStepGraphWeights(src.modelPath);
+      // Every worker, the replacements included, reads the file anew and checks the bytes ONNX Runtime then loads.
+      const bytes = await readFile(src.modelPath);
+      checkStepGraphWeights(bytes, src.modelPath);
       const opened = await openOrtStep(
-        src.modelPath,
+        bytes,
         src.ep,
         {
           threads: src.threads,

@@ -240,6 +240,31 @@ describe('Engine with several supervision steps per run', () => {
     );
   });
 
+  it('workers auto: one worker off CUDA, with the reason in the notes; nvidia-smi is not asked', async () => {
+    const asked: string[][] = [];
+    const engine = await Engine.start({
+      modelDir: dir,
+      executionProvider: 'cpu',
+      threads: 1,
+      workers: 'auto',
+      devices: [0, 1],
+      gpuQuery: (args) => {
+        asked.push([...args]);
+        return null;
+      },
+    });
+    try {
+      expect(engine.info.workers).toBe(1);
+      expect(engine.info.providerNotes).toContain('workers auto: 1 (the cpu provider)');
+      expect(asked).toEqual([]);
+    } finally {
+      await engine.drain();
+    }
+    await expect(
+      Engine.start({ modelDir: dir, executionProvider: 'cpu', workers: 'auto', gpuMemoryShare: 1.2 }),
+    ).rejects.toThrow('gpuMemoryShare must be in (0, 1] (got 1.2)');
+  });
+
   it('refuses a number of steps per run out of range', async () => {
     await expect(Engine.start({ modelDir: dir, executionProvider: 'cpu', stepsPerRun: 0 })).rejects.toThrow(
       'stepsPerRun must be an integer >= 1 (got 0)',

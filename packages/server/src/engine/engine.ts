@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { type ModelConfig, puzzleEmbLen, readModelConfig, stateLen } from '@trm/core';
 import { MAX_STEPS_PER_RUN, type MultiStepForm } from '@trm/graph';
 import { Batcher } from './batcher.js';
+import { autoWorkers, DEVICE_MEMORY_QUERY, type GpuQuery, nvidiaSmi } from './gpu-memory.js';
 import { checkGraphMatchesConfig, readStepGraphMetadata } from './onnx-metadata.js';
 import { cpuThreadsPerWorker } from './providers.js';
 import { PuzzleTable } from './puzzle-table.js';
@@ -31,8 +32,17 @@ export interface EngineOptions {
   /** the graph to load, relative to modelDir (default model.onnx) */
   modelFile?: string;
   executionProvider?: ExecutionProviderChoice;
-  /** worker threads, each with its own session and batch */
-  workers?: number;
+  /**
+   * worker threads, each with its own session and batch; `auto` on the CUDA provider: as many per device as fit in
+   * gpuMemoryShare of its free memory (gpu-memory.ts), at most maxWorkersPerDevice; elsewhere one
+   */
+  workers?: number | 'auto';
+  /** with workers `auto`: the share of each device's free memory (at start) the workers may take (default 0.8) */
+  gpuMemoryShare?: number;
+  /** with workers `auto`: the most workers a device gets (default 2) */
+  maxWorkersPerDevice?: number;
+  /** reads nvidia-smi (tests pass a fake) */
+  gpuQuery?: GpuQuery;
   /** rows per worker batch */
   maxBatch?: number;
   /** puzzles waiting for a row beyond which solve() rejects with QueueFullError (0: no waiting, see Batcher) */
@@ -92,6 +102,8 @@ export const ENGINE_DEFAULTS = {
   restartAttempts: 5,
   restartBackoffMs: 500,
   restartBackoffMaxMs: 30_000,
+  gpuMemoryShare: 0.8,
+  maxWorkersPerDevice: 2,
 };
 
 function positiveInt(name: string, v: number, min: number): number {
@@ -127,7 +139,11 @@ export class Engine implements SolveEngine {
     const o = { ...ENGINE_DEFAULTS, ...stripUndefined(options) };
     // one worker per device unless told otherwise
     if (options.workers === undefined && options.devices) o.workers = Math.max(1, options.devices.length);
-    positiveInt('workers', o.workers, 1);
+    const auto = o.workers === 'auto';
+    if (!auto) positiveInt('workers', o.workers as number, 1);
+    if (!(o.gpuMemoryShare > 0 && o.gpuMemoryShare <= 1))
+      throw new Error(`gpuMemoryShare must be in (0, 1] (got ${o.gpuMemoryShare})`);
+    positiveInt('maxWorkersPerDevice', o.maxWorkersPerDevice, 1);
     positiveInt('maxBatch', o.maxBatch, 1);
     positiveInt('maxQueue', o.maxQueue, 0);
     positiveInt('stepsPerRun', o.stepsPerRun, 1);
@@ -144,13 +160,21 @@ export class Engine implements SolveEngine {
     if (graph.weightsSha256 === null)
       (o.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(unrecordedWeightsWarning(modelPath));
     const shape = stepShape(config);
-    const threads = o.threads ?? cpuThreadsPerWorker(o.workers);
+    const threads = o.threads ?? cpuThreadsPerWorker(auto ? 1 : (o.workers as number));
     const table = await PuzzleTable.open(modelDir, config.puzzle_emb_ndim);
     const devices = o.devices ?? [0];
     if (devices.length === 0 || devices.some((d) => !Number.isInteger(d) || d < 0))
       throw new Error(`devices must be a non-empty list of integers >= 0 (got [${devices.join(', ')}])`);
+    // worker i's device: round robin, or the plan `auto` made from the free memory
+    let assigned: number[] | null = null;
     const onDevice = (i: number, init: WorkerInit): WorkerInit =>
-      init.source.kind === 'onnx' ? { source: { ...init.source, deviceId: devices[i % devices.length] } } : init;
+      init.source.kind === 'onnx'
+        ? { source: { ...init.source, deviceId: assigned ? assigned[i]! : devices[i % devices.length] } }
+        : init;
+    const gpuQuery = o.gpuQuery ?? nvidiaSmi;
+    // the free memory before this process holds any (only where the CUDA provider may be the one chosen)
+    const freeBefore =
+      auto && (o.executionProvider === 'auto' || o.executionProvider === 'cuda') ? gpuQuery(DEVICE_MEMORY_QUERY) : null;
     const laneOptions = {
       startTimeoutMs: o.startTimeoutMs,
       stepTimeoutMs: o.stepTimeoutMs,
@@ -170,13 +194,30 @@ export class Engine implements SolveEngine {
     };
     const init: WorkerInit = { source: { ...source, ep: o.executionProvider } };
     const lanes: WorkerLane[] = [];
+    let autoNote: string | null = null;
     try {
       // The first worker settles `auto`; the others start on the provider it chose, in parallel.
       const first = await WorkerLane.start(0, onDevice(0, init), laneOptions);
       lanes.push(first);
       const settled: WorkerInit = { source: { ...source, ep: first.info.provider ?? 'cpu' } };
+      let workers = o.workers as number;
+      if (auto) {
+        const plan = await autoWorkers(first, {
+          provider: first.info.provider ?? 'cpu',
+          devices,
+          freeBefore,
+          gpuQuery,
+          share: o.gpuMemoryShare,
+          maxPerDevice: o.maxWorkersPerDevice,
+          maxBatch: o.maxBatch,
+          seqLen: config.seq_len,
+        });
+        assigned = plan.lanes;
+        workers = plan.lanes.length;
+        autoNote = plan.note;
+      }
       const rest = await Promise.allSettled(
-        Array.from({ length: o.workers - 1 }, (_, i) => WorkerLane.start(i + 1, onDevice(i + 1, settled), laneOptions)),
+        Array.from({ length: workers - 1 }, (_, i) => WorkerLane.start(i + 1, onDevice(i + 1, settled), laneOptions)),
       );
       for (const r of rest) if (r.status === 'fulfilled') lanes.push(r.value);
       const failed = rest.find((r) => r.status === 'rejected');
@@ -192,10 +233,10 @@ export class Engine implements SolveEngine {
       task: config.task,
       config,
       executionProvider: first.info.provider ?? 'cpu',
-      providerNotes: first.info.notes,
+      providerNotes: autoNote ? [...first.info.notes, autoNote] : first.info.notes,
       dtype: graph.dtype,
       maxBatch: o.maxBatch,
-      workers: o.workers,
+      workers: lanes.length,
       stepsPerRun: o.stepsPerRun,
     };
     const batcher = new Batcher(lanes, {

@@ -106,6 +106,14 @@ describe('parseStartArgs', () => {
     expect((parse('--body-limit', '2048') as { bodyLimit: unknown }).bodyLimit).toBe(2048);
   });
 
+  it('--workers auto takes a share of the free GPU memory', () => {
+    const cmd = parse('--workers', 'auto', '--gpu-memory-share', '0.5', '--max-workers-per-gpu', '3') as {
+      engine: object;
+    };
+    expect(cmd.engine).toMatchObject({ workers: 'auto', gpuMemoryShare: 0.5, maxWorkersPerDevice: 3 });
+    expect(START_USAGE).toMatch(/--workers N\|auto/);
+  });
+
   it('--help says what --max-queue 0 means and documents --queue-timeout', () => {
     expect(START_USAGE).toMatch(/--max-queue N .*\n\s+0: no waiting, a puzzle is taken while a batch slot is free/);
     expect(START_USAGE).toMatch(
@@ -118,7 +126,11 @@ describe('parseStartArgs', () => {
     expect(usageError(['--ep', 'tpu'])).toBe('--ep must be one of auto, cuda, webgpu, cpu (got "tpu")');
     expect(usageError(['--port', '70000'])).toBe('--port must be an integer 0..65535 (got "70000")');
     expect(usageError(['--max-batch', '0'])).toBe('--max-batch must be an integer >= 1 (got "0")');
-    expect(usageError(['--workers', '1.5'])).toBe('--workers must be an integer >= 1 (got "1.5")');
+    expect(usageError(['--workers', '1.5'])).toBe('--workers must be an integer >= 1 or auto (got "1.5")');
+    expect(usageError(['--workers', '0'])).toBe('--workers must be an integer >= 1 or auto (got "0")');
+    expect(usageError(['--gpu-memory-share', '0'])).toMatch(/^--gpu-memory-share must be a number > 0/);
+    expect(usageError(['--gpu-memory-share', '1.5'])).toBe('--gpu-memory-share must be at most 1 (got 1.5)');
+    expect(usageError(['--max-workers-per-gpu', '0'])).toBe('--max-workers-per-gpu must be an integer >= 1 (got "0")');
     expect(usageError(['--steps-per-run', '65'])).toMatch(/--steps-per-run .*65/);
     expect(usageError(['--devices', '0,x'])).toBe(
       '--devices must be a comma-separated list of device numbers such as 0,1 (got "0,x")',

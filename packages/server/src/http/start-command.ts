@@ -90,7 +90,30 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
         'a request that waited this long for a batch slot gets 503 with Retry-After\n' +
         "(default: the engine's, 30000; 0: no limit)",
     },
-    { name: 'workers', kind: 'int', min: 1, value: 'N', help: "inference worker threads (default: the engine's)" },
+    {
+      name: 'workers',
+      kind: 'string',
+      value: 'N|auto',
+      help:
+        'inference worker threads, each with its own session and batch (default: 1, or one per --devices entry);\n' +
+        'auto on the CUDA provider: as many per device as fit in --gpu-memory-share of its free memory, measured\n' +
+        'after a warm-up batch of the first worker, at most --max-workers-per-gpu',
+    },
+    {
+      name: 'gpu-memory-share',
+      kind: 'number',
+      min: 0,
+      exclusiveMin: true,
+      value: 'F',
+      help: "with --workers auto: the share of each GPU's free memory at start the workers may take (default: 0.8)",
+    },
+    {
+      name: 'max-workers-per-gpu',
+      kind: 'int',
+      min: 1,
+      value: 'N',
+      help: 'with --workers auto: the most workers one GPU gets (default: 2)',
+    },
     {
       name: 'devices',
       kind: 'string',
@@ -130,6 +153,7 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
   examples: [
     'pnpm --filter @trm/server start',
     'pnpm --filter @trm/server start --model models/arc-simple-mini --port 9000 --ep cpu --max-batch 16 --log',
+    'pnpm --filter @trm/server start --ep cuda --devices 0,1 --workers auto --max-batch 256 --steps-per-run 4',
   ],
 };
 
@@ -145,6 +169,8 @@ export type EngineSettings = Pick<
   | 'maxWaitMs'
   | 'queueTimeoutMs'
   | 'workers'
+  | 'gpuMemoryShare'
+  | 'maxWorkersPerDevice'
   | 'devices'
   | 'stepsPerRun'
   | 'onWorkerEvent'
@@ -182,6 +208,14 @@ function hostList(value: string | undefined): string[] {
   return names;
 }
 
+/** --workers N (an integer >= 1) or auto. */
+function workerCount(raw: string | undefined): number | 'auto' | undefined {
+  if (raw === undefined || raw === 'auto') return raw;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new UsageError(`--workers must be an integer >= 1 or auto (got ${JSON.stringify(raw)})`);
+  return Number(raw);
+}
+
 /** Parses the command line; relative --model folders are resolved against `cwd` (pnpm's INIT_CWD). */
 export function parseStartArgs(argv: readonly string[], cwd: string): StartCommand {
   const { values: f, help } = parseFlags(argv, startSpec, cwd);
@@ -190,6 +224,8 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
   const names = modelDirs.map((d) => basename(d));
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new UsageError(`--model: two folders are named ${twice}; a model's name is its folder's name`);
+  const share = f['gpu-memory-share'] as number | undefined;
+  if (share !== undefined && share > 1) throw new UsageError(`--gpu-memory-share must be at most 1 (got ${share})`);
   const host = f.host as string;
   if (host.trim() === '') throw new UsageError('--host must not be empty');
   return {
@@ -203,7 +239,9 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
       maxQueue: f['max-queue'] as number | undefined,
       maxWaitMs: f['max-wait-ms'] as number | undefined,
       queueTimeoutMs: f['queue-timeout'] as number | undefined,
-      workers: f.workers as number | undefined,
+      workers: workerCount(f.workers as string | undefined),
+      gpuMemoryShare: f['gpu-memory-share'] as number | undefined,
+      maxWorkersPerDevice: f['max-workers-per-gpu'] as number | undefined,
       stepsPerRun: f['steps-per-run'] as number | undefined,
       devices: deviceList(f.devices as string | undefined),
     },

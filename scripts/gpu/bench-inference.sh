@@ -85,6 +85,23 @@ if [ "${1:-}" = engine ]; then
   (cd "$out" && tar czf engine-results.tgz engine-*.json && rm -f engine-*.json)
   exit 0
 fi
+# serve outlasts one call of the copy tool (600 s): serve-bg starts it in the background (results under
+# /opt/trm/serve-out) and waits up to TRM_WAIT_SECONDS (default 540); serve-wait waits again; both copy what is done
+# to $OUT (serve-results.tgz once finished, the log so far otherwise).
+if [ "${1:-}" = serve-bg ] || [ "${1:-}" = serve-wait ]; then
+  bg=/opt/trm/serve-out
+  if [ "$1" = serve-bg ]; then
+    rm -rf "$bg" && mkdir -p "$bg"
+    OUT=$bg setsid nohup bash "$0" serve >"$bg/serve.log" 2>&1 &
+  fi
+  t=0
+  while [ ! -f "$bg/serve-results.tgz" ] && [ "$t" -lt "${TRM_WAIT_SECONDS:-540}" ]; do sleep 5; t=$((t + 5)); done
+  cp "$bg/serve.log" "$out/" 2>/dev/null
+  if [ -f "$bg/serve-results.tgz" ]; then sleep 2; cp "$bg/serve-results.tgz" "$out/" && echo "serve done"; else
+    echo "serve still running after $t s"; tar czf "$out/serve-partial.tgz" -C "$bg" . 2>/dev/null; fi
+  tail -40 "$bg/serve.log"
+  exit 0
+fi
 if [ "${1:-}" = serve ]; then
   # TRM_SERVE_K: steps per run to compare (TRM_SERVE_FORMS=loop,unrolled with TRM_SERVE_K=1,4 compares the graph forms: unrolled loads in k^2); TRM_SERVE_BATCHES / TRM_SERVE_MAZE_BATCHES: engine batches;
   # TRM_SERVE_OFFICIAL=0 skips PyTorch; TRM_SERVE_EP=cpu TRM_SERVE_DTYPE=fp32 (with small batches;

@@ -81,12 +81,12 @@ setup)
     --out $DATA --subsample 1000 --augment 1000 --seed 0 --force --quiet > $O/build-dataset.log 2>&1; \
     echo \$? > $O/dataset.done" >/dev/null 2>&1 &
   setsid nohup bash -c "
-    cd $W/payload && PYTHONUNBUFFERED=1 python3 official-train-anchor.py --trm $W/payload/ref --mode bench \
+    cd $W/payload && PYTHONUNBUFFERED=1 timeout 600 python3 official-train-anchor.py --trm $W/payload/ref --mode bench \
       --data $W/payload/data/sudoku --out $O/official \
       --bench_configs ${TRM_OFFICIAL_CONFIGS:-sudoku-mlp:768:1,sudoku-mlp:768:0,sudoku-att:768:1,maze-att:64:1} \
       --bench_steps 10 --bench_warmup 3 > $O/official-bench.log 2>&1
     echo \$? > $O/official.exit
-    [ \"${TRM_TFJS_WEBGPU:-1}\" = 0 ] || node $W/payload/dist/forward-backward.mjs --preset sudoku-mlp --batch 128 \
+    [ \"${TRM_TFJS_WEBGPU:-1}\" = 0 ] || timeout 240 node $W/payload/dist/forward-backward.mjs --preset sudoku-mlp --batch 128 \
       --backend webgpu --iters 3 > $O/tfjs-webgpu.log 2>&1
     echo \$? > $O/official.done" >/dev/null 2>&1 &
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$O/gpu.txt"

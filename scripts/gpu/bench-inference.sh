@@ -103,7 +103,7 @@ if [ "${1:-}" = serve-bg ] || [ "${1:-}" = serve-wait ]; then
   exit 0
 fi
 if [ "${1:-}" = serve ]; then
-  # TRM_SERVE_K: steps per run to compare (TRM_SERVE_FORMS=loop,unrolled with TRM_SERVE_K=1,4 compares the graph forms: unrolled loads in k^2); TRM_SERVE_BATCHES / TRM_SERVE_MAZE_BATCHES: engine batches;
+  # TRM_SERVE_K: steps per run to compare (TRM_SERVE_FORMS=loop,unrolled with TRM_SERVE_K=1,4 compares the graph forms: unrolled loads in k^2); TRM_SERVE_BATCHES / TRM_SERVE_MAZE_BATCHES: engine batches; TRM_SERVE_QUEUED_BATCHES (default 256; empty: none): batches also run with --steps-when-queued 1;
   # TRM_SERVE_OFFICIAL=0 skips PyTorch; TRM_SERVE_EP=cpu TRM_SERVE_DTYPE=fp32 (with small batches;
   # TRM_SERVE_MAZE_BATCHES= skips maze) is a dry run on a CPU machine.
   ks=${TRM_SERVE_K:-1,4,16}
@@ -117,6 +117,12 @@ if [ "${1:-}" = serve ]; then
       --steps-form "${TRM_SERVE_FORMS:-loop}" \
       --workers "$workers" --requests $((bc < 32 ? 32 : 2 * bc * workers)) --steps-per-run "$ks" \
       --out "$out/serve/engine-sudoku-mlp-b$bc-w$workers.json" 2>&1 | grep -v '^  ' | tee -a "$out/serve/engine.log"
+  done
+  # k > 1 with runs cut to one step while puzzles wait for a row (--steps-when-queued 1)
+  for bc in ${TRM_SERVE_QUEUED_BATCHES-256}; do
+    timeout 240 node $S/engine.mjs --preset sudoku-mlp --dtype $dtype --ep $ep --batch $bc --concurrency $((bc * workers)) \
+      --workers "$workers" --requests $((2 * bc * workers)) --steps-per-run 4,16 --steps-when-queued 1 \
+      --out "$out/serve/engine-sudoku-mlp-b$bc-w$workers-q1.json" 2>&1 | grep -v '^  ' | tee -a "$out/serve/engine.log"
   done
   step "engine $ep maze-att, steps per run $ks"
   for bc in ${TRM_SERVE_MAZE_BATCHES-1 64}; do

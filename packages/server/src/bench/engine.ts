@@ -118,6 +118,13 @@ const spec: CliSpec = {
       default: 'loop',
       help: 'how a graph of k > 1 steps per run is made: an ONNX Loop, or the step unrolled k times (both: a row each)',
     },
+    {
+      name: 'steps-when-queued',
+      kind: 'int',
+      min: 1,
+      value: '<q>',
+      help: 'with k > q steps per run: runs take at most q steps while puzzles wait for a row (the form column says q)',
+    },
     { name: 'out', kind: 'path', value: '<file>', help: 'JSON output (default bench/results/engine-...json)' },
   ],
   examples: [
@@ -337,7 +344,9 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   try {
     for (const { k: stepsPerRun, form: stepsForm } of variants)
       for (const batch of batches) {
-        const engine = await Engine.start({ ...base, maxBatch: batch, stepsPerRun, stepsForm });
+        const q = f['steps-when-queued'] as number | undefined;
+        const stepsWhenQueued = q !== undefined && q < stepsPerRun ? q : undefined;
+        const engine = await Engine.start({ ...base, maxBatch: batch, stepsPerRun, stepsForm, stepsWhenQueued });
         try {
           provider = engine.info.executionProvider;
           notes = engine.info.providerNotes;
@@ -347,7 +356,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
             calibration = await calibrateEarlyHalting(engine, inputs, steps);
           } else await warmUp(engine, inputs, batch);
           const cases = { concurrencies, modes, requests, steps, earlyThreshold: calibration!.threshold };
-          const form = stepsPerRun > 1 ? stepsForm : '-';
+          const form = stepsPerRun > 1 ? `${stepsForm}${stepsWhenQueued ? `, q${stepsWhenQueued}` : ''}` : '-';
           results.push(...(await runCases(engine, batch, inputs, cases, io)).map((r) => ({ ...r, stepsForm: form })));
         } finally {
           await engine.drain();

@@ -199,6 +199,28 @@ describe('Batcher', () => {
     await b.drain();
   });
 
+  it('stepsWhenQueued: runs are cut to that many steps while puzzles wait for a row, full length otherwise', async () => {
+    const lane = new TestLane('compact', 1, undefined, 4);
+    const b = new Batcher([lane], settings({ maxBatch: 1, stepsWhenQueued: 1 }));
+    const tokens = Uint8Array.from([4, 0, 0, 0, 0, 0]); // would halt at step 5
+    // alone: one run of 4 steps, then one step to its halt
+    const alone = await b.solve(request(tokens, { maxSteps: 8 }));
+    check(request(tokens, { maxSteps: 8 }), alone);
+    expect(lane.fn.runSteps).toEqual([4, 1]);
+    // two puzzles for one row: the second waits, so the first's runs are cut to 1 step until it leaves; the second
+    // then has the lane alone and takes full runs again
+    lane.fn.runSteps.length = 0;
+    const short = Uint8Array.from([1, 2, 3, 4, 5, 6]); // halts at step 2
+    const [x, y] = await Promise.all([b.solve(request(short)), b.solve(request(tokens, { maxSteps: 8 }))]);
+    check(request(short), x);
+    check(request(tokens, { maxSteps: 8 }), y);
+    expect(lane.fn.runSteps).toEqual([1, 1, 4, 1]);
+    expect(() => new Batcher([lane], settings({ stepsWhenQueued: 0 }))).toThrow(
+      'stepsWhenQueued must be an integer >= 1 (got 0)',
+    );
+    await b.drain();
+  });
+
   it('fails only the puzzle whose rule check throws', async () => {
     const b = new Batcher([new TestLane('compact')], settings());
     const tokens = Uint8Array.from([1, 1, 1, 1, 1, 1]); // halts at step 2

@@ -47,6 +47,11 @@ export interface BatcherSettings {
   queueTimeoutMs?: number;
   /** S: length of every answer */
   seqLen: number;
+  /**
+   * With several steps per run: the most steps a run takes while puzzles wait for a row, so that rows freed by
+   * halting are refilled sooner (a lone puzzle still runs all its steps in one call). Absent: no cap.
+   */
+  stepsWhenQueued?: number;
 }
 
 interface Job {
@@ -97,6 +102,9 @@ export class Batcher {
     if (!Number.isInteger(settings.maxQueue) || settings.maxQueue < 0)
       throw new Error(`maxQueue must be an integer >= 0 (got ${settings.maxQueue})`);
     if (!(settings.maxWaitMs >= 0)) throw new Error(`maxWaitMs must be >= 0 (got ${settings.maxWaitMs})`);
+    const cap = settings.stepsWhenQueued;
+    if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1))
+      throw new Error(`stepsWhenQueued must be an integer >= 1 (got ${cap})`);
     const timeout = settings.queueTimeoutMs ?? 0;
     if (!(timeout >= 0)) throw new Error(`queueTimeoutMs must be >= 0 (got ${timeout})`);
     this.lanes = lanes.map((lane) => ({ lane, rows: [], alive: true, busy: false }));
@@ -288,7 +296,7 @@ export class Batcher {
         return null;
       }
       s.rows = jobs;
-      return { rows, limits: limitsOf(jobs) };
+      return { rows, limits: limitsOf(jobs, this.runCap()) };
     }
     // Fixed rows: a batch keeps its size until it empties.
     const live = s.rows.map((j) => (j !== null && !j.done ? j : null));
@@ -320,7 +328,14 @@ export class Batcher {
       return null;
     }
     s.rows = jobs;
-    return { rows, limits: limitsOf(jobs) };
+    return { rows, limits: limitsOf(jobs, this.runCap()) };
+  }
+
+  /** The most steps of the next run: stepsWhenQueued while puzzles still wait after the rows were filled. */
+  private runCap(): number {
+    return this.queue.length > 0
+      ? (this.settings.stepsWhenQueued ?? Number.POSITIVE_INFINITY)
+      : Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -418,9 +433,10 @@ export class Batcher {
 
 /**
  * Each row's halt logit threshold (sigmoid(q) > t <=> q > logit(t)) and steps left, so that a run of several steps
- * can end once no row goes on. Only work is saved: halting is still decided here, step by step.
+ * can end once no row goes on. Only work is saved: halting is still decided here, step by step. `cap` bounds the
+ * steps left of every row, so the run ends after at most `cap` steps.
  */
-function limitsOf(jobs: (Job | null)[]): NonNullable<StepPlan['limits']> {
+function limitsOf(jobs: (Job | null)[], cap: number): NonNullable<StepPlan['limits']> {
   const haltLogit = new Float32Array(jobs.length);
   const stepsLeft = new Int32Array(jobs.length);
   jobs.forEach((job, i) => {
@@ -430,7 +446,7 @@ function limitsOf(jobs: (Job | null)[]): NonNullable<StepPlan['limits']> {
     }
     const t = job.request.haltThreshold;
     haltLogit[i] = t >= 1 ? Number.POSITIVE_INFINITY : t <= 0 ? Number.NEGATIVE_INFINITY : Math.log(t / (1 - t));
-    stepsLeft[i] = Math.max(0, job.request.maxSteps - job.steps);
+    stepsLeft[i] = Math.max(0, Math.min(cap, job.request.maxSteps - job.steps));
   });
   return { haltLogit, stepsLeft };
 }

@@ -265,6 +265,12 @@ describe('Engine with several supervision steps per run', () => {
     ).rejects.toThrow('gpuMemoryShare must be in (0, 1] (got 1.2)');
   });
 
+  it('refuses a cap on steps while queued above the steps per run', async () => {
+    await expect(
+      Engine.start({ modelDir: dir, executionProvider: 'cpu', stepsPerRun: 2, stepsWhenQueued: 3 }),
+    ).rejects.toThrow('stepsWhenQueued must be an integer in 1..stepsPerRun (2) (got 3)');
+  });
+
   it('refuses a number of steps per run out of range', async () => {
     await expect(Engine.start({ modelDir: dir, executionProvider: 'cpu', stepsPerRun: 0 })).rejects.toThrow(
       'stepsPerRun must be an integer >= 1 (got 0)',

@@ -65,6 +65,11 @@ export interface EngineOptions {
    */
   stepsForm?: MultiStepForm;
   /**
+   * With stepsPerRun k > 1: the most steps a run takes while puzzles wait for a row (1..k), so that rows freed by
+   * halting are refilled sooner under load while a lone puzzle still takes k steps per call. Default k (no cap).
+   */
+  stepsWhenQueued?: number;
+  /**
    * CUDA devices to spread the workers over: worker i runs on devices[i mod length] (one lane per GPU with as many
    * workers as devices). Default [0]. Ignored by the other providers.
    */
@@ -149,6 +154,12 @@ export class Engine implements SolveEngine {
     positiveInt('stepsPerRun', o.stepsPerRun, 1);
     if (o.stepsPerRun > MAX_STEPS_PER_RUN)
       throw new Error(`stepsPerRun must be at most ${MAX_STEPS_PER_RUN} (got ${o.stepsPerRun})`);
+    const queuedSteps = o.stepsWhenQueued;
+    if (
+      queuedSteps !== undefined &&
+      !(Number.isInteger(queuedSteps) && queuedSteps >= 1 && queuedSteps <= o.stepsPerRun)
+    )
+      throw new Error(`stepsWhenQueued must be an integer in 1..stepsPerRun (${o.stepsPerRun}) (got ${queuedSteps})`);
     if (!(o.maxWaitMs >= 0)) throw new Error(`maxWaitMs must be >= 0 (got ${o.maxWaitMs})`);
     if (!(o.queueTimeoutMs >= 0)) throw new Error(`queueTimeoutMs must be >= 0 (got ${o.queueTimeoutMs})`);
     const modelDir = resolve(options.modelDir);
@@ -238,6 +249,7 @@ export class Engine implements SolveEngine {
       maxBatch: o.maxBatch,
       workers: lanes.length,
       stepsPerRun: o.stepsPerRun,
+      ...(queuedSteps !== undefined && queuedSteps < o.stepsPerRun ? { stepsWhenQueued: queuedSteps } : {}),
     };
     const batcher = new Batcher(lanes, {
       maxBatch: o.maxBatch,
@@ -245,6 +257,7 @@ export class Engine implements SolveEngine {
       maxWaitMs: o.maxWaitMs,
       queueTimeoutMs: o.queueTimeoutMs,
       seqLen: config.seq_len,
+      stepsWhenQueued: queuedSteps,
     });
     return new Engine(config, info, lanes, batcher, table);
   }

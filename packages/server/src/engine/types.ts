@@ -75,6 +75,8 @@ export interface EngineInfo {
   workers: number;
   /** supervision steps per run of the graph (1: one step per run) */
   stepsPerRun: number;
+  /** the most steps of a run while puzzles wait for a row, where it is below stepsPerRun */
+  stepsWhenQueued?: number;
 }
 
 export interface EngineStats {

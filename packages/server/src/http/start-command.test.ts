@@ -81,7 +81,7 @@ describe('parseStartArgs', () => {
     const cmd = parse(
       ...['--model', 'models/a', '--model', '/abs/b', '--port', '0', '--host', '0.0.0.0', '--ep', 'cpu'],
       ...['--max-batch', '16', '--max-queue', '0', '--max-wait-ms', '5', '--queue-timeout', '2500', '--workers', '2'],
-      ...['--steps-per-run', '4', '--devices', '0, 2'],
+      ...['--steps-per-run', '4', '--steps-when-queued', '2', '--devices', '0, 2'],
       ...['--body-limit', '512KB', '--allowed-hosts', 'trm.example.com, .lan,[fd00::1]', '--log'],
     );
     expect(cmd).toEqual({
@@ -97,6 +97,7 @@ describe('parseStartArgs', () => {
         queueTimeoutMs: 2500,
         workers: 2,
         stepsPerRun: 4,
+        stepsWhenQueued: 2,
         devices: [0, 2],
       },
       bodyLimit: '512kb',
@@ -130,6 +131,9 @@ describe('parseStartArgs', () => {
     expect(usageError(['--workers', '0'])).toBe('--workers must be an integer >= 1 or auto (got "0")');
     expect(usageError(['--gpu-memory-share', '0'])).toMatch(/^--gpu-memory-share must be a number > 0/);
     expect(usageError(['--gpu-memory-share', '1.5'])).toBe('--gpu-memory-share must be at most 1 (got 1.5)');
+    expect(usageError(['--steps-when-queued', '2'])).toBe(
+      '--steps-when-queued must be at most --steps-per-run (1) (got 2)',
+    );
     expect(usageError(['--max-workers-per-gpu', '0'])).toBe('--max-workers-per-gpu must be an integer >= 1 (got "0")');
     expect(usageError(['--steps-per-run', '65'])).toMatch(/--steps-per-run .*65/);
     expect(usageError(['--devices', '0,x'])).toBe(

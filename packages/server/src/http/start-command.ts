@@ -133,6 +133,16 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
         'transfers per puzzle, same answers; a puzzle that halts mid-run waits for the run to end (default: 1)',
     },
     {
+      name: 'steps-when-queued',
+      kind: 'int',
+      min: 1,
+      max: MAX_STEPS_PER_RUN,
+      value: 'Q',
+      help:
+        'with --steps-per-run K: the most steps a run takes while puzzles wait for a batch slot (1..K), so slots\n' +
+        'freed by halting are refilled sooner under load; a lone puzzle still takes K per run (default: K)',
+    },
+    {
       name: 'body-limit',
       kind: 'string',
       default: String(DEFAULT_BODY_LIMIT),
@@ -173,6 +183,7 @@ export type EngineSettings = Pick<
   | 'maxWorkersPerDevice'
   | 'devices'
   | 'stepsPerRun'
+  | 'stepsWhenQueued'
   | 'onWorkerEvent'
   | 'onWarning'
 >;
@@ -224,6 +235,10 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
   const names = modelDirs.map((d) => basename(d));
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new UsageError(`--model: two folders are named ${twice}; a model's name is its folder's name`);
+  const queued = f['steps-when-queued'] as number | undefined;
+  const perRun = (f['steps-per-run'] as number | undefined) ?? 1;
+  if (queued !== undefined && queued > perRun)
+    throw new UsageError(`--steps-when-queued must be at most --steps-per-run (${perRun}) (got ${queued})`);
   const share = f['gpu-memory-share'] as number | undefined;
   if (share !== undefined && share > 1) throw new UsageError(`--gpu-memory-share must be at most 1 (got ${share})`);
   const host = f.host as string;
@@ -243,6 +258,7 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
       gpuMemoryShare: f['gpu-memory-share'] as number | undefined,
       maxWorkersPerDevice: f['max-workers-per-gpu'] as number | undefined,
       stepsPerRun: f['steps-per-run'] as number | undefined,
+      stepsWhenQueued: f['steps-when-queued'] as number | undefined,
       devices: deviceList(f.devices as string | undefined),
     },
     bodyLimit: bodyLimit(f['body-limit'] as string),
@@ -300,7 +316,8 @@ export async function runStart(cmd: Extract<StartCommand, { kind: 'start' }>, io
       const notes = i.providerNotes.length > 0 ? ` (${i.providerNotes.join('; ')})` : '';
       err(
         `model ${name}: ${i.task}, ${i.dtype} on ${i.executionProvider}${notes}, ${i.workers} worker(s) x batch ${i.maxBatch}` +
-          (i.stepsPerRun > 1 ? `, ${i.stepsPerRun} steps per run` : ''),
+          (i.stepsPerRun > 1 ? `, ${i.stepsPerRun} steps per run` : '') +
+          (i.stepsWhenQueued !== undefined ? ` (${i.stepsWhenQueued} while puzzles wait)` : ''),
       );
     }
     err(`listening on ${running.url} (playground at ${running.url}/, API at ${running.url}/openapi.json)`);

@@ -30,7 +30,7 @@ export const modelSummarySchema = {
       enum: EXECUTION_PROVIDERS,
     },
     providerNotes: {
-      description: 'why providers tried before this one were not used',
+      description: 'why providers tried before this one were not used, and what `--workers auto` found',
       type: 'array',
       items: { type: 'string' },
     },
@@ -39,6 +39,12 @@ export const modelSummarySchema = {
     workers: { type: 'integer', minimum: 1 },
     stepsPerRun: {
       description: 'supervision steps per run of the graph (--steps-per-run)',
+      type: 'integer',
+      minimum: 1,
+    },
+    stepsWhenQueued: {
+      description:
+        'the most steps of a run while puzzles wait for a batch slot (--steps-when-queued), where below stepsPerRun',
       type: 'integer',
       minimum: 1,
     },

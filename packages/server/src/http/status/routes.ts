@@ -25,6 +25,7 @@ export function statusRoutes(
         maxBatch: e.info.maxBatch,
         workers: e.info.workers,
         stepsPerRun: e.info.stepsPerRun,
+        ...(e.info.stepsWhenQueued !== undefined ? { stepsWhenQueued: e.info.stepsWhenQueued } : {}),
         config: e.info.config,
       }));
       res.json({ models });

@@ -3,17 +3,20 @@
 #
 #   campaign_recipe MODEL    sets: preset, batch, micro_batch (the rows per graph run on one GPU), task
 #                            (build-dataset --task), raw (files and folders under the shared data folder that the
-#                            build reads), input (build-dataset --input, relative to the payload's data/),
-#                            build (the other build-dataset flags); returns 1 for an unknown model.
+#                            build reads), generate (for data made by `generate` instead: one argument string per
+#                            file, run at pack time with --out under the payload's data/), input (build-dataset
+#                            --input, relative to the payload's data/), build (the other build-dataset flags);
+#                            returns 1 for an unknown model.
 #
-# TRM_PRESET, TRM_BATCH, TRM_MICRO_BATCH, TRM_SUBSAMPLE and TRM_AUGMENT replace the recipe's values (a smaller run
+# TRM_PRESET, TRM_BATCH, TRM_MICRO_BATCH, TRM_SUBSAMPLE, TRM_AUGMENT and TRM_GEN_TRAIN replace the recipe's values (a smaller run
 # on this machine, another GPU's memory); a run continued with --resume must keep its preset and batch.
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # the variables are read by the scripts that source this file
 
-CAMPAIGN_MODELS="sudoku-hard-mlp maze-att arc1"
+CAMPAIGN_MODELS="sudoku-hard-mlp sudoku-newspaper-mlp maze-att arc1"
 
 campaign_recipe() {
+  raw=() generate=()
   case $1 in
   sudoku-hard-mlp)
     # The paper's Sudoku-Extreme run: the MLP-mixer on 1,000 hard puzzles with 1,000 shuffles each.
@@ -21,6 +24,16 @@ campaign_recipe() {
     raw=(sudoku/train.csv sudoku/test.csv sudoku/SOURCE.md)
     input=sudoku
     build=(--subsample "${TRM_SUBSAMPLE:-1000}" --augment "${TRM_AUGMENT:-1000}")
+    ;;
+  sudoku-newspaper-mlp)
+    # The puzzles people usually bring: newspaper difficulty, 25-35 givens with one solution each, from the
+    # generator (seeded, so the same files on every machine). Many puzzles with a few shuffles each rather than the
+    # hard run's 1,000 x 1,000; the test split is 4,000 puzzles of another seed.
+    preset=sudoku-mlp batch=768 micro_batch=384 task=sudoku
+    generate=("--task sudoku --count ${TRM_GEN_TRAIN:-100000} --givens 25..35 --seed 31 --out newspaper/train.csv"
+      "--task sudoku --count 4000 --givens 25..35 --seed 32 --out newspaper/test.csv")
+    input=newspaper
+    build=(--augment "${TRM_AUGMENT:-10}")
     ;;
   maze-att)
     # The paper's Maze-Hard run: attention on 1,000 train mazes, each with its 8 dihedral transforms.

@@ -124,6 +124,18 @@ if [ "${1:-}" = serve ]; then
       --workers "$workers" --requests $((2 * bc * workers)) --steps-per-run 4,16 --steps-when-queued 1 \
       --out "$out/serve/engine-sudoku-mlp-b$bc-w$workers-q1.json" 2>&1 | grep -v '^  ' | tee -a "$out/serve/engine.log"
   done
+  step "engine $ep sudoku-mlp, --workers auto (a share of the free GPU memory)"
+  timeout 240 node $S/engine.mjs --preset sudoku-mlp --dtype $dtype --ep $ep --batch 256 --concurrency 512 --workers auto \
+    --requests 1024 --halting fixed --out "$out/serve/engine-sudoku-mlp-b256-auto.json" 2>&1 | grep -v '^  ' |
+    tee -a "$out/serve/engine.log"
+  if [ -f packages/core/dist/generate.mjs ]; then
+    step "early halting on a trained model: models/sudoku-small-mlp on 1,024 generated puzzles of its training difficulty"
+    node packages/core/dist/generate.mjs --task sudoku --count 1024 --givens 61..71 --seed 12 --out "$out/serve/easy.csv" --quiet
+    timeout 240 node $S/engine.mjs --model models/sudoku-small-mlp --ep $ep --batch 1,256 --concurrency 1,256 --steps 8 \
+      --threshold 0.5 --puzzles "$out/serve/easy.csv" --requests 1024 --steps-per-run "$ks" \
+      --out "$out/serve/engine-sudoku-small-mlp-trained.json" 2>&1 | grep -v '^  ' | tee -a "$out/serve/engine.log"
+    rm -f "$out/serve/easy.csv"
+  fi
   step "engine $ep maze-att, steps per run $ks"
   for bc in ${TRM_SERVE_MAZE_BATCHES-1 64}; do
     timeout 240 node $S/engine.mjs --preset maze-att --dtype $dtype --ep $ep --batch $bc --concurrency $bc \

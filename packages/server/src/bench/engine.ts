@@ -3,11 +3,12 @@
 // step costs the same) unless --model names a model folder. Every client sends its next puzzle as soon as the
 // last one is answered. Two halting regimes: `fixed` runs every puzzle for --steps steps (threshold 1), `early`
 // uses the halt threshold at which a random-weight model stops after half of --steps on average (calibrated
-// first, reported). Prints a table and writes bench/results/engine-<preset>-<ep>-<time>.json at the repo root.
+// first, reported), or --threshold's with a trained model (--model) on real puzzles (--puzzles, a sudoku CSV: then
+// the table also gives the share of exact answers). Prints a table and writes bench/results/engine-<preset>-<ep>-<time>.json at the repo root.
 //
 //   pnpm --filter @trm/server bench:engine --preset sudoku-tiny --ep cpu --batch 1,8,32 --concurrency 1,8,32
 //   node packages/server/dist/engine.mjs --preset sudoku-mlp --ep cuda --batch 1,16,64,256 --concurrency 1,64,256
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type CliSpec,
@@ -18,6 +19,8 @@ import {
   type ModelConfig,
   PRESET_NAMES,
   parseFlags,
+  encodeSudoku,
+  parseSudokuString,
   Rng,
   readModelConfig,
   runCli,
@@ -81,14 +84,28 @@ const spec: CliSpec = {
       kind: 'enum',
       choices: ['fixed', 'early', 'both'],
       default: 'both',
-      help: 'fixed: threshold 1 (all steps); early: calibrated threshold',
+      help: 'fixed: threshold 1 (all steps); early: calibrated threshold (or --threshold)',
+    },
+    {
+      name: 'threshold',
+      kind: 'number',
+      min: 0,
+      value: '<p>',
+      help: "early halting's threshold instead of the calibrated one (a trained model's own: 0.5)",
+    },
+    {
+      name: 'puzzles',
+      kind: 'path',
+      value: '<csv>',
+      help:
+        'sudoku puzzles to solve instead of random tokens: a CSV of source,question,answer[,rating] rows (the shared\n' +
+        'data and `generate`); the table then gives the share of exact answers',
     },
     {
       name: 'workers',
-      kind: 'int',
-      min: 1,
-      value: '<n>',
-      help: 'inference worker threads (default: one per --devices entry, else 1)',
+      kind: 'string',
+      value: '<n|auto>',
+      help: 'inference worker threads, or auto: from the free GPU memory (default: one per --devices entry, else 1)',
     },
     {
       name: 'devices',
@@ -152,14 +169,43 @@ interface CaseResult {
   queueMs: { p50: number };
   /** mean rows in use while the case ran */
   meanActiveRows: number;
+  /** share of answers equal to the solution (--puzzles), else null */
+  exact: number | null;
 }
 
-function puzzles(config: ModelConfig, n: number, seed: number): Uint8Array[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () =>
-    Uint8Array.from({ length: config.seq_len }, () => rng.int(1, config.vocab_size - 1)),
-  );
+interface BenchPuzzle {
+  tokens: Uint8Array;
+  /** the solution's tokens, when known */
+  solution?: Uint8Array;
 }
+
+/** --puzzles: a sudoku CSV (source,question,answer[,rating], header first), at most `n` rows. */
+function csvPuzzles(file: string, config: ModelConfig, n: number): BenchPuzzle[] {
+  if (config.task !== 'sudoku')
+    throw new FlagError(`--puzzles reads sudoku CSVs; the model's task is ${config.task}`, '--puzzles');
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() !== '');
+  if (lines.length === 0) throw new FlagError(`--puzzles: ${file} has no puzzle rows`, '--puzzles');
+  return lines.slice(0, n).map((line, i) => {
+    const [, question, answer] = line.split(',');
+    const at = `${file} row ${i + 2}`;
+    return {
+      tokens: encodeSudoku(parseSudokuString(question ?? '', `question of ${at}`)),
+      solution: encodeSudoku(parseSudokuString(answer ?? '', `answer of ${at}`)),
+    };
+  });
+}
+
+function puzzles(config: ModelConfig, n: number, seed: number): BenchPuzzle[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, () => ({
+    tokens: Uint8Array.from({ length: config.seq_len }, () => rng.int(1, config.vocab_size - 1)),
+  }));
+}
+
+const sameTokens = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The threshold at which the puzzles' mean steps come closest to half of maxSteps (from full traces). */
 function calibrate(traces: number[][], maxSteps: number): { threshold: number; meanSteps: number } {
@@ -179,7 +225,7 @@ function calibrate(traces: number[][], maxSteps: number): { threshold: number; m
 
 async function runCase(
   engine: Engine,
-  inputs: Uint8Array[],
+  inputs: BenchPuzzle[],
   o: { concurrency: number; requests: number; steps: number; threshold: number },
 ): Promise<Omit<CaseResult, 'batch' | 'stepsPerRun' | 'stepsForm' | 'concurrency' | 'halting' | 'threshold'>> {
   const latencies: number[] = [];
@@ -188,6 +234,8 @@ async function runCase(
   let next = 0;
   let activeSum = 0;
   let samples = 0;
+  let exact = 0;
+  let known = 0;
   const sampler = setInterval(() => {
     activeSum += engine.stats().activeSlots;
     samples++;
@@ -195,11 +243,20 @@ async function runCase(
   const t0 = performance.now();
   const client = async () => {
     while (next < o.requests) {
-      const tokens = inputs[next++ % inputs.length]!;
-      const request: SolveRequest = { tokens, maxSteps: o.steps, haltThreshold: o.threshold, trace: false };
+      const input = inputs[next++ % inputs.length]!;
+      const request: SolveRequest = {
+        tokens: input.tokens,
+        maxSteps: o.steps,
+        haltThreshold: o.threshold,
+        trace: false,
+      };
       const s = performance.now();
       const r = await engine.solve(request);
       latencies.push(performance.now() - s);
+      if (input.solution) {
+        known++;
+        if (sameTokens(r.tokens, input.solution)) exact++;
+      }
       queue.push(r.timing.queueMs);
       steps += r.steps;
     }
@@ -222,6 +279,7 @@ async function runCase(
     },
     queueMs: { p50: quantile(queue, 0.5) },
     meanActiveRows: samples > 0 ? activeSum / samples : 0,
+    exact: known > 0 ? exact / known : null,
   };
 }
 
@@ -242,9 +300,9 @@ async function benchModel(
 }
 
 /** Warm-up and the halting calibration: 32 puzzles traced for all steps. */
-async function calibrateEarlyHalting(engine: Engine, inputs: Uint8Array[], steps: number): Promise<Calibration> {
+async function calibrateEarlyHalting(engine: Engine, inputs: BenchPuzzle[], steps: number): Promise<Calibration> {
   const traced = await Promise.all(
-    inputs.slice(0, 32).map((tokens) => engine.solve({ tokens, maxSteps: steps, haltThreshold: 1, trace: true })),
+    inputs.slice(0, 32).map(({ tokens }) => engine.solve({ tokens, maxSteps: steps, haltThreshold: 1, trace: true })),
   );
   return calibrate(
     traced.map((r) => r.trace!.map((t) => t.haltProbability)),
@@ -253,9 +311,9 @@ async function calibrateEarlyHalting(engine: Engine, inputs: Uint8Array[], steps
 }
 
 /** Warm-up of an engine with another batch size: one step of a full batch. */
-async function warmUp(engine: Engine, inputs: Uint8Array[], batch: number): Promise<void> {
+async function warmUp(engine: Engine, inputs: BenchPuzzle[], batch: number): Promise<void> {
   await Promise.all(
-    inputs.slice(0, batch).map((tokens) => engine.solve({ tokens, maxSteps: 1, haltThreshold: 1, trace: false })),
+    inputs.slice(0, batch).map(({ tokens }) => engine.solve({ tokens, maxSteps: 1, haltThreshold: 1, trace: false })),
   );
 }
 
@@ -263,7 +321,7 @@ async function warmUp(engine: Engine, inputs: Uint8Array[], batch: number): Prom
 async function runCases(
   engine: Engine,
   batch: number,
-  inputs: Uint8Array[],
+  inputs: BenchPuzzle[],
   o: {
     concurrencies: number[];
     modes: readonly ('fixed' | 'early')[];
@@ -290,15 +348,22 @@ async function runCases(
 /** The results as a markdown table, one row per batch size, number of clients and halting regime. */
 function resultTable(results: readonly CaseResult[]): string[] {
   const head =
-    '| batch | steps/run | form | clients | halting | mean steps | puzzles/s | puzzle-steps/s | p50 ms | p99 ms | queue p50 ms | rows in use |';
+    '| batch | steps/run | form | clients | halting | mean steps | puzzles/s | puzzle-steps/s | p50 ms | p99 ms | queue p50 ms | rows in use | exact |';
   return [
     head,
     head.replace(/[^|]+/g, '---'),
     ...results.map(
       (r) =>
-        `| ${r.batch} | ${r.stepsPerRun} | ${r.stepsForm} | ${r.concurrency} | ${r.halting} | ${fmt(r.meanSteps, 2)} | ${fmt(r.puzzlesPerSecond)} | ${fmt(r.puzzleStepsPerSecond, 0)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.queueMs.p50)} | ${fmt(r.meanActiveRows)} |`,
+        `| ${r.batch} | ${r.stepsPerRun} | ${r.stepsForm} | ${r.concurrency} | ${r.halting} | ${fmt(r.meanSteps, 2)} | ${fmt(r.puzzlesPerSecond)} | ${fmt(r.puzzleStepsPerSecond, 0)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.queueMs.p50)} | ${fmt(r.meanActiveRows)} | ${r.exact === null ? '-' : `${fmt(100 * r.exact)} %`} |`,
     ),
   ];
+}
+
+function workerFlag(raw: string | undefined): number | 'auto' | undefined {
+  if (raw === undefined || raw === 'auto') return raw;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new FlagError(`--workers must be an integer >= 1 or auto (got ${JSON.stringify(raw)})`, '--workers');
+  return Number(raw);
 }
 
 async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void> {
@@ -324,11 +389,14 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   const requests = f.requests as number;
   const modes = f.halting === 'both' ? (['fixed', 'early'] as const) : ([f.halting] as ['fixed'] | ['early']);
   const { modelDir, config, label, made } = await benchModel(f);
-  const inputs = puzzles(config, Math.max(requests, 64), 1);
+  const inputs = f.puzzles
+    ? csvPuzzles(f.puzzles as string, config, Math.max(requests, 64))
+    : puzzles(config, Math.max(requests, 64), 1);
+  const given = f.threshold as number | undefined;
   const base: Omit<EngineOptions, 'maxBatch'> = {
     modelDir,
     executionProvider: f.ep as ExecutionProviderChoice,
-    workers: f.workers as number | undefined,
+    workers: workerFlag(f.workers as string | undefined),
     threads: f.threads as number | undefined,
     stateOnDevice: f['state-on-host'] !== true,
     devices: deviceList(f.devices as string | undefined),
@@ -353,7 +421,11 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
           workers = engine.info.workers;
           if (calibration === null) {
             io.err(`bench:engine ${label} on ${provider} (${notes.join('; ')}), ${machineDescription()}`);
-            calibration = await calibrateEarlyHalting(engine, inputs, steps);
+            if (given === undefined) calibration = await calibrateEarlyHalting(engine, inputs, steps);
+            else {
+              await warmUp(engine, inputs, batch);
+              calibration = { threshold: given, meanSteps: Number.NaN };
+            }
           } else await warmUp(engine, inputs, batch);
           const cases = { concurrencies, modes, requests, steps, earlyThreshold: calibration!.threshold };
           const form = stepsPerRun > 1 ? `${stepsForm}${stepsWhenQueued ? `, q${stepsWhenQueued}` : ''}` : '-';
@@ -367,10 +439,12 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   }
 
   io.out(`\nengine: ${label}, ${provider}, ${workers} worker(s), --steps ${steps}, ${machineDescription()}`);
-  if (calibration)
+  if (calibration && given !== undefined) io.out(`early halting: threshold ${given} (--threshold)`);
+  else if (calibration)
     io.out(
       `early halting: threshold ${calibration.threshold.toPrecision(4)} (mean ${fmt(calibration.meanSteps, 2)} steps on the calibration puzzles)`,
     );
+  if (f.puzzles) io.out(`puzzles: ${f.puzzles as string} (${inputs.length})`);
   for (const line of resultTable(results)) io.out(line);
   const out =
     (f.out as string | undefined) ??

@@ -113,8 +113,20 @@ describe('autoWorkers', () => {
     const noSmi = await autoWorkers(lane, { ...settings, provider: 'cuda', freeBefore: null, gpuQuery: smi(null) });
     expect(noSmi.lanes).toEqual([0]);
     expect(noSmi.note).toMatch(/nvidia-smi could not be run/);
-    const hidden = await autoWorkers(lane, { ...settings, provider: 'cuda', freeBefore: SMI, gpuQuery: smi('1, 5\n') });
-    expect(hidden.lanes).toEqual([0, 1]);
-    expect(hidden.note).toMatch(/does not list this process/);
+    // nvidia-smi hides the process (a container): the first device's loss of free memory is the cost
+    const after = '0, 90000, 143771\n1, 30000, 143771\n';
+    const hiddenQuery: GpuQuery = (args) => (args[0] === DEVICE_MEMORY_QUERY[0] ? after : '1, 5\n');
+    const hidden = await autoWorkers(lane, { ...settings, provider: 'cuda', freeBefore: SMI, gpuQuery: hiddenQuery });
+    expect(hidden.lanes).toEqual([0, 1, 0, 0]);
+    expect(hidden.note).toMatch(/at 30000 MiB per worker/);
+    // neither: one per device
+    const unknown = await autoWorkers(lane, {
+      ...settings,
+      provider: 'cuda',
+      freeBefore: SMI,
+      gpuQuery: smi('1, 5\n'),
+    });
+    expect(unknown.lanes).toEqual([0, 1]);
+    expect(unknown.note).toMatch(/could not be read/);
   });
 });

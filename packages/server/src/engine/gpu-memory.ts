@@ -1,6 +1,7 @@
 // How many inference workers a CUDA device takes when the server is told to use a share of its free memory
 // (`start --workers auto`): the free memory of each device is read before the first worker loads, the first worker
-// runs one warm-up run at the full batch, and what the process then holds on the GPU is one worker's cost. Every
+// runs one warm-up run at the full batch, and what the process then holds on the GPU (as nvidia-smi lists it, or
+// the first device's loss of free memory) is one worker's cost. Every
 // device then gets as many workers as fit in its share of the free memory, at least one, at most a cap (more
 // workers than the GPU can overlap only add memory).
 import { execFileSync } from 'node:child_process';
@@ -143,12 +144,21 @@ export async function autoWorkers(first: Lane, s: AutoWorkerSettings): Promise<{
     ),
   );
   await warm.drain();
+  // What this process holds: as nvidia-smi lists it, or else (containers often hide process ids) what the first
+  // device's free memory lost since before worker 0 loaded.
   const apps = s.gpuQuery(PROCESS_MEMORY_QUERY);
-  const used = apps === null ? null : parseProcessGpuMemory(apps, process.pid);
+  let used = apps === null ? null : parseProcessGpuMemory(apps, process.pid);
+  if (used === null) {
+    const after = s.gpuQuery(DEVICE_MEMORY_QUERY);
+    const d0 = s.devices[0];
+    const before = free.find((g) => g.index === d0)?.freeMiB;
+    const now = after === null ? undefined : parseGpuMemory(after).find((g) => g.index === d0)?.freeMiB;
+    if (before !== undefined && now !== undefined && before > now) used = before - now;
+  }
   if (used === null)
     return {
       lanes: s.devices,
-      note: 'workers auto: 1 per device, nvidia-smi does not list this process (its GPU memory is unknown)',
+      note: "workers auto: 1 per device, this process's GPU memory could not be read (nvidia-smi lists neither it nor a change of free memory)",
     };
   const share = workersFromFreeMemory(s.devices, free, used, s.share, s.maxPerDevice);
   return { lanes: laneDevices(s.devices, share.perDevice), note: `workers auto: ${share.reason}` };

@@ -142,6 +142,11 @@ if [ "${1:-}" = serve ]; then
       --requests $((bc < 16 ? 16 : 2 * bc)) --steps-per-run "$ks" --out "$out/serve/engine-maze-att-b$bc.json" 2>&1 |
       grep -v '^  ' | tee -a "$out/serve/engine.log"
   done
+  step "where a run's time goes (ONNX Runtime's profiler): sudoku-mlp batch 1 and 256, maze-att batch 1 and 64"
+  timeout 240 node $S/profile.mjs --preset sudoku-mlp --dtype $dtype --ep $ep --batch 1,256 --steps-per-run 1,16 \
+    --runs 20 --out "$out/serve/profile-sudoku-mlp.json" 2>&1 | tee "$out/serve/profile.log" | grep '^batch'
+  timeout 240 node $S/profile.mjs --preset maze-att --dtype $dtype --ep $ep --batch 1,64 --runs 10 \
+    --out "$out/serve/profile-maze-att.json" 2>&1 | tee -a "$out/serve/profile.log" | grep '^batch'
   step "a lone sudoku-mlp puzzle over HTTP, 16 steps"
   for k in ${ks//,/ }; do
     timeout 120 node $S/http-overhead.mjs --preset sudoku-mlp --dtype $dtype --ep $ep --concurrency 1 --requests 64 --rounds 2 \

@@ -1,0 +1,79 @@
+// The summary of an ONNX Runtime profile (bench:profile): per run, nodes, time inside them, op types, providers.
+
+/** One event of ONNX Runtime's profile (Chrome trace format). */
+export interface ProfileEvent {
+  cat?: string;
+  name: string;
+  ts: number;
+  dur: number;
+  args?: { op_name?: string; provider?: string };
+}
+
+export interface OpShare {
+  name: string;
+  /** nodes per run */
+  nodes: number;
+  /** milliseconds per run */
+  ms: number;
+  /** share of the time inside nodes */
+  share: number;
+}
+
+export interface ProfileSummary {
+  runs: number;
+  /** mean wall time of a run inside ONNX Runtime (model_run) */
+  runMs: number;
+  /** nodes executed per run (a Loop's body counts once per iteration, the Loop node itself not) */
+  nodesPerRun: number;
+  /** time inside nodes per run */
+  nodeMs: number;
+  /** runMs - nodeMs: what the profiler attributes to no node */
+  otherMs: number;
+  byOp: OpShare[];
+  byProvider: OpShare[];
+}
+
+const CONTAINER_OPS = new Set(['Loop', 'If', 'Scan']);
+
+/**
+ * Summarises the runs after the first `warmup` ones: the node events that start at or after the first measured
+ * run's start, per run.
+ */
+export function summarizeProfile(events: readonly ProfileEvent[], warmup: number): ProfileSummary {
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
+  const measured = runs.slice(warmup);
+  if (measured.length === 0)
+    throw new Error(`the profile holds ${runs.length} run(s), not more than the ${warmup} warm-up run(s)`);
+  const from = measured[0]!.ts;
+  // A Loop (If, Scan) node's time is that of its body's nodes, which the profile also lists: count those.
+  const nodes = events.filter(
+    (e) =>
+      e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= from && !CONTAINER_OPS.has(e.args?.op_name ?? ''),
+  );
+  const n = measured.length;
+  const nodeUs = nodes.reduce((s, e) => s + e.dur, 0);
+  const group = (key: (e: ProfileEvent) => string): OpShare[] => {
+    const m = new Map<string, { nodes: number; us: number }>();
+    for (const e of nodes) {
+      const k = key(e);
+      const g = m.get(k) ?? { nodes: 0, us: 0 };
+      g.nodes++;
+      g.us += e.dur;
+      m.set(k, g);
+    }
+    return [...m.entries()]
+      .map(([name, g]) => ({ name, nodes: g.nodes / n, ms: g.us / n / 1000, share: nodeUs > 0 ? g.us / nodeUs : 0 }))
+      .sort((a, b) => b.ms - a.ms);
+  };
+  const runMs = measured.reduce((s, e) => s + e.dur, 0) / n / 1000;
+  const nodeMs = nodeUs / n / 1000;
+  return {
+    runs: n,
+    runMs,
+    nodesPerRun: nodes.length / n,
+    nodeMs,
+    otherMs: runMs - nodeMs,
+    byOp: group((e) => e.args?.op_name ?? e.name.replace(/_kernel_time$/, '')),
+    byProvider: group((e) => (e.args?.provider ?? '?').replace(/ExecutionProvider$/, '')),
+  };
+}

@@ -37,6 +37,9 @@ describe('summarizeProfile', () => {
       ['Add', 1, 0.2, 400 / 1500],
       ['Shape', 0.5, 0.05, 100 / 1500],
     ]);
+    expect(s.gpu).toBeNull();
+    const cupti = summarizeProfile([...events, { cat: 'Kernel', name: 'gemm', ts: 2015, dur: 600 }], 1);
+    expect(cupti.gpu).toEqual({ kernels: 0.5, ms: 0.3 });
     expect(s.byProvider.map((p) => [p.name, p.nodes])).toEqual([
       ['CUDA', 2],
       ['CPU', 0.5],

@@ -31,6 +31,8 @@ export interface ProfileSummary {
   otherMs: number;
   byOp: OpShare[];
   byProvider: OpShare[];
+  /** GPU kernels per run and their time, where ONNX Runtime was built with CUPTI ('Kernel' events); else null */
+  gpu: { kernels: number; ms: number } | null;
 }
 
 const CONTAINER_OPS = new Set(['Loop', 'If', 'Scan']);
@@ -66,6 +68,7 @@ export function summarizeProfile(events: readonly ProfileEvent[], warmup: number
       .sort((a, b) => b.ms - a.ms);
   };
   const runMs = measured.reduce((s, e) => s + e.dur, 0) / n / 1000;
+  const kernels = events.filter((e) => e.cat === 'Kernel' && e.ts >= from);
   const nodeMs = nodeUs / n / 1000;
   return {
     runs: n,
@@ -75,5 +78,9 @@ export function summarizeProfile(events: readonly ProfileEvent[], warmup: number
     otherMs: runMs - nodeMs,
     byOp: group((e) => e.args?.op_name ?? e.name.replace(/_kernel_time$/, '')),
     byProvider: group((e) => (e.args?.provider ?? '?').replace(/ExecutionProvider$/, '')),
+    gpu:
+      kernels.length > 0
+        ? { kernels: kernels.length / n, ms: kernels.reduce((s, e) => s + e.dur, 0) / n / 1000 }
+        : null,
   };
 }

@@ -180,7 +180,8 @@ function caseLines(r: CaseResult, top: number): string[] {
     `batch ${r.batch}, ${r.stepsPerRun} step(s) per run: ${fmt(r.runMs)} ms per run (${fmt(r.runMs / r.stepsPerRun)} ms per step), ` +
       `${fmt(r.nodesPerRun, 0)} nodes per run, ${fmt(r.nodeMs)} ms inside nodes, ${fmt(r.otherMs)} ms outside ` +
       `(${pct(r.runMs > 0 ? r.otherMs / r.runMs : 0)}); providers: ` +
-      r.byProvider.map((p) => `${p.name} ${fmt(p.nodes, 0)} nodes ${fmt(p.ms)} ms`).join(', '),
+      r.byProvider.map((p) => `${p.name} ${fmt(p.nodes, 0)} nodes ${fmt(p.ms)} ms`).join(', ') +
+      (r.gpu ? `; GPU kernels ${fmt(r.gpu.kernels, 0)} per run, ${fmt(r.gpu.ms)} ms` : ''),
     '| op | nodes/run | ms/run | share of node time |',
     '|---|---|---|---|',
     ...r.byOp.slice(0, top).map((o) => `| ${o.name} | ${fmt(o.nodes, 0)} | ${fmt(o.ms, 3)} | ${pct(o.share)} |`),

@@ -160,7 +160,9 @@ if [ "${1:-}" = serve ]; then
   done
   if [ "${TRM_SERVE_OFFICIAL:-1}" != 0 ]; then
     step "the official PyTorch code, eager and compiled"
-    timeout 420 python3 scripts/official/infer-bench.py --trm .ref --json "$out/serve/official-infer.json" 2>&1 |
+    # TRM_SERVE_OFFICIAL_CONFIGS: the script's --configs (default: its own list, 1 to 2048 for sudoku-mlp)
+    timeout 420 python3 scripts/official/infer-bench.py --trm .ref --json "$out/serve/official-infer.json" \
+      ${TRM_SERVE_OFFICIAL_CONFIGS:+--configs "$TRM_SERVE_OFFICIAL_CONFIGS"} 2>&1 |
       tee "$out/serve/official-infer.log" | tail -30
   fi
   (cd "$out" && tar czf serve-results.tgz serve && rm -rf serve)

@@ -95,8 +95,8 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
       kind: 'string',
       value: 'N|auto',
       help:
-        'inference worker threads, each with its own session and batch (default: 1, or one per --devices entry);\n' +
-        'auto on the CUDA provider: as many per device as fit in --gpu-memory-share of its free memory, measured\n' +
+        'inference worker threads, each with its own session and batch (default: 1, or one per --devices entry); ' +
+        'auto on the CUDA provider: as many per device as fit in --gpu-memory-share of its free memory, measured ' +
         'after a warm-up batch of the first worker, at most --max-workers-per-gpu',
     },
     {
@@ -119,7 +119,7 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
       kind: 'string',
       value: 'LIST',
       help:
-        'CUDA devices to spread the workers over, e.g. 0,1,2,3: worker i runs on the i-th (round robin), and\n' +
+        'CUDA devices to spread the workers over, e.g. 0,1,2,3: worker i runs on the i-th (round robin), and ' +
         '--workers defaults to one per device (default: 0)',
     },
     {
@@ -129,7 +129,7 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
       max: MAX_STEPS_PER_RUN,
       value: 'K',
       help:
-        'supervision steps per run of the graph (an ONNX Loop of K steps, made at load): fewer runs and state\n' +
+        'supervision steps per run of the graph (an ONNX Loop of K steps, made at load): fewer runs and state ' +
         'transfers per puzzle, same answers; a puzzle that halts mid-run waits for the run to end (default: 1)',
     },
     {
@@ -139,7 +139,7 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
       max: MAX_STEPS_PER_RUN,
       value: 'Q',
       help:
-        'with --steps-per-run K: the most steps a run takes while puzzles wait for a batch slot (1..K), so slots\n' +
+        'with --steps-per-run K: the most steps a run takes while puzzles wait for a batch slot (1..K), so slots ' +
         'freed by halting are refilled sooner under load; a lone puzzle still takes K per run (default: K)',
     },
     {

@@ -13,6 +13,9 @@ import { type WorkerEvent, workerEventLine } from '../engine/worker/worker-lane.
 import { DEFAULT_BODY_LIMIT } from './app.js';
 import { serve } from './server.js';
 
+/** The model `start` serves without --model: the shipped sudoku model for newspaper-difficulty puzzles. */
+export const DEFAULT_MODEL = 'sudoku-newspaper-small-mlp';
+
 /**
  * The shipped sudoku model at the root of the repository that holds `moduleUrl`. Found by looking up for the
  * repository root rather than by a fixed relative path, because this module runs from two depths: from the sources
@@ -21,7 +24,7 @@ import { serve } from './server.js';
  */
 export function defaultModelDir(moduleUrl: string = import.meta.url): string {
   const root = findRepoRoot(dirname(fileURLToPath(moduleUrl)));
-  return root ? join(root, 'models', 'sudoku-small-mlp') : resolve('models', 'sudoku-small-mlp');
+  return root ? join(root, 'models', DEFAULT_MODEL) : resolve('models', DEFAULT_MODEL);
 }
 
 export const DEFAULT_MODEL_DIR = defaultModelDir();
@@ -39,7 +42,7 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
       multiple: true,
       value: 'DIR',
       help:
-        'model folder with model.onnx (default: models/sudoku-small-mlp of the repository); several serve several ' +
+        'model folder with model.onnx (default: models/sudoku-newspaper-small-mlp of the repository); several serve several ' +
         'models, the first is the default of a request',
     },
     { name: 'port', kind: 'int', min: 0, max: 65535, default: 8080, value: 'N', help: 'TCP port; 0 picks a free one' },

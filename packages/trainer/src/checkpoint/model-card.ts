@@ -38,7 +38,7 @@ export function modelCard(f: CardFacts): string {
   const lines = [
     `# ${f.title}`,
     '',
-    `Tiny Recursive Model for **${m.task}**${f.preset ? `, preset \`${f.preset}\`` : ''}, trained with the TypeScript trainer of this repository (TensorFlow.js).`,
+    `Tiny Recursive Model for **${m.task}**${f.preset ? `, preset \`${f.preset}\`` : ''}, trained with the TypeScript trainer of this repository (${f.backend.startsWith('ort-') ? 'ONNX Runtime' : 'TensorFlow.js'}).`,
     '',
     '## Model',
     `- ${arch}, hidden size ${m.hidden_size}, ${m.L_layers} layer(s), H_cycles ${m.H_cycles}, L_cycles ${m.L_cycles}, up to ${m.halt_max_steps} supervision steps`,

@@ -1,10 +1,21 @@
 // What the server's benchmark commands share: the repository root for default paths, flag lists, quantiles, model
-// folders of random weights for presets, and the JSON record each run writes under bench/results.
+// folders of random weights for presets (and the flags that choose them), and the JSON record each run writes under
+// bench/results.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { type CommandIo, FlagError, getPreset, type ModelConfig, userCwd } from '@trm/core';
-import { exportStepGraph, type GraphDtype, type OpChoice, randomWeights } from '@trm/exporter';
+import {
+  type FlagSpec,
+  type CommandIo,
+  FlagError,
+  type FlagValues,
+  getPreset,
+  type ModelConfig,
+  PRESET_NAMES,
+  readModelConfig,
+  userCwd,
+} from '@trm/core';
+import { exportStepGraph, GRAPH_DTYPES, type GraphDtype, type OpChoice, parseOps, randomWeights } from '@trm/exporter';
 import { findRepoRoot } from '../arc/adapt-command.js';
 
 /** The checkout the user runs in (for default model and result paths), else the folder they run in. */
@@ -25,6 +36,49 @@ export function presetFolder(
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   writeFileSync(join(dir, 'model.onnx'), exportStepGraph(config, randomWeights(config, { seed: 0 }), { dtype, ops }));
   return { dir, config };
+}
+
+/** --preset, --model, --dtype and --ops: the model a bench measures (`verb` as in "bench this model folder"). */
+export function modelFlags(verb: string): FlagSpec[] {
+  return [
+    {
+      name: 'preset',
+      kind: 'enum',
+      choices: PRESET_NAMES,
+      default: 'sudoku-tiny',
+      help: 'model size (random weights)',
+    },
+    {
+      name: 'model',
+      kind: 'path',
+      value: '<dir>',
+      help: `${verb} this model folder (config.json + model.onnx) instead`,
+    },
+    { name: 'dtype', kind: 'enum', choices: GRAPH_DTYPES, default: 'fp32', help: 'graph variant of the preset' },
+    {
+      name: 'ops',
+      kind: 'string',
+      value: '<k=v,...>',
+      help: "op choices of the preset's graph (see the exporter's --ops), e.g. norm=skip,rope=op",
+    },
+  ];
+}
+
+/**
+ * The model under test (flags of modelFlags): --model's folder, or the preset's with random weights in a temporary
+ * folder (`made`, for the caller to remove).
+ */
+export async function benchModel(
+  f: FlagValues,
+): Promise<{ modelDir: string; config: ModelConfig; label: string; made: { dir: string } | null }> {
+  const preset = f.preset as string;
+  const made = f.model ? null : presetFolder(preset, f.dtype as GraphDtype, f.ops ? parseOps(f.ops as string) : {});
+  const modelDir = (f.model as string | undefined) ?? made!.dir;
+  const config = made?.config ?? (await readModelConfig(modelDir));
+  const label = f.model
+    ? modelDir
+    : `${preset} (random weights, ${f.dtype as string}${f.ops ? `, ${f.ops as string}` : ''})`;
+  return { modelDir, config, label, made };
 }
 
 /** A comma-separated list of integers >= 1, e.g. --batch 1,16,64. */

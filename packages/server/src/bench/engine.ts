@@ -14,22 +14,18 @@ import {
   type CliSpec,
   type CommandIo,
   FlagError,
-  type FlagValues,
   machineDescription,
   type ModelConfig,
-  PRESET_NAMES,
   parseFlags,
   encodeSudoku,
   parseSudokuString,
   Rng,
-  readModelConfig,
   runCli,
 } from '@trm/core';
-import { GRAPH_DTYPES, type GraphDtype, parseOps } from '@trm/exporter';
 import { MULTI_STEP_FORMS, type MultiStepForm } from '@trm/graph';
-import { benchRoot, integerList, presetFolder, quantile, writeBenchRecord } from './bench-support.js';
+import { benchModel, benchRoot, integerList, modelFlags, quantile, writeBenchRecord } from './bench-support.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
-import { deviceList, EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
+import { deviceList, EXECUTION_PROVIDER_CHOICES, workerCount } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
 import type { ExecutionProviderChoice, SolveRequest } from '../engine/types.js';
 
@@ -39,21 +35,7 @@ const spec: CliSpec = {
     'Measures the inference engine: puzzles/s and latency p50/p99 for each batch size x number of concurrent\n' +
     'clients x halting regime, on one execution provider. Writes the results as JSON under bench/results/.',
   flags: [
-    {
-      name: 'preset',
-      kind: 'enum',
-      choices: PRESET_NAMES,
-      default: 'sudoku-tiny',
-      help: 'model size (random weights)',
-    },
-    { name: 'model', kind: 'path', value: '<dir>', help: 'bench this model folder (config.json + model.onnx) instead' },
-    { name: 'dtype', kind: 'enum', choices: GRAPH_DTYPES, default: 'fp32', help: 'graph variant of the preset' },
-    {
-      name: 'ops',
-      kind: 'string',
-      value: '<k=v,...>',
-      help: "op choices of the preset's graph (see the exporter's --ops)",
-    },
+    ...modelFlags('bench'),
     { name: 'ep', kind: 'enum', choices: EXECUTION_PROVIDER_CHOICES, default: 'auto', help: 'execution provider' },
     { name: 'batch', kind: 'string', value: '<n,n,...>', default: '1,8,32', help: 'engine batch sizes (maxBatch)' },
     {
@@ -287,18 +269,6 @@ const fmt = (x: number, digits = 1) => x.toFixed(digits);
 
 type Calibration = { threshold: number; meanSteps: number };
 
-/** The model under test: --model's folder, or the preset's with random weights in a temporary folder (`made`). */
-async function benchModel(
-  f: FlagValues,
-): Promise<{ modelDir: string; config: ModelConfig; label: string; made: { dir: string } | null }> {
-  const preset = f.preset as string;
-  const made = f.model ? null : presetFolder(preset, f.dtype as GraphDtype, f.ops ? parseOps(f.ops as string) : {});
-  const modelDir = (f.model as string | undefined) ?? made!.dir;
-  const config = made?.config ?? (await readModelConfig(modelDir));
-  const label = f.model ? modelDir : `${preset} (random weights, ${f.dtype})`;
-  return { modelDir, config, label, made };
-}
-
 /** Warm-up and the halting calibration: 32 puzzles traced for all steps. */
 async function calibrateEarlyHalting(engine: Engine, inputs: BenchPuzzle[], steps: number): Promise<Calibration> {
   const traced = await Promise.all(
@@ -359,13 +329,6 @@ function resultTable(results: readonly CaseResult[]): string[] {
   ];
 }
 
-function workerFlag(raw: string | undefined): number | 'auto' | undefined {
-  if (raw === undefined || raw === 'auto') return raw;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1)
-    throw new FlagError(`--workers must be an integer >= 1 or auto (got ${JSON.stringify(raw)})`, '--workers');
-  return Number(raw);
-}
-
 async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values: f, help } = parseFlags(argv, spec);
   if (help) return;
@@ -396,7 +359,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   const base: Omit<EngineOptions, 'maxBatch'> = {
     modelDir,
     executionProvider: f.ep as ExecutionProviderChoice,
-    workers: workerFlag(f.workers as string | undefined),
+    workers: workerCount(f.workers as string | undefined),
     threads: f.threads as number | undefined,
     stateOnDevice: f['state-on-host'] !== true,
     devices: deviceList(f.devices as string | undefined),

@@ -17,17 +17,14 @@ import {
   type FlagValues,
   machineDescription,
   type ModelConfig,
-  PRESET_NAMES,
   parseFlags,
   Rng,
-  readModelConfig,
   runCli,
   stateLen,
 } from '@trm/core';
-import { GRAPH_DTYPES, type GraphDtype, parseOps } from '@trm/exporter';
 import { MULTI_STEP_FORMS, MULTI_STEP_INPUTS, type MultiStepForm, STEP_INPUTS, unrollStepGraph } from '@trm/graph';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { benchRoot, integerList, presetFolder, writeBenchRecord } from './bench-support.js';
+import { benchModel, benchRoot, integerList, modelFlags, writeBenchRecord } from './bench-support.js';
 import { type ProfileEvent, type ProfileSummary, summarizeProfile } from './profile-summary.js';
 import { MODEL_FILE } from '../engine/engine.js';
 import { cpuThreadsPerWorker, sessionOptions } from '../engine/providers.js';
@@ -39,21 +36,7 @@ const spec: CliSpec = {
     "Profiles session.run of the step graph with ONNX Runtime's profiler: nodes per run, time inside nodes\n" +
     'against the whole run, the op types that take it, and the provider of every node.',
   flags: [
-    {
-      name: 'preset',
-      kind: 'enum',
-      choices: PRESET_NAMES,
-      default: 'sudoku-tiny',
-      help: 'model size (random weights)',
-    },
-    {
-      name: 'model',
-      kind: 'path',
-      value: '<dir>',
-      help: 'profile this model folder (config.json + model.onnx) instead',
-    },
-    { name: 'dtype', kind: 'enum', choices: GRAPH_DTYPES, default: 'fp32', help: 'graph variant of the preset' },
-    { name: 'ops', kind: 'string', value: '<choices>', help: "the preset's op choices, e.g. norm=skip,rope=op" },
+    ...modelFlags('profile'),
     { name: 'ep', kind: 'enum', choices: EXECUTION_PROVIDERS, default: 'cpu', help: 'execution provider' },
     { name: 'batch', kind: 'string', value: '<b,b,...>', default: '1,16', help: 'batch sizes' },
     {
@@ -193,15 +176,10 @@ async function benchProfile(argv: readonly string[], io: CommandIo): Promise<voi
   if (help) return;
   const batches = integerList('batch', f.batch as string);
   const ks = integerList('steps-per-run', f['steps-per-run'] as string);
-  const preset = f.preset as string;
-  const made = f.model ? null : presetFolder(preset, f.dtype as GraphDtype, f.ops ? parseOps(f.ops as string) : {});
+  const { modelDir, config, label, made } = await benchModel(f);
   const results: CaseResult[] = [];
-  let label = '';
   try {
-    const dir = (f.model as string | undefined) ?? made!.dir;
-    const config = made?.config ?? (await readModelConfig(dir));
-    label = f.model ? dir : `${preset} (random weights, ${f.dtype as string}${f.ops ? `, ${f.ops as string}` : ''})`;
-    const bytes = new Uint8Array(readFileSync(join(dir, MODEL_FILE)));
+    const bytes = new Uint8Array(readFileSync(join(modelDir, MODEL_FILE)));
     io.err(`bench:profile ${label} on ${f.ep as string}, ${machineDescription()}`);
     for (const k of ks)
       for (const batch of batches) {
@@ -214,7 +192,12 @@ async function benchProfile(argv: readonly string[], io: CommandIo): Promise<voi
   }
   const out =
     (f.out as string | undefined) ??
-    join(benchRoot(), 'bench', 'results', `profile-${f.model ? 'model' : preset}-${f.ep as string}-${Date.now()}.json`);
+    join(
+      benchRoot(),
+      'bench',
+      'results',
+      `profile-${f.model ? 'model' : (f.preset as string)}-${f.ep as string}-${Date.now()}.json`,
+    );
   writeBenchRecord(
     out,
     {

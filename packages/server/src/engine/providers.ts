@@ -85,6 +85,14 @@ export function deviceList(raw: string | undefined): number[] | undefined {
   return ids;
 }
 
+/** --workers N (an integer >= 1) or auto. */
+export function workerCount(raw: string | undefined): number | 'auto' | undefined {
+  if (raw === undefined || raw === 'auto') return raw;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new UsageError(`--workers must be an integer >= 1 or auto (got ${JSON.stringify(raw)})`);
+  return Number(raw);
+}
+
 /** CPU threads for each of `workers` sessions: the cores split between them (oversubscription is ~30x slower). */
 export function cpuThreadsPerWorker(workers: number): number {
   return Math.max(1, Math.floor(availableParallelism() / Math.max(1, workers)));

@@ -7,7 +7,7 @@ import { type CliSpec, helpText, parseFlags, UsageError } from '@trm/core';
 import { MAX_STEPS_PER_RUN } from '@trm/graph';
 import { findRepoRoot } from '../arc/adapt-command.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
-import { deviceList, EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
+import { deviceList, EXECUTION_PROVIDER_CHOICES, workerCount } from '../engine/providers.js';
 import type { ExecutionProviderChoice, SolveEngine } from '../engine/types.js';
 import { type WorkerEvent, workerEventLine } from '../engine/worker/worker-lane.js';
 import { DEFAULT_BODY_LIMIT } from './app.js';
@@ -220,14 +220,6 @@ function hostList(value: string | undefined): string[] {
       `--allowed-hosts must be comma-separated host names, .domain or * (got ${JSON.stringify(bad)} in ${JSON.stringify(value)})`,
     );
   return names;
-}
-
-/** --workers N (an integer >= 1) or auto. */
-function workerCount(raw: string | undefined): number | 'auto' | undefined {
-  if (raw === undefined || raw === 'auto') return raw;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1)
-    throw new UsageError(`--workers must be an integer >= 1 or auto (got ${JSON.stringify(raw)})`);
-  return Number(raw);
 }
 
 /** Parses the command line; relative --model folders are resolved against `cwd` (pnpm's INIT_CWD). */

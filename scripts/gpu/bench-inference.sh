@@ -154,9 +154,14 @@ if [ "${1:-}" = serve ]; then
       tail -3 | tee -a "$out/serve/http.log"
   done
   step "the engine's answers against the reference loop, with steps per run"
-  for k in ${ks//,/ }; do
-    timeout 120 node $S/engine-check.mjs --ep $ep --puzzles 512 --batch 32 --concurrency 96 --steps-per-run "$k" \
-      --json "$out/serve/engine-check-k$k.json" 2>&1 | tail -2 | tee -a "$out/serve/engine-check.log"
+  forms=${TRM_SERVE_FORMS:-loop}
+  for form in ${forms//,/ }; do
+    for k in ${ks//,/ }; do
+      [ "$k" = 1 ] && [ "$form" != "${forms%%,*}" ] && continue # one step per run has no form
+      timeout 120 node $S/engine-check.mjs --ep $ep --puzzles 512 --batch 32 --concurrency 96 --steps-per-run "$k" \
+        --steps-form "$form" --json "$out/serve/engine-check-$form-k$k.json" 2>&1 | tail -2 |
+        tee -a "$out/serve/engine-check.log"
+    done
   done
   if [ "${TRM_SERVE_OFFICIAL:-1}" != 0 ]; then
     step "the official PyTorch code, eager and compiled"

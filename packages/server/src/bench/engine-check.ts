@@ -15,6 +15,7 @@ import {
   runCli,
 } from '@trm/core';
 import { createCpuSession } from '@trm/exporter';
+import { MULTI_STEP_FORMS, type MultiStepForm } from '@trm/graph';
 import { type LoopAnswer, referenceLoop } from '@trm/exporter/testing';
 import { benchRoot, writeBenchRecord } from './bench-support.js';
 import { Engine } from '../engine/engine.js';
@@ -40,9 +41,19 @@ const spec: CliSpec = {
       value: '<k>',
       help: "supervision steps per run of the engine's graph (the reference loop runs one at a time)",
     },
+    {
+      name: 'steps-form',
+      kind: 'enum',
+      choices: MULTI_STEP_FORMS,
+      default: 'loop',
+      help: 'how a graph of k > 1 steps per run is made: an ONNX Loop, or the step unrolled k times',
+    },
     { name: 'json', kind: 'path', value: '<file>', help: 'output JSON (default bench/results/engine-check-<ep>.json)' },
   ],
-  examples: ['node packages/server/dist/engine-check.mjs --ep cuda --puzzles 512'],
+  examples: [
+    'node packages/server/dist/engine-check.mjs --ep cuda --puzzles 512',
+    'node packages/server/dist/engine-check.mjs --ep cuda --steps-per-run 4 --steps-form unrolled',
+  ],
 };
 
 interface LoopSettings {
@@ -132,6 +143,7 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
     maxQueue: tokens.length,
     queueTimeoutMs: 0, // every puzzle is queued at once; a slow provider must not time them out
     stepsPerRun: f['steps-per-run'] as number,
+    stepsForm: f['steps-form'] as MultiStepForm,
   });
   const loop: LoopSettings = {
     maxSteps: Math.min(MAX_STEPS_LIMIT, config.halt_max_steps),
@@ -156,6 +168,7 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
     puzzles: n,
     batch: f.batch,
     stepsPerRun: f['steps-per-run'],
+    stepsForm: f['steps-form'],
     concurrency: f.concurrency,
     maxSteps: loop.maxSteps,
     threshold: loop.threshold,
@@ -169,11 +182,11 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
     `# engine on ${provider} (${engine.info.dtype}) against the reference loop on the CPU, ${machineDescription()}`,
   );
   io.out(
-    '| puzzles | batch x in flight | steps/run | same answer | same steps | same halting | max |P(halt) diff| | engine s |',
+    '| puzzles | batch x in flight | steps/run | form | same answer | same steps | same halting | max |P(halt) diff| | engine s |',
   );
-  io.out('|---|---|---|---|---|---|---|---|');
+  io.out('|---|---|---|---|---|---|---|---|---|');
   io.out(
-    `| ${n} | ${f.batch} x ${f.concurrency} | ${f['steps-per-run']} | ${sameAnswer} | ${sameSteps} | ${sameHalted} | ${maxHaltDiff.toExponential(1)} | ${seconds.toFixed(2)} |`,
+    `| ${n} | ${f.batch} x ${f.concurrency} | ${f['steps-per-run']} | ${f['steps-per-run'] === 1 ? '-' : f['steps-form']} | ${sameAnswer} | ${sameSteps} | ${sameHalted} | ${maxHaltDiff.toExponential(1)} | ${seconds.toFixed(2)} |`,
   );
   const out = (f.json as string | undefined) ?? join(benchRoot(), `bench/results/engine-check-${provider}.json`);
   writeBenchRecord(out, result, io);

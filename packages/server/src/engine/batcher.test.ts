@@ -199,6 +199,30 @@ describe('Batcher', () => {
     await b.drain();
   });
 
+  it('settleFrom: from that step an accepted answer ends a puzzle without a halt, a refused one runs on', async () => {
+    const lane = new TestLane('compact', 1, undefined, 4);
+    const b = new Batcher([lane], settings());
+    const tokens = Uint8Array.from([4, 1, 2, 3, 4, 5]); // crosses the threshold only at step 5
+    const atStep3 = Array.from(fakeAnswer(tokens, 3, shape.vocab));
+    const accepted = await b.solve(
+      request(tokens, { maxSteps: 12, settleFrom: 2, acceptAnswer: (t) => Array.from(t).join() === atStep3.join() }),
+    );
+    expect({ steps: accepted.steps, halted: accepted.halted, tokens: Array.from(accepted.tokens) }).toEqual({
+      steps: 3,
+      halted: false,
+      tokens: atStep3,
+    });
+    // the first run of 4 steps stopped at step 2, where the answer could first settle
+    expect(lane.fn.runSteps[0]).toBe(2);
+    // refused at every step: on past its halt at step 5, to maxSteps
+    const refused = await b.solve(request(tokens, { maxSteps: 12, settleFrom: 2, acceptAnswer: () => false }));
+    expect([refused.steps, refused.halted]).toEqual([12, false]);
+    // accepted from step 2 on: it ends there
+    const early = await b.solve(request(tokens, { maxSteps: 12, settleFrom: 2, acceptAnswer: () => true }));
+    expect([early.steps, early.halted]).toEqual([2, false]);
+    await b.drain();
+  });
+
   it('stepsWhenQueued: runs are cut to that many steps while puzzles wait for a row, full length otherwise', async () => {
     const lane = new TestLane('compact', 1, undefined, 4);
     const b = new Batcher([lane], settings({ maxBatch: 1, stepsWhenQueued: 1 }));

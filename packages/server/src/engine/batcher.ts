@@ -370,17 +370,22 @@ export class Batcher {
         }
       }
       let halted = event.haltProbability > job.request.haltThreshold;
-      // The rule check runs only where halting would end the puzzle: an answer that breaks the task's rules keeps
-      // its row for another step (the others of the batch go on as before).
-      if (halted && job.request.acceptAnswer) {
+      const settleFrom = job.request.settleFrom;
+      // From settleFrom on, an accepted answer ends the puzzle as a halt would (without counting as one).
+      let settled = false;
+      // The rule check runs only where the puzzle could end: an answer that breaks the task's rules keeps its row
+      // for another step (the others of the batch go on as before).
+      if ((halted || (settleFrom !== undefined && job.steps >= settleFrom)) && job.request.acceptAnswer) {
         try {
-          halted = job.request.acceptAnswer(event.tokens);
+          const accepted = job.request.acceptAnswer(event.tokens);
+          settled = accepted && !halted;
+          halted = halted && accepted;
         } catch (err) {
           this.fail(job, err);
           return;
         }
       }
-      if (!halted && job.steps < job.request.maxSteps) return;
+      if (!halted && !settled && job.steps < job.request.maxSteps) return;
       job.done = true;
       job.detach();
       const now = performance.now();
@@ -434,7 +439,7 @@ export class Batcher {
 /**
  * Each row's halt logit threshold (sigmoid(q) > t <=> q > logit(t)) and steps left, so that a run of several steps
  * can end once no row goes on. Only work is saved: halting is still decided here, step by step. `cap` bounds the
- * steps left of every row, so the run ends after at most `cap` steps.
+ * steps left of every row, so the run ends after at most `cap` steps; a row's steps left also end at its settleFrom.
  */
 function limitsOf(jobs: (Job | null)[], cap: number): NonNullable<StepPlan['limits']> {
   const haltLogit = new Float32Array(jobs.length);
@@ -446,7 +451,11 @@ function limitsOf(jobs: (Job | null)[], cap: number): NonNullable<StepPlan['limi
     }
     const t = job.request.haltThreshold;
     haltLogit[i] = t >= 1 ? Number.POSITIVE_INFINITY : t <= 0 ? Number.NEGATIVE_INFINITY : Math.log(t / (1 - t));
-    stepsLeft[i] = Math.max(0, Math.min(cap, job.request.maxSteps - job.steps));
+    // A run ends at a row's settleFrom step, where the host may settle it, rather than running past it.
+    const settleFrom = job.request.settleFrom;
+    const toSettle =
+      settleFrom !== undefined && settleFrom > job.steps ? settleFrom - job.steps : Number.POSITIVE_INFINITY;
+    stepsLeft[i] = Math.max(0, Math.min(cap, toSettle, job.request.maxSteps - job.steps));
   });
   return { haltLogit, stepsLeft };
 }

@@ -116,6 +116,10 @@ describe('Engine on the CPU provider', () => {
     await expect(engine.solve({ ...ok, tokens: new Uint8Array(81).fill(11) })).rejects.toThrow('tokens[0] = 11');
     await expect(engine.solve({ ...ok, maxSteps: 17 })).rejects.toThrow('maxSteps must be an integer in 1..16');
     await expect(engine.solve({ ...ok, puzzleEmb: new Float32Array(3) })).rejects.toThrow('puzzle_emb_ndim = 16');
+    await expect(engine.solve({ ...ok, settleFrom: 3, acceptAnswer: () => true })).rejects.toThrow(
+      'settleFrom must be an integer in 1..maxSteps = 2 (got 3)',
+    );
+    await expect(engine.solve({ ...ok, settleFrom: 1 })).rejects.toThrow('settleFrom needs acceptAnswer');
   });
 
   it('fails the puzzles of a killed worker with EngineUnavailableError, replaces it, and answers again', async () => {

@@ -50,4 +50,13 @@ export function checkSolveRequest(r: SolveRequest, config: ModelConfig): void {
     throw new SolveRequestError('onStep must be a function', 'onStep');
   if (r.acceptAnswer !== undefined && typeof r.acceptAnswer !== 'function')
     throw new SolveRequestError('acceptAnswer must be a function', 'acceptAnswer');
+  if (r.settleFrom !== undefined) {
+    if (!Number.isInteger(r.settleFrom) || r.settleFrom < 1 || r.settleFrom > r.maxSteps)
+      throw new SolveRequestError(
+        `settleFrom must be an integer in 1..maxSteps = ${r.maxSteps} (got ${r.settleFrom})`,
+        'settleFrom',
+      );
+    if (r.acceptAnswer === undefined)
+      throw new SolveRequestError('settleFrom needs acceptAnswer (the check that settles an answer)', 'settleFrom');
+  }
 }

@@ -23,6 +23,13 @@ export interface SolveRequest {
    * costs nothing on the other steps. Absent: the halt probability alone decides. A throw fails this puzzle only.
    */
   acceptAnswer?: (tokens: Uint8Array) => boolean;
+  /**
+   * With acceptAnswer: from this step on (1..maxSteps) an answer that acceptAnswer accepts ends the puzzle whatever
+   * its halt probability, as the model's last trained step would; a refused answer runs on to maxSteps. The server
+   * sets it to the model's halt_max_steps so that a puzzle the model leaves unsolved gets more steps. Absent: only
+   * the halt probability can end a puzzle before maxSteps.
+   */
+  settleFrom?: number;
   /** when true, the answer after every step is kept in `trace` */
   trace: boolean;
   /** called after every supervision step of this puzzle (used by POST /solve/stream) */

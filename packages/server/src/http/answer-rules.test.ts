@@ -191,10 +191,36 @@ describe('maxSteps', () => {
         config: { ...config, halt_max_steps },
         haltProbability: never,
       });
+      // a valid answer (the fake engine solves the puzzle) ends at the model's last step, halted or not
       const body = await solve(server, { task: 'sudoku', grid: SUDOKU_PUZZLE });
-      expect([engine.received.at(-1)!.maxSteps, body.steps, body.halted]).toEqual([expected, expected, false]);
+      expect([body.steps, body.halted, body.check.valid]).toEqual([expected, false, true]);
+      // without untilValid the model's limit is the limit
+      await solve(server, { task: 'sudoku', grid: SUDOKU_PUZZLE, untilValid: false });
+      expect(engine.received.at(-1)!.maxSteps).toBe(expected);
       // a request's own limit wins
       expect((await solve(server, { task: 'sudoku', grid: SUDOKU_PUZZLE, maxSteps: 3 })).steps).toBe(3);
     }
+  });
+
+  it("gives an answer that breaks the rules at the model's last step more steps, up to 16", async () => {
+    const config = { ...getPreset('sudoku-tiny').model, halt_max_steps: 4 };
+    // invalid until step 6, then solved; the model never crosses the threshold
+    const late = await serve('sudoku', {
+      config,
+      haltProbability: () => 0,
+      answerAt: (step) => encodeSudoku(step < 6 ? SWAPPED : SUDOKU_SOLUTION),
+    });
+    const body = await solve(late.server, { task: 'sudoku', grid: SUDOKU_PUZZLE });
+    expect(body).toMatchObject({ answer: SUDOKU_SOLUTION, check: { valid: true }, steps: 6, halted: false });
+    expect([late.engine.received.at(-1)!.maxSteps, late.engine.received.at(-1)!.settleFrom]).toEqual([16, 4]);
+    // never valid: all 16 steps, then the last answer, reported invalid
+    const never = await serve('sudoku', { config, haltProbability: () => 0, answerAt: () => encodeSudoku(SWAPPED) });
+    const lost = await solve(never.server, { task: 'sudoku', grid: SUDOKU_PUZZLE });
+    expect(lost).toMatchObject({ check: { valid: false }, steps: 16, halted: false });
+    // an explicit maxSteps, or untilValid false, gets no extra steps
+    const asked = await solve(never.server, { task: 'sudoku', grid: SUDOKU_PUZZLE, maxSteps: 4 });
+    expect([asked.steps, never.engine.received.at(-1)!.settleFrom]).toEqual([4, undefined]);
+    const plain = await solve(never.server, { task: 'sudoku', grid: SUDOKU_PUZZLE, untilValid: false });
+    expect(plain.steps).toBe(4);
   });
 });

@@ -44,7 +44,8 @@ export function openApiDocument(): Record<string, unknown> {
         `supervision steps (default: the model's halt_max_steps, at most ${MAX_STEPS_LIMIT}) and stops early once ` +
         `the halt probability exceeds \`haltThreshold\` (default ${DEFAULT_HALT_THRESHOLD}). Every answer says ` +
         "whether it satisfies the task's rules (`check`); for sudoku and maze a halt on an answer that does not is " +
-        'overruled until one does or maxSteps is reached (`untilValid`, default true), and a sudoku answer never ' +
+        'overruled until one does or maxSteps is reached (`untilValid`, default true; without maxSteps, an answer ' +
+        `still invalid at the model's halt_max_steps gets steps up to ${MAX_STEPS_LIMIT}), and a sudoku answer never ` +
         'changes a given (`givensRestored` counts those the model had changed).',
     },
     paths: {

@@ -196,9 +196,12 @@ export class FakeEngine implements SolveEngine {
         const event: StepEvent = { step, tokens: answer, haltProbability: p };
         if (request.trace) trace.push(event);
         request.onStep?.(event);
-        // As the batcher: the rule check is asked only when the halt probability would end the puzzle.
-        if (p > request.haltThreshold && (request.acceptAnswer?.(answer) ?? true)) {
-          halted = true;
+        // As the batcher: the rule check is asked only where the puzzle could end (a halt, or from settleFrom on,
+        // where an accepted answer ends it without counting as a halt).
+        const crossed = p > request.haltThreshold;
+        const due = crossed || (request.settleFrom !== undefined && step >= request.settleFrom);
+        if (due && (request.acceptAnswer?.(answer) ?? true)) {
+          halted = crossed;
           break;
         }
       }

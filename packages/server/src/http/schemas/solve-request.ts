@@ -41,7 +41,9 @@ export const solveRequestSchema = {
       maxLength: MAX_NAME_LENGTH,
     },
     maxSteps: {
-      description: `Supervision steps at most (default: the model's halt_max_steps, at most ${MAX_STEPS_LIMIT}).`,
+      description:
+        `Supervision steps at most (default: the model's halt_max_steps, at most ${MAX_STEPS_LIMIT}; with untilValid, ` +
+        `an answer that still breaks the rules there gets more steps, up to ${MAX_STEPS_LIMIT}).`,
       type: 'integer',
       minimum: 1,
       maximum: MAX_STEPS_LIMIT,
@@ -59,7 +61,8 @@ export const solveRequestSchema = {
     untilValid: {
       description:
         "sudoku and maze (default true): a halt on an answer that breaks the task's rules is overruled and the " +
-        'steps go on, up to maxSteps; false lets the halt probability alone decide. No effect for ARC.',
+        "steps go on, up to maxSteps (without maxSteps: a valid answer ends the puzzle by the model's halt_max_steps, " +
+        `an invalid one runs on up to ${MAX_STEPS_LIMIT}); false lets the halt probability alone decide. No effect for ARC.`,
       type: 'boolean',
     },
     puzzleId: {

@@ -78,7 +78,7 @@ export const solveResponseSchema = {
     halted: {
       description:
         'true when the halt probability crossed the threshold (on an answer that passed the check, with ' +
-        'untilValid), false when maxSteps was reached',
+        "untilValid), false when maxSteps was reached or a valid answer was taken at the model's last trained step",
       type: 'boolean',
     },
     timing: {

@@ -18,6 +18,11 @@ export interface PreparedSolve {
   tokens: Uint8Array;
   puzzleEmb?: Float32Array;
   maxSteps: number;
+  /**
+   * with untilValid and no maxSteps in the body: the model's halt_max_steps, from which a valid answer ends the
+   * puzzle; an invalid one gets steps up to maxSteps (MAX_STEPS_LIMIT)
+   */
+  settleFrom?: number;
   haltThreshold: number;
   trace: boolean;
   /** a halt on an answer that breaks the task's rules is overruled (never for a task without rules) */
@@ -74,15 +79,22 @@ export function prepareSolve(ctx: AppContext, rawBody: unknown): PreparedSolve {
   }
   if (!engine.ready())
     throw unavailable(`model ${model} is not ready: ${engine.health().problem ?? 'loading or draining'}`);
+  const untilValid = (body.untilValid ?? true) && TASK_CODECS[task].hasRules;
+  const modelSteps = defaultMaxSteps(engine);
+  // Without a maxSteps of its own, a puzzle the model leaves unsolved at its last trained step gets more steps (up to
+  // MAX_STEPS_LIMIT) while its answer breaks the rules: recursion past the trained steps still improves answers
+  // (BENCHMARKS.md, "Steps past the trained ones"). A valid answer ends it by the trained step, as before.
+  const extend = untilValid && body.maxSteps === undefined && modelSteps < MAX_STEPS_LIMIT;
   return {
     model,
     task,
     engine,
     tokens,
     puzzleEmb,
-    maxSteps: body.maxSteps ?? defaultMaxSteps(engine),
+    maxSteps: body.maxSteps ?? (extend ? MAX_STEPS_LIMIT : modelSteps),
+    ...(extend ? { settleFrom: modelSteps } : {}),
     haltThreshold: body.haltThreshold ?? DEFAULT_HALT_THRESHOLD,
     trace: body.trace ?? false,
-    untilValid: (body.untilValid ?? true) && TASK_CODECS[task].hasRules,
+    untilValid,
   };
 }

@@ -51,6 +51,7 @@ function engineRequest(work: PreparedSolve, signal: AbortSignal, onStep?: (event
   if (onStep) request.onStep = onStep;
   const codec = TASK_CODECS[work.task];
   if (work.untilValid) request.acceptAnswer = (tokens) => codec.settle(work.tokens, tokens).check.valid === true;
+  if (work.settleFrom !== undefined) request.settleFrom = work.settleFrom;
   return request;
 }
 

@@ -275,6 +275,16 @@ describe('Engine with several supervision steps per run', () => {
     ).rejects.toThrow('stepsWhenQueued must be an integer in 1..stepsPerRun (2) (got 3)');
   });
 
+  it('without stepsPerRun, takes one step per run on the CPU provider, where a cap while queued caps nothing', async () => {
+    const engine = await Engine.start({ modelDir: dir, executionProvider: 'cpu', threads: 1, stepsWhenQueued: 3 });
+    try {
+      expect(engine.info.stepsPerRun).toBe(1);
+      expect(engine.info.stepsWhenQueued).toBeUndefined();
+    } finally {
+      await engine.drain();
+    }
+  });
+
   it('refuses a number of steps per run out of range', async () => {
     await expect(Engine.start({ modelDir: dir, executionProvider: 'cpu', stepsPerRun: 0 })).rejects.toThrow(
       'stepsPerRun must be an integer >= 1 (got 0)',

@@ -131,7 +131,7 @@ describe('parseStartArgs', () => {
     expect(usageError(['--workers', '0'])).toBe('--workers must be an integer >= 1 or auto (got "0")');
     expect(usageError(['--gpu-memory-share', '0'])).toMatch(/^--gpu-memory-share must be a number > 0/);
     expect(usageError(['--gpu-memory-share', '1.5'])).toBe('--gpu-memory-share must be at most 1 (got 1.5)');
-    expect(usageError(['--steps-when-queued', '2'])).toBe(
+    expect(usageError(['--steps-per-run', '1', '--steps-when-queued', '2'])).toBe(
       '--steps-when-queued must be at most --steps-per-run (1) (got 2)',
     );
     expect(usageError(['--max-workers-per-gpu', '0'])).toBe('--max-workers-per-gpu must be an integer >= 1 (got "0")');

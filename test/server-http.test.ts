@@ -83,17 +83,21 @@ describe('the server on the shipped sudoku model (CPU)', () => {
     expect(trusting.check.reason).toMatch(reason);
     expect(givens(trusting.answer)).toBe(true);
 
-    // By default (untilValid) each of those halts is overruled: the model's halt_max_steps steps run, and the last
-    // answer comes back as what it is.
+    // By default (untilValid) each of those halts is overruled: past the model's halt_max_steps the answer still
+    // breaks the rules, so the steps go on to the API's limit of 16, and the last answer comes back as what it is.
     const r = await server.post('/solve', { task: 'sudoku', grid, trace: true });
     const body = JSON.parse(r.text);
-    expect(body).toMatchObject({ steps: halt_max_steps, halted: false, check: { valid: false } });
+    expect(halt_max_steps).toBeLessThan(16);
+    expect(body).toMatchObject({ steps: 16, halted: false, check: { valid: false } });
     expect(body.check.reason).toMatch(reason);
     expect(body.trace.every((t: { haltProbability: number }) => t.haltProbability > 0.5)).toBe(true);
     expect(body.trace.every((t: { answer: number[][] }) => givens(t.answer))).toBe(true);
     expect(givens(body.answer)).toBe(true);
     // the model overwrote givens on the way; the answers have them back, and say how many
     expect(Math.max(...body.trace.map((t: { givensRestored: number }) => t.givensRestored))).toBeGreaterThan(0);
+    // with the request's own limit, that limit
+    const limited = JSON.parse((await server.post('/solve', { task: 'sudoku', grid, maxSteps: halt_max_steps })).text);
+    expect(limited).toMatchObject({ steps: halt_max_steps, halted: false, check: { valid: false } });
   });
 
   it('refuses a maze for the sudoku model, naming the field', async () => {

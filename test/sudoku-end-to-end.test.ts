@@ -178,7 +178,10 @@ describe('easy sudoku from generator to server', () => {
 
   it('answers as eval scored after each supervision step', async () => {
     const answers = await Promise.all(
-      heldOut.map((p) => solve({ task: 'sudoku', grid: p.grid, haltThreshold: 1, trace: true })),
+      // the model's own step limit, as eval runs it (without maxSteps an invalid answer would get steps past it)
+      heldOut.map((p) =>
+        solve({ task: 'sudoku', grid: p.grid, maxSteps: haltMaxSteps, haltThreshold: 1, trace: true }),
+      ),
     );
     const exactByStep = Array.from(
       { length: haltMaxSteps },

@@ -10,6 +10,7 @@
 // close up and new ones are appended, the state rows are moved on the host); `fixed` keeps every puzzle in its
 // row for the life of a batch whose size is set when it starts (a power of two for the queue it starts with),
 // feeds idle rows as PAD + reset, and only starts a larger batch once the current one has emptied.
+import { stepOutcome } from './solve-request.js';
 import type { RowLayout, RowPlan, StepPlan, StepResult } from './step/plan.js';
 import {
   EngineUnavailableError,
@@ -369,23 +370,15 @@ export class Batcher {
           return;
         }
       }
-      let halted = event.haltProbability > job.request.haltThreshold;
-      const settleFrom = job.request.settleFrom;
-      // From settleFrom on, an accepted answer ends the puzzle as a halt would (without counting as one).
-      let settled = false;
-      // The rule check runs only where the puzzle could end: an answer that breaks the task's rules keeps its row
-      // for another step (the others of the batch go on as before).
-      if ((halted || (settleFrom !== undefined && job.steps >= settleFrom)) && job.request.acceptAnswer) {
-        try {
-          const accepted = job.request.acceptAnswer(event.tokens);
-          settled = accepted && !halted;
-          halted = halted && accepted;
-        } catch (err) {
-          this.fail(job, err);
-          return;
-        }
+      // An answer that the rule check refuses keeps its row for another step (the others of the batch go on as before).
+      let outcome: { ends: boolean; halted: boolean };
+      try {
+        outcome = stepOutcome(job.request, job.steps, event.haltProbability, event.tokens);
+      } catch (err) {
+        this.fail(job, err);
+        return;
       }
-      if (!halted && !settled && job.steps < job.request.maxSteps) return;
+      if (!outcome.ends) return;
       job.done = true;
       job.detach();
       const now = performance.now();
@@ -393,7 +386,7 @@ export class Batcher {
         tokens: event.tokens,
         steps: job.steps,
         haltProbability: event.haltProbability,
-        halted,
+        halted: outcome.halted,
         ...(job.trace ? { trace: job.trace } : {}),
         timing: { queueMs: job.admittedAt - job.enqueuedAt, computeMs: now - job.admittedAt },
       });

@@ -57,7 +57,7 @@ export interface EngineOptions {
    * supervision steps per session.run: the step graph is unrolled k times at load (unrollStepGraph), so the state
    * crosses to the host and the run is launched once per k steps. Answers, steps and halting are those of k = 1;
    * a puzzle that stops mid-run waits for the run's end, and a new one waits for the next run to start. Default:
-   * CUDA_STEPS_PER_RUN on the CUDA provider (measured faster there), 1 on the others.
+   * the provider's (stepsPerRunOn: CUDA_STEPS_PER_RUN on CUDA, where it measured faster, 1 on the others).
    */
   stepsPerRun?: number;
   /**
@@ -93,13 +93,6 @@ export interface EngineOptions {
   /** what the engine found worth a warning, e.g. a graph without a checksum of its weights (default: stderr) */
   onWarning?: (message: string) => void;
 }
-
-/**
- * The default steps per run on the CUDA provider. Measured on an H100 (BENCHMARKS.md, "Serving on the H100"): 4
- * steps per run gave 1.18-1.27x the puzzles/s of 1 under load (sudoku-mlp, 2 x 256) and a lower lone-puzzle latency;
- * 16 was no faster with all steps and slower with early halting. On the CPU 1 and 4 are within noise.
- */
-export const CUDA_STEPS_PER_RUN = 4;
 
 export const ENGINE_DEFAULTS = {
   executionProvider: 'auto' as ExecutionProviderChoice,
@@ -158,19 +151,20 @@ export class Engine implements SolveEngine {
     positiveInt('maxWorkersPerDevice', o.maxWorkersPerDevice, 1);
     positiveInt('maxBatch', o.maxBatch, 1);
     positiveInt('maxQueue', o.maxQueue, 0);
-    // Without stepsPerRun, the provider decides (CUDA_STEPS_PER_RUN on CUDA, else 1); with `auto`, once the first
-    // worker has settled it.
-    const perRunChosen = o.stepsPerRun !== undefined;
-    let stepsPerRun = o.stepsPerRun ?? (o.executionProvider === 'cuda' ? CUDA_STEPS_PER_RUN : 1);
-    positiveInt('stepsPerRun', stepsPerRun, 1);
-    if (stepsPerRun > MAX_STEPS_PER_RUN)
-      throw new Error(`stepsPerRun must be at most ${MAX_STEPS_PER_RUN} (got ${stepsPerRun})`);
+    // Without stepsPerRun, each worker takes its provider's default (stepsPerRunOn) when it opens the session.
+    if (o.stepsPerRun !== undefined) {
+      positiveInt('stepsPerRun', o.stepsPerRun, 1);
+      if (o.stepsPerRun > MAX_STEPS_PER_RUN)
+        throw new Error(`stepsPerRun must be at most ${MAX_STEPS_PER_RUN} (got ${o.stepsPerRun})`);
+    }
     const queuedSteps = o.stepsWhenQueued;
     if (
       queuedSteps !== undefined &&
-      !(Number.isInteger(queuedSteps) && queuedSteps >= 1 && (queuedSteps <= stepsPerRun || !perRunChosen))
+      !(Number.isInteger(queuedSteps) && queuedSteps >= 1 && queuedSteps <= (o.stepsPerRun ?? MAX_STEPS_PER_RUN))
     )
-      throw new Error(`stepsWhenQueued must be an integer in 1..stepsPerRun (${stepsPerRun}) (got ${queuedSteps})`);
+      throw new Error(
+        `stepsWhenQueued must be an integer in 1..stepsPerRun (${o.stepsPerRun ?? MAX_STEPS_PER_RUN}) (got ${queuedSteps})`,
+      );
     if (!(o.maxWaitMs >= 0)) throw new Error(`maxWaitMs must be >= 0 (got ${o.maxWaitMs})`);
     if (!(o.queueTimeoutMs >= 0)) throw new Error(`queueTimeoutMs must be >= 0 (got ${o.queueTimeoutMs})`);
     const modelDir = resolve(options.modelDir);
@@ -210,7 +204,7 @@ export class Engine implements SolveEngine {
       modelPath,
       threads,
       stateOnDevice: o.stateOnDevice,
-      stepsPerRun,
+      stepsPerRun: o.stepsPerRun,
       stepsForm: o.stepsForm,
       shape,
     };
@@ -219,17 +213,8 @@ export class Engine implements SolveEngine {
     let autoNote: string | null = null;
     try {
       // The first worker settles `auto`; the others start on the provider it chose, in parallel.
-      let first = await WorkerLane.start(0, onDevice(0, init), laneOptions);
+      const first = await WorkerLane.start(0, onDevice(0, init), laneOptions);
       lanes.push(first);
-      if (!perRunChosen && first.info.provider === 'cuda' && stepsPerRun !== CUDA_STEPS_PER_RUN) {
-        // `auto` landed on CUDA: its default is several steps per run, so worker 0 loads that graph instead.
-        await first.close();
-        lanes.pop();
-        stepsPerRun = CUDA_STEPS_PER_RUN;
-        source.stepsPerRun = stepsPerRun;
-        first = await WorkerLane.start(0, onDevice(0, { source: { ...source, ep: 'cuda' } }), laneOptions);
-        lanes.push(first);
-      }
       const settled: WorkerInit = { source: { ...source, ep: first.info.provider ?? 'cpu' } };
       let workers = o.workers as number;
       if (auto) {
@@ -259,6 +244,8 @@ export class Engine implements SolveEngine {
       throw err;
     }
     const first = lanes[0]!;
+    // every worker runs on worker 0's provider, so with its steps per run
+    const stepsPerRun = first.info.stepsPerRun;
     const info: EngineInfo = {
       name: basename(modelDir),
       task: config.task,

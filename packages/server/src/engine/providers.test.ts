@@ -14,6 +14,7 @@ import {
   parseExecutionProvider,
   providerOrder,
   sessionOptions,
+  stepsPerRunOn,
   webgpuUnavailable,
 } from './providers.js';
 
@@ -33,6 +34,23 @@ const tmp = mkdtempSync(join(tmpdir(), 'trm-providers-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('providers', () => {
+  it('takes 4 steps per run on CUDA and 1 elsewhere unless told, and the graph for each provider tried', async () => {
+    const settings = { threads: 1, stateOnDevice: true };
+    expect(['cuda', 'webgpu', 'cpu'].map((ep) => stepsPerRunOn(ep as 'cuda', settings))).toEqual([4, 1, 1]);
+    expect(stepsPerRunOn('cuda', { ...settings, stepsPerRun: 2 })).toBe(2);
+    const asked: string[] = [];
+    const opened = await openSession(
+      async (ep) => {
+        asked.push(ep);
+        return addModel();
+      },
+      'cpu',
+      settings,
+    );
+    expect([opened.provider, asked]).toEqual(['cpu', ['cpu']]);
+    await opened.session.release();
+  });
+
   it('orders auto as cuda, webgpu, cpu and parses --ep', () => {
     expect(providerOrder('auto')).toEqual(['cuda', 'webgpu', 'cpu']);
     expect(providerOrder('webgpu')).toEqual(['webgpu']);

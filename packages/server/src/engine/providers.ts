@@ -103,12 +103,27 @@ export interface SessionSettings {
   threads: number;
   /** keep z_h_out/z_l_out in device memory between steps where the provider allows it (WebGPU) */
   stateOnDevice: boolean;
-  /** supervision steps per run of the graph (1: the step graph; k > 1: its unrolled form, other outputs) */
+  /**
+   * supervision steps per run of the graph (1: the step graph; k > 1: its unrolled form, other outputs); absent:
+   * the provider's default (stepsPerRunOn)
+   */
   stepsPerRun?: number;
   /** the CUDA device the session runs on (default 0); the other providers take the first GPU they find */
   deviceId?: number;
   /** how a graph of several steps per run is made (unrollStepGraph; default loop) */
   stepsForm?: MultiStepForm;
+}
+
+/**
+ * The default steps per run on the CUDA provider. Measured on an H100 (BENCHMARKS.md, "Serving on the H100"): 4
+ * steps per run gave 1.18-1.27x the puzzles/s of 1 under load (sudoku-mlp, 2 x 256) and a lower lone-puzzle latency;
+ * 16 was no faster with all steps and slower with early halting. On the CPU 1 and 4 are within noise.
+ */
+export const CUDA_STEPS_PER_RUN = 4;
+
+/** The steps per run of a session on `ep`: the one asked for, else CUDA_STEPS_PER_RUN on CUDA and 1 elsewhere. */
+export function stepsPerRunOn(ep: ExecutionProviderName, settings: SessionSettings): number {
+  return settings.stepsPerRun ?? (ep === 'cuda' ? CUDA_STEPS_PER_RUN : 1);
 }
 
 /** Whether `ep` can keep the state outputs in device memory that the next run takes as input. */
@@ -131,7 +146,7 @@ export function sessionOptions(ep: ExecutionProviderName, settings: SessionSetti
     // getData() on a gpu-buffer tensor aborts the process in Node, so everything JavaScript reads comes back as 'cpu'.
     const location: Record<string, 'gpu-buffer' | 'cpu'> = {};
     for (const name of STATE_OUTPUTS) location[name] = 'gpu-buffer';
-    for (const name of (settings.stepsPerRun ?? 1) > 1 ? MULTI_READ_OUTPUTS : READ_OUTPUTS) location[name] = 'cpu';
+    for (const name of stepsPerRunOn(ep, settings) > 1 ? MULTI_READ_OUTPUTS : READ_OUTPUTS) location[name] = 'cpu';
     options.preferredOutputLocation = location;
   }
   return options;
@@ -155,10 +170,11 @@ function firstLine(err: unknown): string {
 
 /**
  * Opens a session of `model` on the first provider of `choice` that works. An explicit provider that fails is an
- * error that says how to fix it; under `auto` the failure becomes a note and the next provider is tried.
+ * error that says how to fix it; under `auto` the failure becomes a note and the next provider is tried. `model`
+ * may be a function of the provider being tried (a graph of that provider's steps per run).
  */
 export async function openSession(
-  model: string | Uint8Array,
+  model: string | Uint8Array | ((ep: ExecutionProviderName) => Promise<string | Uint8Array>),
   choice: ExecutionProviderChoice,
   settings: SessionSettings,
   binDir = onnxruntimeBinDir(),
@@ -189,10 +205,11 @@ export async function openSession(
     }
     const options = sessionOptions(ep, settings);
     try {
+      const graph = typeof model === 'function' ? await model(ep) : model;
       const session =
-        typeof model === 'string'
-          ? await ort.InferenceSession.create(model, options)
-          : await ort.InferenceSession.create(model, options);
+        typeof graph === 'string'
+          ? await ort.InferenceSession.create(graph, options)
+          : await ort.InferenceSession.create(graph, options);
       const onDevice = keepsStateOnDevice(ep, settings);
       notes.push(
         ep === 'cpu'

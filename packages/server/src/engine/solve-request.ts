@@ -60,3 +60,20 @@ export function checkSolveRequest(r: SolveRequest, config: ModelConfig): void {
       throw new SolveRequestError('settleFrom needs acceptAnswer (the check that settles an answer)', 'settleFrom');
   }
 }
+
+/**
+ * Whether a puzzle's step `step` ends it, and whether as a halt. A step can end a puzzle where its halt probability
+ * crossed the threshold or, with acceptAnswer, from settleFrom on; acceptAnswer (asked only there, and free to
+ * throw) must then accept the answer. It ends at maxSteps in any case. `halted`: ended by the threshold.
+ */
+export function stepOutcome(
+  r: SolveRequest,
+  step: number,
+  haltProbability: number,
+  tokens: Uint8Array,
+): { ends: boolean; halted: boolean } {
+  const crossed = haltProbability > r.haltThreshold;
+  const settling = r.acceptAnswer !== undefined && r.settleFrom !== undefined && step >= r.settleFrom;
+  const accepted = (crossed || settling) && (r.acceptAnswer?.(tokens) ?? true);
+  return { ends: accepted || step >= r.maxSteps, halted: crossed && accepted };
+}

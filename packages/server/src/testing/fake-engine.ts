@@ -26,6 +26,7 @@ import {
   type SolveResult,
   type StepEvent,
 } from '../engine/types.js';
+import { stepOutcome } from '../engine/solve-request.js';
 
 const PRESET_OF_TASK: Record<TaskName, string> = { sudoku: 'sudoku-tiny', maze: 'maze-tiny', arc: 'arc-tiny' };
 
@@ -196,12 +197,10 @@ export class FakeEngine implements SolveEngine {
         const event: StepEvent = { step, tokens: answer, haltProbability: p };
         if (request.trace) trace.push(event);
         request.onStep?.(event);
-        // As the batcher: the rule check is asked only where the puzzle could end (a halt, or from settleFrom on,
-        // where an accepted answer ends it without counting as a halt).
-        const crossed = p > request.haltThreshold;
-        const due = crossed || (request.settleFrom !== undefined && step >= request.settleFrom);
-        if (due && (request.acceptAnswer?.(answer) ?? true)) {
-          halted = crossed;
+        // As the batcher decides.
+        const outcome = stepOutcome(request, step, p, answer);
+        if (outcome.ends) {
+          halted = outcome.halted;
           break;
         }
       }

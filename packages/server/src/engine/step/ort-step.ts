@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { MULTI_STEP_INPUTS, MULTI_STEP_OUTPUTS, STEP_INPUTS, STEP_OUTPUTS, unrollStepGraph } from '@trm/graph';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { gatherRows } from './host-state.js';
-import { type OpenedSession, openSession, type SessionSettings } from '../providers.js';
+import { type OpenedSession, openSession, type SessionSettings, stepsPerRunOn } from '../providers.js';
 import type { ExecutionProviderChoice, ExecutionProviderName } from '../types.js';
 import type { StateArray, StepFeeds, StepFunction, StepOutputs, StepShape } from './step-function.js';
 
@@ -173,7 +173,7 @@ export interface OrtStep {
 
 /**
  * Opens the step graph (a file's path or its bytes) on the provider `ep` chooses and wraps it for the step runner;
- * with settings.stepsPerRun = k > 1, the graph of k steps per run made from it (unrollStepGraph).
+ * with k = stepsPerRunOn(provider, settings) > 1, the graph of k steps per run made from it (unrollStepGraph).
  */
 export async function openOrtStep(
   model: string | Uint8Array,
@@ -182,12 +182,14 @@ export async function openOrtStep(
   shape: StepShape,
 ): Promise<OrtStep> {
   const ort = await import('onnxruntime-node');
-  const k = settings.stepsPerRun ?? 1;
-  const graph =
-    k > 1
-      ? unrollStepGraph(typeof model === 'string' ? await readFile(model) : model, k, settings.stepsForm ?? 'loop')
-      : model;
-  const opened: OpenedSession = await openSession(graph, ep, settings);
+  // The graph is made for each provider tried, since the steps per run may depend on it.
+  const graphFor = async (provider: ExecutionProviderName) => {
+    const k = stepsPerRunOn(provider, settings);
+    if (k === 1) return model;
+    return unrollStepGraph(typeof model === 'string' ? await readFile(model) : model, k, settings.stepsForm ?? 'loop');
+  };
+  const opened: OpenedSession = await openSession(graphFor, ep, settings);
+  const k = stepsPerRunOn(opened.provider, settings);
   try {
     const stateType = checkStepGraph(opened.session, shape, k);
     const limitSteps = opened.session.inputNames.includes(MULTI_STEP_INPUTS.haltLogit) ? k : 0;

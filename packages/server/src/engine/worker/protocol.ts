@@ -16,7 +16,10 @@ export type StepSource =
       threads: number;
       /** keep the state in device memory where the provider allows it */
       stateOnDevice: boolean;
-      /** supervision steps per session.run (the step graph unrolled k times at load; 1: as exported) */
+      /**
+       * supervision steps per session.run (the step graph unrolled k times at load; 1: as exported); absent: the
+       * provider's default (stepsPerRunOn)
+       */
       stepsPerRun?: number;
       /** the CUDA device of this worker's session (default 0) */
       deviceId?: number;
@@ -48,6 +51,8 @@ export type FromWorker =
       layout: RowLayout;
       /** float32 | float16 */
       stateType: string;
+      /** supervision steps per run of the loaded graph */
+      stepsPerRun: number;
     }
   | { type: 'start-failed'; message: string }
   | { type: 'stepped'; id: number; steps: number; tokens: Uint8Array; qHalt: Float32Array }

@@ -48,11 +48,12 @@ export async function runWorker(): Promise<void> {
         notes: opened.notes,
         layout: fn.layout,
         stateType: opened.stateType,
+        stepsPerRun: fn.stepsPerRun,
       });
     } else {
       const mod = (await import(src.url)) as { createStepFunction(options: unknown): Promise<StepFunction<unknown>> };
       fn = await mod.createStepFunction(src.options);
-      post({ type: 'ready', notes: [], layout: fn.layout, stateType: 'float32' });
+      post({ type: 'ready', notes: [], layout: fn.layout, stateType: 'float32', stepsPerRun: fn.stepsPerRun });
     }
   } catch (err) {
     post({ type: 'start-failed', message: message(err) });

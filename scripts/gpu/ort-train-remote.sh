@@ -19,7 +19,8 @@
 # --warmup 200), TRM_TFJS_WEBGPU=0 skips the tfjs webgpu step, TRM_BACKEND/TRM_PRESET/TRM_OPTIM_CASE/
 # TRM_BENCH_STEPS (a dry run of the phases on a CPU: ort-cpu and a small preset); TRM_NO_TRAIN=1 stops after the benches; TRM_BENCH_ONLY=1 runs neither the official bench nor
 # training (ort-train-speed alone); TRM_SKIP_SPEED=1 (on setup and bench) skips every speed measurement and starts
-# training run 1 as soon as the provider is in, in TRM_PRECISION (fp16) with TRM_MICRO_BATCH (768) rows per run.
+# training run 1 as soon as the provider is in, in TRM_PRECISION (fp16) with TRM_MICRO_BATCH (768) rows per run
+# (with TRM_TFJS_WEBGPU=1 the tfjs webgpu step still runs during setup, before training starts).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 phase=${1:?phase: setup | part | bench | train}
@@ -83,13 +84,19 @@ setup)
   setsid nohup bash -c "node $W/payload/dist/build-dataset.mjs --task sudoku --input $W/payload/data/sudoku \
     --out $DATA --subsample 1000 --augment 1000 --seed 0 --force --quiet > $O/build-dataset.log 2>&1; \
     echo \$? > $O/dataset.done" >/dev/null 2>&1 &
-  [ -n "${TRM_SKIP_SPEED:-}" ] || setsid nohup bash -c "
-    cd $W/payload && PYTHONUNBUFFERED=1 timeout 600 python3 official-train-anchor.py --trm $W/payload/ref --mode bench \
-      --data $W/payload/data/sudoku --out $O/official \
-      --bench_configs ${TRM_OFFICIAL_CONFIGS:-sudoku-mlp:768:1,sudoku-mlp:768:0,sudoku-att:768:1,maze-att:64:1} \
-      --bench_steps 10 --bench_warmup 3 > $O/official-bench.log 2>&1
-    echo \$? > $O/official.exit
-    [ \"${TRM_TFJS_WEBGPU:-1}\" = 0 ] || timeout 240 node $W/payload/dist/forward-backward.mjs --preset sudoku-mlp --batch 128 \
+  # Under TRM_SKIP_SPEED the tfjs webgpu step still runs when TRM_TFJS_WEBGPU=1 (while the CUDA parts arrive, the GPU
+  # is idle; training waits for the parts).
+  official=1 tfjs=${TRM_TFJS_WEBGPU:-1}
+  [ -z "${TRM_SKIP_SPEED:-}" ] || { official=0; tfjs=${TRM_TFJS_WEBGPU:-0}; }
+  [ "$official$tfjs" = 00 ] || setsid nohup bash -c "
+    if [ $official = 1 ]; then
+      cd $W/payload && PYTHONUNBUFFERED=1 timeout 600 python3 official-train-anchor.py --trm $W/payload/ref --mode bench \
+        --data $W/payload/data/sudoku --out $O/official \
+        --bench_configs ${TRM_OFFICIAL_CONFIGS:-sudoku-mlp:768:1,sudoku-mlp:768:0,sudoku-att:768:1,maze-att:64:1} \
+        --bench_steps 10 --bench_warmup 3 > $O/official-bench.log 2>&1
+      echo \$? > $O/official.exit
+    fi
+    [ $tfjs = 0 ] || timeout 240 node $W/payload/dist/forward-backward.mjs --preset sudoku-mlp --batch 128 \
       --backend webgpu --iters 3 > $O/tfjs-webgpu.log 2>&1
     echo \$? > $O/official.done" >/dev/null 2>&1 &
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$O/gpu.txt"
@@ -97,6 +104,7 @@ setup)
   ;;
 part)
   ls /opt/trm/cuda
+  tail -4 "$O/tfjs-webgpu.log" 2>/dev/null
   ;;
 bench)
   lib=node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so

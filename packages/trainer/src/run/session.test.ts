@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend/backend.js';
 import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
 import { fromMemory } from '../data/split.js';
+import type { TrainRecord } from '../metrics/records.js';
 import type { RunMeta } from './checkpointing.js';
-import { runSession } from './session.js';
+import { latestTrainView, runSession } from './session.js';
 import { TrainingRun } from './training-run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'trm-session-'));
@@ -142,5 +143,39 @@ describe('training session output', () => {
       .map((l) => JSON.parse(l))
       .filter((r) => r.kind === 'train');
     expect(records.map((r) => r.step)).toEqual([3, 5]);
+  });
+});
+
+describe('latestTrainView', () => {
+  const record = (step: number, count: number, exact: number): TrainRecord => ({
+    kind: 'train',
+    step,
+    epoch: step,
+    lr: 1e-4,
+    time_s: step,
+    samples_per_s: 1000 + step,
+    steps_per_s: 1,
+    count,
+    accuracy: count ? 0.6 : 0,
+    exact_accuracy: exact,
+    q_halt_accuracy: count ? 0.9 : 0,
+    steps: count ? 16 : 0,
+    lm_loss: 1 / step,
+    q_halt_loss: 0.01,
+    halt_rate: count ? 1 / 16 : 0,
+  });
+
+  it('takes the halted-row metrics of the last window in which rows halted, the loss and speed of the last one', () => {
+    const v = latestTrainView(record(20, 0, 0), record(16, 768, 0.25));
+    expect(v).toMatchObject({ step: 20, lm_loss: 1 / 20, samples_per_s: 1020, count: 768, exact_accuracy: 0.25 });
+    expect(v).toMatchObject({ accuracy: 0.6, q_halt_accuracy: 0.9, steps: 16 });
+  });
+
+  it('keeps a window in which rows halted, and one with none when no earlier window had any', () => {
+    const halted = record(32, 768, 0.5);
+    expect(latestTrainView(halted, record(16, 768, 0.25))).toBe(halted);
+    const none = record(10, 0, 0);
+    expect(latestTrainView(none, null)).toBe(none);
+    expect(latestTrainView(null, null)).toBeNull();
   });
 });

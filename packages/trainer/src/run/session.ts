@@ -65,6 +65,24 @@ export interface SessionSummary {
   out: string;
 }
 
+/**
+ * The last training record, with the halted-row metrics (token and exact accuracy, halt accuracy, steps) of the
+ * latest window in which rows halted when its own window had none: those metrics count only rows that halted in the
+ * window, so a window shorter than halt_max_steps steps can hold none (every row running all steps halts only every
+ * 16th step), and its zeros are not the model's accuracy.
+ */
+export function latestTrainView(last: TrainRecord | null, lastHalted: TrainRecord | null): TrainRecord | null {
+  if (!last || last.count > 0 || !lastHalted) return last;
+  return {
+    ...last,
+    count: lastHalted.count,
+    accuracy: lastHalted.accuracy,
+    exact_accuracy: lastHalted.exact_accuracy,
+    q_halt_accuracy: lastHalted.q_halt_accuracy,
+    steps: lastHalted.steps,
+  };
+}
+
 /** The fields after the progress bar; "-" until the first training record. */
 export function progressFields(
   step: number,
@@ -92,6 +110,8 @@ class Session {
   private readonly window = new MetricWindow();
   private readonly progress: Progress;
   private lastTrain: TrainRecord | null = null;
+  /** the last training record in which rows halted */
+  private lastHalted: TrainRecord | null = null;
   private lastEval: EvalRecord | null;
 
   constructor(
@@ -131,7 +151,7 @@ class Session {
       wallSeconds: this.meta.wall_s,
       sessionSeconds: (performance.now() - this.began) / 1000,
       interrupted,
-      lastTrain: this.lastTrain,
+      lastTrain: latestTrainView(this.lastTrain, this.lastHalted),
       lastEval: this.lastEval,
       out: o.out,
     };
@@ -151,7 +171,7 @@ class Session {
       // Ctrl-C (a signal event) would not be seen until the end of the run.
       await yieldToEventLoop();
       this.logSteps(r);
-      this.progress.tick(1, progressFields(r.step, meta.total_steps, this.lastTrain));
+      this.progress.tick(1, progressFields(r.step, meta.total_steps, latestTrainView(this.lastTrain, this.lastHalted)));
       const evalDue = meta.eval_every > 0 && r.step % meta.eval_every === 0 && r.step < this.stopAt;
       if (evalDue) {
         await this.evaluate();
@@ -174,6 +194,7 @@ class Session {
     const record = this.window.flush(this.run.epochs, this.wall());
     if (record) {
       this.lastTrain = record;
+      if (record.count > 0) this.lastHalted = record;
       this.metrics.append(record);
     }
   }
@@ -220,7 +241,7 @@ class Session {
       backend: meta.backend,
       machine: o.machine,
       command: o.command,
-      trainMetrics: this.lastTrain,
+      trainMetrics: latestTrainView(this.lastTrain, this.lastHalted),
       evals,
     };
     await saveCheckpoint({ dir: o.out, run, meta, card: modelCard(facts), identifiers: o.identifiers });

@@ -17,6 +17,7 @@ export * from './submission/index.js';
 export * from './system/backend-names.js';
 export * from './system/shared-library.js';
 export * from './system/onnxruntime-install.js';
+export * from './system/ort-profile.js';
 export * from './tasks/arc.js';
 export * from './tasks/grid.js';
 export * from './tasks/maze.js';

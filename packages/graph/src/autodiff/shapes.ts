@@ -56,6 +56,8 @@ const UNARY_SAME = new Set([
   'Sign',
   'Not',
   'Atan',
+  // the fused norm of the inference forms, which a training graph uses where no gradient flows
+  'RMSNormalization',
 ]);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
 const COMPARE = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or']);

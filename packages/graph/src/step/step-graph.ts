@@ -425,7 +425,21 @@ export interface BuildStepOptions {
    * the reference runs them under torch.no_grad() (TRM-SPEC §2).
    */
   truncateGradient?: boolean;
+  /**
+   * With truncateGradient: the op forms of the first H_cycles - 1 recursions, which no gradient flows through, so
+   * they need no gradient rules (e.g. the fused RMSNormalization). Only norm, swiglu and mlpT may differ from `ops`
+   * (the attention form decides the shape of the RoPE tables both parts share).
+   */
+  noGradOps?: Partial<Pick<OpChoice, 'norm' | 'swiglu' | 'mlpT'>>;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** `ops` with the no-gradient part's choices; any other key is refused. */
+function noGradChoice(ops: OpChoice, change: Partial<OpChoice>): OpChoice {
+  for (const key of Object.keys(change))
+    if (key !== 'norm' && key !== 'swiglu' && key !== 'mlpT')
+      throw new Error(`noGradOps may change norm, swiglu and mlpT only (got ${key})`);
+  return { ...ops, ...change };
 }
 
 /**
@@ -476,7 +490,9 @@ export function buildStep(g: GraphBuilder, config: ModelConfig, weights: NamedAr
   const calls = config.H_cycles * (config.L_cycles + 1);
   let done = 0;
   const progress = () => o.onProgress?.(++done, calls);
+  const noGradOps = o.truncateGradient && o.noGradOps ? noGradChoice(o.ops, o.noGradOps) : o.ops;
   for (let t = 0; t < config.H_cycles; t++) {
+    x.ops = o.truncateGradient && t < config.H_cycles - 1 ? noGradOps : o.ops;
     if (o.truncateGradient && t === config.H_cycles - 1) {
       zH = g.stopGradient(zH);
       zL = g.stopGradient(zL);

@@ -40,8 +40,22 @@ export const TRAIN_OPS: OpChoice = { norm: 'decomposed', attention: 'decomposed'
 export type TrainPrecision = 'fp32' | 'fp16';
 export const TRAIN_PRECISIONS: readonly TrainPrecision[] = ['fp32', 'fp16'];
 
+/**
+ * The op forms of the recursions outside the gradient (the first H_cycles - 1). differentiable: the same forms as
+ * the rest (TRAIN_OPS). inference: the fused forms the step graph serves with (RMSNormalization over the hidden
+ * axis, the SwiGLU as two products), which need no gradient rule there; the same function up to rounding.
+ */
+export type NoGradForm = 'differentiable' | 'inference';
+export const NO_GRAD_FORMS: readonly NoGradForm[] = ['differentiable', 'inference'];
+const NO_GRAD_OPS: Record<NoGradForm, Partial<OpChoice> | undefined> = {
+  differentiable: undefined,
+  inference: { norm: 'op', swiglu: 'split' },
+};
+
 export interface TrainGraphOptions {
   precision?: TrainPrecision;
+  /** default differentiable */
+  noGradForm?: NoGradForm;
 }
 
 export interface TrainGraph {
@@ -51,6 +65,7 @@ export interface TrainGraph {
   /** whether the graph takes puzzle_emb (and returns its gradient) */
   puzzleEmb: boolean;
   precision: TrainPrecision;
+  noGradForm: NoGradForm;
 }
 
 /** Names of the trained parameters of a config (everything but H_init, L_init and the puzzle table). */
@@ -196,6 +211,9 @@ export function buildTrainGraph(
   const precision = options.precision ?? 'fp32';
   if (!TRAIN_PRECISIONS.includes(precision))
     throw new Error(`precision must be one of ${TRAIN_PRECISIONS.join(', ')} (got ${precision})`);
+  const noGradForm = options.noGradForm ?? 'differentiable';
+  if (!NO_GRAD_FORMS.includes(noGradForm))
+    throw new Error(`noGradForm must be one of ${NO_GRAD_FORMS.join(', ')} (got ${noGradForm})`);
   const g = new GraphBuilder();
   const params = trainedParams(config);
   const hasPuzzle = puzzleEmbLen(config) > 0;
@@ -209,6 +227,7 @@ export function buildTrainGraph(
     ops: TRAIN_OPS,
     inputs: new Set(params),
     truncateGradient: true,
+    noGradOps: NO_GRAD_OPS[noGradForm],
     float32State: true,
   });
   const wide = (v: string) => (precision === 'fp32' ? v : g.op('Cast', [v], { to: DataType.FLOAT }));
@@ -225,7 +244,7 @@ export function buildTrainGraph(
     opsets: [{ domain: '', version: OPSET }],
     producerName: 'trm-trainer',
     producerVersion: ONNX_FORMAT_VERSION,
-    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${config.hidden_size}, T=${config.H_cycles}, n=${config.L_cycles}, ${precision}`,
+    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${config.hidden_size}, T=${config.H_cycles}, n=${config.L_cycles}, ${precision}, no-gradient recursions ${noGradForm}`,
     graphName: 'trm_train_step',
     nodes: g.nodes,
     initializers: g.initializers,
@@ -233,5 +252,5 @@ export function buildTrainGraph(
     outputs,
     metadata: {},
   });
-  return { bytes, params, puzzleEmb: hasPuzzle, precision };
+  return { bytes, params, puzzleEmb: hasPuzzle, precision, noGradForm };
 }

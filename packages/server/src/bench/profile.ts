@@ -17,15 +17,17 @@ import {
   type FlagValues,
   machineDescription,
   type ModelConfig,
+  type ProfileEvent,
+  type ProfileSummary,
   parseFlags,
   Rng,
   runCli,
   stateLen,
+  summarizeProfile,
 } from '@trm/core';
 import { MULTI_STEP_FORMS, MULTI_STEP_INPUTS, type MultiStepForm, STEP_INPUTS, unrollStepGraph } from '@trm/graph';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { benchModel, benchRoot, integerList, modelFlags, writeBenchRecord } from './bench-support.js';
-import { type ProfileEvent, type ProfileSummary, summarizeProfile } from './profile-summary.js';
 import { MODEL_FILE } from '../engine/engine.js';
 import { cpuThreadsPerWorker, sessionOptions } from '../engine/providers.js';
 import type { ExecutionProviderName } from '../engine/types.js';

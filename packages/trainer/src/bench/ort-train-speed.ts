@@ -4,11 +4,16 @@
 // official anchor script (official-train-anchor.py `flops`), and where a step's time goes: session.run (graph
 // and host transfers), the optimiser on the host, other host work. A case that fails (out of memory, say) is
 // reported with its reason and the next one runs. Prints a table and writes JSON (--json).
+// --profile adds ONNX Runtime's profile of the training graph's timed runs: the op types that take its time. On the
+// CUDA provider kernels are launched asynchronously, so a node's time is the host's; run with CUDA_LAUNCH_BLOCKING=1
+// to make every launch wait for its kernel, so that each op type's time is its time on the GPU (the step is then
+// slower by the launch latency, ~10 us per node).
 //
 //   node packages/trainer/dist/ort-train-speed.mjs --backend ort-cuda --cases sudoku-mlp:768,maze-att:64
 //   pnpm --filter @trm/trainer exec tsx src/bench/ort-train-speed.ts --backend ort-cpu --cases sudoku-tiny-mlp:32
-import { writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type CliSpec,
   type CommandIo,
@@ -16,10 +21,13 @@ import {
   machineDescription,
   ORT_BACKENDS,
   type ModelConfig,
+  type OpShare,
+  type ProfileEvent,
   parseFlags,
   Rng,
   runCli,
   stateLen,
+  summarizeProfile,
   swigluIntermediate,
   TASK_SHAPES,
   validateModelConfig,
@@ -28,7 +36,7 @@ import { selectBackend } from '../backend/backend.js';
 import { fromMemory } from '../data/split.js';
 import { OrtTrainingRun } from '../ort/ort-training-run.js';
 import type { OrtProvider } from '../ort/train-step.js';
-import { TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
+import { NO_GRAD_FORMS, type NoGradForm, TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
 import { OPTIMIZER_PLACES, type OptimizerPlace } from '../ort/optimizer-update.js';
 
 /** A comma-separated flag value, each item one of `allowed`. */
@@ -74,6 +82,19 @@ const spec: CliSpec = {
       value: '<place,...>',
       help: `where the optimiser update runs, each case runs in every one: ${OPTIMIZER_PLACES.join(', ')} (the update graph on the training device)`,
     },
+    {
+      name: 'no-grad-form',
+      kind: 'string',
+      default: 'differentiable',
+      value: '<f,...>',
+      help: `op forms of the recursions outside the gradient, each case runs in every one: ${NO_GRAD_FORMS.join(', ')} (RMSNormalization and the SwiGLU as two products there)`,
+    },
+    {
+      name: 'profile',
+      kind: 'bool',
+      help: "ONNX Runtime's profile of the timed runs: the training graph's op types by time (CUDA: set CUDA_LAUNCH_BLOCKING=1 for GPU times)",
+    },
+    { name: 'top', kind: 'int', min: 1, default: 15, value: '<n>', help: 'op types listed per profiled case' },
     { name: 'steps', kind: 'int', min: 1, default: 10, value: '<n>', help: 'timed optimiser steps per case' },
     { name: 'warmup', kind: 'int', min: 0, default: 3, value: '<n>', help: 'untimed steps before them' },
     { name: 'gpus', kind: 'int', min: 1, default: 1, value: '<n>', help: 'devices the batch is split over' },
@@ -82,6 +103,7 @@ const spec: CliSpec = {
   examples: [
     'node packages/trainer/dist/ort-train-speed.mjs --backend ort-cuda --cases sudoku-mlp:768,maze-att:64',
     'pnpm --filter @trm/trainer exec tsx src/bench/ort-train-speed.ts --backend ort-cpu --cases sudoku-tiny-mlp:32',
+    'CUDA_LAUNCH_BLOCKING=1 node packages/trainer/dist/ort-train-speed.mjs --backend ort-cuda --precision fp16 --cases sudoku-mlp:768 --no-grad-form differentiable,inference --profile --steps 3',
   ],
 };
 
@@ -102,11 +124,23 @@ export function trainFlopPerSample(c: ModelConfig): number {
   return call * (noGrad + 3 * grad) + 3 * head;
 }
 
+/** The profile of a case's timed runs: per graph run, and the op types that take the time inside nodes. */
+interface ProfileRow {
+  runs: number;
+  run_ms: number;
+  nodes_per_run: number;
+  node_ms: number;
+  ops: OpShare[];
+  gpu: { kernels: number; ms: number } | null;
+}
+
 interface Row {
   preset: string;
   batch: number;
   precision: TrainPrecision;
   optimizer_on: OptimizerPlace;
+  no_grad_form: NoGradForm;
+  profile?: ProfileRow;
   micro_batch?: number;
   ok: boolean;
   error?: string;
@@ -129,7 +163,8 @@ async function runCase(
   microBatch: number | undefined,
   precision: TrainPrecision,
   optimizerOn: OptimizerPlace,
-  timing: { steps: number; warmup: number },
+  noGradForm: NoGradForm,
+  timing: { steps: number; warmup: number; profile: boolean },
 ): Promise<Row> {
   const p = getPreset(preset);
   const shape = TASK_SHAPES[p.model.task];
@@ -149,6 +184,7 @@ async function runCase(
     groupIndices: Int32Array.from({ length: n + 1 }, (_, i) => i),
   });
   const { steps, warmup } = timing;
+  const profileDir = timing.profile ? mkdtempSync(join(tmpdir(), 'trm-train-profile-')) : null;
   const run = await OrtTrainingRun.create({
     model,
     train: p.train,
@@ -159,8 +195,11 @@ async function runCase(
     microBatch,
     precision,
     optimizerOn,
+    noGradForm,
+    profilePrefix: profileDir ? join(profileDir, 'train') : undefined,
     optimizerThreads: Math.min(8, availableParallelism()),
   });
+  let released = false;
   try {
     const times: number[] = [];
     const parts = { run: [] as number[], optimizer: [] as number[], host: [] as number[] };
@@ -176,11 +215,19 @@ async function runCase(
       process.stderr.write(`  ${preset} batch ${batch}: step ${i + 1 - warmup}/${steps} ${dt.toFixed(3)} s\n`);
     }
     const step = median(times);
+    let profile: ProfileRow | undefined;
+    if (profileDir) {
+      await run.dispose(); // writes the profile
+      released = true;
+      profile = profileOf(profileDir, warmup * Math.ceil(batch / (microBatch ?? batch)));
+    }
     return {
       preset,
       batch,
       precision,
       optimizer_on: optimizerOn,
+      no_grad_form: noGradForm,
+      profile,
       micro_batch: microBatch,
       ok: true,
       step_s: step,
@@ -191,8 +238,33 @@ async function runCase(
       host_s: median(parts.host),
     };
   } finally {
-    await run.dispose();
+    if (!released) await run.dispose();
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   }
+}
+
+/** The summary of the first device's profile in `dir`, after its first `warmupRuns` graph runs. */
+function profileOf(dir: string, warmupRuns: number): ProfileRow {
+  const file = readdirSync(dir).find((n) => n.startsWith('train-d0') && n.endsWith('.json'));
+  if (!file) throw new Error(`ONNX Runtime wrote no profile into ${dir}`);
+  const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[];
+  const p = summarizeProfile(events, warmupRuns);
+  return { runs: p.runs, run_ms: p.runMs, nodes_per_run: p.nodesPerRun, node_ms: p.nodeMs, ops: p.byOp, gpu: p.gpu };
+}
+
+/** The lines of a profiled case: per graph run, then its op types by time. */
+function profileLines(r: Row, top: number): string[] {
+  const p = r.profile!;
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  return [
+    '',
+    `${r.preset} ${r.batch} ${r.precision}, no-gradient recursions ${r.no_grad_form}: ${p.run_ms.toFixed(1)} ms per graph run ` +
+      `(${p.runs} runs), ${p.nodes_per_run.toFixed(0)} nodes, ${p.node_ms.toFixed(1)} ms inside nodes` +
+      (p.gpu ? `; GPU kernels ${p.gpu.kernels.toFixed(0)} per run, ${p.gpu.ms.toFixed(1)} ms` : ''),
+    '| op | nodes/run | ms/run | share of node time |',
+    '|---|---|---|---|',
+    ...p.ops.slice(0, top).map((o) => `| ${o.name} | ${o.nodes.toFixed(0)} | ${o.ms.toFixed(2)} | ${pct(o.share)} |`),
+  ];
 }
 
 async function main(argv: readonly string[], io: CommandIo): Promise<void> {
@@ -200,21 +272,26 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   if (help) return;
   const backend = values.backend as string;
   const gpus = values.gpus as number;
-  const timing = { steps: values.steps as number, warmup: values.warmup as number };
+  const timing = { steps: values.steps as number, warmup: values.warmup as number, profile: values.profile === true };
   const provider = backend.slice(4) as OrtProvider;
   await selectBackend('cpu', () => {}); // the seeded initialisation is drawn by tfjs
   const precisions = listFlag(values.precision as string, TRAIN_PRECISIONS, 'precision');
   const places = listFlag(values['optimizer-on'] as string, OPTIMIZER_PLACES, 'optimizer-on');
-  const variants = precisions.flatMap((precision) => places.map((optimizerOn) => ({ precision, optimizerOn })));
+  const forms = listFlag(values['no-grad-form'] as string, NO_GRAD_FORMS, 'no-grad-form');
+  const variants = precisions.flatMap((precision) =>
+    places.flatMap((optimizerOn) => forms.map((noGradForm) => ({ precision, optimizerOn, noGradForm }))),
+  );
   const rows: Row[] = [];
   for (const c of (values.cases as string).split(','))
-    for (const { precision, optimizerOn } of variants) {
+    for (const { precision, optimizerOn, noGradForm } of variants) {
       // preset:batch or preset:batch/micro-batch
       const [preset, spec] = c.split(':') as [string, string];
       const [b, micro] = spec.split('/');
       const microBatch = micro ? Number(micro) : undefined;
       try {
-        rows.push(await runCase(preset, Number(b), provider, gpus, microBatch, precision, optimizerOn, timing));
+        rows.push(
+          await runCase(preset, Number(b), provider, gpus, microBatch, precision, optimizerOn, noGradForm, timing),
+        );
       } catch (e) {
         const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
         rows.push({
@@ -222,27 +299,31 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
           batch: Number(b),
           precision,
           optimizer_on: optimizerOn,
+          no_grad_form: noGradForm,
           micro_batch: microBatch,
           ok: false,
           error: why.slice(0, 300),
         });
       }
       const r = rows.at(-1)!;
-      const label = `${r.preset} ${r.batch} ${r.precision} optimizer on ${r.optimizer_on}`;
+      const label = `${r.preset} ${r.batch} ${r.precision} optimizer on ${r.optimizer_on}, no-gradient recursions ${r.no_grad_form}`;
       io.err(r.ok ? `${label}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${label}: ${r.error}`);
     }
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
   io.out(`\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''} (${machineDescription()})`);
   io.out(
-    '| preset | batch | precision | optimizer on | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
+    '| preset | batch | precision | optimizer on | no-grad ops | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
   );
-  io.out('|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of rows)
+  io.out('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const head = `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | ${r.no_grad_form} |`;
     io.out(
       r.ok
-        ? `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | ${f(r.step_s, 3)} | ${f(r.samples_per_s)} | ${f(r.tflop_per_s)} | ${f(r.run_s, 3)} | ${f(r.optimizer_s, 3)} | ${f(r.host_s, 3)} |`
-        : `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | failed: ${r.error} | | | | | |`,
+        ? `${head} ${f(r.step_s, 3)} | ${f(r.samples_per_s)} | ${f(r.tflop_per_s)} | ${f(r.run_s, 3)} | ${f(r.optimizer_s, 3)} | ${f(r.host_s, 3)} |`
+        : `${head} failed: ${r.error} | | | | | |`,
     );
+  }
+  for (const r of rows) if (r.profile) for (const line of profileLines(r, values.top as number)) io.out(line);
   if (values.json)
     writeFileSync(
       values.json as string,

@@ -36,7 +36,7 @@ import {
 import type { RunOptions, StepReport, TrainLoop } from '../run/training-run.js';
 import { OrtEvalSession } from './eval-step.js';
 import { deviceUpdate, type OptimizerPlace } from './optimizer-update.js';
-import type { TrainPrecision } from '@trm/graph';
+import type { NoGradForm, TrainPrecision } from '@trm/graph';
 import { type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
 
 export interface OrtRunOptions extends RunOptions {
@@ -56,6 +56,10 @@ export interface OrtRunOptions extends RunOptions {
   precision?: TrainPrecision;
   /** where the optimiser and EMA update runs: on the host (default) or as a graph on the first device */
   optimizerOn?: OptimizerPlace;
+  /** op forms of the recursions outside the gradient (default differentiable) */
+  noGradForm?: NoGradForm;
+  /** ONNX Runtime's profiler on the training sessions, written under this prefix (device d: `<prefix>-d<d>`) */
+  profilePrefix?: string;
 }
 
 /** Where the time of the last step went (seconds). */
@@ -161,6 +165,8 @@ export class OrtTrainingRun implements TrainLoop {
           deviceId: opts.provider === 'cpu' ? undefined : d,
           threads: opts.threads,
           precision: opts.precision,
+          noGradForm: opts.noGradForm,
+          profilePrefix: opts.profilePrefix ? `${opts.profilePrefix}-d${d}` : undefined,
           worker: devices > 1,
         }),
       );

@@ -1,7 +1,8 @@
 // The generated training graph on ONNX Runtime's CPU provider against the tfjs trainer's forwardBackward on the
 // same weights, batch and carry: every parameter gradient, the puzzle-row gradient, the loss parts, the halt
 // logits and the new carry agree within a relative error of 1e-4 (float32), for both variants with a puzzle
-// embedding, with some slots reset and some carrying state.
+// embedding, with some slots reset and some carrying state, and with the recursions outside the gradient in either
+// op form (differentiable, or the inference forms: RMSNormalization, the SwiGLU as two products).
 import * as tf from '@tensorflow/tfjs';
 import { type ModelConfig, type NamedArrays, Rng, stateLen } from '@trm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { resetCarry } from '../model/step.js';
 import { microConfig, randomizedModel, randomTokens } from '../testing/random-model.js';
 import { forwardBackward } from '../train/forward-backward.js';
 import { OrtTrainStep } from './train-step.js';
+import { buildTrainGraph, decodeModel, NO_GRAD_FORMS } from '@trm/graph';
 
 beforeAll(async () => {
   await selectBackend('cpu', () => {});
@@ -49,7 +51,10 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('ORT training graph = tfjs forwardBackward (CPU, float32)', () => {
-  for (const [label, over] of Object.entries(VARIANTS)) {
+  const cases = Object.entries(VARIANTS).flatMap(([label, over]) =>
+    NO_GRAD_FORMS.map((form) => [`${label}, recursions outside the gradient in the ${form} form`, over, form] as const),
+  );
+  for (const [label, over, noGradForm] of cases) {
     it(label, async () => {
       const config = microConfig(over);
       const B = 5;
@@ -70,7 +75,7 @@ describe('ORT training graph = tfjs forwardBackward (CPU, float32)', () => {
       const zH = Float32Array.from({ length: B * L * D }, () => rng.normal());
       const zL = Float32Array.from({ length: B * L * D }, () => rng.normal());
 
-      const ortStep = await OrtTrainStep.create(config, weights, { provider: 'cpu', threads: 1 });
+      const ortStep = await OrtTrainStep.create(config, weights, { provider: 'cpu', threads: 1, noGradForm });
       const params: NamedArrays = {};
       for (const p of ortStep.params) params[p] = weights[p]!;
       const feeds = { tokens, labels, puzzleRows: rows, reset, zH, zL, lossScale: 1 / B, params };
@@ -168,6 +173,31 @@ describe('ORT training graph in float16 (CPU)', () => {
       expect(relativeError(rowsGrad, full.puzzleGrad!)).toBeLessThanOrEqual(6e-2);
       // Not trivially equal: float16 arithmetic did happen.
       expect(half.grads['lm_head.weight']).not.toEqual(full.grads['lm_head.weight']!.map((v) => v * scale));
+    });
+  }
+});
+
+describe('the op forms of the recursions outside the gradient', () => {
+  const opCounts = (bytes: Uint8Array): Map<string, number> => {
+    const m = decodeModel(bytes) as { graph: { node: { op_type: string }[] } };
+    const counts = new Map<string, number>();
+    for (const n of m.graph.node) counts.set(n.op_type, (counts.get(n.op_type) ?? 0) + 1);
+    return counts;
+  };
+  // test-micro: H_cycles 2, L_cycles 2, 2 layers: the first recursion is 3 calls of the net, 6 layers
+  for (const [label, over, perLayer] of [
+    ['attention + RoPE', VARIANTS['attention + RoPE']!, 2],
+    ['MLP-mixer (its token-axis norm stays decomposed)', VARIANTS['MLP-mixer']!, 1],
+  ] as const) {
+    it(`${label}: the inference form puts ${perLayer} RMSNormalization per layer there, the differentiable none`, async () => {
+      const config = microConfig(over);
+      const weights = await (await randomizedModel(config, 3)).exportWeights();
+      const fused = opCounts(buildTrainGraph(config, weights, { noGradForm: 'inference' }).bytes);
+      const plain = opCounts(buildTrainGraph(config, weights).bytes);
+      const layers = (config.H_cycles - 1) * (config.L_cycles + 1) * config.L_layers;
+      expect(fused.get('RMSNormalization')).toBe(perLayer * layers);
+      expect(plain.get('RMSNormalization')).toBeUndefined();
+      expect(fused.get('Sqrt')!).toBeLessThan(plain.get('Sqrt')!);
     });
   }
 });

@@ -6,6 +6,7 @@ import {
   buildTrainGraph,
   gradientName,
   IGNORE_LABEL,
+  type NoGradForm,
   STEP_INPUTS,
   STEP_OUTPUTS,
   TRAIN_INPUTS,
@@ -63,6 +64,13 @@ export interface OrtStepOptions {
   threads?: number;
   /** arithmetic of the training graph (default fp32) */
   precision?: TrainPrecision;
+  /** op forms of the recursions outside the gradient (default differentiable) */
+  noGradForm?: NoGradForm;
+  /**
+   * ONNX Runtime's profiler on the training session: its Chrome-trace JSON is written under this path prefix when
+   * the session is released (ort-train-speed --profile)
+   */
+  profilePrefix?: string;
 }
 
 function providerOption(o: OrtStepOptions): ort.InferenceSession.ExecutionProviderConfig {
@@ -77,6 +85,7 @@ export function sessionOptions(o: OrtStepOptions): ort.InferenceSession.SessionO
     executionProviders: [providerOption(o)],
     graphOptimizationLevel: 'all',
     ...(o.provider === 'cpu' && o.threads ? { intraOpNumThreads: o.threads } : {}),
+    ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),
   };
 }
 
@@ -106,7 +115,11 @@ async function inThreadRunner(bytes: Uint8Array, options: ort.InferenceSession.S
       for (const [k, v] of Object.entries(result)) out[k] = v.data as Float32Array;
       return { out, seconds };
     },
-    release: () => session.release(),
+    async release() {
+      // the profile (when on) is written here
+      if (options.enableProfiling) await session.endProfiling();
+      await session.release();
+    },
   };
 }
 
@@ -118,7 +131,13 @@ const message = (e) => String((e && e.message) || e);
 const ready = ort.InferenceSession.create(workerData.bytes, workerData.options);
 ready.then(() => parentPort.postMessage({ ready: true }), (e) => parentPort.postMessage({ error: message(e) }));
 parentPort.on('message', async (msg) => {
-  if (msg.release) { const s = await ready; await s.release(); parentPort.postMessage({ released: true }); return; }
+  if (msg.release) {
+    const s = await ready;
+    if (workerData.options.enableProfiling) await s.endProfiling();
+    await s.release();
+    parentPort.postMessage({ released: true });
+    return;
+  }
   try {
     const session = await ready;
     const tensors = {};
@@ -203,7 +222,7 @@ export class OrtTrainStep {
     weights: NamedArrays,
     o: OrtStepOptions & { worker?: boolean },
   ): Promise<OrtTrainStep> {
-    const graph = buildTrainGraph(config, weights, { precision: o.precision });
+    const graph = buildTrainGraph(config, weights, { precision: o.precision, noGradForm: o.noGradForm });
     let runner: GraphRunner;
     try {
       runner = await (o.worker ? workerRunner : inThreadRunner)(graph.bytes, sessionOptions(o));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ProfileEvent, summarizeProfile } from './profile-summary.js';
+import { type ProfileEvent, summarizeProfile } from './ort-profile.js';
 
 const run = (ts: number, dur: number): ProfileEvent => ({ cat: 'Session', name: 'model_run', ts, dur });
 const node = (ts: number, dur: number, op: string, provider = 'CUDAExecutionProvider'): ProfileEvent => ({

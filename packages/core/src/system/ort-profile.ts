@@ -1,4 +1,5 @@
-// The summary of an ONNX Runtime profile (bench:profile): per run, nodes, time inside them, op types, providers.
+// The summary of an ONNX Runtime profile (the server's bench:profile, the trainer's ort-train-speed --profile): per run,
+// nodes, time inside them, op types, providers.
 
 /** One event of ONNX Runtime's profile (Chrome trace format). */
 export interface ProfileEvent {

@@ -11,6 +11,10 @@
 #           (whole and in micro-batches), then the other cases in the faster form; start training run 1 in it
 #           (in the background: this phase and the next `train` calls wait for it)
 #   train   wait for the training run in flight; start the next one (--resume) until TRM_RUNS runs are done
+#   profile (after the parts; no training in flight) the op forms of the recursions outside the gradient against
+#           each other (ort-train-speed --no-grad-form differentiable,inference), then ONNX Runtime's profile of
+#           the training graph with CUDA_LAUNCH_BLOCKING=1 (each op type's time on the GPU); TRM_PROFILE_CASE
+#           (default sudoku-mlp:768), TRM_PRECISION (fp16)
 #
 # Environment: TRM_RUN_SECONDS (length of each training run, default 400), TRM_RUNS (runs, default 3),
 # TRM_WAIT_SECONDS (most a phase waits, default 540), TRM_MLP_CASES (sudoku-mlp forms timed in fp32 and fp16),
@@ -23,7 +27,7 @@
 # (with TRM_TFJS_WEBGPU=1 the tfjs webgpu step still runs during setup, before training starts).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-phase=${1:?phase: setup | part | bench | train}
+phase=${1:?phase: setup | part | bench | train | profile}
 W=/opt/trm/work
 O=/opt/trm/out
 OUT=${OUT:-/tmp/trm-out}
@@ -178,6 +182,21 @@ train)
   else
     echo "all $RUNS runs done"
   fi
+  collect
+  ;;
+profile)
+  lib=node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
+  [ "$BACKEND" != ort-cuda ] || [ -f "$lib" ] ||
+    { echo "the CUDA provider is not installed (parts missing?)"; ls -la /opt/trm/cuda; exit 1; }
+  speed() { # json file, extra flags...
+    local json=$1
+    shift
+    node "$W/payload/dist/ort-train-speed.mjs" --backend "$BACKEND" --precision "${TRM_PRECISION:-fp16}" \
+      --cases "${TRM_PROFILE_CASE:-sudoku-mlp:768}" --no-grad-form differentiable,inference --json "$O/$json" "$@" 2>&1 |
+      grep -v '^  ' | tee -a "$O/profile.log"
+  }
+  speed ort-bench-forms.json --steps "${TRM_BENCH_STEPS:-6}" --warmup 2
+  CUDA_LAUNCH_BLOCKING=1 speed ort-profile.json --profile --steps 2 --warmup 1 --top 25
   collect
   ;;
 *)

@@ -89,7 +89,10 @@ async function solveAndCompare(
   model: ServedModel,
   start: () => Promise<void>,
 ): Promise<DoneEvent> {
-  const maxSteps = Number(await page.inputValue('#max-steps'));
+  // An empty step limit is the automatic one: the request then carries no maxSteps, as the page's does not.
+  const typed = (await page.inputValue('#max-steps')).trim();
+  const maxSteps = typed === '' ? undefined : Number(typed);
+  const limit = maxSteps ?? Number((await page.getAttribute('#max-steps', 'placeholder'))!.replace('auto: ', ''));
   const haltThreshold = Number(await page.inputValue('#halt-threshold'));
   // A run of one fast step can be over before a poll for data-state="running" looks, so the page itself marks
   // <body> once the state went through "running" (a mutation record keeps the old value of every change).
@@ -123,7 +126,9 @@ async function solveAndCompare(
   expect(await page.locator('#halt-chart circle.halt-point').count()).toBe(expected.steps);
   expect(await page.getAttribute('#step-view', 'max')).toBe(String(expected.steps));
   const stepsFact = await page.textContent('[data-fact="steps"]');
-  expect(stepsFact).toMatch(new RegExp(`^${expected.steps} of at most ${maxSteps}; `));
+  const limitText =
+    maxSteps === undefined && limit < 16 ? `${limit} \\(16 while the answer breaks the rules\\)` : `${limit}`;
+  expect(stepsFact).toMatch(new RegExp(`^${expected.steps} of at most ${limitText}; `));
   expect(await page.textContent('[data-fact="server-time"]')).toMatch(/^\d+(\.\d+)? m?s \(waiting/);
   return expected;
 }
@@ -230,8 +235,10 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
     expect(await page.locator(`${editor} [tabindex="0"]`).count()).toBe(1);
 
     // Enter solves; the same options go to POST /solve below.
-    const maxSteps = Number(await page.inputValue('#max-steps'));
-    expect(maxSteps).toBe(Math.min(16, Number(sudokuModel!.config.halt_max_steps ?? 16)));
+    // The step limit starts automatic: empty, the model's own limit shown as the placeholder.
+    const maxSteps = Math.min(16, Number(sudokuModel!.config.halt_max_steps ?? 16));
+    expect(await page.inputValue('#max-steps')).toBe('');
+    expect(await page.getAttribute('#max-steps', 'placeholder')).toBe(`auto: ${maxSteps}`);
     const expected = await solveAndCompare(page, puzzle, sudokuModel!, () => page.keyboard.press('Enter'));
     expect(expected.check, 'models/sudoku-small-mlp solves 99.8 % of sudoku with 10-20 blanks').toEqual({
       valid: true,
@@ -254,6 +261,10 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
     const unhalted = await solveAndCompare(page, puzzle, sudokuModel!, () => page.click('#solve'));
     expect({ steps: unhalted.steps, halted: unhalted.halted }).toEqual({ steps: maxSteps, halted: false });
     await walkSteps(page, puzzle, unhalted);
+    // A typed step limit is a hard one, sent as maxSteps.
+    await page.fill('#max-steps', '3');
+    const capped = await solveAndCompare(page, puzzle, sudokuModel!, () => page.click('#solve'));
+    expect({ steps: capped.steps, halted: capped.halted }).toEqual({ steps: 3, halted: false });
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -273,8 +284,9 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
     expect(text).toBe(verdict('sudoku', expected)!.text);
     expect(text).toMatch(/^Not a valid solution: (row|column|the box of) .+ has (two|three|four) \ds\./);
     expect(await page.getAttribute('#verdict', 'class')).toBe('verdict bad');
-    // Overruled halts: the model wanted to stop, the answers broke the rules, so every step ran.
-    expect(expected).toMatchObject({ steps: Number(await page.inputValue('#max-steps')), halted: false });
+    // Overruled halts: the model wanted to stop, the answers broke the rules, so every step ran, past the model's
+    // own limit up to 16 under the automatic one.
+    expect(expected).toMatchObject({ steps: 16, halted: false });
     expect(await page.textContent('[data-fact="steps"]')).toMatch(/but on no answer that is a solution$/);
     expect(errors).toEqual([]);
     await page.close();

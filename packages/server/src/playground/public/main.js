@@ -25,7 +25,10 @@ import { verdict } from './verdict.js';
 /** @typedef {import('./server-api.js').StepEvent} StepEvent */
 /** @typedef {import('./server-api.js').DoneEvent} DoneEvent */
 /**
- * @typedef {{ task: TaskName, puzzle: Grid, model: ServedModel, maxSteps: number, threshold: number,
+ * maxSteps: the limit the chart spans (the model's own under the automatic limit); auto: no limit was typed, so the
+ * server's default applies (the model's halt_max_steps, and for sudoku and maze up to 16 while the answer breaks
+ * the rules).
+ * @typedef {{ task: TaskName, puzzle: Grid, model: ServedModel, maxSteps: number, auto: boolean, threshold: number,
  *   history: StepEvent[], done: DoneEvent | null, running: boolean, controller: AbortController,
  *   startedAt: number, finishedAt: number, viewStep: number }} Run
  */
@@ -242,10 +245,27 @@ function selectedModel() {
   return modelsFor(state.task).find((m) => m.name === modelSelect.value) ?? modelsFor(state.task)[0];
 }
 
-/** The step limit starts at the model's own (halt_max_steps), within the API's 1..16. */
-function applyModelDefaults() {
+/** The tasks whose answers the server checks, and so runs past the model's steps while an answer breaks the rules. */
+const CHECKED_TASKS = new Set(['sudoku', 'maze']);
+
+/** The model's own step limit (halt_max_steps), within the API's 1..16. */
+function modelStepLimit() {
   const limit = Number(selectedModel()?.config?.halt_max_steps);
-  maxStepsInput.value = String(Number.isInteger(limit) ? Math.min(16, Math.max(1, limit)) : 16);
+  return Number.isInteger(limit) ? Math.min(16, Math.max(1, limit)) : 16;
+}
+
+/**
+ * The step limit starts empty: the server's default, the model's own limit (shown as the placeholder), and for
+ * sudoku and maze up to 16 steps while the answer breaks the rules. A typed number is a hard limit.
+ */
+function applyModelDefaults() {
+  const limit = modelStepLimit();
+  maxStepsInput.value = '';
+  maxStepsInput.placeholder = `auto: ${limit}`;
+  maxStepsInput.title =
+    state.task !== null && CHECKED_TASKS.has(state.task) && limit < 16
+      ? `Empty: the model's ${limit} steps, and up to 16 while the answer breaks the rules. A number is a hard limit.`
+      : `Empty: the model's ${limit} steps. A number is a hard limit.`;
   if (state.run === null) renderRun();
 }
 
@@ -346,10 +366,21 @@ function syncArcSize() {
 
 // ---- solving ----
 
+/** The step limit of a run in words: a typed one, or the automatic one (longer for an answer that breaks the rules). @param {Run} run */
+function stepLimitText(run) {
+  return run.auto && CHECKED_TASKS.has(run.task) && run.maxSteps < 16
+    ? `${run.maxSteps} (16 while the answer breaks the rules)`
+    : String(run.maxSteps);
+}
+
+/** The options of the form; maxSteps null: the automatic limit (the field is empty). */
 function readOptions() {
-  const maxSteps = Number(maxStepsInput.value);
-  if (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > 16) {
-    throw new Error(`Max steps must be a whole number from 1 to 16 (got "${maxStepsInput.value}").`);
+  const typed = maxStepsInput.value.trim();
+  const maxSteps = typed === '' ? null : Number(typed);
+  if (maxSteps !== null && (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > 16)) {
+    throw new Error(
+      `Max steps must be a whole number from 1 to 16, or empty for the automatic limit (got "${typed}").`,
+    );
   }
   const threshold = Number(thresholdInput.value);
   if (thresholdInput.value.trim() === '' || !(threshold >= 0 && threshold <= 1)) {
@@ -381,7 +412,8 @@ async function solve() {
     task,
     puzzle,
     model,
-    maxSteps: options.maxSteps,
+    maxSteps: options.maxSteps ?? modelStepLimit(),
+    auto: options.maxSteps === null,
     threshold: options.threshold,
     history: [],
     done: null,
@@ -398,7 +430,8 @@ async function solve() {
   setOutput('running', `Solving with ${model.name}…`);
   renderRun();
   /** @type {import('./server-api.js').SolveRequest} */
-  const body = { task, grid: puzzle, model: model.name, maxSteps: run.maxSteps, haltThreshold: run.threshold };
+  const body = { task, grid: puzzle, model: model.name, haltThreshold: run.threshold };
+  if (!run.auto) body.maxSteps = run.maxSteps;
   const puzzleId = puzzleIdInput.value.trim();
   if (task === 'arc' && puzzleId !== '') body.puzzleId = puzzleId;
   try {
@@ -434,7 +467,8 @@ async function solve() {
     if (state.run !== run) return;
     run.running = false;
     const e = /** @type {Error} */ (err);
-    if (e.name === 'AbortError') setOutput('stopped', `Stopped after ${run.history.length} of ${run.maxSteps} steps.`);
+    if (e.name === 'AbortError')
+      setOutput('stopped', `Stopped after ${run.history.length} of at most ${stepLimitText(run)} steps.`);
     else setOutput('error', 'No answer.', e.message);
   } finally {
     if (state.run === run) {
@@ -459,7 +493,7 @@ function renderRun() {
     $('facts').replaceChildren();
     renderHaltChart(chart, {
       points: [],
-      maxSteps: run?.maxSteps ?? (Number(maxStepsInput.value) || 16),
+      maxSteps: run?.maxSteps ?? (Number(maxStepsInput.value) || modelStepLimit()),
       threshold: run?.threshold ?? (Number(thresholdInput.value) || 0),
     });
     return;
@@ -512,7 +546,7 @@ function renderFacts(run) {
     ['Model', `${done.model} on ${run.model.executionProvider} (${run.model.dtype})`],
     [
       'Steps',
-      `${done.steps} of at most ${run.maxSteps}; ` +
+      `${done.steps} of at most ${stepLimitText(run)}; ` +
         (done.halted
           ? `halted at P(halt) ${done.haltProbability.toFixed(2)} > ${run.threshold}`
           : run.history.some((e) => e.haltProbability > run.threshold)

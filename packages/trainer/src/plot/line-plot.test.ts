@@ -35,6 +35,11 @@ describe('plotSvg', () => {
     );
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100"')).toBe(true);
     expect(svg).toContain('a&#60;b');
+    // a title for screen readers, the panels' by default, or the one asked for
+    expect(svg.split('\n')[1]).toBe('<title>a&#60;b</title>');
+    expect(plotSvg([{ title: 'x', series: [] }], { title: 'curves & more' })).toContain(
+      '<title>curves &#38; more</title>',
+    );
     const paths = [...svg.matchAll(/<path d="([^"]+)"/g)].map((m) => m[1]);
     expect(paths).toHaveLength(1);
     // x 0..10 -> 56..178 (width 200 - margins 56 + 22); y 0..1 -> 62..28 (height 100 - margins 28 + 38)

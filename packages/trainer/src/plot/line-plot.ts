@@ -24,6 +24,8 @@ export interface PlotOptions {
   columns?: number;
   panelWidth?: number;
   panelHeight?: number;
+  /** the document's <title> (what screen readers say of it); default: the panels' titles */
+  title?: string;
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#17becf', '#7f7f7f'];
@@ -126,6 +128,7 @@ export function plotSvg(panels: Panel[], opts: PlotOptions = {}): string {
   const body = panels.map((p, i) => renderPanel(p, (i % cols) * w, Math.floor(i / cols) * h, w, h));
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${cols * w}" height="${rows * h}" viewBox="0 0 ${cols * w} ${rows * h}" font-family="sans-serif" font-size="11">`,
+    `<title>${escapeXml(opts.title ?? panels.map((p) => p.title).join('; '))}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     ...body,
     '</svg>',

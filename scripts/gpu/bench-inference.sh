@@ -11,6 +11,9 @@
 #                                                HTTP, the engine's answers against the reference loop, then the
 #                                                official code eager and compiled (scripts/official/infer-bench.py,
 #                                                needs .ref/ carried); everything packed into $OUT/serve-results.tgz
+#   bash scripts/gpu/bench-inference.sh profile  the step graph's op types by their time on the GPU: ONNX Runtime's
+#                                                profiler with CUDA_LAUNCH_BLOCKING=1 (each launch waits for its
+#                                                kernel), sudoku-mlp fp16 at batch 1 and 256, maze-att at 64
 # Results (JSON and logs) go to $OUT (or /tmp/trm-bench) and to /opt/trm/results, which later calls read.
 # TRM_BENCH_ONLY=sudoku-mlp limits both phases to that preset; TRM_BENCH_WORKERS=2 runs the engine with 2 workers.
 set -uo pipefail
@@ -25,6 +28,15 @@ step() { echo "== $*"; }
 
 only=${TRM_BENCH_ONLY:-}
 workers=${TRM_BENCH_WORKERS:-1}
+if [ "${1:-}" = profile ]; then
+  step "the step graph's time per op type on the GPU (blocking launches), sudoku-mlp and maze-att, fp16"
+  CUDA_LAUNCH_BLOCKING=1 timeout 300 node $S/profile.mjs --preset sudoku-mlp --dtype fp16 --ep cuda --batch 1,256 \
+    --runs 10 --top 30 --out "$out/profile-blocking-sudoku-mlp.json" 2>&1 | tee "$out/profile-blocking.log"
+  [ "$only" = sudoku-mlp ] || CUDA_LAUNCH_BLOCKING=1 timeout 200 node $S/profile.mjs --preset maze-att --dtype fp16 \
+    --ep cuda --batch 64 --runs 5 --top 30 --out "$out/profile-blocking-maze-att.json" 2>&1 |
+    tee -a "$out/profile-blocking.log"
+  exit 0
+fi
 if [ "${1:-}" = ops ] && [ "$only" = sudoku-mlp ]; then
   step "op choices, fp32 and fp16, sudoku-mlp"
   timeout 240 node $X/op-choice.mjs --ep cuda,webgpu --preset sudoku-mlp --dtype fp32,fp16 \

@@ -62,6 +62,8 @@ describe('providers', () => {
     expect(cpuThreadsPerWorker(1)).toBe(availableParallelism());
     expect(cpuThreadsPerWorker(1000)).toBe(1);
     const cpu = sessionOptions('cpu', { threads: 3, stateOnDevice: true });
+    // ONNX Runtime's load-time warnings stay out of the server's log; its errors do not
+    expect(sessionOptions('cuda', { threads: 1, stateOnDevice: false }).logSeverityLevel).toBe(3);
     expect(cpu).toMatchObject({ executionProviders: ['cpu'], intraOpNumThreads: 3, graphOptimizationLevel: 'all' });
     expect(cpu.preferredOutputLocation).toBeUndefined();
     expect(sessionOptions('webgpu', { threads: 3, stateOnDevice: true }).preferredOutputLocation).toEqual({

@@ -137,6 +137,8 @@ export function sessionOptions(ep: ExecutionProviderName, settings: SessionSetti
     executionProviders: [ep === 'cuda' && settings.deviceId ? { name: 'cuda', deviceId: settings.deviceId } : ep],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    // errors only: ONNX Runtime's warnings at load (on CUDA, that shape ops run on the CPU) are expected, not news
+    logSeverityLevel: 3,
   };
   if (ep === 'cpu') {
     options.intraOpNumThreads = settings.threads;

@@ -84,6 +84,8 @@ export function sessionOptions(o: OrtStepOptions): ort.InferenceSession.SessionO
   return {
     executionProviders: [providerOption(o)],
     graphOptimizationLevel: 'all',
+    // errors only: ONNX Runtime's warnings at load (on CUDA, that shape ops run on the CPU) are expected, not news
+    logSeverityLevel: 3,
     ...(o.provider === 'cpu' && o.threads ? { intraOpNumThreads: o.threads } : {}),
     ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),
   };

@@ -89,6 +89,14 @@ async function buildBundles(argv: readonly string[], io: CommandIo): Promise<voi
       io.out(`built packages/${pkg}/dist/${name}${flags.sourcemap ? ` (map in packages/${pkg}/dist-maps/)` : ''}`);
       count++;
     }
+    // A bundle whose entry point is gone (renamed or moved) would otherwise linger and travel with dist/.
+    const built = new Set(entries.map((e) => `${basename(e, '.ts')}.mjs`));
+    if (existsSync(dist))
+      for (const f of readdirSync(dist))
+        if (f.endsWith('.mjs') && !built.has(f)) {
+          rmSync(join(dist, f));
+          io.out(`removed packages/${pkg}/dist/${f} (no entry point)`);
+        }
   }
   io.out(`${count} command bundles in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

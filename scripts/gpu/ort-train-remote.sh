@@ -55,6 +55,13 @@ collect() {
   true
 }
 
+# On the CUDA backend, stop unless the provider is in (remote-setup.sh installs it once every part has arrived).
+need_provider() {
+  local lib=node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
+  [ "$BACKEND" != ort-cuda ] || [ -f "$lib" ] ||
+    { echo "the CUDA provider is not installed (parts missing?)"; ls -la /opt/trm/cuda; exit 1; }
+}
+
 wait_for() { # file, seconds
   local t=0
   while [ ! -f "$1" ] && [ "$t" -lt "$2" ]; do sleep 5; t=$((t + 5)); done
@@ -117,9 +124,7 @@ part)
   tail -4 "$O/tfjs-webgpu.log" 2>/dev/null
   ;;
 bench)
-  lib=node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
-  [ "$BACKEND" != ort-cuda ] || [ -f "$lib" ] ||
-    { echo "the CUDA provider is not installed (parts missing?)"; ls -la /opt/trm/cuda; exit 1; }
+  need_provider
   # The benches outlast one call: they run in the background; this call and the next `train` ones wait.
   setsid nohup bash "$0" bench-work >"$O/bench-work.log" 2>&1 &
   wait_for "$O/bench.done" "$WAIT_SECONDS" || echo "benches still running after $WAIT_SECONDS s"
@@ -191,9 +196,7 @@ train)
   collect
   ;;
 profile)
-  lib=node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
-  [ "$BACKEND" != ort-cuda ] || [ -f "$lib" ] ||
-    { echo "the CUDA provider is not installed (parts missing?)"; ls -la /opt/trm/cuda; exit 1; }
+  need_provider
   speed() { # json file, extra flags...
     local json=$1
     shift

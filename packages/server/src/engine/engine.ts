@@ -244,8 +244,9 @@ export class Engine implements SolveEngine {
       throw err;
     }
     const first = lanes[0]!;
-    // every worker runs on worker 0's provider, so with its steps per run
+    // every worker runs on worker 0's provider, so with its steps per run; a cap above it caps nothing
     const stepsPerRun = first.info.stepsPerRun;
+    const stepsWhenQueued = queuedSteps !== undefined && queuedSteps < stepsPerRun ? queuedSteps : undefined;
     const info: EngineInfo = {
       name: basename(modelDir),
       task: config.task,
@@ -256,7 +257,7 @@ export class Engine implements SolveEngine {
       maxBatch: o.maxBatch,
       workers: lanes.length,
       stepsPerRun,
-      ...(queuedSteps !== undefined && queuedSteps < stepsPerRun ? { stepsWhenQueued: queuedSteps } : {}),
+      ...(stepsWhenQueued !== undefined ? { stepsWhenQueued } : {}),
     };
     const batcher = new Batcher(lanes, {
       maxBatch: o.maxBatch,
@@ -264,8 +265,7 @@ export class Engine implements SolveEngine {
       maxWaitMs: o.maxWaitMs,
       queueTimeoutMs: o.queueTimeoutMs,
       seqLen: config.seq_len,
-      // a cap above the provider's default k caps nothing
-      stepsWhenQueued: queuedSteps !== undefined && queuedSteps < stepsPerRun ? queuedSteps : undefined,
+      stepsWhenQueued,
     });
     return new Engine(config, info, lanes, batcher, table);
   }

@@ -34,7 +34,7 @@ import {
 } from '@trm/core';
 import { selectBackend } from '../backend/backend.js';
 import { fromMemory } from '../data/split.js';
-import { OrtTrainingRun } from '../ort/ort-training-run.js';
+import { OrtTrainingRun, shareRows } from '../ort/ort-training-run.js';
 import type { OrtProvider } from '../ort/train-step.js';
 import { NO_GRAD_FORMS, type NoGradForm, TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
 import { OPTIMIZER_PLACES, type OptimizerPlace } from '../ort/optimizer-update.js';
@@ -185,49 +185,49 @@ async function runCase(
   });
   const { steps, warmup } = timing;
   const profileDir = timing.profile ? mkdtempSync(join(tmpdir(), 'trm-train-profile-')) : null;
-  const run = await OrtTrainingRun.create({
-    model,
-    train: p.train,
-    totalSteps: 100_000,
-    data,
-    provider,
-    devices,
-    microBatch,
-    precision,
-    optimizerOn,
-    noGradForm,
-    profilePrefix: profileDir ? join(profileDir, 'train') : undefined,
-    optimizerThreads: Math.min(8, availableParallelism()),
-  });
-  let released = false;
   try {
+    const run = await OrtTrainingRun.create({
+      model,
+      train: p.train,
+      totalSteps: 100_000,
+      data,
+      provider,
+      devices,
+      microBatch,
+      precision,
+      optimizerOn,
+      noGradForm,
+      profilePrefix: profileDir ? join(profileDir, 'train') : undefined,
+      optimizerThreads: Math.min(8, availableParallelism()),
+    });
     const times: number[] = [];
     const parts = { run: [] as number[], optimizer: [] as number[], host: [] as number[] };
-    for (let i = 0; i < warmup + steps; i++) {
-      const t0 = performance.now();
-      await run.trainStep();
-      const dt = (performance.now() - t0) / 1000;
-      if (i < warmup) continue;
-      times.push(dt);
-      parts.run.push(run.lastTiming.run);
-      parts.optimizer.push(run.lastTiming.optimizer);
-      parts.host.push(run.lastTiming.host);
-      process.stderr.write(`  ${preset} batch ${batch}: step ${i + 1 - warmup}/${steps} ${dt.toFixed(3)} s\n`);
+    try {
+      for (let i = 0; i < warmup + steps; i++) {
+        const t0 = performance.now();
+        await run.trainStep();
+        const dt = (performance.now() - t0) / 1000;
+        if (i < warmup) continue;
+        times.push(dt);
+        parts.run.push(run.lastTiming.run);
+        parts.optimizer.push(run.lastTiming.optimizer);
+        parts.host.push(run.lastTiming.host);
+        process.stderr.write(`  ${preset} batch ${batch}: step ${i + 1 - warmup}/${steps} ${dt.toFixed(3)} s\n`);
+      }
+    } finally {
+      await run.dispose(); // writes the profile, when one is on
     }
+    // device 0's graph runs during the warm-up steps: its share of the batch, in micro-batches
+    const [from, to] = shareRows(batch, devices)[0]!;
+    const warmupRuns = warmup * Math.ceil((to - from) / (microBatch ?? to - from));
     const step = median(times);
-    let profile: ProfileRow | undefined;
-    if (profileDir) {
-      await run.dispose(); // writes the profile
-      released = true;
-      profile = profileOf(profileDir, warmup * Math.ceil(batch / (microBatch ?? batch)));
-    }
     return {
       preset,
       batch,
       precision,
       optimizer_on: optimizerOn,
       no_grad_form: noGradForm,
-      profile,
+      profile: profileDir ? profileOf(profileDir, warmupRuns) : undefined,
       micro_batch: microBatch,
       ok: true,
       step_s: step,
@@ -238,7 +238,6 @@ async function runCase(
       host_s: median(parts.host),
     };
   } finally {
-    if (!released) await run.dispose();
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   }
 }

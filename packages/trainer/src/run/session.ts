@@ -109,6 +109,7 @@ class Session {
   private readonly metrics: MetricsLog;
   private readonly window = new MetricWindow();
   private readonly progress: Progress;
+  /** the last training record, with the halted-row metrics of the last one that had halted rows (latestTrainView) */
   private lastTrain: TrainRecord | null = null;
   /** the last training record in which rows halted */
   private lastHalted: TrainRecord | null = null;
@@ -151,7 +152,7 @@ class Session {
       wallSeconds: this.meta.wall_s,
       sessionSeconds: (performance.now() - this.began) / 1000,
       interrupted,
-      lastTrain: latestTrainView(this.lastTrain, this.lastHalted),
+      lastTrain: this.lastTrain,
       lastEval: this.lastEval,
       out: o.out,
     };
@@ -171,7 +172,7 @@ class Session {
       // Ctrl-C (a signal event) would not be seen until the end of the run.
       await yieldToEventLoop();
       this.logSteps(r);
-      this.progress.tick(1, progressFields(r.step, meta.total_steps, latestTrainView(this.lastTrain, this.lastHalted)));
+      this.progress.tick(1, progressFields(r.step, meta.total_steps, this.lastTrain));
       const evalDue = meta.eval_every > 0 && r.step % meta.eval_every === 0 && r.step < this.stopAt;
       if (evalDue) {
         await this.evaluate();
@@ -193,8 +194,8 @@ class Session {
     if (this.window.size === 0) return;
     const record = this.window.flush(this.run.epochs, this.wall());
     if (record) {
-      this.lastTrain = record;
       if (record.count > 0) this.lastHalted = record;
+      this.lastTrain = latestTrainView(record, this.lastHalted);
       this.metrics.append(record);
     }
   }
@@ -241,7 +242,7 @@ class Session {
       backend: meta.backend,
       machine: o.machine,
       command: o.command,
-      trainMetrics: latestTrainView(this.lastTrain, this.lastHalted),
+      trainMetrics: this.lastTrain,
       evals,
     };
     await saveCheckpoint({ dir: o.out, run, meta, card: modelCard(facts), identifiers: o.identifiers });

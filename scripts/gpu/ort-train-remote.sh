@@ -11,10 +11,10 @@
 #           (whole and in micro-batches), then the other cases in the faster form; start training run 1 in it
 #           (in the background: this phase and the next `train` calls wait for it)
 #   train   wait for the training run in flight; start the next one (--resume) until TRM_RUNS runs are done
-#   profile (after the parts; no training in flight) the op forms of the recursions outside the gradient against
-#           each other (ort-train-speed --no-grad-form differentiable,inference), then ONNX Runtime's profile of
-#           the training graph with CUDA_LAUNCH_BLOCKING=1 (each op type's time on the GPU); TRM_PROFILE_CASE
-#           (default sudoku-mlp:768), TRM_PRECISION (fp16)
+#   profile (after the parts; no training in flight) the op forms of the training graph against each other
+#           (ort-train-speed --no-grad-form differentiable,inference --swiglu fused,split --mlp-t broadcast,transpose),
+#           then ONNX Runtime's profile with CUDA_LAUNCH_BLOCKING=1 (each op type's time on the GPU) of the fastest
+#           form and of the default one; TRM_PROFILE_CASE (default sudoku-mlp:768), TRM_PRECISION (fp16)
 #
 # Environment: TRM_RUN_SECONDS (length of each training run, default 400), TRM_RUNS (runs, default 3),
 # TRM_WAIT_SECONDS (most a phase waits, default 540), TRM_MLP_CASES (sudoku-mlp forms timed in fp32 and fp16),
@@ -201,10 +201,22 @@ profile)
     local json=$1
     shift
     node "$W/payload/dist/ort-train-speed.mjs" --backend "$BACKEND" --precision "${TRM_PRECISION:-fp16}" \
-      --cases "${TRM_PROFILE_CASE:-sudoku-mlp:768}" --no-grad-form differentiable,inference --json "$O/$json" "$@" 2>&1 |
+      --cases "${TRM_PROFILE_CASE:-sudoku-mlp:768}" --json "$O/$json" "$@" 2>&1 |
       grep -v '^  ' | tee -a "$O/profile.log"
   }
-  speed ort-bench-forms.json --steps "${TRM_BENCH_STEPS:-6}" --warmup 2
+  # every op form of the training graph, timed
+  speed ort-bench-forms.json --steps "${TRM_BENCH_STEPS:-5}" --warmup 2 --no-grad-form differentiable,inference \
+    --swiglu fused,split --mlp-t broadcast,transpose
+  # the fastest form, profiled beside the default one (per-op GPU time: launches wait for their kernels)
+  best=$(node -e "
+    const r = require('$O/ort-bench-forms.json').rows.filter((x) => x.ok);
+    r.sort((a, b) => b.samples_per_s - a.samples_per_s);
+    const b = r[0] ?? { no_grad_form: 'inference', swiglu: 'fused', mlp_t: 'broadcast' };
+    console.log(b.no_grad_form, b.swiglu, b.mlp_t);")
+  read -r form swiglu mlpt <<<"$best"
+  echo "fastest form: no-gradient recursions $form, swiglu $swiglu, mlp_t $mlpt" | tee -a "$O/profile.log"
+  CUDA_LAUNCH_BLOCKING=1 speed ort-profile-best.json --profile --steps 2 --warmup 1 --top 25 \
+    --no-grad-form "$form" --swiglu "$swiglu" --mlp-t "$mlpt"
   CUDA_LAUNCH_BLOCKING=1 speed ort-profile.json --profile --steps 2 --warmup 1 --top 25
   collect
   ;;

@@ -52,10 +52,23 @@ const NO_GRAD_OPS: Record<NoGradForm, Partial<OpChoice> | undefined> = {
   inference: { norm: 'op', swiglu: 'split' },
 };
 
+/**
+ * The op forms of the differentiated part that have a choice (both have gradient rules): the SwiGLU's [gate | up]
+ * as one product and a Split or as two products; the MLP-mixer's token mix with the weights broadcast from the left
+ * or, as the reference, over the transposed state (its weight gradients are then one product over the whole batch).
+ */
+export type TrainOps = Pick<OpChoice, 'swiglu' | 'mlpT'>;
+export const TRAIN_OP_CHOICES = {
+  swiglu: ['fused', 'split'],
+  mlpT: ['broadcast', 'transpose'],
+} as const satisfies { [K in keyof TrainOps]: readonly TrainOps[K][] };
+
 export interface TrainGraphOptions {
   precision?: TrainPrecision;
   /** default differentiable */
   noGradForm?: NoGradForm;
+  /** default TRAIN_OPS's */
+  trainOps?: Partial<TrainOps>;
 }
 
 export interface TrainGraph {
@@ -66,6 +79,7 @@ export interface TrainGraph {
   puzzleEmb: boolean;
   precision: TrainPrecision;
   noGradForm: NoGradForm;
+  trainOps: TrainOps;
 }
 
 /** Names of the trained parameters of a config (everything but H_init, L_init and the puzzle table). */
@@ -214,6 +228,7 @@ export function buildTrainGraph(
   const noGradForm = options.noGradForm ?? 'differentiable';
   if (!NO_GRAD_FORMS.includes(noGradForm))
     throw new Error(`noGradForm must be one of ${NO_GRAD_FORMS.join(', ')} (got ${noGradForm})`);
+  const trainOps = checkTrainOps(options.trainOps ?? {});
   const g = new GraphBuilder();
   const params = trainedParams(config);
   const hasPuzzle = puzzleEmbLen(config) > 0;
@@ -224,7 +239,7 @@ export function buildTrainGraph(
 
   const raw = buildStep(g, config, weights, {
     dtype: precision,
-    ops: TRAIN_OPS,
+    ops: { ...TRAIN_OPS, ...trainOps },
     inputs: new Set(params),
     truncateGradient: true,
     noGradOps: NO_GRAD_OPS[noGradForm],
@@ -244,7 +259,7 @@ export function buildTrainGraph(
     opsets: [{ domain: '', version: OPSET }],
     producerName: 'trm-trainer',
     producerVersion: ONNX_FORMAT_VERSION,
-    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${config.hidden_size}, T=${config.H_cycles}, n=${config.L_cycles}, ${precision}, no-gradient recursions ${noGradForm}`,
+    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${config.hidden_size}, T=${config.H_cycles}, n=${config.L_cycles}, ${precision}, no-gradient recursions ${noGradForm}, swiglu ${trainOps.swiglu ?? TRAIN_OPS.swiglu}, mlp_t ${trainOps.mlpT ?? TRAIN_OPS.mlpT}`,
     graphName: 'trm_train_step',
     nodes: g.nodes,
     initializers: g.initializers,
@@ -252,5 +267,20 @@ export function buildTrainGraph(
     outputs,
     metadata: {},
   });
-  return { bytes, params, puzzleEmb: hasPuzzle, precision, noGradForm };
+  return { bytes, params, puzzleEmb: hasPuzzle, precision, noGradForm, trainOps: { ...pickTrainOps(TRAIN_OPS), ...trainOps } };
+}
+
+function pickTrainOps(o: OpChoice): TrainOps {
+  return { swiglu: o.swiglu, mlpT: o.mlpT };
+}
+
+/** `o` when each key is a known form of TRAIN_OP_CHOICES; an error that names the key otherwise. */
+function checkTrainOps(o: Partial<TrainOps>): Partial<TrainOps> {
+  for (const [key, value] of Object.entries(o)) {
+    const allowed = (TRAIN_OP_CHOICES as Record<string, readonly string[]>)[key];
+    if (!allowed) throw new Error(`trainOps may set ${Object.keys(TRAIN_OP_CHOICES).join(', ')} (got ${key})`);
+    if (!allowed.includes(value as string))
+      throw new Error(`trainOps.${key} must be one of ${allowed.join(', ')} (got ${value})`);
+  }
+  return o;
 }

@@ -36,7 +36,15 @@ import { selectBackend } from '../backend/backend.js';
 import { fromMemory } from '../data/split.js';
 import { OrtTrainingRun, shareRows } from '../ort/ort-training-run.js';
 import type { OrtProvider } from '../ort/train-step.js';
-import { NO_GRAD_FORMS, type NoGradForm, TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
+import {
+  NO_GRAD_FORMS,
+  type NoGradForm,
+  TRAIN_OP_CHOICES,
+  TRAIN_OPS,
+  TRAIN_PRECISIONS,
+  type TrainOps,
+  type TrainPrecision,
+} from '@trm/graph';
 import { OPTIMIZER_PLACES, type OptimizerPlace } from '../ort/optimizer-update.js';
 
 /** A comma-separated flag value, each item one of `allowed`. */
@@ -90,6 +98,20 @@ const spec: CliSpec = {
       help: `op forms of the recursions outside the gradient, each case runs in every one: ${NO_GRAD_FORMS.join(', ')} (RMSNormalization and the SwiGLU as two products there)`,
     },
     {
+      name: 'swiglu',
+      kind: 'string',
+      default: TRAIN_OPS.swiglu,
+      value: '<f,...>',
+      help: `SwiGLU form of the differentiated recursion, each case runs in every one: ${TRAIN_OP_CHOICES.swiglu.join(', ')} ([gate | up] as one product and a Split, or two products)`,
+    },
+    {
+      name: 'mlp-t',
+      kind: 'string',
+      default: TRAIN_OPS.mlpT,
+      value: '<f,...>',
+      help: `MLP-mixer token-mix form of the differentiated recursion, each case runs in every one: ${TRAIN_OP_CHOICES.mlpT.join(', ')} (weights from the left, or over the transposed state as the reference)`,
+    },
+    {
       name: 'profile',
       kind: 'bool',
       help: "ONNX Runtime's profile of the timed runs: the training graph's op types by time (CUDA: set CUDA_LAUNCH_BLOCKING=1 for GPU times)",
@@ -140,6 +162,8 @@ interface Row {
   precision: TrainPrecision;
   optimizer_on: OptimizerPlace;
   no_grad_form: NoGradForm;
+  swiglu: TrainOps['swiglu'];
+  mlp_t: TrainOps['mlpT'];
   profile?: ProfileRow;
   micro_batch?: number;
   ok: boolean;
@@ -164,6 +188,7 @@ async function runCase(
   precision: TrainPrecision,
   optimizerOn: OptimizerPlace,
   noGradForm: NoGradForm,
+  trainOps: TrainOps,
   timing: { steps: number; warmup: number; profile: boolean },
 ): Promise<Row> {
   const p = getPreset(preset);
@@ -197,6 +222,7 @@ async function runCase(
       precision,
       optimizerOn,
       noGradForm,
+      trainOps,
       profilePrefix: profileDir ? join(profileDir, 'train') : undefined,
       optimizerThreads: Math.min(8, availableParallelism()),
     });
@@ -227,6 +253,8 @@ async function runCase(
       precision,
       optimizer_on: optimizerOn,
       no_grad_form: noGradForm,
+      swiglu: trainOps.swiglu,
+      mlp_t: trainOps.mlpT,
       profile: profileDir ? profileOf(profileDir, warmupRuns) : undefined,
       micro_batch: microBatch,
       ok: true,
@@ -257,7 +285,7 @@ function profileLines(r: Row, top: number): string[] {
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   return [
     '',
-    `${r.preset} ${r.batch} ${r.precision}, no-gradient recursions ${r.no_grad_form}: ${p.run_ms.toFixed(1)} ms per graph run ` +
+    `${r.preset} ${r.batch} ${r.precision}, no-gradient recursions ${r.no_grad_form}, swiglu ${r.swiglu}, mlp_t ${r.mlp_t}: ${p.run_ms.toFixed(1)} ms per graph run ` +
       `(${p.runs} runs), ${p.nodes_per_run.toFixed(0)} nodes, ${p.node_ms.toFixed(1)} ms inside nodes` +
       (p.gpu ? `; GPU kernels ${p.gpu.kernels.toFixed(0)} per run, ${p.gpu.ms.toFixed(1)} ms` : ''),
     '| op | nodes/run | ms/run | share of node time |',
@@ -277,19 +305,35 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   const precisions = listFlag(values.precision as string, TRAIN_PRECISIONS, 'precision');
   const places = listFlag(values['optimizer-on'] as string, OPTIMIZER_PLACES, 'optimizer-on');
   const forms = listFlag(values['no-grad-form'] as string, NO_GRAD_FORMS, 'no-grad-form');
+  const swiglus = listFlag(values.swiglu as string, TRAIN_OP_CHOICES.swiglu, 'swiglu');
+  const mlpTs = listFlag(values['mlp-t'] as string, TRAIN_OP_CHOICES.mlpT, 'mlp-t');
+  const opForms = swiglus.flatMap((swiglu) => mlpTs.map((mlpT): TrainOps => ({ swiglu, mlpT })));
   const variants = precisions.flatMap((precision) =>
-    places.flatMap((optimizerOn) => forms.map((noGradForm) => ({ precision, optimizerOn, noGradForm }))),
+    places.flatMap((optimizerOn) =>
+      forms.flatMap((noGradForm) => opForms.map((trainOps) => ({ precision, optimizerOn, noGradForm, trainOps }))),
+    ),
   );
   const rows: Row[] = [];
   for (const c of (values.cases as string).split(','))
-    for (const { precision, optimizerOn, noGradForm } of variants) {
+    for (const { precision, optimizerOn, noGradForm, trainOps } of variants) {
       // preset:batch or preset:batch/micro-batch
       const [preset, spec] = c.split(':') as [string, string];
       const [b, micro] = spec.split('/');
       const microBatch = micro ? Number(micro) : undefined;
       try {
         rows.push(
-          await runCase(preset, Number(b), provider, gpus, microBatch, precision, optimizerOn, noGradForm, timing),
+          await runCase(
+            preset,
+            Number(b),
+            provider,
+            gpus,
+            microBatch,
+            precision,
+            optimizerOn,
+            noGradForm,
+            trainOps,
+            timing,
+          ),
         );
       } catch (e) {
         const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
@@ -299,23 +343,25 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
           precision,
           optimizer_on: optimizerOn,
           no_grad_form: noGradForm,
+          swiglu: trainOps.swiglu,
+          mlp_t: trainOps.mlpT,
           micro_batch: microBatch,
           ok: false,
           error: why.slice(0, 300),
         });
       }
       const r = rows.at(-1)!;
-      const label = `${r.preset} ${r.batch} ${r.precision} optimizer on ${r.optimizer_on}, no-gradient recursions ${r.no_grad_form}`;
+      const label = `${r.preset} ${r.batch} ${r.precision} optimizer on ${r.optimizer_on}, no-gradient recursions ${r.no_grad_form}, swiglu ${r.swiglu}, mlp_t ${r.mlp_t}`;
       io.err(r.ok ? `${label}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${label}: ${r.error}`);
     }
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
   io.out(`\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''} (${machineDescription()})`);
   io.out(
-    '| preset | batch | precision | optimizer on | no-grad ops | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
+    '| preset | batch | precision | optimizer on | no-grad ops | swiglu, mlp_t | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
   );
-  io.out('|---|---|---|---|---|---|---|---|---|---|---|');
+  io.out('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const head = `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | ${r.no_grad_form} |`;
+    const head = `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | ${r.no_grad_form} | ${r.swiglu}, ${r.mlp_t} |`;
     io.out(
       r.ok
         ? `${head} ${f(r.step_s, 3)} | ${f(r.samples_per_s)} | ${f(r.tflop_per_s)} | ${f(r.run_s, 3)} | ${f(r.optimizer_s, 3)} | ${f(r.host_s, 3)} |`

@@ -36,7 +36,7 @@ import {
 import type { RunOptions, StepReport, TrainLoop } from '../run/training-run.js';
 import { OrtEvalSession } from './eval-step.js';
 import { deviceUpdate, type OptimizerPlace } from './optimizer-update.js';
-import type { NoGradForm, TrainPrecision } from '@trm/graph';
+import type { NoGradForm, TrainOps, TrainPrecision } from '@trm/graph';
 import { type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
 
 export interface OrtRunOptions extends RunOptions {
@@ -58,6 +58,8 @@ export interface OrtRunOptions extends RunOptions {
   optimizerOn?: OptimizerPlace;
   /** op forms of the recursions outside the gradient (default differentiable) */
   noGradForm?: NoGradForm;
+  /** op forms of the differentiated part of the training graph (default TRAIN_OPS's) */
+  trainOps?: Partial<TrainOps>;
   /** ONNX Runtime's profiler on the training sessions, written under this prefix (device d: `<prefix>-d<d>`) */
   profilePrefix?: string;
 }
@@ -166,6 +168,7 @@ export class OrtTrainingRun implements TrainLoop {
           threads: opts.threads,
           precision: opts.precision,
           noGradForm: opts.noGradForm,
+          trainOps: opts.trainOps,
           profilePrefix: opts.profilePrefix ? `${opts.profilePrefix}-d${d}` : undefined,
           worker: devices > 1,
         }),

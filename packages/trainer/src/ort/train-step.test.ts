@@ -51,10 +51,24 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('ORT training graph = tfjs forwardBackward (CPU, float32)', () => {
-  const cases = Object.entries(VARIANTS).flatMap(([label, over]) =>
-    NO_GRAD_FORMS.map((form) => [`${label}, recursions outside the gradient in the ${form} form`, over, form] as const),
-  );
-  for (const [label, over, noGradForm] of cases) {
+  const cases = [
+    ...Object.entries(VARIANTS).flatMap(([label, over]) =>
+      NO_GRAD_FORMS.map(
+        (form) => [`${label}, recursions outside the gradient in the ${form} form`, over, form, {}] as const,
+      ),
+    ),
+    // the other op forms of the differentiated part (TRAIN_OP_CHOICES)
+    ...(['differentiable', 'inference'] as const).map(
+      (form) =>
+        [
+          `MLP-mixer, SwiGLU as two products, token mix over the transposed state, ${form} form outside the gradient`,
+          VARIANTS['MLP-mixer']!,
+          form,
+          { swiglu: 'split', mlpT: 'transpose' },
+        ] as const,
+    ),
+  ];
+  for (const [label, over, noGradForm, trainOps] of cases) {
     it(label, async () => {
       const config = microConfig(over);
       const B = 5;
@@ -75,7 +89,12 @@ describe('ORT training graph = tfjs forwardBackward (CPU, float32)', () => {
       const zH = Float32Array.from({ length: B * L * D }, () => rng.normal());
       const zL = Float32Array.from({ length: B * L * D }, () => rng.normal());
 
-      const ortStep = await OrtTrainStep.create(config, weights, { provider: 'cpu', threads: 1, noGradForm });
+      const ortStep = await OrtTrainStep.create(config, weights, {
+        provider: 'cpu',
+        threads: 1,
+        noGradForm,
+        trainOps,
+      });
       const params: NamedArrays = {};
       for (const p of ortStep.params) params[p] = weights[p]!;
       const feeds = { tokens, labels, puzzleRows: rows, reset, zH, zL, lossScale: 1 / B, params };

@@ -7,6 +7,7 @@ import {
   gradientName,
   IGNORE_LABEL,
   type NoGradForm,
+  type TrainOps,
   STEP_INPUTS,
   STEP_OUTPUTS,
   TRAIN_INPUTS,
@@ -66,6 +67,8 @@ export interface OrtStepOptions {
   precision?: TrainPrecision;
   /** op forms of the recursions outside the gradient (default differentiable) */
   noGradForm?: NoGradForm;
+  /** op forms of the differentiated part (default TRAIN_OPS's) */
+  trainOps?: Partial<TrainOps>;
   /**
    * ONNX Runtime's profiler on the training session: its Chrome-trace JSON is written under this path prefix when
    * the session is released (ort-train-speed --profile)
@@ -224,7 +227,11 @@ export class OrtTrainStep {
     weights: NamedArrays,
     o: OrtStepOptions & { worker?: boolean },
   ): Promise<OrtTrainStep> {
-    const graph = buildTrainGraph(config, weights, { precision: o.precision, noGradForm: o.noGradForm });
+    const graph = buildTrainGraph(config, weights, {
+      precision: o.precision,
+      noGradForm: o.noGradForm,
+      trainOps: o.trainOps,
+    });
     let runner: GraphRunner;
     try {
       runner = await (o.worker ? workerRunner : inThreadRunner)(graph.bytes, sessionOptions(o));

@@ -267,7 +267,14 @@ export function buildTrainGraph(
     outputs,
     metadata: {},
   });
-  return { bytes, params, puzzleEmb: hasPuzzle, precision, noGradForm, trainOps: { ...pickTrainOps(TRAIN_OPS), ...trainOps } };
+  return {
+    bytes,
+    params,
+    puzzleEmb: hasPuzzle,
+    precision,
+    noGradForm,
+    trainOps: { ...pickTrainOps(TRAIN_OPS), ...trainOps },
+  };
 }
 
 function pickTrainOps(o: OpChoice): TrainOps {

@@ -11,10 +11,12 @@
 #           (whole and in micro-batches), then the other cases in the faster form; start training run 1 in it
 #           (in the background: this phase and the next `train` calls wait for it)
 #   train   wait for the training run in flight; start the next one (--resume) until TRM_RUNS runs are done
-#   profile (after the parts; no training in flight) the op forms of the training graph against each other
-#           (ort-train-speed --no-grad-form differentiable,inference --swiglu fused,split --mlp-t broadcast,transpose),
-#           then ONNX Runtime's profile with CUDA_LAUNCH_BLOCKING=1 (each op type's time on the GPU) of the fastest
-#           form and of the default one; TRM_PROFILE_CASE (default sudoku-mlp:768), TRM_PRECISION (fp16)
+#   profile (after the parts; no training in flight) the op forms of the training graph, one change at a time
+#           from the default (ort-train-speed --no-grad-form, --swiglu, --mlp-t, --norm, --silu; TRM_FORMS lists
+#           them), then ONNX Runtime's profile with CUDA_LAUNCH_BLOCKING=1 (each op type's time on the GPU) of the
+#           fastest form and of the default one; TRM_PROFILE_CASE (default sudoku-mlp:768), TRM_PRECISION (fp16)
+#   forms-train  (after profile and a setup that built the dataset) the default forms against the fastest in
+#           training, TRM_FORM_SECONDS (90) each from the same seed: their loss curves, to show they agree
 #
 # Environment: TRM_RUN_SECONDS (length of each training run, default 400), TRM_RUNS (runs, default 3),
 # TRM_WAIT_SECONDS (most a phase waits, default 540), TRM_MLP_CASES (sudoku-mlp forms timed in fp32 and fp16),
@@ -27,7 +29,7 @@
 # (with TRM_TFJS_WEBGPU=1 the tfjs webgpu step still runs during setup, before training starts).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-phase=${1:?phase: setup | part | bench | train | profile}
+phase=${1:?phase: setup | part | bench | train | profile | forms-train}
 W=/opt/trm/work
 O=/opt/trm/out
 OUT=${OUT:-/tmp/trm-out}
@@ -204,20 +206,52 @@ profile)
       --cases "${TRM_PROFILE_CASE:-sudoku-mlp:768}" --json "$O/$json" "$@" 2>&1 |
       grep -v '^  ' | tee -a "$O/profile.log"
   }
-  # every op form of the training graph, timed
-  speed ort-bench-forms.json --steps "${TRM_BENCH_STEPS:-5}" --warmup 2 --no-grad-form differentiable,inference \
-    --swiglu fused,split --mlp-t broadcast,transpose
+  # The op forms of the training graph, one change at a time from the default (no-grad swiglu mlp_t norm silu):
+  # each row keeps the changes of the rows before it.
+  ladder=${TRM_FORMS:-"differentiable fused broadcast decomposed decomposed
+inference fused broadcast decomposed decomposed
+inference split broadcast decomposed decomposed
+inference split broadcast decomposed op
+inference split broadcast stats op
+inference split transpose stats op"}
+  k=0
+  while read -r form swiglu mlpt norm silu; do
+    k=$((k + 1))
+    speed "ort-form-$k.json" --steps "${TRM_BENCH_STEPS:-5}" --warmup 2 --no-grad-form "$form" --swiglu "$swiglu" \
+      --mlp-t "$mlpt" --norm "$norm" --silu "$silu"
+  done <<<"$ladder"
   # the fastest form, profiled beside the default one (per-op GPU time: launches wait for their kernels)
   best=$(node -e "
-    const r = require('$O/ort-bench-forms.json').rows.filter((x) => x.ok);
+    const fs = require('fs');
+    const r = fs.readdirSync('$O').filter((f) => /^ort-form-[0-9]+[.]json$/.test(f))
+      .flatMap((f) => require('$O/' + f).rows).filter((x) => x.ok);
     r.sort((a, b) => b.samples_per_s - a.samples_per_s);
-    const b = r[0] ?? { no_grad_form: 'inference', swiglu: 'fused', mlp_t: 'broadcast' };
-    console.log(b.no_grad_form, b.swiglu, b.mlp_t);")
-  read -r form swiglu mlpt <<<"$best"
-  echo "fastest form: no-gradient recursions $form, swiglu $swiglu, mlp_t $mlpt" | tee -a "$O/profile.log"
+    const b = r[0];
+    console.log(b.no_grad_form, b.ops.swiglu, b.ops.mlpT, b.ops.norm, b.ops.silu);")
+  read -r form swiglu mlpt norm silu <<<"$best"
+  echo "fastest form: no-grad=$form,swiglu=$swiglu,mlpT=$mlpt,norm=$norm,silu=$silu" | tee "$O/best-form.txt" | tee -a "$O/profile.log"
   CUDA_LAUNCH_BLOCKING=1 speed ort-profile-best.json --profile --steps 2 --warmup 1 --top 25 \
-    --no-grad-form "$form" --swiglu "$swiglu" --mlp-t "$mlpt"
+    --no-grad-form "$form" --swiglu "$swiglu" --mlp-t "$mlpt" --norm "$norm" --silu "$silu"
   CUDA_LAUNCH_BLOCKING=1 speed ort-profile.json --profile --steps 2 --warmup 1 --top 25
+  collect
+  ;;
+forms-train)
+  # The default op forms against TRM_GRAPH_OPS (default: the fastest of `profile`) in training: the same seed, data
+  # and steps, TRM_FORM_SECONDS (90) each, stopped by SIGINT; their loss curves come back in results.tar.gz.
+  need_provider
+  wait_for "$O/dataset.done" 300 || { echo "the dataset is still being built"; exit 1; }
+  ops=${TRM_GRAPH_OPS:-$(sed 's/^fastest form: //' "$O/best-form.txt")}
+  for v in default "$ops"; do
+    name=forms-${v//[=,]/-}
+    extra=()
+    [ "$v" = default ] || extra=(--graph-ops "$v")
+    rm -rf "$W/runs/$name"
+    timeout -s INT "${TRM_FORM_SECONDS:-90}" node "$W/payload/dist/train.mjs" --preset "$PRESET" --data "$DATA" \
+      --backend "$BACKEND" --eval-every 0 --log-every 5 --warmup 200 --out "$W/runs/$name" "${extra[@]}" \
+      >"$O/$name.log" 2>&1
+    tail -1 "$O/$name.log"
+    mkdir -p "$O/$name" && cp "$W/runs/$name/metrics.jsonl" "$O/$name/" 2>/dev/null
+  done
   collect
   ;;
 *)

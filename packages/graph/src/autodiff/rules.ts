@@ -21,6 +21,24 @@ function back(x: RuleContext, node: NodeMsg, gy: string, i: number): string {
   return x.unbroadcast(gy, shapeOf(x, node.output[0]!), shapeOf(x, node.input[i]!));
 }
 
+/** Whether `v` is a float32 or float16 constant of ones. */
+function isOnes(x: RuleContext, v: string): boolean {
+  const t = x.g.initializerOf(v);
+  if (!t) return false;
+  const bytes = t.raw_data;
+  if (t.data_type === DataType.FLOAT) {
+    const f = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < bytes.byteLength; i += 4) if (f.getFloat32(i, true) !== 1) return false;
+    return true;
+  }
+  if (t.data_type === DataType.FLOAT16) {
+    const f = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < bytes.byteLength; i += 2) if (f.getUint16(i, true) !== 0x3c00) return false;
+    return true;
+  }
+  return false;
+}
+
 /** Swaps the last two axes. */
 function swapLast(x: RuleContext, v: string): string {
   const r = shapeOf(x, v).length;
@@ -103,6 +121,39 @@ export const RULES: Readonly<Record<string, GradientRule>> = {
     const { g } = x;
     const y = n.output[0]!;
     return [g.op('Mul', [gy!, g.op('Mul', [y, g.op('Sub', [x.scalarLike(1, y), y])])], {}, 'grad')];
+  },
+  QuickGelu: (n, [gy], _needs, x) => {
+    // y = v * s with s = sigmoid(alpha v): dy/dv = s (1 + alpha v (1 - s)) = s (1 + alpha (v - y)); s is recomputed
+    // (one pass) rather than kept from the forward, which computes y in one kernel.
+    const { g } = x;
+    const v = n.input[0]!;
+    const y = n.output[0]!;
+    const alphaAttr = n.attribute.find((a) => a.name === 'alpha');
+    const alpha = alphaAttr?.f ?? 1.702;
+    const s = g.op('Sigmoid', [alpha === 1 ? v : g.op('Mul', [v, x.scalarLike(alpha, v)])], {}, 'grad');
+    let t = g.op('Sub', [v, y], {}, 'grad');
+    if (alpha !== 1) t = g.op('Mul', [t, x.scalarLike(alpha, v)], {}, 'grad');
+    const d = g.op('Mul', [s, g.op('Add', [t, x.scalarLike(1, v)], {}, 'grad')], {}, 'grad');
+    return [g.op('Mul', [gy!, d], {}, 'grad')];
+  },
+  SimplifiedLayerNormalization: (n, [gy], needs, x) => {
+    // y = v * r over the last axis, r = 1 / sqrt(mean(v^2) + eps) (the op's second output, float32), scale 1:
+    // dv = r (gy - y mean(gy y)).
+    const { g } = x;
+    if (needs[1]) throw new ShapeError('SimplifiedLayerNormalization: the scale gets no gradient');
+    const [v, scale] = n.input as [string, string];
+    if (!isOnes(x, scale))
+      throw new ShapeError('SimplifiedLayerNormalization: only a scale of ones (a gain-free norm)');
+    const rank = shapeOf(x, v).length;
+    const axis = intAttr(n, 'axis', -1);
+    if (axis !== -1 && axis !== rank - 1) throw new ShapeError('SimplifiedLayerNormalization: only the last axis');
+    const [y, r] = n.output as [string, string | undefined];
+    if (!r) throw new ShapeError('SimplifiedLayerNormalization: its inv_std_var output must be kept for the gradient');
+    const dtype = x.shapes.get(y).dtype;
+    const rc = x.shapes.get(r).dtype === dtype ? r : g.op('Cast', [r], { to: dtype }, 'grad');
+    const dot = g.op('ReduceMean', [g.op('Mul', [gy!, y], {}, 'grad'), g.ints([-1])], { keepdims: 1 }, 'grad');
+    const centred = g.op('Sub', [gy!, g.op('Mul', [y, dot], {}, 'grad')], {}, 'grad');
+    return [g.op('Mul', [centred, rc], {}, 'grad'), null];
   },
   Softmax: (n, [gy], _needs, x) => {
     const { g } = x;

@@ -58,6 +58,8 @@ const UNARY_SAME = new Set([
   'Atan',
   // the fused norm of the inference forms, which a training graph uses where no gradient flows
   'RMSNormalization',
+  // com.microsoft x * sigmoid(alpha * x): SiLU at alpha = 1
+  'QuickGelu',
 ]);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
 const COMPARE = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or']);
@@ -180,6 +182,12 @@ export class ShapeTable {
     const op = node.op_type;
     if (UNARY_SAME.has(op)) return [{ ...a, dtype: op === 'Not' ? DataType.BOOL : a.dtype }];
     if (op === 'Cast') return [{ shape: a.shape, dtype: intAttr(node, 'to', 1) as DataTypeId }];
+    if (op === 'SimplifiedLayerNormalization') {
+      // Y like X; inv_std_var keeps the axes before `axis` (the rest 1), in stash_type (float32 unless 1 says so)
+      const axis = norm(intAttr(node, 'axis', -1), a.shape.length);
+      const stats = a.shape.map((d, i) => (i < axis ? d : 1));
+      return [a, { shape: stats, dtype: intAttr(node, 'stash_type', 1) === 1 ? DataType.FLOAT : a.dtype }];
+    }
     if (op === 'Shape') return [{ shape: [a.shape.length], dtype: DataType.INT64 }];
     if (op === 'Sum')
       return [{ shape: ins.reduce((acc, t) => broadcastShapes(acc, t!.shape), [] as Shape), dtype: a.dtype }];

@@ -9,11 +9,12 @@ export function formatOps(o: OpChoice): string {
 }
 
 const OP_VALUES: Record<keyof OpChoice, readonly string[]> = {
-  norm: ['decomposed', 'op', 'skip'],
+  norm: ['decomposed', 'op', 'skip', 'stats'],
   attention: ['decomposed', 'mha'],
   swiglu: ['fused', 'split'],
   mlpT: ['broadcast', 'transpose'],
   rope: ['decomposed', 'op'],
+  silu: ['decomposed', 'op'],
 };
 
 /** Parses `norm=op,attention=mha`; errors name the key or value. */

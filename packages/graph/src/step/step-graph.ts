@@ -28,21 +28,26 @@ export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'fp16-weights', 'fp1
  * Op choices, measured per execution provider (README "Op choices"):
  * - norm: `decomposed` = Pow/ReduceMean/Add/Sqrt/Div (fused by ORT's CPU optimiser), `op` = RMSNormalization (opset 23),
  *   `skip` = the residual add and the norm over the last axis as one com.microsoft.SkipSimplifiedLayerNormalization
- *   (the MLP-mixer's norm over the sequence stays `op`'s form).
+ *   (the MLP-mixer's norm over the sequence stays `op`'s form), `stats` = ONNX Runtime's SimplifiedLayerNormalization
+ *   over the last axis with its inverse-RMS output, which the training graph's gradient rule reads (the norm over the
+ *   sequence of the broadcast MLP-mixer stays decomposed).
  * - attention: `decomposed` = MatMul/Softmax/MatMul, `mha` = com.microsoft.MultiHeadAttention.
  * - swiglu: `fused` = one MatMul for [gate | up] then Split, `split` = two MatMuls.
  * - rope (with attention = mha): `decomposed` (absent) = Split/Neg/Concat/Mul/Add per tensor, `op` = one
  *   com.microsoft.RotaryEmbedding for q and one for k (half-size tables; q's pre-scaled as in the decomposed form).
  * - mlpT (MLP-mixer only): `broadcast` = the weights multiply [B, L, D] from the left (no transposes),
  *   `transpose` = as the reference, [B, D, L] through a linear layer over L, then back.
+ * - silu: `decomposed` (absent) = Sigmoid and Mul, `op` = one com.microsoft.QuickGelu at alpha 1.
  */
 export interface OpChoice {
-  norm: 'decomposed' | 'op' | 'skip';
+  norm: 'decomposed' | 'op' | 'skip' | 'stats';
   attention: 'decomposed' | 'mha';
   swiglu: 'fused' | 'split';
   mlpT: 'broadcast' | 'transpose';
   /** absent: decomposed (the graphs written before this choice existed keep their bytes) */
   rope?: 'decomposed' | 'op';
+  /** absent: decomposed */
+  silu?: 'decomposed' | 'op';
 }
 export const DEFAULT_OPS: OpChoice = { norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'broadcast' };
 
@@ -186,6 +191,15 @@ function residualNorm(x: Ctx, a: string, b: string, axis: number, size = x.c.hid
 /** RMSNorm without gain over `axis` (TRM-SPEC §1.5); statistics in float32 whatever the compute type. */
 function rmsNorm(x: Ctx, input: string, axis: number, size = x.c.hidden_size): string {
   const { g, c } = x;
+  if (x.ops.norm === 'stats' && axis === -1) {
+    const [y] = g.node(
+      'SimplifiedLayerNormalization',
+      [input, normOnes(x, size)],
+      { axis: -1, epsilon: { float: c.rms_norm_eps }, stash_type: 1 },
+      { outputs: 2, hint: 'rms' },
+    ) as [string, string];
+    return y;
+  }
   if ((x.ops.norm === 'op' || x.ops.norm === 'skip') && axis === -1) {
     // RMSNormalization requires a scale; ones keep TRM's gain-free norm. Stored in the compute type, never widened.
     const ones = normOnes(x, size);
@@ -207,6 +221,12 @@ function rmsNorm(x: Ctx, input: string, axis: number, size = x.c.hidden_size): s
 /** silu(gate) * up for [gate | up] along `axis`. */
 function gatedSilu(x: Ctx, gate: string, up: string): string {
   const { g } = x;
+  if (x.ops.silu === 'op') {
+    const silu = g.op('QuickGelu', [gate], { alpha: { float: 1 } }, 'silu');
+    g.nodes.at(-1)!.domain = 'com.microsoft';
+    g.domains.add('com.microsoft');
+    return g.op('Mul', [silu, up]);
+  }
   return g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
 }
 
@@ -427,18 +447,18 @@ export interface BuildStepOptions {
   truncateGradient?: boolean;
   /**
    * With truncateGradient: the op forms of the first H_cycles - 1 recursions, which no gradient flows through, so
-   * they need no gradient rules (e.g. the fused RMSNormalization). Only norm, swiglu and mlpT may differ from `ops`
+   * they need no gradient rules (e.g. the fused RMSNormalization). Only norm, swiglu, mlpT and silu may differ from `ops`
    * (the attention form decides the shape of the RoPE tables both parts share).
    */
-  noGradOps?: Partial<Pick<OpChoice, 'norm' | 'swiglu' | 'mlpT'>>;
+  noGradOps?: Partial<Pick<OpChoice, 'norm' | 'swiglu' | 'mlpT' | 'silu'>>;
   onProgress?: (done: number, total: number) => void;
 }
 
 /** `ops` with the no-gradient part's choices; any other key is refused. */
 function noGradChoice(ops: OpChoice, change: Partial<OpChoice>): OpChoice {
   for (const key of Object.keys(change))
-    if (key !== 'norm' && key !== 'swiglu' && key !== 'mlpT')
-      throw new Error(`noGradOps may change norm, swiglu and mlpT only (got ${key})`);
+    if (key !== 'norm' && key !== 'swiglu' && key !== 'mlpT' && key !== 'silu')
+      throw new Error(`noGradOps may change norm, swiglu, mlpT and silu only (got ${key})`);
   return { ...ops, ...change };
 }
 

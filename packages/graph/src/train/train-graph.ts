@@ -5,6 +5,7 @@
 // quantities the host needs for the halting decision and the metrics. The optimiser runs on the host.
 import {
   checkpointTensors,
+  FlagError,
   type LossType,
   type ModelConfig,
   type NamedArrays,
@@ -29,7 +30,13 @@ import { DataType, encodeModel, type ValueInfoMsg } from '../onnx/onnx-proto.js'
 import { buildStep, type OpChoice } from '../step/step-graph.js';
 
 /** The forms of the step that have gradient rules: decomposed RMSNorm and attention. */
-export const TRAIN_OPS: OpChoice = { norm: 'decomposed', attention: 'decomposed', swiglu: 'fused', mlpT: 'broadcast' };
+export const TRAIN_OPS: OpChoice = {
+  norm: 'decomposed',
+  attention: 'decomposed',
+  swiglu: 'fused',
+  mlpT: 'broadcast',
+  silu: 'decomposed',
+};
 
 /**
  * Arithmetic of the training graph. fp32: float32 throughout (the CUDA provider runs its matrix products in TF32).
@@ -43,24 +50,34 @@ export const TRAIN_PRECISIONS: readonly TrainPrecision[] = ['fp32', 'fp16'];
 /**
  * The op forms of the recursions outside the gradient (the first H_cycles - 1). differentiable: the same forms as
  * the rest (TRAIN_OPS). inference: the fused forms the step graph serves with (RMSNormalization over the hidden
- * axis, the SwiGLU as two products), which need no gradient rule there; the same function up to rounding.
+ * axis, the SwiGLU as two products, SiLU as QuickGelu), which need no gradient rule there; the same function up to
+ * rounding.
  */
 export type NoGradForm = 'differentiable' | 'inference';
 export const NO_GRAD_FORMS: readonly NoGradForm[] = ['differentiable', 'inference'];
 const NO_GRAD_OPS: Record<NoGradForm, Partial<OpChoice> | undefined> = {
   differentiable: undefined,
-  inference: { norm: 'op', swiglu: 'split' },
+  inference: { norm: 'op', swiglu: 'split', silu: 'op' },
 };
 
 /**
- * The op forms of the differentiated part that have a choice (both have gradient rules): the SwiGLU's [gate | up]
+ * The op forms of the differentiated part that have a choice (each has gradient rules): the SwiGLU's [gate | up]
  * as one product and a Split or as two products; the MLP-mixer's token mix with the weights broadcast from the left
- * or, as the reference, over the transposed state (its weight gradients are then one product over the whole batch).
+ * or, as the reference, over the transposed state (its weight gradients are then one product over the whole batch);
+ * the RMSNorm over the last axis decomposed in float32 or as SimplifiedLayerNormalization (one kernel, float32
+ * statistics; its gradient reads the op's inverse-RMS output); SiLU as Sigmoid and Mul or as one QuickGelu.
  */
-export type TrainOps = Pick<OpChoice, 'swiglu' | 'mlpT'>;
+export type TrainOps = {
+  swiglu: OpChoice['swiglu'];
+  mlpT: OpChoice['mlpT'];
+  norm: 'decomposed' | 'stats';
+  silu: 'decomposed' | 'op';
+};
 export const TRAIN_OP_CHOICES = {
   swiglu: ['fused', 'split'],
   mlpT: ['broadcast', 'transpose'],
+  norm: ['decomposed', 'stats'],
+  silu: ['decomposed', 'op'],
 } as const satisfies { [K in keyof TrainOps]: readonly TrainOps[K][] };
 
 export interface TrainGraphOptions {
@@ -256,10 +273,15 @@ export function buildTrainGraph(
 
   const bytes = encodeModel({
     irVersion: IR_VERSION,
-    opsets: [{ domain: '', version: OPSET }],
+    opsets: g.domains.has('com.microsoft')
+      ? [
+          { domain: '', version: OPSET },
+          { domain: 'com.microsoft', version: 1 },
+        ]
+      : [{ domain: '', version: OPSET }],
     producerName: 'trm-trainer',
     producerVersion: ONNX_FORMAT_VERSION,
-    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${config.hidden_size}, T=${config.H_cycles}, n=${config.L_cycles}, ${precision}, no-gradient recursions ${noGradForm}, swiglu ${trainOps.swiglu ?? TRAIN_OPS.swiglu}, mlp_t ${trainOps.mlpT ?? TRAIN_OPS.mlpT}`,
+    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${config.hidden_size}, T=${config.H_cycles}, n=${config.L_cycles}, ${precision}, no-gradient recursions ${noGradForm}, ${JSON.stringify({ ...pickTrainOps(TRAIN_OPS), ...trainOps })}`,
     graphName: 'trm_train_step',
     nodes: g.nodes,
     initializers: g.initializers,
@@ -278,7 +300,35 @@ export function buildTrainGraph(
 }
 
 function pickTrainOps(o: OpChoice): TrainOps {
-  return { swiglu: o.swiglu, mlpT: o.mlpT };
+  return { swiglu: o.swiglu, mlpT: o.mlpT, norm: o.norm as TrainOps['norm'], silu: o.silu ?? 'decomposed' };
+}
+
+/**
+ * Parses the op forms of a training graph as text, `no-grad=inference,swiglu=split,mlpT=transpose,norm=stats,silu=op`
+ * (any subset; the rest keep their defaults), for the train command's --graph-ops; errors name the key or value.
+ */
+export function parseGraphOps(text: string): { noGradForm?: NoGradForm; trainOps: Partial<TrainOps> } {
+  const trainOps: Record<string, string> = {};
+  let noGradForm: NoGradForm | undefined;
+  const keys = ['no-grad', ...Object.keys(TRAIN_OP_CHOICES)];
+  for (const part of text.split(',').filter(Boolean)) {
+    const [k, v = ''] = part.split('=') as [string, string | undefined];
+    if (k === 'no-grad') {
+      if (!NO_GRAD_FORMS.includes(v as NoGradForm))
+        throw new FlagError(
+          `--graph-ops: no-grad must be one of ${NO_GRAD_FORMS.join(', ')} (got "${v}")`,
+          '--graph-ops',
+        );
+      noGradForm = v as NoGradForm;
+      continue;
+    }
+    const allowed = (TRAIN_OP_CHOICES as Record<string, readonly string[]>)[k];
+    if (!allowed) throw new FlagError(`--graph-ops: unknown key "${k}" (known: ${keys.join(', ')})`, '--graph-ops');
+    if (!allowed.includes(v))
+      throw new FlagError(`--graph-ops: ${k} must be one of ${allowed.join(', ')} (got "${v}")`, '--graph-ops');
+    trainOps[k] = v;
+  }
+  return { noGradForm, trainOps: trainOps as Partial<TrainOps> };
 }
 
 /** `o` when each key is a known form of TRAIN_OP_CHOICES; an error that names the key otherwise. */

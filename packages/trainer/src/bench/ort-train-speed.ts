@@ -112,6 +112,20 @@ const spec: CliSpec = {
       help: `MLP-mixer token-mix form of the differentiated recursion, each case runs in every one: ${TRAIN_OP_CHOICES.mlpT.join(', ')} (weights from the left, or over the transposed state as the reference)`,
     },
     {
+      name: 'norm',
+      kind: 'string',
+      default: TRAIN_OPS.norm,
+      value: '<f,...>',
+      help: `RMSNorm form (last axis) of the differentiated recursion, each case runs in every one: ${TRAIN_OP_CHOICES.norm.join(', ')} (float32 ops, or SimplifiedLayerNormalization)`,
+    },
+    {
+      name: 'silu',
+      kind: 'string',
+      default: TRAIN_OPS.silu,
+      value: '<f,...>',
+      help: `SiLU form of the differentiated recursion, each case runs in every one: ${TRAIN_OP_CHOICES.silu.join(', ')} (Sigmoid and Mul, or QuickGelu)`,
+    },
+    {
       name: 'profile',
       kind: 'bool',
       help: "ONNX Runtime's profile of the timed runs: the training graph's op types by time (CUDA: set CUDA_LAUNCH_BLOCKING=1 for GPU times)",
@@ -162,8 +176,8 @@ interface Row {
   precision: TrainPrecision;
   optimizer_on: OptimizerPlace;
   no_grad_form: NoGradForm;
-  swiglu: TrainOps['swiglu'];
-  mlp_t: TrainOps['mlpT'];
+  /** the op forms of the differentiated part */
+  ops: TrainOps;
   profile?: ProfileRow;
   micro_batch?: number;
   ok: boolean;
@@ -253,8 +267,7 @@ async function runCase(
       precision,
       optimizer_on: optimizerOn,
       no_grad_form: noGradForm,
-      swiglu: trainOps.swiglu,
-      mlp_t: trainOps.mlpT,
+      ops: trainOps,
       profile: profileDir ? profileOf(profileDir, warmupRuns) : undefined,
       micro_batch: microBatch,
       ok: true,
@@ -279,13 +292,18 @@ function profileOf(dir: string, warmupRuns: number): ProfileRow {
   return { runs: p.runs, run_ms: p.runMs, nodes_per_run: p.nodesPerRun, node_ms: p.nodeMs, ops: p.byOp, gpu: p.gpu };
 }
 
+/** The op forms of a row as `swiglu, mlp_t, norm, silu` values. */
+function opsLabel(o: TrainOps): string {
+  return `${o.swiglu}, ${o.mlpT}, ${o.norm}, ${o.silu}`;
+}
+
 /** The lines of a profiled case: per graph run, then its op types by time. */
 function profileLines(r: Row, top: number): string[] {
   const p = r.profile!;
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   return [
     '',
-    `${r.preset} ${r.batch} ${r.precision}, no-gradient recursions ${r.no_grad_form}, swiglu ${r.swiglu}, mlp_t ${r.mlp_t}: ${p.run_ms.toFixed(1)} ms per graph run ` +
+    `${r.preset} ${r.batch} ${r.precision}, no-gradient recursions ${r.no_grad_form}, ${opsLabel(r.ops)}: ${p.run_ms.toFixed(1)} ms per graph run ` +
       `(${p.runs} runs), ${p.nodes_per_run.toFixed(0)} nodes, ${p.node_ms.toFixed(1)} ms inside nodes` +
       (p.gpu ? `; GPU kernels ${p.gpu.kernels.toFixed(0)} per run, ${p.gpu.ms.toFixed(1)} ms` : ''),
     '| op | nodes/run | ms/run | share of node time |',
@@ -307,7 +325,11 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   const forms = listFlag(values['no-grad-form'] as string, NO_GRAD_FORMS, 'no-grad-form');
   const swiglus = listFlag(values.swiglu as string, TRAIN_OP_CHOICES.swiglu, 'swiglu');
   const mlpTs = listFlag(values['mlp-t'] as string, TRAIN_OP_CHOICES.mlpT, 'mlp-t');
-  const opForms = swiglus.flatMap((swiglu) => mlpTs.map((mlpT): TrainOps => ({ swiglu, mlpT })));
+  const norms = listFlag(values.norm as string, TRAIN_OP_CHOICES.norm, 'norm');
+  const silus = listFlag(values.silu as string, TRAIN_OP_CHOICES.silu, 'silu');
+  const opForms = swiglus.flatMap((swiglu) =>
+    mlpTs.flatMap((mlpT) => norms.flatMap((norm) => silus.map((silu): TrainOps => ({ swiglu, mlpT, norm, silu })))),
+  );
   const variants = precisions.flatMap((precision) =>
     places.flatMap((optimizerOn) =>
       forms.flatMap((noGradForm) => opForms.map((trainOps) => ({ precision, optimizerOn, noGradForm, trainOps }))),
@@ -343,25 +365,24 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
           precision,
           optimizer_on: optimizerOn,
           no_grad_form: noGradForm,
-          swiglu: trainOps.swiglu,
-          mlp_t: trainOps.mlpT,
+          ops: trainOps,
           micro_batch: microBatch,
           ok: false,
           error: why.slice(0, 300),
         });
       }
       const r = rows.at(-1)!;
-      const label = `${r.preset} ${r.batch} ${r.precision} optimizer on ${r.optimizer_on}, no-gradient recursions ${r.no_grad_form}, swiglu ${r.swiglu}, mlp_t ${r.mlp_t}`;
+      const label = `${r.preset} ${r.batch} ${r.precision} optimizer on ${r.optimizer_on}, no-gradient recursions ${r.no_grad_form}, ${opsLabel(r.ops)}`;
       io.err(r.ok ? `${label}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${label}: ${r.error}`);
     }
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
   io.out(`\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''} (${machineDescription()})`);
   io.out(
-    '| preset | batch | precision | optimizer on | no-grad ops | swiglu, mlp_t | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
+    '| preset | batch | precision | optimizer on | no-grad ops | swiglu, mlp_t, norm, silu | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
   );
   io.out('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const head = `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | ${r.no_grad_form} | ${r.swiglu}, ${r.mlp_t} |`;
+    const head = `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | ${r.no_grad_form} | ${opsLabel(r.ops)} |`;
     io.out(
       r.ok
         ? `${head} ${f(r.step_s, 3)} | ${f(r.samples_per_s)} | ${f(r.tflop_per_s)} | ${f(r.run_s, 3)} | ${f(r.optimizer_s, 3)} | ${f(r.host_s, 3)} |`

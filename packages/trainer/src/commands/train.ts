@@ -16,7 +16,7 @@ import { selectBackend } from '../backend/backend.js';
 import { chooseEngine, TRAIN_BACKEND_NAMES, type TrainBackendName } from '../ort/ort-backend.js';
 import { OrtTrainingRun } from '../ort/ort-training-run.js';
 import { OPTIMIZER_PLACES, type OptimizerPlace } from '../ort/optimizer-update.js';
-import { TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
+import { parseGraphOps, TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
 import type { RunOptions, TrainLoop } from '../run/training-run.js';
 import { hasTrainState } from '../checkpoint/train-state.js';
 import { configForData, datasetIdentifiers, hasSplit, openSplit } from '../data/dataset-folder.js';
@@ -132,6 +132,12 @@ export const trainSpec: CliSpec = {
       kind: 'enum',
       choices: OPTIMIZER_PLACES,
       help: 'ort-* backends: where AdamATan2/AdamW and the EMA run: host (worker threads) or device (an update graph on the training device; the state crosses to it and back each step) (default: host)',
+    },
+    {
+      name: 'graph-ops',
+      kind: 'string',
+      value: '<k=v,...>',
+      help: 'ort-* backends: op forms of the training graph, e.g. no-grad=inference,swiglu=split,norm=stats,silu=op (keys: no-grad, swiglu, mlpT, norm, silu; the same function in fewer or larger kernels; ort-train-speed measures them)',
     },
     { name: 'resume', kind: 'bool', help: 'continue the run saved in --out (same data order and RNG)' },
     {
@@ -362,7 +368,7 @@ async function trainEngine(
   const devices = f.gpus as number;
   if (engine.kind !== 'ort') {
     if (devices > 1) throw new FlagError('--gpus needs an ort-* backend', '--gpus');
-    for (const name of ['micro-batch', 'precision', 'optimizer-on'])
+    for (const name of ['micro-batch', 'precision', 'optimizer-on', 'graph-ops'])
       if (f[name] !== undefined) throw new FlagError(`--${name} needs an ort-* backend`, `--${name}`);
     meta.backend = (await selectBackend(engine.backend, log)).backend;
     return undefined;
@@ -382,6 +388,8 @@ async function trainEngine(
   );
   const optimizerOn = f['optimizer-on'] as OptimizerPlace | undefined;
   if (optimizerOn === 'device') meta.backend += ', optimiser on the device';
+  const graphOps = f['graph-ops'] === undefined ? undefined : parseGraphOps(f['graph-ops'] as string);
+  if (graphOps) meta.backend += `, graph ops ${f['graph-ops']}`;
   // The host optimiser runs between graph runs, so it can use every core.
   const optimizerThreads = Math.min(8, availableParallelism());
   return (o) =>
@@ -394,6 +402,8 @@ async function trainEngine(
       optimizerThreads,
       precision,
       optimizerOn,
+      noGradForm: graphOps?.noGradForm,
+      trainOps: graphOps?.trainOps,
     });
 }
 

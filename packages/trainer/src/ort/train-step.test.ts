@@ -67,6 +67,23 @@ describe('ORT training graph = tfjs forwardBackward (CPU, float32)', () => {
           { swiglu: 'split', mlpT: 'transpose' },
         ] as const,
     ),
+    ...Object.entries(VARIANTS)
+      .slice(0, 2)
+      .map(
+        ([label, over]) =>
+          [
+            `${label}, SimplifiedLayerNormalization and QuickGelu in the differentiated part (norm stats, silu op)`,
+            over,
+            'inference',
+            { swiglu: 'split', norm: 'stats', silu: 'op' },
+          ] as const,
+      ),
+    [
+      'MLP-mixer over the transposed state with norm stats and silu op (every norm one op)',
+      VARIANTS['MLP-mixer']!,
+      'inference',
+      { swiglu: 'split', mlpT: 'transpose', norm: 'stats', silu: 'op' },
+    ] as const,
   ];
   for (const [label, over, noGradForm, trainOps] of cases) {
     it(label, async () => {
@@ -219,4 +236,21 @@ describe('the op forms of the recursions outside the gradient', () => {
       expect(fused.get('Sqrt')!).toBeLessThan(plain.get('Sqrt')!);
     });
   }
+
+  it('norm stats and silu op put one SimplifiedLayerNormalization per last-axis norm and one QuickGelu per SwiGLU in the differentiated recursion', async () => {
+    const config = microConfig(VARIANTS['attention + RoPE']!);
+    const weights = await (await randomizedModel(config, 3)).exportWeights();
+    const ops = opCounts(
+      buildTrainGraph(config, weights, { noGradForm: 'inference', trainOps: { norm: 'stats', silu: 'op' } }).bytes,
+    );
+    const calls = config.H_cycles * (config.L_cycles + 1) * config.L_layers;
+    const withGradient = (config.L_cycles + 1) * config.L_layers;
+    // two norms and one SwiGLU per layer; the recursions outside the gradient use RMSNormalization
+    expect(ops.get('SimplifiedLayerNormalization')).toBe(2 * withGradient);
+    expect(ops.get('QuickGelu')).toBe(calls);
+    expect(ops.get('Sqrt')).toBeUndefined();
+    expect(() => buildTrainGraph(config, weights, { trainOps: { norm: 'op' as 'stats' } })).toThrow(
+      /trainOps.norm must be one of decomposed, stats \(got op\)/,
+    );
+  });
 });

@@ -29,8 +29,8 @@ export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'fp16-weights', 'fp1
  * - norm: `decomposed` = Pow/ReduceMean/Add/Sqrt/Div (fused by ORT's CPU optimiser), `op` = RMSNormalization (opset 23),
  *   `skip` = the residual add and the norm over the last axis as one com.microsoft.SkipSimplifiedLayerNormalization
  *   (the MLP-mixer's norm over the sequence stays `op`'s form), `stats` = ONNX Runtime's SimplifiedLayerNormalization
- *   over the last axis with its inverse-RMS output, which the training graph's gradient rule reads (the norm over the
- *   sequence of the broadcast MLP-mixer stays decomposed).
+ *   with its inverse-RMS output, which the training graph's gradient rule reads (the broadcast MLP-mixer's norm over
+ *   the sequence between two transposes).
  * - attention: `decomposed` = MatMul/Softmax/MatMul, `mha` = com.microsoft.MultiHeadAttention.
  * - swiglu: `fused` = one MatMul for [gate | up] then Split, `split` = two MatMuls.
  * - rope (with attention = mha): `decomposed` (absent) = Split/Neg/Concat/Mul/Add per tensor, `op` = one
@@ -191,14 +191,19 @@ function residualNorm(x: Ctx, a: string, b: string, axis: number, size = x.c.hid
 /** RMSNorm without gain over `axis` (TRM-SPEC §1.5); statistics in float32 whatever the compute type. */
 function rmsNorm(x: Ctx, input: string, axis: number, size = x.c.hidden_size): string {
   const { g, c } = x;
-  if (x.ops.norm === 'stats' && axis === -1) {
+  if (x.ops.norm === 'stats') {
+    // Another axis is moved last and back: two fp16 transposes cost less than the decomposed float32 form.
+    const rank = 3; // every normalised value is a state [B, L, D] (or [B, D, L])
+    const at = axis < 0 ? axis + rank : axis;
+    const perm = Array.from({ length: rank }, (_, i) => (i === at ? rank - 1 : i === rank - 1 ? at : i));
+    const moved = at === rank - 1 ? input : g.op('Transpose', [input], { perm });
     const [y] = g.node(
       'SimplifiedLayerNormalization',
-      [input, normOnes(x, size)],
+      [moved, normOnes(x, size)],
       { axis: -1, epsilon: { float: c.rms_norm_eps }, stash_type: 1 },
       { outputs: 2, hint: 'rms' },
     ) as [string, string];
-    return y;
+    return at === rank - 1 ? y : g.op('Transpose', [y], { perm });
   }
   if ((x.ops.norm === 'op' || x.ops.norm === 'skip') && axis === -1) {
     // RMSNormalization requires a scale; ones keep TRM's gain-free norm. Stored in the compute type, never widened.
@@ -347,7 +352,7 @@ function block(x: Ctx, h: string, layer: number): string {
     out = g.op('Transpose', [mixed], { perm: [0, 2, 1] });
   } else if (x.c.mlp_t) {
     // The MLP-mixer normalises over the sequence (axis 1 of [B, L, D]).
-    out = rmsNorm(x, g.op('Add', [h, sequenceSwiglu(x, h, `${p}.mlp_t`)]), 1);
+    out = rmsNorm(x, g.op('Add', [h, sequenceSwiglu(x, h, `${p}.mlp_t`)]), 1, stateLen(x.c));
   } else {
     out = residualNorm(x, h, attention(x, h, `${p}.self_attn`), -1);
   }

@@ -259,7 +259,11 @@ export function buildTrainGraph(
     ops: { ...TRAIN_OPS, ...trainOps },
     inputs: new Set(params),
     truncateGradient: true,
-    noGradOps: NO_GRAD_OPS[noGradForm],
+    // SimplifiedLayerNormalization is one kernel like RMSNormalization and also serves the sequence axis
+    noGradOps:
+      trainOps.norm === 'stats' && NO_GRAD_OPS[noGradForm]
+        ? { ...NO_GRAD_OPS[noGradForm], norm: 'stats' }
+        : NO_GRAD_OPS[noGradForm],
     float32State: true,
   });
   const wide = (v: string) => (precision === 'fp32' ? v : g.op('Cast', [v], { to: DataType.FLOAT }));

@@ -15,6 +15,9 @@
 #           from the default (ort-train-speed --no-grad-form, --swiglu, --mlp-t, --norm, --silu; TRM_FORMS lists
 #           them), then ONNX Runtime's profile with CUDA_LAUNCH_BLOCKING=1 (each op type's time on the GPU) of the
 #           fastest form and of the default one; TRM_PROFILE_CASE (default sudoku-mlp:768), TRM_PRECISION (fp16)
+#   io      (after the parts) the host transfers apart from the graph (ort-io), and the training step with fresh
+#           against reused output buffers (ort-train-speed --outputs new,reused)
+#   official the official code's training speed alone, in the foreground (TRM_OFFICIAL_CONFIGS)
 #   forms-train  (after profile and a setup that built the dataset) the default forms against the fastest in
 #           training, TRM_FORM_SECONDS (90) each from the same seed: their loss curves, to show they agree
 #
@@ -29,7 +32,7 @@
 # (with TRM_TFJS_WEBGPU=1 the tfjs webgpu step still runs during setup, before training starts).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-phase=${1:?phase: setup | part | bench | train | profile | forms-train}
+phase=${1:?phase: setup | part | bench | train | profile | forms-train | io | official}
 W=/opt/trm/work
 O=/opt/trm/out
 OUT=${OUT:-/tmp/trm-out}
@@ -234,6 +237,29 @@ inference split transpose stats op"}
     --no-grad-form "$form" --swiglu "$swiglu" --mlp-t "$mlpt" --norm "$norm" --silu "$silu"
   CUDA_LAUNCH_BLOCKING=1 speed ort-profile.json --profile --steps 2 --warmup 1 --top 25
   collect
+  ;;
+io)
+  # The host transfers apart from the graph (ort-io: the carry and parameters passed through, fresh or reused
+  # output buffers, float32 or float16 carry), then the training step with fresh and reused outputs in the form
+  # TRM_GRAPH_OPS_FLAGS names (default: the fastest of the last measurement).
+  need_provider
+  node "$W/payload/dist/ort-io.mjs" --backend "$BACKEND" --preset "$PRESET" --batch "${TRM_IO_BATCH:-768}" 2>/dev/null |
+    tee "$O/io.log"
+  # shellcheck disable=SC2086
+  node "$W/payload/dist/ort-train-speed.mjs" --backend "$BACKEND" --precision "${TRM_PRECISION:-fp16}" \
+    --cases "${TRM_PROFILE_CASE:-sudoku-mlp:768}" --json "$O/ort-outputs.json" --steps "${TRM_BENCH_STEPS:-5}" \
+    --warmup 2 --outputs new,reused ${TRM_GRAPH_OPS_FLAGS:---no-grad-form inference --swiglu split --silu op} 2>&1 |
+    grep -v '^  ' | tee -a "$O/io.log"
+  collect
+  ;;
+official)
+  # The official code's training speed alone (foreground), TRM_OFFICIAL_CONFIGS (default sudoku-mlp compiled)
+  cd "$W/payload" && PYTHONUNBUFFERED=1 timeout 560 python3 official-train-anchor.py --trm "$W/payload/ref" --mode bench \
+    --data "$W/payload/data/sudoku" --out "$O/official" --bench_configs "${TRM_OFFICIAL_CONFIGS:-sudoku-mlp:768:1}" \
+    --bench_steps 10 --bench_warmup 3 >"$O/official-bench.log" 2>&1
+  echo "exit $?"
+  tail -8 "$O/official-bench.log"
+  cd - >/dev/null && collect
   ;;
 forms-train)
   # The default op forms against TRM_GRAPH_OPS (default: the fastest of `profile`) in training: the same seed, data

@@ -126,6 +126,13 @@ const spec: CliSpec = {
       help: `SiLU form of the differentiated recursion, each case runs in every one: ${TRAIN_OP_CHOICES.silu.join(', ')} (Sigmoid and Mul, or QuickGelu)`,
     },
     {
+      name: 'outputs',
+      kind: 'string',
+      default: 'new',
+      value: '<o,...>',
+      help: 'output buffers of the graph runs, each case runs in every one: new (allocated by each run), reused (kept from step to step)',
+    },
+    {
       name: 'profile',
       kind: 'bool',
       help: "ONNX Runtime's profile of the timed runs: the training graph's op types by time (CUDA: set CUDA_LAUNCH_BLOCKING=1 for GPU times)",
@@ -178,6 +185,7 @@ interface Row {
   no_grad_form: NoGradForm;
   /** the op forms of the differentiated part */
   ops: TrainOps;
+  outputs: 'new' | 'reused';
   profile?: ProfileRow;
   micro_batch?: number;
   ok: boolean;
@@ -203,6 +211,7 @@ async function runCase(
   optimizerOn: OptimizerPlace,
   noGradForm: NoGradForm,
   trainOps: TrainOps,
+  outputs: 'new' | 'reused',
   timing: { steps: number; warmup: number; profile: boolean },
 ): Promise<Row> {
   const p = getPreset(preset);
@@ -237,6 +246,7 @@ async function runCase(
       optimizerOn,
       noGradForm,
       trainOps,
+      reuseOutputs: outputs === 'reused',
       profilePrefix: profileDir ? join(profileDir, 'train') : undefined,
       optimizerThreads: Math.min(8, availableParallelism()),
     });
@@ -268,6 +278,7 @@ async function runCase(
       optimizer_on: optimizerOn,
       no_grad_form: noGradForm,
       ops: trainOps,
+      outputs,
       profile: profileDir ? profileOf(profileDir, warmupRuns) : undefined,
       micro_batch: microBatch,
       ok: true,
@@ -330,14 +341,19 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   const opForms = swiglus.flatMap((swiglu) =>
     mlpTs.flatMap((mlpT) => norms.flatMap((norm) => silus.map((silu): TrainOps => ({ swiglu, mlpT, norm, silu })))),
   );
+  const outputKinds = listFlag(values.outputs as string, ['new', 'reused'] as const, 'outputs');
   const variants = precisions.flatMap((precision) =>
     places.flatMap((optimizerOn) =>
-      forms.flatMap((noGradForm) => opForms.map((trainOps) => ({ precision, optimizerOn, noGradForm, trainOps }))),
+      forms.flatMap((noGradForm) =>
+        opForms.flatMap((trainOps) =>
+          outputKinds.map((outputs) => ({ precision, optimizerOn, noGradForm, trainOps, outputs })),
+        ),
+      ),
     ),
   );
   const rows: Row[] = [];
   for (const c of (values.cases as string).split(','))
-    for (const { precision, optimizerOn, noGradForm, trainOps } of variants) {
+    for (const { precision, optimizerOn, noGradForm, trainOps, outputs } of variants) {
       // preset:batch or preset:batch/micro-batch
       const [preset, spec] = c.split(':') as [string, string];
       const [b, micro] = spec.split('/');
@@ -354,6 +370,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
             optimizerOn,
             noGradForm,
             trainOps,
+            outputs,
             timing,
           ),
         );
@@ -366,23 +383,24 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
           optimizer_on: optimizerOn,
           no_grad_form: noGradForm,
           ops: trainOps,
+          outputs,
           micro_batch: microBatch,
           ok: false,
           error: why.slice(0, 300),
         });
       }
       const r = rows.at(-1)!;
-      const label = `${r.preset} ${r.batch} ${r.precision} optimizer on ${r.optimizer_on}, no-gradient recursions ${r.no_grad_form}, ${opsLabel(r.ops)}`;
+      const label = `${r.preset} ${r.batch} ${r.precision} optimizer on ${r.optimizer_on}, no-gradient recursions ${r.no_grad_form}, ${opsLabel(r.ops)}, ${r.outputs} outputs`;
       io.err(r.ok ? `${label}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${label}: ${r.error}`);
     }
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
   io.out(`\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''} (${machineDescription()})`);
   io.out(
-    '| preset | batch | precision | optimizer on | no-grad ops | swiglu, mlp_t, norm, silu | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
+    '| preset | batch | precision | optimizer on | no-grad ops | swiglu, mlp_t, norm, silu | outputs | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
   );
-  io.out('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  io.out('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const head = `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | ${r.no_grad_form} | ${opsLabel(r.ops)} |`;
+    const head = `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | ${r.no_grad_form} | ${opsLabel(r.ops)} | ${r.outputs} |`;
     io.out(
       r.ok
         ? `${head} ${f(r.step_s, 3)} | ${f(r.samples_per_s)} | ${f(r.tflop_per_s)} | ${f(r.run_s, 3)} | ${f(r.optimizer_s, 3)} | ${f(r.host_s, 3)} |`

@@ -68,6 +68,28 @@ describe('OrtTrainingRun', () => {
     await run.dispose();
   });
 
+  it('takes the same steps when its graph runs write into reused output buffers (whole batch and micro-batches)', async () => {
+    const { opts } = setup();
+    for (const microBatch of [undefined, 4]) {
+      const plain = await OrtTrainingRun.create({ ...opts, provider: 'cpu', threads: 1, microBatch });
+      const reused = await OrtTrainingRun.create({
+        ...opts,
+        provider: 'cpu',
+        threads: 1,
+        microBatch,
+        reuseOutputs: true,
+      });
+      const a = await losses(plain, 6);
+      const b = await losses(reused, 6);
+      const wa = await plain.folderWeights();
+      const wb = await reused.folderWeights();
+      await plain.dispose();
+      await reused.dispose();
+      expect(b).toEqual(a);
+      for (const name of Object.keys(wa)) expect(Array.from(wb[name]!.data)).toEqual(Array.from(wa[name]!.data));
+    }
+  });
+
   it('follows the tfjs TrainingRun from the same seed (losses of 5 steps within 1e-4)', async () => {
     const { opts } = setup();
     const tfRun = new TrainingRun(opts);

@@ -60,6 +60,8 @@ export interface OrtRunOptions extends RunOptions {
   noGradForm?: NoGradForm;
   /** op forms of the differentiated part of the training graph (default TRAIN_OPS's) */
   trainOps?: Partial<TrainOps>;
+  /** graph runs write into output buffers kept from step to step (single-device runs; default off) */
+  reuseOutputs?: boolean;
   /** ONNX Runtime's profiler on the training sessions, written under this prefix (device d: `<prefix>-d<d>`) */
   profilePrefix?: string;
 }
@@ -169,6 +171,7 @@ export class OrtTrainingRun implements TrainLoop {
           precision: opts.precision,
           noGradForm: opts.noGradForm,
           trainOps: opts.trainOps,
+          reuseOutputs: opts.reuseOutputs,
           profilePrefix: opts.profilePrefix ? `${opts.profilePrefix}-d${d}` : undefined,
           worker: devices > 1,
         }),
@@ -247,9 +250,10 @@ export class OrtTrainingRun implements TrainLoop {
     const deviceResults = await Promise.all(
       perDevice.map(async (chunks, device) => {
         const out: OrtStepResult[] = [];
-        for (const [from, to] of chunks)
+        for (const [slot, [from, to]] of chunks.entries())
           out.push(
             await this.sessions[device]!.run({
+              slot,
               tokens: data.inputs.subarray(from * S, to * S),
               labels: data.labels.subarray(from * S, to * S),
               puzzleRows: rows ? rows.subarray(from * E, to * E) : null,

@@ -38,6 +38,11 @@ export interface OrtStepFeeds {
   lossScale: number;
   /** the trained parameters by reference name */
   params: NamedArrays;
+  /**
+   * With reused outputs: which run of the step this is (its micro-batch); each slot writes into two sets of
+   * output buffers in turn, so a result stays valid until the same slot's run after next (default 0).
+   */
+  slot?: number;
 }
 
 export interface OrtStepResult {
@@ -69,6 +74,11 @@ export interface OrtStepOptions {
   noGradForm?: NoGradForm;
   /** op forms of the differentiated part (default TRAIN_OPS's) */
   trainOps?: Partial<TrainOps>;
+  /**
+   * Run into output buffers kept from run to run instead of fresh ones (in-thread sessions; default off): a
+   * result is then valid until the same slot's run after next (OrtStepFeeds.slot)
+   */
+  reuseOutputs?: boolean;
   /**
    * ONNX Runtime's profiler on the training session: its Chrome-trace JSON is written under this path prefix when
    * the session is released (ort-train-speed --profile)
@@ -103,19 +113,60 @@ export interface PlainTensor {
 
 /** Runs one graph: in this thread, or in a worker thread that owns the session (so that devices run in parallel). */
 interface GraphRunner {
-  run(feeds: Record<string, PlainTensor>): Promise<{ out: Record<string, Float32Array>; seconds: number }>;
+  run(
+    feeds: Record<string, PlainTensor>,
+    slot?: number,
+  ): Promise<{ out: Record<string, Float32Array>; seconds: number }>;
   release(): Promise<void>;
 }
 
-async function inThreadRunner(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<GraphRunner> {
+/**
+ * Output buffers kept from run to run (`reuseOutputs`): per slot and row count, two sets used in turn. A fresh
+ * output costs an allocation and the page faults of writing it (the carry of sudoku-mlp at batch 768 is 305 MB).
+ */
+class OutputPool {
+  private readonly sets = new Map<string, { turn: number; sets: Record<string, ort.Tensor>[] }>();
+
+  /** The fetches of the next run of `slot` with `rows` rows, or undefined until a run showed the outputs' shapes. */
+  fetches(slot: number, rows: number): Record<string, ort.Tensor> | undefined {
+    const entry = this.sets.get(`${slot}:${rows}`);
+    if (!entry) return undefined;
+    entry.turn = 1 - entry.turn;
+    return entry.sets[entry.turn];
+  }
+
+  /** Learns the outputs' types and shapes from a run with fresh outputs (float32 ones only; else no reuse). */
+  learn(slot: number, rows: number, result: Record<string, ort.Tensor>): void {
+    const key = `${slot}:${rows}`;
+    if (this.sets.has(key) || Object.values(result).some((t) => t.type !== 'float32')) return;
+    const make = () => {
+      const set: Record<string, ort.Tensor> = {};
+      for (const [k, t] of Object.entries(result))
+        set[k] = new ort.Tensor('float32', new Float32Array(t.data.length), t.dims);
+      return set;
+    };
+    // turn 0 holds the run just made (fresh buffers); the next run writes set 1, the one after set 0
+    this.sets.set(key, { turn: 0, sets: [make(), make()] });
+  }
+}
+
+async function inThreadRunner(
+  bytes: Uint8Array,
+  options: ort.InferenceSession.SessionOptions,
+  reuseOutputs: boolean,
+): Promise<GraphRunner> {
   const session = await ort.InferenceSession.create(bytes, options);
+  const pool = reuseOutputs ? new OutputPool() : null;
   return {
-    async run(feeds) {
+    async run(feeds, slot = 0) {
       const tensors: Record<string, ort.Tensor> = {};
       for (const [k, f] of Object.entries(feeds)) tensors[k] = new ort.Tensor(f.type, f.data, f.dims);
+      const rows = feeds[STEP_INPUTS.reset]?.dims[0] ?? 0;
+      const fetches = pool?.fetches(slot, rows);
       const t0 = performance.now();
-      const result = await session.run(tensors);
+      const result = fetches ? await session.run(tensors, fetches) : await session.run(tensors);
       const seconds = (performance.now() - t0) / 1000;
+      if (pool && !fetches) pool.learn(slot, rows, result);
       const out: Record<string, Float32Array> = {};
       for (const [k, v] of Object.entries(result)) out[k] = v.data as Float32Array;
       return { out, seconds };
@@ -234,7 +285,10 @@ export class OrtTrainStep {
     });
     let runner: GraphRunner;
     try {
-      runner = await (o.worker ? workerRunner : inThreadRunner)(graph.bytes, sessionOptions(o));
+      const options = sessionOptions(o);
+      runner = o.worker
+        ? await workerRunner(graph.bytes, options)
+        : await inThreadRunner(graph.bytes, options, o.reuseOutputs ?? false);
     } catch (e) {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       throw new Error(`cannot open the training graph on the ${o.provider} provider: ${why}`);
@@ -282,7 +336,7 @@ export class OrtTrainStep {
     let out: Record<string, Float32Array>;
     let runSeconds: number;
     try {
-      ({ out, seconds: runSeconds } = await this.runner.run(feeds));
+      ({ out, seconds: runSeconds } = await this.runner.run(feeds, f.slot));
     } catch (e) {
       throw explainRunError(e, this.provider, B);
     }

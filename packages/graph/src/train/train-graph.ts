@@ -29,13 +29,17 @@ import { GraphBuilder } from '../onnx/graph-builder.js';
 import { DataType, encodeModel, type ValueInfoMsg } from '../onnx/onnx-proto.js';
 import { buildStep, type OpChoice } from '../step/step-graph.js';
 
-/** The forms of the step that have gradient rules: decomposed RMSNorm and attention. */
+/**
+ * The default op forms of the differentiated part (each has gradient rules). The SwiGLU as two products and SiLU as
+ * one QuickGelu were the fastest on an H200 (BENCHMARKS.md, "Op forms of the training graph"); the norm as
+ * SimplifiedLayerNormalization and the MLP-mixer over the transposed state were slower there.
+ */
 export const TRAIN_OPS: OpChoice = {
   norm: 'decomposed',
   attention: 'decomposed',
-  swiglu: 'fused',
+  swiglu: 'split',
   mlpT: 'broadcast',
-  silu: 'decomposed',
+  silu: 'op',
 };
 
 /**
@@ -55,6 +59,8 @@ export const TRAIN_PRECISIONS: readonly TrainPrecision[] = ['fp32', 'fp16'];
  */
 export type NoGradForm = 'differentiable' | 'inference';
 export const NO_GRAD_FORMS: readonly NoGradForm[] = ['differentiable', 'inference'];
+/** The inference form: fewer kernels where no gradient flows, faster on an H200 (BENCHMARKS.md). */
+export const DEFAULT_NO_GRAD_FORM: NoGradForm = 'inference';
 const NO_GRAD_OPS: Record<NoGradForm, Partial<OpChoice> | undefined> = {
   differentiable: undefined,
   inference: { norm: 'op', swiglu: 'split', silu: 'op' },
@@ -82,7 +88,7 @@ export const TRAIN_OP_CHOICES = {
 
 export interface TrainGraphOptions {
   precision?: TrainPrecision;
-  /** default differentiable */
+  /** default DEFAULT_NO_GRAD_FORM */
   noGradForm?: NoGradForm;
   /** default TRAIN_OPS's */
   trainOps?: Partial<TrainOps>;
@@ -242,7 +248,7 @@ export function buildTrainGraph(
   const precision = options.precision ?? 'fp32';
   if (!TRAIN_PRECISIONS.includes(precision))
     throw new Error(`precision must be one of ${TRAIN_PRECISIONS.join(', ')} (got ${precision})`);
-  const noGradForm = options.noGradForm ?? 'differentiable';
+  const noGradForm = options.noGradForm ?? DEFAULT_NO_GRAD_FORM;
   if (!NO_GRAD_FORMS.includes(noGradForm))
     throw new Error(`noGradForm must be one of ${NO_GRAD_FORMS.join(', ')} (got ${noGradForm})`);
   const trainOps = checkTrainOps(options.trainOps ?? {});

@@ -37,6 +37,7 @@ import { fromMemory } from '../data/split.js';
 import { OrtTrainingRun, shareRows } from '../ort/ort-training-run.js';
 import type { OrtProvider } from '../ort/train-step.js';
 import {
+  DEFAULT_NO_GRAD_FORM,
   NO_GRAD_FORMS,
   type NoGradForm,
   TRAIN_OP_CHOICES,
@@ -93,7 +94,7 @@ const spec: CliSpec = {
     {
       name: 'no-grad-form',
       kind: 'string',
-      default: 'differentiable',
+      default: DEFAULT_NO_GRAD_FORM,
       value: '<f,...>',
       help: `op forms of the recursions outside the gradient, each case runs in every one: ${NO_GRAD_FORMS.join(', ')} (RMSNormalization and the SwiGLU as two products there)`,
     },

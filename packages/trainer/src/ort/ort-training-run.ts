@@ -56,7 +56,7 @@ export interface OrtRunOptions extends RunOptions {
   precision?: TrainPrecision;
   /** where the optimiser and EMA update runs: on the host (default) or as a graph on the first device */
   optimizerOn?: OptimizerPlace;
-  /** op forms of the recursions outside the gradient (default differentiable) */
+  /** op forms of the recursions outside the gradient (default DEFAULT_NO_GRAD_FORM) */
   noGradForm?: NoGradForm;
   /** op forms of the differentiated part of the training graph (default TRAIN_OPS's) */
   trainOps?: Partial<TrainOps>;

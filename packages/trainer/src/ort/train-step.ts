@@ -70,7 +70,7 @@ export interface OrtStepOptions {
   threads?: number;
   /** arithmetic of the training graph (default fp32) */
   precision?: TrainPrecision;
-  /** op forms of the recursions outside the gradient (default differentiable) */
+  /** op forms of the recursions outside the gradient (default DEFAULT_NO_GRAD_FORM) */
   noGradForm?: NoGradForm;
   /** op forms of the differentiated part (default TRAIN_OPS's) */
   trainOps?: Partial<TrainOps>;

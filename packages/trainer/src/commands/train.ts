@@ -364,6 +364,8 @@ async function trainEngine(
   meta: RunMeta,
   log: (line: string) => void,
 ): Promise<((o: RunOptions) => Promise<TrainLoop>) | undefined> {
+  // a bad --graph-ops is refused before any backend loads
+  const graphOps = f['graph-ops'] === undefined ? undefined : parseGraphOps(f['graph-ops'] as string);
   const engine = chooseEngine(f.backend as TrainBackendName, log);
   const devices = f.gpus as number;
   if (engine.kind !== 'ort') {
@@ -388,7 +390,6 @@ async function trainEngine(
   );
   const optimizerOn = f['optimizer-on'] as OptimizerPlace | undefined;
   if (optimizerOn === 'device') meta.backend += ', optimiser on the device';
-  const graphOps = f['graph-ops'] === undefined ? undefined : parseGraphOps(f['graph-ops'] as string);
   if (graphOps) meta.backend += `, graph ops ${f['graph-ops']}`;
   // The host optimiser runs between graph runs, so it can use every core.
   const optimizerThreads = Math.min(8, availableParallelism());

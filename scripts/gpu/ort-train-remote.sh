@@ -16,7 +16,7 @@
 #           them), then ONNX Runtime's profile with CUDA_LAUNCH_BLOCKING=1 (each op type's time on the GPU) of the
 #           fastest form and of the default one; TRM_PROFILE_CASE (default sudoku-mlp:768), TRM_PRECISION (fp16)
 #   io      (after the parts) the host transfers apart from the graph (ort-io), and the training step with fresh
-#           against reused output buffers (ort-train-speed --outputs new,reused)
+#           against reused output buffers and a float32 against a float16 carry (--outputs new,reused --carry)
 #   official the official code's training speed alone, in the foreground (TRM_OFFICIAL_CONFIGS)
 #   forms-train  (after profile and a setup that built the dataset) the default forms against the fastest in
 #           training, TRM_FORM_SECONDS (90) each from the same seed: their loss curves, to show they agree
@@ -240,15 +240,15 @@ inference split transpose stats op"}
   ;;
 io)
   # The host transfers apart from the graph (ort-io: the carry and parameters passed through, fresh or reused
-  # output buffers, float32 or float16 carry), then the training step with fresh and reused outputs in the form
-  # TRM_GRAPH_OPS_FLAGS names (default: the fastest of the last measurement).
+  # output buffers, float32 or float16 carry), then the training step with fresh and reused outputs and a float32
+  # or float16 carry, in the default op forms (TRM_GRAPH_OPS_FLAGS adds ort-train-speed flags).
   need_provider
   node "$W/payload/dist/ort-io.mjs" --backend "$BACKEND" --preset "$PRESET" --batch "${TRM_IO_BATCH:-768}" 2>/dev/null |
     tee "$O/io.log"
   # shellcheck disable=SC2086
   node "$W/payload/dist/ort-train-speed.mjs" --backend "$BACKEND" --precision "${TRM_PRECISION:-fp16}" \
     --cases "${TRM_PROFILE_CASE:-sudoku-mlp:768}" --json "$O/ort-outputs.json" --steps "${TRM_BENCH_STEPS:-5}" \
-    --warmup 2 --outputs new,reused ${TRM_GRAPH_OPS_FLAGS:---no-grad-form inference --swiglu split --silu op} 2>&1 |
+    --warmup 2 --outputs new,reused --carry fp32,fp16 ${TRM_GRAPH_OPS_FLAGS:-} 2>&1 |
     grep -v '^  ' | tee -a "$O/io.log"
   collect
   ;;

@@ -7,12 +7,14 @@ describe('parseGraphOps', () => {
     expect(parseGraphOps('no-grad=differentiable,swiglu=fused,silu=decomposed')).toEqual({
       noGradForm: 'differentiable',
       trainOps: { swiglu: 'fused', silu: 'decomposed' },
+      carry: undefined,
     });
-    expect(parseGraphOps('norm=stats,mlpT=transpose')).toEqual({
+    expect(parseGraphOps('norm=stats,mlpT=transpose,carry=fp16')).toEqual({
       noGradForm: undefined,
       trainOps: { norm: 'stats', mlpT: 'transpose' },
+      carry: 'fp16',
     });
-    expect(parseGraphOps('')).toEqual({ noGradForm: undefined, trainOps: {} });
+    expect(parseGraphOps('')).toEqual({ noGradForm: undefined, trainOps: {}, carry: undefined });
   });
 
   it('names the bad key or value', () => {
@@ -21,7 +23,7 @@ describe('parseGraphOps', () => {
       '--graph-ops: no-grad must be one of differentiable, inference (got "none")',
     );
     expect(() => parseGraphOps('attention=mha')).toThrow(
-      '--graph-ops: unknown key "attention" (known: no-grad, swiglu, mlpT, norm, silu)',
+      '--graph-ops: unknown key "attention" (known: no-grad, swiglu, mlpT, norm, silu, carry)',
     );
   });
 

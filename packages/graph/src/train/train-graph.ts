@@ -26,7 +26,7 @@ import {
   TRAIN_OUTPUTS,
 } from '../contract.js';
 import { GraphBuilder } from '../onnx/graph-builder.js';
-import { DataType, encodeModel, type ValueInfoMsg } from '../onnx/onnx-proto.js';
+import { DataType, type DataTypeId, encodeModel, type ValueInfoMsg } from '../onnx/onnx-proto.js';
 import { buildStep, type OpChoice } from '../step/step-graph.js';
 
 /**
@@ -92,7 +92,15 @@ export interface TrainGraphOptions {
   noGradForm?: NoGradForm;
   /** default TRAIN_OPS's */
   trainOps?: Partial<TrainOps>;
+  /**
+   * Element type of the carry z_H, z_L in and out: fp32 (default), or fp16 with precision fp16 (half the bytes
+   * crossing to the device and back each step; the reference keeps its carry in its forward type, bfloat16).
+   */
+  carry?: TrainCarry;
 }
+
+export type TrainCarry = 'fp32' | 'fp16';
+export const TRAIN_CARRIES: readonly TrainCarry[] = ['fp32', 'fp16'];
 
 export interface TrainGraph {
   bytes: Uint8Array;
@@ -103,6 +111,7 @@ export interface TrainGraph {
   precision: TrainPrecision;
   noGradForm: NoGradForm;
   trainOps: TrainOps;
+  carry: TrainCarry;
 }
 
 /** Names of the trained parameters of a config (everything but H_init, L_init and the puzzle table). */
@@ -132,7 +141,12 @@ function labelLogProb(g: GraphBuilder, logits: string, oneHot: string, lossType:
 }
 
 /** The graph's inputs: the step's (with the labels and the loss scale), then every trained parameter. */
-function trainInputs(config: ModelConfig, weights: NamedArrays, params: readonly string[]): ValueInfoMsg[] {
+function trainInputs(
+  config: ModelConfig,
+  weights: NamedArrays,
+  params: readonly string[],
+  carry: DataTypeId,
+): ValueInfoMsg[] {
   const B = 'batch';
   const S = config.seq_len;
   const L = stateLen(config);
@@ -143,8 +157,8 @@ function trainInputs(config: ModelConfig, weights: NamedArrays, params: readonly
     { name: TRAIN_INPUTS.labels, elemType: DataType.INT64, shape: [B, S] },
     ...(puzzleEmbLen(config) > 0 ? [{ name: STEP_INPUTS.puzzleEmb, elemType: DataType.FLOAT, shape: [B, E] }] : []),
     { name: STEP_INPUTS.reset, elemType: DataType.BOOL, shape: [B] },
-    { name: STEP_INPUTS.zH, elemType: DataType.FLOAT, shape: [B, L, D] },
-    { name: STEP_INPUTS.zL, elemType: DataType.FLOAT, shape: [B, L, D] },
+    { name: STEP_INPUTS.zH, elemType: carry, shape: [B, L, D] },
+    { name: STEP_INPUTS.zL, elemType: carry, shape: [B, L, D] },
     { name: TRAIN_INPUTS.lossScale, elemType: DataType.FLOAT, shape: [] },
     ...params.map((p) => ({ name: p, elemType: DataType.FLOAT, shape: weights[p]!.shape })),
   ];
@@ -215,6 +229,7 @@ function trainOutputs(
   wrt: readonly string[],
   grads: Record<string, string>,
   shapes: ShapeTable,
+  carry: DataTypeId,
 ): ValueInfoMsg[] {
   const B = 'batch';
   const L = stateLen(config);
@@ -224,8 +239,8 @@ function trainOutputs(
     g.node('Identity', [value], {}, { outputs: [name] });
     outputs.push({ name, elemType: elemType as ValueInfoMsg['elemType'], shape });
   };
-  output(step.zH, STEP_OUTPUTS.zH, DataType.FLOAT, [B, L, D]);
-  output(step.zL, STEP_OUTPUTS.zL, DataType.FLOAT, [B, L, D]);
+  output(step.zH, STEP_OUTPUTS.zH, carry, [B, L, D]);
+  output(step.zL, STEP_OUTPUTS.zL, carry, [B, L, D]);
   output(loss.qHalt, STEP_OUTPUTS.qHalt, DataType.FLOAT, [B]);
   output(loss.lmLoss, TRAIN_OUTPUTS.lmLoss, DataType.FLOAT, []);
   output(loss.qHaltLoss, TRAIN_OUTPUTS.qHaltLoss, DataType.FLOAT, []);
@@ -252,10 +267,15 @@ export function buildTrainGraph(
   if (!NO_GRAD_FORMS.includes(noGradForm))
     throw new Error(`noGradForm must be one of ${NO_GRAD_FORMS.join(', ')} (got ${noGradForm})`);
   const trainOps = checkTrainOps(options.trainOps ?? {});
+  const carry = options.carry ?? 'fp32';
+  if (!TRAIN_CARRIES.includes(carry))
+    throw new Error(`carry must be one of ${TRAIN_CARRIES.join(', ')} (got ${carry})`);
+  if (carry === 'fp16' && precision !== 'fp16') throw new Error('a float16 carry needs precision fp16');
+  const carryType = carry === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
   const g = new GraphBuilder();
   const params = trainedParams(config);
   const hasPuzzle = puzzleEmbLen(config) > 0;
-  const inputs = trainInputs(config, weights, params);
+  const inputs = trainInputs(config, weights, params, carryType);
   const types: Record<string, ValueType> = {};
   for (const i of inputs) types[i.name] = { shape: i.shape, dtype: i.elemType };
   const shapes = new ShapeTable(g, types);
@@ -270,16 +290,17 @@ export function buildTrainGraph(
       trainOps.norm === 'stats' && NO_GRAD_OPS[noGradForm]
         ? { ...NO_GRAD_OPS[noGradForm], norm: 'stats' }
         : NO_GRAD_OPS[noGradForm],
-    float32State: true,
+    float32State: carry === 'fp32',
   });
   const wide = (v: string) => (precision === 'fp32' ? v : g.op('Cast', [v], { to: DataType.FLOAT }));
-  const step = { zH: wide(raw.zH), zL: wide(raw.zL), logits: wide(raw.logits), qHalt: wide(raw.qHalt) };
+  const state = (v: string) => (carry === 'fp16' ? v : wide(v));
+  const step = { zH: state(raw.zH), zL: state(raw.zL), logits: wide(raw.logits), qHalt: wide(raw.qHalt) };
   const loss = actLoss(g, config, step);
 
   const wrt = hasPuzzle ? [...params, STEP_INPUTS.puzzleEmb] : params;
   const batch = g.op('Slice', [g.op('Shape', [STEP_INPUTS.tokens]), g.ints([0]), g.ints([1])], {}, 'batch');
   const grads = differentiate(g, shapes, loss.objective, wrt, { symbols: { batch } });
-  const outputs = trainOutputs(g, config, step, loss, wrt, grads, shapes);
+  const outputs = trainOutputs(g, config, step, loss, wrt, grads, shapes, carryType);
 
   const bytes = encodeModel({
     irVersion: IR_VERSION,
@@ -306,6 +327,7 @@ export function buildTrainGraph(
     precision,
     noGradForm,
     trainOps: { ...pickTrainOps(TRAIN_OPS), ...trainOps },
+    carry,
   };
 }
 
@@ -314,31 +336,34 @@ function pickTrainOps(o: OpChoice): TrainOps {
 }
 
 /**
- * Parses the op forms of a training graph as text, `no-grad=inference,swiglu=split,mlpT=transpose,norm=stats,silu=op`
- * (any subset; the rest keep their defaults), for the train command's --graph-ops; errors name the key or value.
+ * Parses the forms of a training graph as text, `no-grad=inference,swiglu=split,mlpT=transpose,norm=stats,silu=op,
+ * carry=fp16` (any subset; the rest keep their defaults), for the train command's --graph-ops; errors name the key
+ * or value.
  */
-export function parseGraphOps(text: string): { noGradForm?: NoGradForm; trainOps: Partial<TrainOps> } {
+export function parseGraphOps(text: string): {
+  noGradForm?: NoGradForm;
+  trainOps: Partial<TrainOps>;
+  carry?: TrainCarry;
+} {
   const trainOps: Record<string, string> = {};
-  let noGradForm: NoGradForm | undefined;
-  const keys = ['no-grad', ...Object.keys(TRAIN_OP_CHOICES)];
+  const out: { noGradForm?: NoGradForm; carry?: TrainCarry } = {};
+  const keys = ['no-grad', ...Object.keys(TRAIN_OP_CHOICES), 'carry'];
+  const pick = <T extends string>(k: string, v: string, allowed: readonly T[]): T => {
+    if (!allowed.includes(v as T))
+      throw new FlagError(`--graph-ops: ${k} must be one of ${allowed.join(', ')} (got "${v}")`, '--graph-ops');
+    return v as T;
+  };
   for (const part of text.split(',').filter(Boolean)) {
     const [k, v = ''] = part.split('=') as [string, string | undefined];
-    if (k === 'no-grad') {
-      if (!NO_GRAD_FORMS.includes(v as NoGradForm))
-        throw new FlagError(
-          `--graph-ops: no-grad must be one of ${NO_GRAD_FORMS.join(', ')} (got "${v}")`,
-          '--graph-ops',
-        );
-      noGradForm = v as NoGradForm;
-      continue;
+    if (k === 'no-grad') out.noGradForm = pick(k, v, NO_GRAD_FORMS);
+    else if (k === 'carry') out.carry = pick(k, v, TRAIN_CARRIES);
+    else {
+      const allowed = (TRAIN_OP_CHOICES as Record<string, readonly string[]>)[k];
+      if (!allowed) throw new FlagError(`--graph-ops: unknown key "${k}" (known: ${keys.join(', ')})`, '--graph-ops');
+      trainOps[k] = pick(k, v, allowed);
     }
-    const allowed = (TRAIN_OP_CHOICES as Record<string, readonly string[]>)[k];
-    if (!allowed) throw new FlagError(`--graph-ops: unknown key "${k}" (known: ${keys.join(', ')})`, '--graph-ops');
-    if (!allowed.includes(v))
-      throw new FlagError(`--graph-ops: ${k} must be one of ${allowed.join(', ')} (got "${v}")`, '--graph-ops');
-    trainOps[k] = v;
   }
-  return { noGradForm, trainOps: trainOps as Partial<TrainOps> };
+  return { noGradForm: out.noGradForm, trainOps: trainOps as Partial<TrainOps>, carry: out.carry };
 }
 
 /** `o` when each key is a known form of TRAIN_OP_CHOICES; an error that names the key otherwise. */

@@ -41,8 +41,10 @@ import {
   NO_GRAD_FORMS,
   type NoGradForm,
   TRAIN_OP_CHOICES,
+  TRAIN_CARRIES,
   TRAIN_OPS,
   TRAIN_PRECISIONS,
+  type TrainCarry,
   type TrainOps,
   type TrainPrecision,
 } from '@trm/graph';
@@ -134,6 +136,13 @@ const spec: CliSpec = {
       help: 'output buffers of the graph runs, each case runs in every one: new (allocated by each run), reused (kept from step to step)',
     },
     {
+      name: 'carry',
+      kind: 'string',
+      default: 'fp32',
+      value: '<c,...>',
+      help: `element type of the carry in and out of the graph, each case runs in every one: ${TRAIN_CARRIES.join(', ')} (fp16 with --precision fp16 only)`,
+    },
+    {
       name: 'profile',
       kind: 'bool',
       help: "ONNX Runtime's profile of the timed runs: the training graph's op types by time (CUDA: set CUDA_LAUNCH_BLOCKING=1 for GPU times)",
@@ -187,6 +196,7 @@ interface Row {
   /** the op forms of the differentiated part */
   ops: TrainOps;
   outputs: 'new' | 'reused';
+  carry: TrainCarry;
   profile?: ProfileRow;
   micro_batch?: number;
   ok: boolean;
@@ -213,6 +223,7 @@ async function runCase(
   noGradForm: NoGradForm,
   trainOps: TrainOps,
   outputs: 'new' | 'reused',
+  carry: TrainCarry,
   timing: { steps: number; warmup: number; profile: boolean },
 ): Promise<Row> {
   const p = getPreset(preset);
@@ -248,6 +259,7 @@ async function runCase(
       noGradForm,
       trainOps,
       reuseOutputs: outputs === 'reused',
+      carry,
       profilePrefix: profileDir ? join(profileDir, 'train') : undefined,
       optimizerThreads: Math.min(8, availableParallelism()),
     });
@@ -280,6 +292,7 @@ async function runCase(
       no_grad_form: noGradForm,
       ops: trainOps,
       outputs,
+      carry,
       profile: profileDir ? profileOf(profileDir, warmupRuns) : undefined,
       micro_batch: microBatch,
       ok: true,
@@ -343,18 +356,21 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
     mlpTs.flatMap((mlpT) => norms.flatMap((norm) => silus.map((silu): TrainOps => ({ swiglu, mlpT, norm, silu })))),
   );
   const outputKinds = listFlag(values.outputs as string, ['new', 'reused'] as const, 'outputs');
+  const carries = listFlag(values.carry as string, TRAIN_CARRIES, 'carry');
   const variants = precisions.flatMap((precision) =>
     places.flatMap((optimizerOn) =>
       forms.flatMap((noGradForm) =>
         opForms.flatMap((trainOps) =>
-          outputKinds.map((outputs) => ({ precision, optimizerOn, noGradForm, trainOps, outputs })),
+          outputKinds.flatMap((outputs) =>
+            carries.map((carry) => ({ precision, optimizerOn, noGradForm, trainOps, outputs, carry })),
+          ),
         ),
       ),
     ),
   );
   const rows: Row[] = [];
   for (const c of (values.cases as string).split(','))
-    for (const { precision, optimizerOn, noGradForm, trainOps, outputs } of variants) {
+    for (const { precision, optimizerOn, noGradForm, trainOps, outputs, carry } of variants) {
       // preset:batch or preset:batch/micro-batch
       const [preset, spec] = c.split(':') as [string, string];
       const [b, micro] = spec.split('/');
@@ -372,6 +388,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
             noGradForm,
             trainOps,
             outputs,
+            carry,
             timing,
           ),
         );
@@ -385,23 +402,24 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
           no_grad_form: noGradForm,
           ops: trainOps,
           outputs,
+          carry,
           micro_batch: microBatch,
           ok: false,
           error: why.slice(0, 300),
         });
       }
       const r = rows.at(-1)!;
-      const label = `${r.preset} ${r.batch} ${r.precision} optimizer on ${r.optimizer_on}, no-gradient recursions ${r.no_grad_form}, ${opsLabel(r.ops)}, ${r.outputs} outputs`;
+      const label = `${r.preset} ${r.batch} ${r.precision} optimizer on ${r.optimizer_on}, no-gradient recursions ${r.no_grad_form}, ${opsLabel(r.ops)}, ${r.outputs} outputs, ${r.carry} carry`;
       io.err(r.ok ? `${label}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${label}: ${r.error}`);
     }
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
   io.out(`\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''} (${machineDescription()})`);
   io.out(
-    '| preset | batch | precision | optimizer on | no-grad ops | swiglu, mlp_t, norm, silu | outputs | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
+    '| preset | batch | precision | optimizer on | no-grad ops | swiglu, mlp_t, norm, silu | outputs, carry | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
   );
   io.out('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const head = `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | ${r.no_grad_form} | ${opsLabel(r.ops)} | ${r.outputs} |`;
+    const head = `| ${r.preset} | ${r.batch}${r.micro_batch ? ` (${r.micro_batch} per run)` : ''} | ${r.precision} | ${r.optimizer_on} | ${r.no_grad_form} | ${opsLabel(r.ops)} | ${r.outputs}, ${r.carry} |`;
     io.out(
       r.ok
         ? `${head} ${f(r.step_s, 3)} | ${f(r.samples_per_s)} | ${f(r.tflop_per_s)} | ${f(r.run_s, 3)} | ${f(r.optimizer_s, 3)} | ${f(r.host_s, 3)} |`

@@ -187,6 +187,31 @@ describe('OrtTrainingRun', () => {
     await resumed.dispose();
   });
 
+  it('float16 carry: follows the float32 carry, resumes exactly, in micro-batches and with reused outputs', async () => {
+    const { opts } = setup();
+    const o: OrtRunOptions = { ...opts, provider: 'cpu', threads: 1, precision: 'fp16' };
+    const wide = await OrtTrainingRun.create(o);
+    const half = await OrtTrainingRun.create({ ...o, carry: 'fp16' });
+    const a = await losses(wide, 6);
+    const b = await losses(half, 6);
+    for (let i = 0; i < 6; i++) expect(Math.abs(b[i]! - a[i]!), `step ${i + 1}`).toBeLessThanOrEqual(0.01 * a[i]!);
+    // the saved carry is float32 (the state format), holding the float16 values exactly
+    const { json, arrays } = await half.exportState();
+    expect(arrays.carry!.zH.data).toBeInstanceOf(Float32Array);
+    const resumed = await OrtTrainingRun.create({ ...o, carry: 'fp16', weights: await half.folderWeights() });
+    resumed.importState(json, arrays);
+    expect(await losses(resumed, 2)).toEqual(await losses(half, 2));
+    const parts = await OrtTrainingRun.create({ ...o, carry: 'fp16', microBatch: 5, reuseOutputs: true });
+    const whole = await OrtTrainingRun.create({ ...o, carry: 'fp16' });
+    const c = await losses(parts, 4);
+    const d = await losses(whole, 4);
+    for (let i = 0; i < 4; i++) expect(Math.abs(c[i]! - d[i]!)).toBeLessThanOrEqual(1e-3 * d[i]!);
+    for (const r of [wide, half, resumed, parts, whole]) await r.dispose();
+    await expect(OrtTrainingRun.create({ ...opts, provider: 'cpu', carry: 'fp16' })).rejects.toThrow(
+      /a float16 carry needs precision fp16/,
+    );
+  });
+
   it('float16: a step whose gradients overflow changes no weight and halves the loss scale', async () => {
     const { opts } = setup();
     const run = await OrtTrainingRun.create({ ...opts, provider: 'cpu', threads: 1, precision: 'fp16' });

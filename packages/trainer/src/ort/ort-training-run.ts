@@ -4,7 +4,7 @@
 // same saved state, so a run can move between the two backends. The weights, moments and EMA live in host memory
 // (onnxruntime-node returns every output there); with several devices, each takes a contiguous share of the
 // batch's rows and their gradients are summed on the host (the loss is already scaled by 1 / global batch).
-import { type ModelConfig, Rng, stateLen } from '@trm/core';
+import { f16ToF32, f32ToF16, type ModelConfig, Rng, stateLen } from '@trm/core';
 import { admitRows } from '../act/admit.js';
 import {
   beginStep,
@@ -36,8 +36,8 @@ import {
 import type { RunOptions, StepReport, TrainLoop } from '../run/training-run.js';
 import { OrtEvalSession } from './eval-step.js';
 import { deviceUpdate, type OptimizerPlace } from './optimizer-update.js';
-import type { NoGradForm, TrainOps, TrainPrecision } from '@trm/graph';
-import { type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
+import type { NoGradForm, TrainCarry, TrainOps, TrainPrecision } from '@trm/graph';
+import { type CarryArray, type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
 
 export interface OrtRunOptions extends RunOptions {
   provider: OrtProvider;
@@ -62,6 +62,8 @@ export interface OrtRunOptions extends RunOptions {
   trainOps?: Partial<TrainOps>;
   /** graph runs write into output buffers kept from step to step (single-device runs; default off) */
   reuseOutputs?: boolean;
+  /** element type of the carry on the host and in the graph (default fp32; fp16 needs precision fp16) */
+  carry?: TrainCarry;
   /** ONNX Runtime's profiler on the training sessions, written under this prefix (device d: `<prefix>-d<d>`) */
   profilePrefix?: string;
 }
@@ -102,8 +104,9 @@ export class OrtTrainingRun implements TrainLoop {
   private readonly optim: HostOptimizer;
   private readonly rule: HaltRule;
   private slots: SlotState;
-  private zH: Float32Array;
-  private zL: Float32Array;
+  /** the carry, float32 or (carry fp16) float16 bits */
+  private zH: CarryArray;
+  private zL: CarryArray;
   private data: HostBatch | null = null;
   private steps = 0;
   /** float16 graphs only */
@@ -138,8 +141,9 @@ export class OrtTrainingRun implements TrainLoop {
     if (!this.rule.noActContinue) throw new Error('the ONNX Runtime backend trains with no_ACT_continue = true only');
     this.slots = initialSlots(this.batchSize);
     const stateSize = this.batchSize * stateLen(this.config) * this.config.hidden_size;
-    this.zH = new Float32Array(stateSize);
-    this.zL = new Float32Array(stateSize);
+    const half = opts.carry === 'fp16';
+    this.zH = half ? new Uint16Array(stateSize) : new Float32Array(stateSize);
+    this.zL = half ? new Uint16Array(stateSize) : new Float32Array(stateSize);
     this.lossScale = sessions[0]!.precision === 'fp16' ? new DynamicLossScale() : null;
   }
 
@@ -172,6 +176,7 @@ export class OrtTrainingRun implements TrainLoop {
           noGradForm: opts.noGradForm,
           trainOps: opts.trainOps,
           reuseOutputs: opts.reuseOutputs,
+          carry: opts.carry,
           profilePrefix: opts.profilePrefix ? `${opts.profilePrefix}-d${d}` : undefined,
           worker: devices > 1,
         }),
@@ -323,7 +328,7 @@ export class OrtTrainingRun implements TrainLoop {
     const optimizer = this.optim.exportState();
     const shape = [this.batchSize, stateLen(this.config), this.config.hidden_size];
     const carry = this.data
-      ? { zH: { shape, data: this.zH.slice() }, zL: { shape, data: this.zL.slice() }, data: this.data }
+      ? { zH: { shape, data: wideCarry(this.zH) }, zL: { shape, data: wideCarry(this.zL) }, data: this.data }
       : null;
     const params: NamedArrays = {};
     for (const [k, t] of Object.entries(this.optim.params))
@@ -370,8 +375,10 @@ export class OrtTrainingRun implements TrainLoop {
     this.zH.fill(0);
     this.zL.fill(0);
     if (arrays.carry) {
-      this.zH = Float32Array.from(arrays.carry.zH.data);
-      this.zL = Float32Array.from(arrays.carry.zL.data);
+      // saved as float32 whatever the carry's type in the graph
+      const load = (data: Float32Array) => (this.opts.carry === 'fp16' ? f32ToF16(data) : Float32Array.from(data));
+      this.zH = load(arrays.carry.zH.data);
+      this.zL = load(arrays.carry.zL.data);
       this.data = arrays.carry.data;
     }
     this.steps = json.step;
@@ -409,10 +416,16 @@ function haltedMetrics(merged: MergedResult, end: StepEnd): ActMetrics {
 }
 
 /** The devices' results as one batch: rows concatenated, losses and gradients summed. */
+/** A copy of the carry as float32 (the saved state's type). */
+function wideCarry(z: CarryArray): Float32Array {
+  return z instanceof Uint16Array ? f16ToF32(z) : z.slice();
+}
+
 function mergeResults(results: OrtStepResult[], shares: [number, number][], B: number, LD: number): MergedResult {
   if (results.length === 1) return results[0]!;
-  const cat = (pick: (r: OrtStepResult) => Float32Array, width: number) => {
-    const out = new Float32Array(B * width);
+  const cat = <T extends Float32Array | Uint16Array>(pick: (r: OrtStepResult) => T, width: number): T => {
+    const first = pick(results[0]!);
+    const out = (first instanceof Uint16Array ? new Uint16Array(B * width) : new Float32Array(B * width)) as T;
     results.forEach((r, d) => {
       out.set(pick(r), shares[d]![0] * width);
     });

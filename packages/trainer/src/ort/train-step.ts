@@ -7,6 +7,7 @@ import {
   gradientName,
   IGNORE_LABEL,
   type NoGradForm,
+  type TrainCarry,
   type TrainOps,
   STEP_INPUTS,
   STEP_OUTPUTS,
@@ -32,8 +33,8 @@ export interface OrtStepFeeds {
   /** [B] 1 where the slot restarts from H_init/L_init */
   reset: Uint8Array;
   /** [B * L * D] carry (ignored where reset) */
-  zH: Float32Array;
-  zL: Float32Array;
+  zH: CarryArray;
+  zL: CarryArray;
   /** factor of the differentiated loss (1 / batch size, times the loss scale in fp16) */
   lossScale: number;
   /** the trained parameters by reference name */
@@ -45,9 +46,12 @@ export interface OrtStepFeeds {
   slot?: number;
 }
 
+/** The carry's values on the host: float32, or float16 bits when the graph's carry is fp16. */
+export type CarryArray = Float32Array | Uint16Array;
+
 export interface OrtStepResult {
-  zH: Float32Array;
-  zL: Float32Array;
+  zH: CarryArray;
+  zL: CarryArray;
   qHalt: Float32Array;
   lmLoss: number;
   qHaltLoss: number;
@@ -79,6 +83,8 @@ export interface OrtStepOptions {
    * result is then valid until the same slot's run after next (OrtStepFeeds.slot)
    */
   reuseOutputs?: boolean;
+  /** element type of the carry in and out of the graph (default fp32; fp16 needs precision fp16) */
+  carry?: TrainCarry;
   /**
    * ONNX Runtime's profiler on the training session: its Chrome-trace JSON is written under this path prefix when
    * the session is released (ort-train-speed --profile)
@@ -106,8 +112,8 @@ export function sessionOptions(o: OrtStepOptions): ort.InferenceSession.SessionO
 
 /** A tensor as plain data, as it crosses to a worker thread. */
 export interface PlainTensor {
-  type: 'int64' | 'float32' | 'bool';
-  data: BigInt64Array | Float32Array | Uint8Array;
+  type: 'int64' | 'float32' | 'float16' | 'bool';
+  data: BigInt64Array | Float32Array | Uint16Array | Uint8Array;
   dims: number[];
 }
 
@@ -116,7 +122,7 @@ interface GraphRunner {
   run(
     feeds: Record<string, PlainTensor>,
     slot?: number,
-  ): Promise<{ out: Record<string, Float32Array>; seconds: number }>;
+  ): Promise<{ out: Record<string, Float32Array | Uint16Array>; seconds: number }>;
   release(): Promise<void>;
 }
 
@@ -135,14 +141,17 @@ class OutputPool {
     return entry.sets[entry.turn];
   }
 
-  /** Learns the outputs' types and shapes from a run with fresh outputs (float32 ones only; else no reuse). */
+  /** Learns the outputs' types and shapes from a run with fresh outputs (float32 and float16 ones; else no reuse). */
   learn(slot: number, rows: number, result: Record<string, ort.Tensor>): void {
     const key = `${slot}:${rows}`;
-    if (this.sets.has(key) || Object.values(result).some((t) => t.type !== 'float32')) return;
+    if (this.sets.has(key) || Object.values(result).some((t) => t.type !== 'float32' && t.type !== 'float16')) return;
     const make = () => {
       const set: Record<string, ort.Tensor> = {};
       for (const [k, t] of Object.entries(result))
-        set[k] = new ort.Tensor('float32', new Float32Array(t.data.length), t.dims);
+        set[k] =
+          t.type === 'float16'
+            ? new ort.Tensor('float16', new Uint16Array(t.data.length), t.dims)
+            : new ort.Tensor('float32', new Float32Array(t.data.length), t.dims);
       return set;
     };
     // turn 0 holds the run just made (fresh buffers); the next run writes set 1, the one after set 0
@@ -167,8 +176,8 @@ async function inThreadRunner(
       const result = fetches ? await session.run(tensors, fetches) : await session.run(tensors);
       const seconds = (performance.now() - t0) / 1000;
       if (pool && !fetches) pool.learn(slot, rows, result);
-      const out: Record<string, Float32Array> = {};
-      for (const [k, v] of Object.entries(result)) out[k] = v.data as Float32Array;
+      const out: Record<string, Float32Array | Uint16Array> = {};
+      for (const [k, v] of Object.entries(result)) out[k] = v.data as Float32Array | Uint16Array;
       return { out, seconds };
     },
     async release() {
@@ -237,7 +246,7 @@ async function workerRunner(bytes: Uint8Array, options: ort.InferenceSession.Ses
       worker.postMessage({ feeds });
       const m = await reply;
       if (m.error) throw new Error(String(m.error));
-      return { out: m.out as Record<string, Float32Array>, seconds: m.seconds as number };
+      return { out: m.out as Record<string, Float32Array | Uint16Array>, seconds: m.seconds as number };
     },
     async release() {
       const reply = next();
@@ -282,6 +291,7 @@ export class OrtTrainStep {
       precision: o.precision,
       noGradForm: o.noGradForm,
       trainOps: o.trainOps,
+      carry: o.carry,
     });
     let runner: GraphRunner;
     try {
@@ -320,8 +330,8 @@ export class OrtTrainStep {
       [STEP_INPUTS.tokens]: { type: 'int64', data: tokens, dims: [B, S] },
       [TRAIN_INPUTS.labels]: { type: 'int64', data: labels, dims: [B, S] },
       [STEP_INPUTS.reset]: { type: 'bool', data: f.reset, dims: [B] },
-      [STEP_INPUTS.zH]: { type: 'float32', data: f.zH, dims: [B, L, D] },
-      [STEP_INPUTS.zL]: { type: 'float32', data: f.zL, dims: [B, L, D] },
+      [STEP_INPUTS.zH]: carryTensor(f.zH, [B, L, D]),
+      [STEP_INPUTS.zL]: carryTensor(f.zL, [B, L, D]),
       [TRAIN_INPUTS.lossScale]: { type: 'float32', data: Float32Array.of(f.lossScale), dims: [] },
     };
     if (this.hasPuzzle) {
@@ -333,19 +343,19 @@ export class OrtTrainStep {
       if (!t) throw new Error(`the parameters lack ${p}`);
       feeds[p] = { type: 'float32', data: t.data, dims: t.shape };
     }
-    let out: Record<string, Float32Array>;
+    let out: Record<string, Float32Array | Uint16Array>;
     let runSeconds: number;
     try {
       ({ out, seconds: runSeconds } = await this.runner.run(feeds, f.slot));
     } catch (e) {
       throw explainRunError(e, this.provider, B);
     }
-    const f32 = (name: string) => out[name]!;
+    const f32 = (name: string) => out[name] as Float32Array;
     const grads: Record<string, Float32Array> = {};
     for (const p of this.params) grads[p] = f32(gradientName(p));
     return {
-      zH: f32(STEP_OUTPUTS.zH),
-      zL: f32(STEP_OUTPUTS.zL),
+      zH: out[STEP_OUTPUTS.zH]!,
+      zL: out[STEP_OUTPUTS.zL]!,
       qHalt: f32(STEP_OUTPUTS.qHalt),
       lmLoss: f32(TRAIN_OUTPUTS.lmLoss)[0]!,
       qHaltLoss: f32(TRAIN_OUTPUTS.qHaltLoss)[0]!,
@@ -361,6 +371,11 @@ export class OrtTrainStep {
   async release(): Promise<void> {
     await this.runner.release();
   }
+}
+
+/** The carry as a tensor: float32, or float16 bits. */
+function carryTensor(data: CarryArray, dims: number[]): PlainTensor {
+  return data instanceof Uint16Array ? { type: 'float16', data, dims } : { type: 'float32', data, dims };
 }
 
 /** Whether the config's graph has a puzzle prefix (and so a puzzle_emb input). */

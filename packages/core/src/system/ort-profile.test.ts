@@ -40,9 +40,28 @@ describe('summarizeProfile', () => {
     expect(s.gpu).toBeNull();
     const cupti = summarizeProfile([...events, { cat: 'Kernel', name: 'gemm', ts: 2015, dur: 600 }], 1);
     expect(cupti.gpu).toEqual({ kernels: 0.5, ms: 0.3 });
+    expect(s.byShape.map((o) => o.name)).toEqual(['MatMul', 'Add', 'Shape']);
     expect(s.byProvider.map((p) => [p.name, p.nodes])).toEqual([
       ['CUDA', 2],
       ['CPU', 0.5],
+    ]);
+  });
+
+  it('groups the nodes by op type and input shapes', () => {
+    const shaped = (ts: number, dur: number, shapes: Record<string, number[]>[]): ProfileEvent => ({
+      ...node(ts, dur, 'MatMul'),
+      args: { op_name: 'MatMul', provider: 'CUDAExecutionProvider', input_type_shape: shapes },
+    });
+    const events: ProfileEvent[] = [
+      run(0, 1000),
+      shaped(10, 300, [{ float16: [768, 512, 97] }, { float16: [97, 512] }]),
+      shaped(20, 100, [{ float16: [768, 97, 512] }, { float16: [512, 1536] }]),
+      shaped(30, 200, [{ float16: [768, 512, 97] }, { float16: [97, 512] }]),
+    ];
+    const s = summarizeProfile(events, 0);
+    expect(s.byShape.map((o) => [o.name, o.nodes, o.ms])).toEqual([
+      ['MatMul float16[768,512,97] float16[97,512]', 2, 0.5],
+      ['MatMul float16[768,97,512] float16[512,1536]', 1, 0.1],
     ]);
   });
 

@@ -7,7 +7,7 @@ export interface ProfileEvent {
   name: string;
   ts: number;
   dur: number;
-  args?: { op_name?: string; provider?: string };
+  args?: { op_name?: string; provider?: string; input_type_shape?: Record<string, number[]>[] };
 }
 
 export interface OpShare {
@@ -31,12 +31,26 @@ export interface ProfileSummary {
   /** runMs - nodeMs: what the profiler attributes to no node */
   otherMs: number;
   byOp: OpShare[];
+  /**
+   * Op type and input shapes (`MatMul float16[768,512,97] float16[768,97,512]`), by time: which instances of an op
+   * type take it (e.g. matrix products whose inner size is not a multiple of 8)
+   */
+  byShape: OpShare[];
   byProvider: OpShare[];
   /** GPU kernels per run and their time, where ONNX Runtime was built with CUPTI ('Kernel' events); else null */
   gpu: { kernels: number; ms: number } | null;
 }
 
 const CONTAINER_OPS = new Set(['Loop', 'If', 'Scan']);
+
+const opName = (e: ProfileEvent): string => e.args?.op_name ?? e.name.replace(/_kernel_time$/, '');
+
+/** A node event's input types and shapes as `float16[768,97,512] float[1]` (empty when the profile has none). */
+function shapesOf(e: ProfileEvent): string {
+  return (e.args?.input_type_shape ?? [])
+    .flatMap((t) => Object.entries(t).map(([type, dims]) => `${type}[${dims.join(',')}]`))
+    .join(' ');
+}
 
 /**
  * Summarises the runs after the first `warmup` ones: the node events that start at or after the first measured
@@ -77,7 +91,8 @@ export function summarizeProfile(events: readonly ProfileEvent[], warmup: number
     nodesPerRun: nodes.length / n,
     nodeMs,
     otherMs: runMs - nodeMs,
-    byOp: group((e) => e.args?.op_name ?? e.name.replace(/_kernel_time$/, '')),
+    byOp: group(opName),
+    byShape: group((e) => `${opName(e)} ${shapesOf(e)}`.trim()),
     byProvider: group((e) => (e.args?.provider ?? '?').replace(/ExecutionProvider$/, '')),
     gpu:
       kernels.length > 0

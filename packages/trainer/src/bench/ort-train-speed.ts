@@ -184,6 +184,8 @@ interface ProfileRow {
   nodes_per_run: number;
   node_ms: number;
   ops: OpShare[];
+  /** op type and input shapes, by time (the first 40) */
+  shapes: OpShare[];
   gpu: { kernels: number; ms: number } | null;
 }
 
@@ -314,7 +316,15 @@ function profileOf(dir: string, warmupRuns: number): ProfileRow {
   if (!file) throw new Error(`ONNX Runtime wrote no profile into ${dir}`);
   const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[];
   const p = summarizeProfile(events, warmupRuns);
-  return { runs: p.runs, run_ms: p.runMs, nodes_per_run: p.nodesPerRun, node_ms: p.nodeMs, ops: p.byOp, gpu: p.gpu };
+  return {
+    runs: p.runs,
+    run_ms: p.runMs,
+    nodes_per_run: p.nodesPerRun,
+    node_ms: p.nodeMs,
+    ops: p.byOp,
+    shapes: p.byShape.slice(0, 40),
+    gpu: p.gpu,
+  };
 }
 
 /** The op forms of a row as `swiglu, mlp_t, norm, silu` values. */
@@ -334,6 +344,12 @@ function profileLines(r: Row, top: number): string[] {
     '| op | nodes/run | ms/run | share of node time |',
     '|---|---|---|---|',
     ...p.ops.slice(0, top).map((o) => `| ${o.name} | ${o.nodes.toFixed(0)} | ${o.ms.toFixed(2)} | ${pct(o.share)} |`),
+    '',
+    '| op and input shapes | nodes/run | ms/run | share of node time |',
+    '|---|---|---|---|',
+    ...p.shapes
+      .slice(0, top)
+      .map((o) => `| ${o.name} | ${o.nodes.toFixed(0)} | ${o.ms.toFixed(2)} | ${pct(o.share)} |`),
   ];
 }
 

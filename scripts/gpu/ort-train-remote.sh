@@ -11,9 +11,9 @@
 #           (whole and in micro-batches), then the other cases in the faster form; start training run 1 in it
 #           (in the background: this phase and the next `train` calls wait for it)
 #   train   wait for the training run in flight; start the next one (--resume) until TRM_RUNS runs are done
-#   profile (after the parts; no training in flight) the op forms of the training graph, one change at a time
-#           from the default (ort-train-speed --no-grad-form, --swiglu, --mlp-t, --norm, --silu; TRM_FORMS lists
-#           them), then ONNX Runtime's profile with CUDA_LAUNCH_BLOCKING=1 (each op type's time on the GPU) of the
+#   profile (after the parts; no training in flight) op forms of the training graph against the default
+#           (ort-train-speed --no-grad-form, --swiglu, --mlp-t, --norm, --silu, --pad; TRM_FORMS lists them), then
+#           ONNX Runtime's profile with CUDA_LAUNCH_BLOCKING=1 (each op type's and shape's time on the GPU) of the
 #           fastest form and of the default one; TRM_PROFILE_CASE (default sudoku-mlp:768), TRM_PRECISION (fp16)
 #   io      (after the parts) the host transfers apart from the graph (ort-io), and the training step with fresh
 #           against reused output buffers and a float32 against a float16 carry (--outputs new,reused --carry)
@@ -209,19 +209,16 @@ profile)
       --cases "${TRM_PROFILE_CASE:-sudoku-mlp:768}" --json "$O/$json" "$@" 2>&1 |
       grep -v '^  ' | tee -a "$O/profile.log"
   }
-  # The op forms of the training graph, one change at a time from the default (no-grad swiglu mlp_t norm silu):
-  # each row keeps the changes of the rows before it.
-  ladder=${TRM_FORMS:-"differentiable fused broadcast decomposed decomposed
-inference fused broadcast decomposed decomposed
-inference split broadcast decomposed decomposed
-inference split broadcast decomposed op
-inference split broadcast stats op
-inference split transpose stats op"}
+  # Op forms of the training graph (no-grad swiglu mlp_t norm silu pad), one per line: the former default, the
+  # current one, then one change from it each.
+  ladder=${TRM_FORMS:-"differentiable fused broadcast decomposed decomposed none
+inference split broadcast decomposed op none
+inference split broadcast decomposed op align8"}
   k=0
-  while read -r form swiglu mlpt norm silu; do
+  while read -r form swiglu mlpt norm silu pad; do
     k=$((k + 1))
     speed "ort-form-$k.json" --steps "${TRM_BENCH_STEPS:-5}" --warmup 2 --no-grad-form "$form" --swiglu "$swiglu" \
-      --mlp-t "$mlpt" --norm "$norm" --silu "$silu"
+      --mlp-t "$mlpt" --norm "$norm" --silu "$silu" --pad "$pad"
   done <<<"$ladder"
   # the fastest form, profiled beside the default one (per-op GPU time: launches wait for their kernels)
   best=$(node -e "
@@ -230,11 +227,12 @@ inference split transpose stats op"}
       .flatMap((f) => require('$O/' + f).rows).filter((x) => x.ok);
     r.sort((a, b) => b.samples_per_s - a.samples_per_s);
     const b = r[0];
-    console.log(b.no_grad_form, b.ops.swiglu, b.ops.mlpT, b.ops.norm, b.ops.silu);")
-  read -r form swiglu mlpt norm silu <<<"$best"
-  echo "fastest form: no-grad=$form,swiglu=$swiglu,mlpT=$mlpt,norm=$norm,silu=$silu" | tee "$O/best-form.txt" | tee -a "$O/profile.log"
+    console.log(b.no_grad_form, b.ops.swiglu, b.ops.mlpT, b.ops.norm, b.ops.silu, b.ops.mlpTPad);")
+  read -r form swiglu mlpt norm silu pad <<<"$best"
+  echo "fastest form: no-grad=$form,swiglu=$swiglu,mlpT=$mlpt,norm=$norm,silu=$silu,mlpTPad=$pad" |
+    tee "$O/best-form.txt" | tee -a "$O/profile.log"
   CUDA_LAUNCH_BLOCKING=1 speed ort-profile-best.json --profile --steps 2 --warmup 1 --top 25 \
-    --no-grad-form "$form" --swiglu "$swiglu" --mlp-t "$mlpt" --norm "$norm" --silu "$silu"
+    --no-grad-form "$form" --swiglu "$swiglu" --mlp-t "$mlpt" --norm "$norm" --silu "$silu" --pad "$pad"
   CUDA_LAUNCH_BLOCKING=1 speed ort-profile.json --profile --steps 2 --warmup 1 --top 25
   collect
   ;;

@@ -117,6 +117,8 @@ const OP_CHOICES: Partial<OpChoice>[] = [
   { norm: 'decomposed', attention: 'decomposed', swiglu: 'split', mlpT: 'broadcast' },
   { norm: 'skip', attention: 'mha', swiglu: 'split', mlpT: 'transpose' },
   { norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'broadcast', rope: 'op' },
+  // the training graph's default forms, and the MLP-mixer's 21 positions padded to 24 in its token mix
+  { norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'broadcast', silu: 'op', mlpTPad: 'align8' },
 ];
 
 describe('step graph on ORT CPU matches the trainer over 16 steps with resets (fp32)', () => {

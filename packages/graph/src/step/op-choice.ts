@@ -15,6 +15,7 @@ const OP_VALUES: Record<keyof OpChoice, readonly string[]> = {
   mlpT: ['broadcast', 'transpose'],
   rope: ['decomposed', 'op'],
   silu: ['decomposed', 'op'],
+  mlpTPad: ['none', 'align8'],
 };
 
 /** Parses `norm=op,attention=mha`; errors name the key or value. */

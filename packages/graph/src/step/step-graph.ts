@@ -38,6 +38,9 @@ export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'fp16-weights', 'fp1
  * - mlpT (MLP-mixer only): `broadcast` = the weights multiply [B, L, D] from the left (no transposes),
  *   `transpose` = as the reference, [B, D, L] through a linear layer over L, then back.
  * - silu: `decomposed` (absent) = Sigmoid and Mul, `op` = one com.microsoft.QuickGelu at alpha 1.
+ * - mlpTPad (MLP-mixer, broadcast form): `none` (absent), `align8` = the token mix's products over the sequence
+ *   run on the state and weights padded with zeros to a multiple of 8 positions (97 -> 104 for sudoku), so that
+ *   float16 matrix products see aligned leading dimensions; the same values.
  */
 export interface OpChoice {
   norm: 'decomposed' | 'op' | 'skip' | 'stats';
@@ -48,6 +51,8 @@ export interface OpChoice {
   rope?: 'decomposed' | 'op';
   /** absent: decomposed */
   silu?: 'decomposed' | 'op';
+  /** absent: none */
+  mlpTPad?: 'none' | 'align8';
 }
 export const DEFAULT_OPS: OpChoice = { norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'broadcast' };
 
@@ -258,9 +263,18 @@ function sequenceSwiglu(x: Ctx, h: string, prefix: string): string {
   const { g } = x;
   const gu = `${prefix}.gate_up_proj.weight`;
   const I = tensor(x.weights, gu).shape[0]! / 2;
-  const wg = weight(x, gu, { rows: [0, I] });
-  const wu = weight(x, gu, { rows: [I, 2 * I] });
-  const act = gatedSilu(x, g.op('MatMul', [wg, h]), g.op('MatMul', [wu, h]));
+  let wg = weight(x, gu, { rows: [0, I] });
+  let wu = weight(x, gu, { rows: [I, 2 * I] });
+  let hs = h;
+  const L = stateLen(x.c);
+  const pad = x.ops.mlpTPad === 'align8' && L % 8 !== 0 ? 8 - (L % 8) : 0;
+  if (pad > 0) {
+    // zero columns in the weights meet zero rows in the state: the products are unchanged
+    hs = g.op('Pad', [h, g.ints([0, 0, 0, 0, pad, 0])]);
+    wg = g.op('Pad', [wg, g.ints([0, 0, 0, pad])]);
+    wu = g.op('Pad', [wu, g.ints([0, 0, 0, pad])]);
+  }
+  const act = gatedSilu(x, g.op('MatMul', [wg, hs]), g.op('MatMul', [wu, hs]));
   return g.op('MatMul', [weight(x, `${prefix}.down_proj.weight`), act]);
 }
 
@@ -455,15 +469,15 @@ export interface BuildStepOptions {
    * they need no gradient rules (e.g. the fused RMSNormalization). Only norm, swiglu, mlpT and silu may differ from `ops`
    * (the attention form decides the shape of the RoPE tables both parts share).
    */
-  noGradOps?: Partial<Pick<OpChoice, 'norm' | 'swiglu' | 'mlpT' | 'silu'>>;
+  noGradOps?: Partial<Pick<OpChoice, 'norm' | 'swiglu' | 'mlpT' | 'silu' | 'mlpTPad'>>;
   onProgress?: (done: number, total: number) => void;
 }
 
 /** `ops` with the no-gradient part's choices; any other key is refused. */
 function noGradChoice(ops: OpChoice, change: Partial<OpChoice>): OpChoice {
   for (const key of Object.keys(change))
-    if (key !== 'norm' && key !== 'swiglu' && key !== 'mlpT' && key !== 'silu')
-      throw new Error(`noGradOps may change norm, swiglu, mlpT and silu only (got ${key})`);
+    if (!['norm', 'swiglu', 'mlpT', 'silu', 'mlpTPad'].includes(key))
+      throw new Error(`noGradOps may change norm, swiglu, mlpT, silu and mlpTPad only (got ${key})`);
   return { ...ops, ...change };
 }
 

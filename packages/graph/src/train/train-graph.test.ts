@@ -23,17 +23,18 @@ describe('parseGraphOps', () => {
       '--graph-ops: no-grad must be one of differentiable, inference (got "none")',
     );
     expect(() => parseGraphOps('attention=mha')).toThrow(
-      '--graph-ops: unknown key "attention" (known: no-grad, swiglu, mlpT, norm, silu, carry)',
+      '--graph-ops: unknown key "attention" (known: no-grad, swiglu, mlpT, norm, silu, mlpTPad, carry)',
     );
   });
 
   it('defaults to the forms measured fastest on the GPU', () => {
     expect(DEFAULT_NO_GRAD_FORM).toBe('inference');
-    expect([TRAIN_OPS.swiglu, TRAIN_OPS.silu, TRAIN_OPS.norm, TRAIN_OPS.mlpT]).toEqual([
+    expect([TRAIN_OPS.swiglu, TRAIN_OPS.silu, TRAIN_OPS.norm, TRAIN_OPS.mlpT, TRAIN_OPS.mlpTPad]).toEqual([
       'split',
       'op',
       'decomposed',
       'broadcast',
+      'none',
     ]);
   });
 });

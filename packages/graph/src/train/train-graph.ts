@@ -40,6 +40,7 @@ export const TRAIN_OPS: OpChoice = {
   swiglu: 'split',
   mlpT: 'broadcast',
   silu: 'op',
+  mlpTPad: 'none',
 };
 
 /**
@@ -71,19 +72,22 @@ const NO_GRAD_OPS: Record<NoGradForm, Partial<OpChoice> | undefined> = {
  * as one product and a Split or as two products; the MLP-mixer's token mix with the weights broadcast from the left
  * or, as the reference, over the transposed state (its weight gradients are then one product over the whole batch);
  * the RMSNorm over the last axis decomposed in float32 or as SimplifiedLayerNormalization (one kernel, float32
- * statistics; its gradient reads the op's inverse-RMS output); SiLU as Sigmoid and Mul or as one QuickGelu.
+ * statistics; its gradient reads the op's inverse-RMS output); SiLU as Sigmoid and Mul or as one QuickGelu; the
+ * MLP-mixer's products over the sequence padded to a multiple of 8 positions or not.
  */
 export type TrainOps = {
   swiglu: OpChoice['swiglu'];
   mlpT: OpChoice['mlpT'];
   norm: 'decomposed' | 'stats';
   silu: 'decomposed' | 'op';
+  mlpTPad: 'none' | 'align8';
 };
 export const TRAIN_OP_CHOICES = {
   swiglu: ['fused', 'split'],
   mlpT: ['broadcast', 'transpose'],
   norm: ['decomposed', 'stats'],
   silu: ['decomposed', 'op'],
+  mlpTPad: ['none', 'align8'],
 } as const satisfies { [K in keyof TrainOps]: readonly TrainOps[K][] };
 
 export interface TrainGraphOptions {
@@ -332,7 +336,13 @@ export function buildTrainGraph(
 }
 
 function pickTrainOps(o: OpChoice): TrainOps {
-  return { swiglu: o.swiglu, mlpT: o.mlpT, norm: o.norm as TrainOps['norm'], silu: o.silu ?? 'decomposed' };
+  return {
+    swiglu: o.swiglu,
+    mlpT: o.mlpT,
+    norm: o.norm as TrainOps['norm'],
+    silu: o.silu ?? 'decomposed',
+    mlpTPad: o.mlpTPad ?? 'none',
+  };
 }
 
 /**

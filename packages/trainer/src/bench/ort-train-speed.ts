@@ -129,6 +129,13 @@ const spec: CliSpec = {
       help: `SiLU form of the differentiated recursion, each case runs in every one: ${TRAIN_OP_CHOICES.silu.join(', ')} (Sigmoid and Mul, or QuickGelu)`,
     },
     {
+      name: 'pad',
+      kind: 'string',
+      default: TRAIN_OPS.mlpTPad ?? 'none',
+      value: '<p,...>',
+      help: `MLP-mixer token-mix products over the sequence padded to a multiple of 8 positions, each case runs in every one: ${TRAIN_OP_CHOICES.mlpTPad.join(', ')}`,
+    },
+    {
       name: 'outputs',
       kind: 'string',
       default: 'new',
@@ -327,9 +334,9 @@ function profileOf(dir: string, warmupRuns: number): ProfileRow {
   };
 }
 
-/** The op forms of a row as `swiglu, mlp_t, norm, silu` values. */
+/** The op forms of a row as `swiglu, mlp_t, norm, silu, pad` values. */
 function opsLabel(o: TrainOps): string {
-  return `${o.swiglu}, ${o.mlpT}, ${o.norm}, ${o.silu}`;
+  return `${o.swiglu}, ${o.mlpT}, ${o.norm}, ${o.silu}, ${o.mlpTPad}`;
 }
 
 /** The lines of a profiled case: per graph run, then its op types by time. */
@@ -368,8 +375,13 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   const mlpTs = listFlag(values['mlp-t'] as string, TRAIN_OP_CHOICES.mlpT, 'mlp-t');
   const norms = listFlag(values.norm as string, TRAIN_OP_CHOICES.norm, 'norm');
   const silus = listFlag(values.silu as string, TRAIN_OP_CHOICES.silu, 'silu');
+  const pads = listFlag(values.pad as string, TRAIN_OP_CHOICES.mlpTPad, 'pad');
   const opForms = swiglus.flatMap((swiglu) =>
-    mlpTs.flatMap((mlpT) => norms.flatMap((norm) => silus.map((silu): TrainOps => ({ swiglu, mlpT, norm, silu })))),
+    mlpTs.flatMap((mlpT) =>
+      norms.flatMap((norm) =>
+        silus.flatMap((silu) => pads.map((mlpTPad): TrainOps => ({ swiglu, mlpT, norm, silu, mlpTPad }))),
+      ),
+    ),
   );
   const outputKinds = listFlag(values.outputs as string, ['new', 'reused'] as const, 'outputs');
   const carries = listFlag(values.carry as string, TRAIN_CARRIES, 'carry');
@@ -431,7 +443,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
   io.out(`\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''} (${machineDescription()})`);
   io.out(
-    '| preset | batch | precision | optimizer on | no-grad ops | swiglu, mlp_t, norm, silu | outputs, carry | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
+    '| preset | batch | precision | optimizer on | no-grad ops | swiglu, mlp_t, norm, silu, pad | outputs, carry | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
   );
   io.out('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {

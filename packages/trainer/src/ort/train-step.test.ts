@@ -79,6 +79,12 @@ describe('ORT training graph = tfjs forwardBackward (CPU, float32)', () => {
           ] as const,
       ),
     [
+      'MLP-mixer with 9 positions, its token-mix products padded to 16 (mlpTPad align8)',
+      { ...VARIANTS['MLP-mixer']!, seq_len: 7 },
+      'differentiable',
+      { mlpTPad: 'align8' },
+    ] as const,
+    [
       'MLP-mixer over the transposed state with norm stats and silu op (every norm one op)',
       VARIANTS['MLP-mixer']!,
       'inference',

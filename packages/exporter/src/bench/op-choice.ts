@@ -63,14 +63,16 @@ function opChoices(c: ModelConfig): OpChoice[] {
           out.push({ norm, attention, swiglu, mlpT });
   // RotaryEmbedding goes with MultiHeadAttention (attention models only), next to the default choices
   if (!c.mlp_t) out.push({ norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'transpose', rope: 'op' });
+  // the MLP-mixer's token mix padded to a multiple of 8 positions (aligned float16 products), next to the defaults
+  if (c.mlp_t) out.push({ norm: 'op', attention: 'decomposed', swiglu: 'split', mlpT: 'broadcast', mlpTPad: 'align8' });
   return out;
 }
 
-/** Short label: norm/attention/swiglu[/mlpT], e.g. op/mha/split or dec/-/fused/transpose. */
+/** Short label: norm/attention/swiglu[/mlpT[/pad8]], e.g. op/mha/split or dec/-/fused/transpose. */
 function opsLabel(c: ModelConfig, o: OpChoice): string {
   const norm = o.norm === 'decomposed' ? 'dec' : o.norm;
   return c.mlp_t
-    ? `${norm}/-/${o.swiglu}/${o.mlpT}`
+    ? `${norm}/-/${o.swiglu}/${o.mlpT}${o.mlpTPad === 'align8' ? '/pad8' : ''}`
     : `${norm}/${o.attention}/${o.swiglu}${o.rope === 'op' ? '/rope-op' : ''}`;
 }
 

@@ -138,9 +138,9 @@ const spec: CliSpec = {
     {
       name: 'outputs',
       kind: 'string',
-      default: 'new',
+      default: 'reused',
       value: '<o,...>',
-      help: 'output buffers of the graph runs, each case runs in every one: new (allocated by each run), reused (kept from step to step)',
+      help: "output buffers of the graph runs, each case runs in every one: new (allocated by each run), reused (kept from step to step, the trainer's default)",
     },
     {
       name: 'carry',

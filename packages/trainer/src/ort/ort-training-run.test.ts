@@ -193,7 +193,7 @@ describe('OrtTrainingRun', () => {
     await resumed.dispose();
   });
 
-  it('float16 carry: follows the float32 carry, resumes exactly, in micro-batches and with reused outputs', async () => {
+  it('float16 carry: follows the float32 carry, resumes exactly, in micro-batches, on 3 sessions and with reused outputs', async () => {
     const { opts } = setup();
     const o: OrtRunOptions = { ...opts, provider: 'cpu', threads: 1, precision: 'fp16' };
     const wide = await OrtTrainingRun.create(o);
@@ -208,11 +208,16 @@ describe('OrtTrainingRun', () => {
     resumed.importState(json, arrays);
     expect(await losses(resumed, 2)).toEqual(await losses(half, 2));
     const parts = await OrtTrainingRun.create({ ...o, carry: 'fp16', microBatch: 5, reuseOutputs: true });
+    const devices = await OrtTrainingRun.create({ ...o, carry: 'fp16', devices: 3 });
     const whole = await OrtTrainingRun.create({ ...o, carry: 'fp16' });
     const c = await losses(parts, 4);
+    const e = await losses(devices, 4);
     const d = await losses(whole, 4);
-    for (let i = 0; i < 4; i++) expect(Math.abs(c[i]! - d[i]!)).toBeLessThanOrEqual(1e-3 * d[i]!);
-    for (const r of [wide, half, resumed, parts, whole]) await r.dispose();
+    for (let i = 0; i < 4; i++) {
+      expect(Math.abs(c[i]! - d[i]!)).toBeLessThanOrEqual(1e-3 * d[i]!);
+      expect(Math.abs(e[i]! - d[i]!)).toBeLessThanOrEqual(1e-3 * d[i]!);
+    }
+    for (const r of [wide, half, resumed, parts, devices, whole]) await r.dispose();
     await expect(OrtTrainingRun.create({ ...opts, provider: 'cpu', carry: 'fp16' })).rejects.toThrow(
       /a float16 carry needs precision fp16/,
     );

@@ -252,12 +252,13 @@ io)
   ;;
 official)
   # The official code's training speed alone (foreground), TRM_OFFICIAL_CONFIGS (default sudoku-mlp compiled)
-  cd "$W/payload" && PYTHONUNBUFFERED=1 timeout 560 python3 official-train-anchor.py --trm "$W/payload/ref" --mode bench \
-    --data "$W/payload/data/sudoku" --out "$O/official" --bench_configs "${TRM_OFFICIAL_CONFIGS:-sudoku-mlp:768:1}" \
-    --bench_steps 10 --bench_warmup 3 >"$O/official-bench.log" 2>&1
+  (cd "$W/payload" && PYTHONUNBUFFERED=1 timeout 560 python3 official-train-anchor.py --trm "$W/payload/ref" \
+    --mode bench --data "$W/payload/data/sudoku" --out "$O/official" \
+    --bench_configs "${TRM_OFFICIAL_CONFIGS:-sudoku-mlp:768:1}" --bench_steps 10 --bench_warmup 3 \
+    >"$O/official-bench.log" 2>&1)
   echo "exit $?"
   tail -8 "$O/official-bench.log"
-  cd - >/dev/null && collect
+  collect
   ;;
 forms-train)
   # The default op forms against TRM_GRAPH_OPS (default: the fastest of `profile`) in training: the same seed, data

@@ -95,11 +95,13 @@ interface Ctx {
   inputs: ReadonlySet<string>;
 }
 
-/** How a stored tensor is used: rows [from, to) of it, transposed (2-D), reshaped. */
+/** How a stored tensor is used: rows [from, to) of it, transposed (2-D), reshaped, its columns padded with zeros. */
 interface WeightView {
   rows?: [number, number];
   transpose?: boolean;
   dims?: number[];
+  /** zero columns appended (2-D, not with transpose or dims) */
+  padCols?: number;
 }
 
 /**
@@ -115,15 +117,15 @@ function weight(x: Ctx, name: string, view: WeightView = {}): string {
 
 /** The view of `weight`, built once per label: a constant in the compute type, or a graph input's float32 view. */
 function storedView(x: Ctx, name: string, view: WeightView): string {
-  const { rows, transpose, dims } = view;
-  const label = `${name}${rows ? `[${rows[0]}:${rows[1]}]` : ''}${transpose ? '^T' : ''}${dims ? `{${dims}}` : ''}`;
+  const { rows, transpose, dims, padCols = 0 } = view;
+  const label = `${name}${rows ? `[${rows[0]}:${rows[1]}]` : ''}${transpose ? '^T' : ''}${dims ? `{${dims}}` : ''}${padCols ? `+${padCols}` : ''}`;
   const known = x.cache.get(label);
   if (known) return known;
   const t = tensor(x.weights, name);
   const rowSize = t.shape.slice(1).reduce((a, b) => a * b, 1);
   const [from, to] = rows ?? [0, t.shape[0]!];
   const sliced = [to - from, ...t.shape.slice(1)];
-  const shape = dims ?? (transpose ? [sliced[1]!, sliced[0]!] : sliced);
+  const shape = dims ?? (transpose ? [sliced[1]!, sliced[0]!] : padCols ? [sliced[0]!, sliced[1]! + padCols] : sliced);
   let value: string;
   if (x.inputs.has(name)) {
     const { g } = x;
@@ -131,9 +133,11 @@ function storedView(x: Ctx, name: string, view: WeightView): string {
     if (rows) value = g.op('Slice', [value, g.ints([from]), g.ints([to]), g.ints([0])]);
     if (transpose) value = g.op('Transpose', [value], { perm: [1, 0] });
     if (dims) value = g.op('Reshape', [value, g.ints(dims)]);
+    if (padCols) value = g.op('Pad', [value, g.ints([0, 0, 0, padCols])]);
   } else {
     let data = t.data.subarray(from * rowSize, to * rowSize);
     if (transpose) data = transpose2d(data, sliced[0]!, sliced[1]!);
+    if (padCols) data = padColumns(data, sliced[0]!, sliced[1]!, padCols);
     if (x.dtype === 'fp32') value = x.g.initializer(label, shape, DataType.FLOAT, data);
     else {
       const stored = x.g.initializer(label, shape, DataType.FLOAT16, f32ToF16(data));
@@ -147,6 +151,13 @@ function storedView(x: Ctx, name: string, view: WeightView): string {
 /** A scalar constant in the compute type. */
 function scalar(x: Ctx, value: number): string {
   return x.g.scalar(value, x.ct);
+}
+
+/** [rows, cols] row-major -> [rows, cols + pad] with zeros in the new columns. */
+function padColumns(data: Float32Array, rows: number, cols: number, pad: number): Float32Array {
+  const out = new Float32Array(rows * (cols + pad));
+  for (let r = 0; r < rows; r++) out.set(data.subarray(r * cols, (r + 1) * cols), r * (cols + pad));
+  return out;
 }
 
 /** [rows, cols] row-major -> [cols, rows]: PyTorch's [out, in] linear weights become MatMul's [in, out]. */
@@ -263,17 +274,12 @@ function sequenceSwiglu(x: Ctx, h: string, prefix: string): string {
   const { g } = x;
   const gu = `${prefix}.gate_up_proj.weight`;
   const I = tensor(x.weights, gu).shape[0]! / 2;
-  let wg = weight(x, gu, { rows: [0, I] });
-  let wu = weight(x, gu, { rows: [I, 2 * I] });
-  let hs = h;
   const L = stateLen(x.c);
   const pad = x.ops.mlpTPad === 'align8' && L % 8 !== 0 ? 8 - (L % 8) : 0;
-  if (pad > 0) {
-    // zero columns in the weights meet zero rows in the state: the products are unchanged
-    hs = g.op('Pad', [h, g.ints([0, 0, 0, 0, pad, 0])]);
-    wg = g.op('Pad', [wg, g.ints([0, 0, 0, pad])]);
-    wu = g.op('Pad', [wu, g.ints([0, 0, 0, pad])]);
-  }
+  // zero columns in the weights (padded once per graph) meet zero rows in the state: the products are unchanged
+  const wg = weight(x, gu, { rows: [0, I], padCols: pad });
+  const wu = weight(x, gu, { rows: [I, 2 * I], padCols: pad });
+  const hs = pad > 0 ? g.op('Pad', [h, g.ints([0, 0, 0, 0, pad, 0])]) : h;
   const act = gatedSilu(x, g.op('MatMul', [wg, hs]), g.op('MatMul', [wu, hs]));
   return g.op('MatMul', [weight(x, `${prefix}.down_proj.weight`), act]);
 }

@@ -196,6 +196,36 @@ interface ProfileRow {
   gpu: { kernels: number; ms: number } | null;
 }
 
+/** One combination of the swept flags: how a case is trained. */
+type Variant = {
+  precision: TrainPrecision;
+  optimizerOn: OptimizerPlace;
+  noGradForm: NoGradForm;
+  trainOps: TrainOps;
+  outputs: 'new' | 'reused';
+  carry: TrainCarry;
+};
+
+/** Every combination of one value from each list, as objects keyed like `lists`. */
+function product<T extends Record<string, unknown>>(lists: { [K in keyof T]: readonly T[K][] }): T[] {
+  let out: Record<string, unknown>[] = [{}];
+  for (const [key, values] of Object.entries(lists) as [string, readonly unknown[]][])
+    out = out.flatMap((partial) => values.map((v) => ({ ...partial, [key]: v })));
+  return out as T[];
+}
+
+/** A row's fields naming its variant (as in the JSON). */
+function variantFields(v: Variant) {
+  return {
+    precision: v.precision,
+    optimizer_on: v.optimizerOn,
+    no_grad_form: v.noGradForm,
+    ops: v.trainOps,
+    outputs: v.outputs,
+    carry: v.carry,
+  };
+}
+
 interface Row {
   preset: string;
   batch: number;
@@ -227,12 +257,7 @@ async function runCase(
   provider: OrtProvider,
   devices: number,
   microBatch: number | undefined,
-  precision: TrainPrecision,
-  optimizerOn: OptimizerPlace,
-  noGradForm: NoGradForm,
-  trainOps: TrainOps,
-  outputs: 'new' | 'reused',
-  carry: TrainCarry,
+  v: Variant,
   timing: { steps: number; warmup: number; profile: boolean },
 ): Promise<Row> {
   const p = getPreset(preset);
@@ -263,12 +288,12 @@ async function runCase(
       provider,
       devices,
       microBatch,
-      precision,
-      optimizerOn,
-      noGradForm,
-      trainOps,
-      reuseOutputs: outputs === 'reused',
-      carry,
+      precision: v.precision,
+      optimizerOn: v.optimizerOn,
+      noGradForm: v.noGradForm,
+      trainOps: v.trainOps,
+      reuseOutputs: v.outputs === 'reused',
+      carry: v.carry,
       profilePrefix: profileDir ? join(profileDir, 'train') : undefined,
       optimizerThreads: Math.min(8, availableParallelism()),
     });
@@ -296,12 +321,7 @@ async function runCase(
     return {
       preset,
       batch,
-      precision,
-      optimizer_on: optimizerOn,
-      no_grad_form: noGradForm,
-      ops: trainOps,
-      outputs,
-      carry,
+      ...variantFields(v),
       profile: profileDir ? profileOf(profileDir, warmupRuns) : undefined,
       micro_batch: microBatch,
       ok: true,
@@ -368,69 +388,36 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   const timing = { steps: values.steps as number, warmup: values.warmup as number, profile: values.profile === true };
   const provider = backend.slice(4) as OrtProvider;
   await selectBackend('cpu', () => {}); // the seeded initialisation is drawn by tfjs
-  const precisions = listFlag(values.precision as string, TRAIN_PRECISIONS, 'precision');
-  const places = listFlag(values['optimizer-on'] as string, OPTIMIZER_PLACES, 'optimizer-on');
-  const forms = listFlag(values['no-grad-form'] as string, NO_GRAD_FORMS, 'no-grad-form');
-  const swiglus = listFlag(values.swiglu as string, TRAIN_OP_CHOICES.swiglu, 'swiglu');
-  const mlpTs = listFlag(values['mlp-t'] as string, TRAIN_OP_CHOICES.mlpT, 'mlp-t');
-  const norms = listFlag(values.norm as string, TRAIN_OP_CHOICES.norm, 'norm');
-  const silus = listFlag(values.silu as string, TRAIN_OP_CHOICES.silu, 'silu');
-  const pads = listFlag(values.pad as string, TRAIN_OP_CHOICES.mlpTPad, 'pad');
-  const opForms = swiglus.flatMap((swiglu) =>
-    mlpTs.flatMap((mlpT) =>
-      norms.flatMap((norm) =>
-        silus.flatMap((silu) => pads.map((mlpTPad): TrainOps => ({ swiglu, mlpT, norm, silu, mlpTPad }))),
-      ),
-    ),
-  );
-  const outputKinds = listFlag(values.outputs as string, ['new', 'reused'] as const, 'outputs');
-  const carries = listFlag(values.carry as string, TRAIN_CARRIES, 'carry');
-  const variants = precisions.flatMap((precision) =>
-    places.flatMap((optimizerOn) =>
-      forms.flatMap((noGradForm) =>
-        opForms.flatMap((trainOps) =>
-          outputKinds.flatMap((outputs) =>
-            carries.map((carry) => ({ precision, optimizerOn, noGradForm, trainOps, outputs, carry })),
-          ),
-        ),
-      ),
-    ),
-  );
+  const opForms = product<TrainOps>({
+    swiglu: listFlag(values.swiglu as string, TRAIN_OP_CHOICES.swiglu, 'swiglu'),
+    mlpT: listFlag(values['mlp-t'] as string, TRAIN_OP_CHOICES.mlpT, 'mlp-t'),
+    norm: listFlag(values.norm as string, TRAIN_OP_CHOICES.norm, 'norm'),
+    silu: listFlag(values.silu as string, TRAIN_OP_CHOICES.silu, 'silu'),
+    mlpTPad: listFlag(values.pad as string, TRAIN_OP_CHOICES.mlpTPad, 'pad'),
+  });
+  const variants = product<Variant>({
+    precision: listFlag(values.precision as string, TRAIN_PRECISIONS, 'precision'),
+    optimizerOn: listFlag(values['optimizer-on'] as string, OPTIMIZER_PLACES, 'optimizer-on'),
+    noGradForm: listFlag(values['no-grad-form'] as string, NO_GRAD_FORMS, 'no-grad-form'),
+    trainOps: opForms,
+    outputs: listFlag(values.outputs as string, ['new', 'reused'] as const, 'outputs'),
+    carry: listFlag(values.carry as string, TRAIN_CARRIES, 'carry'),
+  });
   const rows: Row[] = [];
   for (const c of (values.cases as string).split(','))
-    for (const { precision, optimizerOn, noGradForm, trainOps, outputs, carry } of variants) {
+    for (const v of variants) {
       // preset:batch or preset:batch/micro-batch
       const [preset, spec] = c.split(':') as [string, string];
       const [b, micro] = spec.split('/');
       const microBatch = micro ? Number(micro) : undefined;
       try {
-        rows.push(
-          await runCase(
-            preset,
-            Number(b),
-            provider,
-            gpus,
-            microBatch,
-            precision,
-            optimizerOn,
-            noGradForm,
-            trainOps,
-            outputs,
-            carry,
-            timing,
-          ),
-        );
+        rows.push(await runCase(preset, Number(b), provider, gpus, microBatch, v, timing));
       } catch (e) {
         const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
         rows.push({
           preset,
           batch: Number(b),
-          precision,
-          optimizer_on: optimizerOn,
-          no_grad_form: noGradForm,
-          ops: trainOps,
-          outputs,
-          carry,
+          ...variantFields(v),
           micro_batch: microBatch,
           ok: false,
           error: why.slice(0, 300),

@@ -418,12 +418,12 @@ function haltedMetrics(merged: MergedResult, end: StepEnd): ActMetrics {
   return metrics;
 }
 
-/** The devices' results as one batch: rows concatenated, losses and gradients summed. */
 /** A copy of the carry as float32 (the saved state's type). */
 function wideCarry(z: CarryArray): Float32Array {
   return z instanceof Uint16Array ? f16ToF32(z) : z.slice();
 }
 
+/** The devices' results as one batch: rows concatenated, losses and gradients summed. */
 function mergeResults(results: OrtStepResult[], shares: [number, number][], B: number, LD: number): MergedResult {
   if (results.length === 1) return results[0]!;
   const cat = <T extends Float32Array | Uint16Array>(pick: (r: OrtStepResult) => T, width: number): T => {

@@ -37,6 +37,14 @@ const spec: CliSpec = {
     { name: 'batch', kind: 'int', min: 1, default: 768, value: '<n>', help: 'rows per run' },
     { name: 'runs', kind: 'int', min: 1, default: 10, value: '<n>', help: 'timed runs per variant' },
     { name: 'warmup', kind: 'int', min: 0, default: 2, value: '<n>', help: 'untimed runs before them' },
+    {
+      name: 'nodes',
+      kind: 'int',
+      min: 0,
+      default: 2000,
+      value: '<n>',
+      help: 'also time a chain of this many tiny nodes: the fixed cost of a node (0: skip)',
+    },
   ],
   examples: ['node packages/trainer/dist/ort-io.mjs --backend ort-cuda --preset sudoku-mlp --batch 768'],
 };
@@ -69,6 +77,27 @@ function passThrough(L: number, D: number, P: number, state: DataTypeId): Uint8A
       { name: 'z_l_out', elemType: state, shape: ['batch', L, D] },
       { name: 'grads', elemType: DataType.FLOAT, shape: [P] },
     ],
+    metadata: {},
+  });
+}
+
+/** A chain of `n` element-wise nodes on a 16-value tensor: its run time is the provider's fixed cost per node. */
+function nodeChain(n: number): Uint8Array {
+  const g = new GraphBuilder();
+  let x = 'x';
+  for (let i = 0; i < n; i++) x = g.op(i % 2 === 0 ? 'Add' : 'Mul', [x, g.scalar(i % 2 === 0 ? 0 : 1)]);
+  g.node('Identity', [x], {}, { outputs: ['y'] });
+  return encodeModel({
+    irVersion: IR_VERSION,
+    opsets: [{ domain: '', version: OPSET }],
+    producerName: 'trm-trainer',
+    producerVersion: '1',
+    docString: 'chain of tiny element-wise nodes',
+    graphName: 'node_probe',
+    nodes: g.nodes,
+    initializers: g.initializers,
+    inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [16] }],
+    outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [16] }],
     metadata: {},
   });
 }
@@ -136,6 +165,31 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   io.out('| carry | outputs | preferred output location | MB in + out | ms per run | GB/s |');
   io.out('|---|---|---|---|---|---|');
   for (const r of rows) io.out(r);
+  const n = values.nodes as number;
+  if (n > 0) {
+    // ONNX Runtime's optimiser would fold a chain of constants: disable it so that every node runs
+    const session = await ort.InferenceSession.create(nodeChain(n), {
+      executionProviders: [ep as ort.InferenceSession.ExecutionProviderConfig],
+      logSeverityLevel: 3,
+      graphOptimizationLevel: 'disabled',
+    });
+    try {
+      const feeds = { x: new ort.Tensor('float32', new Float32Array(16).fill(1), [16]) };
+      const times: number[] = [];
+      for (let i = 0; i < warmup + runs; i++) {
+        const t0 = performance.now();
+        await session.run(feeds);
+        if (i >= warmup) times.push(performance.now() - t0);
+      }
+      const ms = median(times);
+      io.out(`\nFixed cost of a node, ${backend}: a chain of ${n} tiny Add/Mul nodes`);
+      io.out('| nodes | ms per run | µs per node |');
+      io.out('|---|---|---|');
+      io.out(`| ${n} | ${ms.toFixed(2)} | ${((ms * 1000) / n).toFixed(1)} |`);
+    } finally {
+      await session.release();
+    }
+  }
 }
 
 await runCli(spec, main);

@@ -17,6 +17,7 @@
 #           fastest form and of the default one; TRM_PROFILE_CASE (default sudoku-mlp:768), TRM_PRECISION (fp16)
 #   io      (after the parts) the host transfers apart from the graph (ort-io), and the training step with fresh
 #           against reused output buffers and a float32 against a float16 carry (--outputs new,reused --carry)
+#   lanes   (after the parts) the training step on 1 or 2 sessions per device and 8 or 16 optimiser threads
 #   official the official code's training speed alone, in the foreground (TRM_OFFICIAL_CONFIGS)
 #   forms-train  (after profile and a setup that built the dataset) the default forms against the fastest in
 #           training, TRM_FORM_SECONDS (90) each from the same seed: their loss curves, to show they agree
@@ -32,7 +33,7 @@
 # (with TRM_TFJS_WEBGPU=1 the tfjs webgpu step still runs during setup, before training starts).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-phase=${1:?phase: setup | part | bench | train | profile | forms-train | io | official}
+phase=${1:?phase: setup | part | bench | train | profile | forms-train | io | lanes | official}
 W=/opt/trm/work
 O=/opt/trm/out
 OUT=${OUT:-/tmp/trm-out}
@@ -248,6 +249,17 @@ io)
     --cases "${TRM_PROFILE_CASE:-sudoku-mlp:768}" --json "$O/ort-outputs.json" --steps "${TRM_BENCH_STEPS:-5}" \
     --warmup 2 --outputs new,reused --carry fp32,fp16 ${TRM_GRAPH_OPS_FLAGS:-} 2>&1 |
     grep -v '^  ' | tee -a "$O/io.log"
+  collect
+  ;;
+lanes)
+  # Sessions per device (lanes: one's transfers overlap another's kernels) and threads of the host optimiser, in
+  # the default op forms: TRM_LANE_SPECS lists lanes:threads pairs.
+  need_provider
+  for spec in ${TRM_LANE_SPECS:-1:8 2:8 1:16 2:16}; do
+    node "$W/payload/dist/ort-train-speed.mjs" --backend "$BACKEND" --precision "${TRM_PRECISION:-fp16}" \
+      --cases "${TRM_PROFILE_CASE:-sudoku-mlp:768}" --json "$O/ort-lanes-${spec/:/-}.json" --steps "${TRM_BENCH_STEPS:-8}" \
+      --warmup 2 --lanes "${spec%%:*}" --optimizer-threads "${spec##*:}" 2>&1 | grep -v '^  ' | tee -a "$O/lanes.log"
+  done
   collect
   ;;
 official)

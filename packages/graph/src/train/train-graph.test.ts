@@ -1,6 +1,6 @@
 // The op forms of the training graph as text (train --graph-ops).
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_NO_GRAD_FORM, parseGraphOps, TRAIN_OPS } from './train-graph.js';
+import { DEFAULT_NO_GRAD_FORM, defaultCarry, parseGraphOps, TRAIN_OPS } from './train-graph.js';
 
 describe('parseGraphOps', () => {
   it('reads any subset of the keys, the rest keeping their defaults', () => {
@@ -34,7 +34,9 @@ describe('parseGraphOps', () => {
       'op',
       'decomposed',
       'broadcast',
-      'none',
+      'align8',
     ]);
+    // the carry crosses in the compute type's width
+    expect([defaultCarry('fp32'), defaultCarry('fp16')]).toEqual(['fp32', 'fp16']);
   });
 });

@@ -40,7 +40,7 @@ export const TRAIN_OPS: OpChoice = {
   swiglu: 'split',
   mlpT: 'broadcast',
   silu: 'op',
-  mlpTPad: 'none',
+  mlpTPad: 'align8',
 };
 
 /**
@@ -97,14 +97,24 @@ export interface TrainGraphOptions {
   /** default TRAIN_OPS's */
   trainOps?: Partial<TrainOps>;
   /**
-   * Element type of the carry z_H, z_L in and out: fp32 (default), or fp16 with precision fp16 (half the bytes
-   * crossing to the device and back each step; the reference keeps its carry in its forward type, bfloat16).
+   * Element type of the carry z_H, z_L in and out: fp32, or fp16 with precision fp16 (half the bytes crossing to
+   * the device and back each step; the reference keeps its carry in its forward type, bfloat16). Default:
+   * defaultCarry(precision).
    */
   carry?: TrainCarry;
 }
 
 export type TrainCarry = 'fp32' | 'fp16';
 export const TRAIN_CARRIES: readonly TrainCarry[] = ['fp32', 'fp16'];
+
+/**
+ * The carry's default element type: the compute type's width. In float16 the carry crosses as float16, half the
+ * bytes (onnxruntime-node moves CUDA inputs and outputs through host memory at about 3 GB/s: 21 % more samples/s
+ * for sudoku-mlp at batch 768 on an H100, BENCHMARKS.md).
+ */
+export function defaultCarry(precision: TrainPrecision): TrainCarry {
+  return precision === 'fp16' ? 'fp16' : 'fp32';
+}
 
 export interface TrainGraph {
   bytes: Uint8Array;
@@ -271,7 +281,7 @@ export function buildTrainGraph(
   if (!NO_GRAD_FORMS.includes(noGradForm))
     throw new Error(`noGradForm must be one of ${NO_GRAD_FORMS.join(', ')} (got ${noGradForm})`);
   const trainOps = checkTrainOps(options.trainOps ?? {});
-  const carry = options.carry ?? 'fp32';
+  const carry = options.carry ?? defaultCarry(precision);
   if (!TRAIN_CARRIES.includes(carry))
     throw new Error(`carry must be one of ${TRAIN_CARRIES.join(', ')} (got ${carry})`);
   if (carry === 'fp16' && precision !== 'fp16') throw new Error('a float16 carry needs precision fp16');

@@ -42,6 +42,7 @@ import {
   type NoGradForm,
   TRAIN_OP_CHOICES,
   TRAIN_CARRIES,
+  defaultCarry,
   TRAIN_OPS,
   TRAIN_PRECISIONS,
   type TrainCarry,
@@ -145,9 +146,9 @@ const spec: CliSpec = {
     {
       name: 'carry',
       kind: 'string',
-      default: 'fp32',
+      default: 'auto',
       value: '<c,...>',
-      help: `element type of the carry in and out of the graph, each case runs in every one: ${TRAIN_CARRIES.join(', ')} (fp16 with --precision fp16 only)`,
+      help: `element type of the carry in and out of the graph, each case runs in every one: ${TRAIN_CARRIES.join(', ')} (fp16 with --precision fp16 only), auto (the trainer's default: fp16 in fp16, else fp32)`,
     },
     {
       name: 'profile',
@@ -158,6 +159,22 @@ const spec: CliSpec = {
     { name: 'steps', kind: 'int', min: 1, default: 10, value: '<n>', help: 'timed optimiser steps per case' },
     { name: 'warmup', kind: 'int', min: 0, default: 3, value: '<n>', help: 'untimed steps before them' },
     { name: 'gpus', kind: 'int', min: 1, default: 1, value: '<n>', help: 'devices the batch is split over' },
+    {
+      name: 'lanes',
+      kind: 'int',
+      min: 1,
+      default: 1,
+      value: '<n>',
+      help: "sessions per device, run at once in worker threads (one's transfers overlap another's kernels)",
+    },
+    {
+      name: 'optimizer-threads',
+      kind: 'int',
+      min: 1,
+      default: Math.min(8, availableParallelism()),
+      value: '<n>',
+      help: "threads of the host optimiser (default: the trainer's, the cores up to 8)",
+    },
     { name: 'json', kind: 'path', value: '<file>', help: 'also write the rows as JSON' },
   ],
   examples: [
@@ -258,7 +275,7 @@ async function runCase(
   devices: number,
   microBatch: number | undefined,
   v: Variant,
-  timing: { steps: number; warmup: number; profile: boolean },
+  timing: { steps: number; warmup: number; profile: boolean; lanes: number; optimizerThreads: number },
 ): Promise<Row> {
   const p = getPreset(preset);
   const shape = TASK_SHAPES[p.model.task];
@@ -287,6 +304,7 @@ async function runCase(
       data,
       provider,
       devices,
+      lanes: timing.lanes,
       microBatch,
       precision: v.precision,
       optimizerOn: v.optimizerOn,
@@ -295,7 +313,7 @@ async function runCase(
       reuseOutputs: v.outputs === 'reused',
       carry: v.carry,
       profilePrefix: profileDir ? join(profileDir, 'train') : undefined,
-      optimizerThreads: Math.min(8, availableParallelism()),
+      optimizerThreads: timing.optimizerThreads,
     });
     const times: number[] = [];
     const parts = { run: [] as number[], optimizer: [] as number[], host: [] as number[] };
@@ -315,7 +333,7 @@ async function runCase(
       await run.dispose(); // writes the profile, when one is on
     }
     // device 0's graph runs during the warm-up steps: its share of the batch, in micro-batches
-    const [from, to] = shareRows(batch, devices)[0]!;
+    const [from, to] = shareRows(batch, devices * timing.lanes)[0]!;
     const warmupRuns = warmup * Math.ceil((to - from) / (microBatch ?? to - from));
     const step = median(times);
     return {
@@ -385,7 +403,15 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   if (help) return;
   const backend = values.backend as string;
   const gpus = values.gpus as number;
-  const timing = { steps: values.steps as number, warmup: values.warmup as number, profile: values.profile === true };
+  const lanes = values.lanes as number;
+  const optimizerThreads = values['optimizer-threads'] as number;
+  const timing = {
+    steps: values.steps as number,
+    warmup: values.warmup as number,
+    profile: values.profile === true,
+    lanes,
+    optimizerThreads,
+  };
   const provider = backend.slice(4) as OrtProvider;
   await selectBackend('cpu', () => {}); // the seeded initialisation is drawn by tfjs
   const opForms = product<TrainOps>({
@@ -395,14 +421,14 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
     silu: listFlag(values.silu as string, TRAIN_OP_CHOICES.silu, 'silu'),
     mlpTPad: listFlag(values.pad as string, TRAIN_OP_CHOICES.mlpTPad, 'pad'),
   });
-  const variants = product<Variant>({
+  const variants = product<Omit<Variant, 'carry'> & { carry: TrainCarry | 'auto' }>({
     precision: listFlag(values.precision as string, TRAIN_PRECISIONS, 'precision'),
     optimizerOn: listFlag(values['optimizer-on'] as string, OPTIMIZER_PLACES, 'optimizer-on'),
     noGradForm: listFlag(values['no-grad-form'] as string, NO_GRAD_FORMS, 'no-grad-form'),
     trainOps: opForms,
     outputs: listFlag(values.outputs as string, ['new', 'reused'] as const, 'outputs'),
-    carry: listFlag(values.carry as string, TRAIN_CARRIES, 'carry'),
-  });
+    carry: listFlag(values.carry as string, [...TRAIN_CARRIES, 'auto'] as const, 'carry'),
+  }).map((v): Variant => ({ ...v, carry: v.carry === 'auto' ? defaultCarry(v.precision) : v.carry }));
   const rows: Row[] = [];
   for (const c of (values.cases as string).split(','))
     for (const v of variants) {
@@ -428,7 +454,9 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
       io.err(r.ok ? `${label}: ${r.samples_per_s!.toFixed(1)} samples/s` : `${label}: ${r.error}`);
     }
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
-  io.out(`\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''} (${machineDescription()})`);
+  io.out(
+    `\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''}${lanes > 1 ? `, ${lanes} sessions per device` : ''}, optimiser on ${optimizerThreads} thread(s) (${machineDescription()})`,
+  );
   io.out(
     '| preset | batch | precision | optimizer on | no-grad ops | swiglu, mlp_t, norm, silu, pad | outputs, carry | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
   );
@@ -445,7 +473,11 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   if (values.json)
     writeFileSync(
       values.json as string,
-      JSON.stringify({ backend, gpus, machine: machineDescription(), rows }, null, 1),
+      JSON.stringify(
+        { backend, gpus, lanes, optimizer_threads: optimizerThreads, machine: machineDescription(), rows },
+        null,
+        1,
+      ),
     );
 }
 

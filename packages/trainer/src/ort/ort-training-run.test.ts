@@ -43,6 +43,16 @@ describe('OrtTrainingRun', () => {
     ]);
   });
 
+  it('refuses a lane count that is not a positive integer, or more sessions than rows', async () => {
+    const { opts } = setup();
+    await expect(OrtTrainingRun.create({ ...opts, provider: 'cpu', lanes: 0 })).rejects.toThrow(
+      'lanes must be a positive integer (got 0)',
+    );
+    await expect(
+      OrtTrainingRun.create({ ...opts, provider: 'cpu', devices: 2, lanes: opts.model.batch_size }),
+    ).rejects.toThrow(/must have at least one row per session \(2 device\(s\) x \d+ lane\(s\)\)/);
+  });
+
   it('says how to get out of an out-of-memory error, naming the rows per run', () => {
     const err = explainRunError(
       new Error(
@@ -107,9 +117,9 @@ describe('OrtTrainingRun', () => {
     for (let i = 0; i < 5; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, a[i]!));
   });
 
-  it('gives the same steps on 1 session, 3 sessions and in micro-batches of 5 rows', async () => {
+  it('gives the same steps on 1 session, 3 sessions, 2 devices x 2 lanes and in micro-batches of 5 rows', async () => {
     const { opts } = setup();
-    const variants: Partial<OrtRunOptions>[] = [{}, { devices: 3 }, { microBatch: 5 }];
+    const variants: Partial<OrtRunOptions>[] = [{}, { devices: 3 }, { devices: 2, lanes: 2 }, { microBatch: 5 }];
     const curves: number[][] = [];
     for (const v of variants) {
       const run = await OrtTrainingRun.create({ ...opts, provider: 'cpu', threads: 1, ...v });

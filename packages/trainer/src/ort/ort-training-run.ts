@@ -43,6 +43,11 @@ export interface OrtRunOptions extends RunOptions {
   provider: OrtProvider;
   /** devices (one session each) the batch is split over; default 1 */
   devices?: number;
+  /**
+   * sessions per device (default 1): with 2, a device's rows are split over two sessions in worker threads that run
+   * at once, so that one's host transfers overlap the other's kernels
+   */
+  lanes?: number;
   /** intra-op threads per CPU session */
   threads?: number;
   /** worker threads of the host optimiser (default: 1, the calling thread) */
@@ -65,7 +70,7 @@ export interface OrtRunOptions extends RunOptions {
    * on the CPU provider, BENCHMARKS.md)
    */
   reuseOutputs?: boolean;
-  /** element type of the carry on the host and in the graph (default fp32; fp16 needs precision fp16) */
+  /** element type of the carry on the host and in the graph (default: float16 in fp16, else float32) */
   carry?: TrainCarry;
   /** ONNX Runtime's profiler on the training sessions, written under this prefix (device d: `<prefix>-d<d>`) */
   profilePrefix?: string;
@@ -144,7 +149,7 @@ export class OrtTrainingRun implements TrainLoop {
     if (!this.rule.noActContinue) throw new Error('the ONNX Runtime backend trains with no_ACT_continue = true only');
     this.slots = initialSlots(this.batchSize);
     const stateSize = this.batchSize * stateLen(this.config) * this.config.hidden_size;
-    const half = opts.carry === 'fp16';
+    const half = sessions[0]!.carry === 'fp16';
     this.zH = half ? new Uint16Array(stateSize) : new Float32Array(stateSize);
     this.zL = half ? new Uint16Array(stateSize) : new Float32Array(stateSize);
     this.lossScale = sessions[0]!.precision === 'fp16' ? new DynamicLossScale() : null;
@@ -166,14 +171,19 @@ export class OrtTrainingRun implements TrainLoop {
     const devices = opts.devices ?? 1;
     if (!Number.isInteger(devices) || devices < 1)
       throw new Error(`devices must be a positive integer (got ${devices})`);
-    if (devices > opts.model.batch_size)
-      throw new Error(`the batch (${opts.model.batch_size}) must have at least one row per device (${devices})`);
+    const lanes = opts.lanes ?? 1;
+    if (!Number.isInteger(lanes) || lanes < 1) throw new Error(`lanes must be a positive integer (got ${lanes})`);
+    const total = devices * lanes;
+    if (total > opts.model.batch_size)
+      throw new Error(
+        `the batch (${opts.model.batch_size}) must have at least one row per session (${devices} device(s) x ${lanes} lane(s))`,
+      );
     const sessions: OrtTrainStep[] = [];
-    for (let d = 0; d < devices; d++)
+    for (let d = 0; d < total; d++)
       sessions.push(
         await OrtTrainStep.create(opts.model, weights, {
           provider: opts.provider,
-          deviceId: opts.provider === 'cpu' ? undefined : d,
+          deviceId: opts.provider === 'cpu' ? undefined : Math.floor(d / lanes),
           threads: opts.threads,
           precision: opts.precision,
           noGradForm: opts.noGradForm,
@@ -181,7 +191,7 @@ export class OrtTrainingRun implements TrainLoop {
           reuseOutputs: opts.reuseOutputs ?? true,
           carry: opts.carry,
           profilePrefix: opts.profilePrefix ? `${opts.profilePrefix}-d${d}` : undefined,
-          worker: devices > 1,
+          worker: total > 1,
         }),
       );
     // The optimiser on the device: the update graph in a session of the first device's provider.
@@ -379,7 +389,8 @@ export class OrtTrainingRun implements TrainLoop {
     this.zL.fill(0);
     if (arrays.carry) {
       // saved as float32 whatever the carry's type in the graph
-      const load = (data: Float32Array) => (this.opts.carry === 'fp16' ? f32ToF16(data) : Float32Array.from(data));
+      const load = (data: Float32Array) =>
+        this.sessions[0]!.carry === 'fp16' ? f32ToF16(data) : Float32Array.from(data);
       this.zH = load(arrays.carry.zH.data);
       this.zL = load(arrays.carry.zL.data);
       this.data = arrays.carry.data;

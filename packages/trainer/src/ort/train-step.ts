@@ -83,7 +83,7 @@ export interface OrtStepOptions {
    * result is then valid until the same slot's run after next (OrtStepFeeds.slot)
    */
   reuseOutputs?: boolean;
-  /** element type of the carry in and out of the graph (default fp32; fp16 needs precision fp16) */
+  /** element type of the carry in and out of the graph (default: defaultCarry(precision); fp16 needs fp16) */
   carry?: TrainCarry;
   /**
    * ONNX Runtime's profiler on the training session: its Chrome-trace JSON is written under this path prefix when
@@ -276,6 +276,8 @@ export class OrtTrainStep {
     readonly graphBytes: number,
     readonly provider: OrtProvider,
     readonly precision: TrainPrecision,
+    /** the element type of the carry the graph takes and returns */
+    readonly carry: TrainCarry,
   ) {}
 
   /**
@@ -311,6 +313,7 @@ export class OrtTrainStep {
       graph.bytes.length,
       o.provider,
       graph.precision,
+      graph.carry,
     );
   }
 

@@ -211,8 +211,18 @@ parentPort.on('message', async (msg) => {
     const result = await session.run(tensors);
     const seconds = (performance.now() - t0) / 1000;
     const out = {};
-    for (const [k, v] of Object.entries(result)) out[k] = v.data;
-    parentPort.postMessage({ out, seconds });
+    const moved = [];
+    for (const [k, v] of Object.entries(result)) {
+      out[k] = v.data;
+      // each output owns its buffer: hand it over instead of copying it
+      if (v.data.byteOffset === 0 && v.data.byteLength === v.data.buffer.byteLength) moved.push(v.data.buffer);
+    }
+    try {
+      parentPort.postMessage({ out, seconds }, moved);
+    } catch {
+      // a buffer the binding does not let go of: copy them all instead
+      parentPort.postMessage({ out, seconds });
+    }
   } catch (e) {
     parentPort.postMessage({ error: message(e) });
   }

@@ -11,3 +11,5 @@ export type { GradientOptions, GradientRule, RuleContext } from './autodiff/grad
 export * from './autodiff/shapes.js';
 export * from './train/train-graph.js';
 export * from './train/optimizer-graph.js';
+export * from './train/multi-step-graph.js';
+export * from './onnx/inline.js';

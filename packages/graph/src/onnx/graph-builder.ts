@@ -127,6 +127,14 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Adds an initializer message as it is (e.g. one taken from another graph); the name must be new. */
+  addTensor(t: TensorMsg): string {
+    if (this.initByName.has(t.name)) throw new Error(`initializer ${t.name} defined twice`);
+    this.initByName.set(t.name, t);
+    this.initializers.push(t);
+    return t.name;
+  }
+
   /** An int64 constant (shapes, axes, indices), deduplicated by value. */
   ints(values: number[], hint = 'const_i64'): string {
     const name = `${hint}_[${values.join(',')}]`;

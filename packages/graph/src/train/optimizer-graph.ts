@@ -43,6 +43,27 @@ function atan2NonNegative(g: GraphBuilder, y: string, x: string): string {
 
 /** The bytes of the update graph for one optimiser, with or without the EMA (e, e_out). */
 export function buildOptimizerGraph(kind: OptimizerGraphKind, ema: boolean): Uint8Array {
+  const { builder: g, inputs, outputs } = optimizerGraphParts(kind, ema);
+  return encodeModel({
+    irVersion: IR_VERSION,
+    opsets: [{ domain: '', version: OPSET }],
+    producerName: 'trm-trainer',
+    producerVersion: ONNX_FORMAT_VERSION,
+    docString: `TRM optimiser update: ${kind}${ema ? ' + EMA' : ''}, flat float32 state`,
+    graphName: 'trm_optimizer_update',
+    nodes: g.nodes,
+    initializers: g.initializers,
+    inputs,
+    outputs,
+    metadata: {},
+  });
+}
+
+/** The update graph before encoding: inputs OPTIMIZER_STATE (e with EMA) and the scalars it uses. */
+export function optimizerGraphParts(
+  kind: OptimizerGraphKind,
+  ema: boolean,
+): { builder: GraphBuilder; inputs: ValueInfoMsg[]; outputs: ValueInfoMsg[] } {
   const g = new GraphBuilder();
   const s = Object.fromEntries(OPTIMIZER_SCALARS.map((n) => [n, n])) as Record<OptimizerScalarName, string>;
   const { p, m, v, g: grad, e } = OPTIMIZER_STATE;
@@ -90,17 +111,5 @@ export function buildOptimizerGraph(kind: OptimizerGraphKind, ema: boolean): Uin
     ...(ema ? [vec(e)] : []),
     ...used.map((name): ValueInfoMsg => ({ name, elemType: DataType.FLOAT, shape: [] })),
   ];
-  return encodeModel({
-    irVersion: IR_VERSION,
-    opsets: [{ domain: '', version: OPSET }],
-    producerName: 'trm-trainer',
-    producerVersion: ONNX_FORMAT_VERSION,
-    docString: `TRM optimiser update: ${kind}${ema ? ' + EMA' : ''}, flat float32 state`,
-    graphName: 'trm_optimizer_update',
-    nodes: g.nodes,
-    initializers: g.initializers,
-    inputs,
-    outputs,
-    metadata: {},
-  });
+  return { builder: g, inputs, outputs };
 }

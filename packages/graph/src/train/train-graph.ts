@@ -274,6 +274,42 @@ export function buildTrainGraph(
   weights: NamedArrays,
   options: TrainGraphOptions = {},
 ): TrainGraph {
+  const { builder, inputs, outputs, docString, ...graph } = trainGraphParts(config, weights, options);
+  const bytes = encodeModel({
+    irVersion: IR_VERSION,
+    opsets: builder.domains.has('com.microsoft')
+      ? [
+          { domain: '', version: OPSET },
+          { domain: 'com.microsoft', version: 1 },
+        ]
+      : [{ domain: '', version: OPSET }],
+    producerName: 'trm-trainer',
+    producerVersion: ONNX_FORMAT_VERSION,
+    docString,
+    graphName: 'trm_train_step',
+    nodes: builder.nodes,
+    initializers: builder.initializers,
+    inputs,
+    outputs,
+    metadata: {},
+  });
+  return { bytes, ...graph };
+}
+
+/** A training graph before encoding: its builder (nodes, initializers, domains), inputs and outputs. */
+export interface TrainGraphParts extends Omit<TrainGraph, 'bytes'> {
+  builder: GraphBuilder;
+  inputs: ValueInfoMsg[];
+  outputs: ValueInfoMsg[];
+  docString: string;
+}
+
+/** The training graph of one supervision step, not yet encoded (buildTrainGraph encodes it). */
+export function trainGraphParts(
+  config: ModelConfig,
+  weights: NamedArrays,
+  options: TrainGraphOptions = {},
+): TrainGraphParts {
   const precision = options.precision ?? 'fp32';
   if (!TRAIN_PRECISIONS.includes(precision))
     throw new Error(`precision must be one of ${TRAIN_PRECISIONS.join(', ')} (got ${precision})`);
@@ -316,26 +352,11 @@ export function buildTrainGraph(
   const grads = differentiate(g, shapes, loss.objective, wrt, { symbols: { batch } });
   const outputs = trainOutputs(g, config, step, loss, wrt, grads, shapes, carryType);
 
-  const bytes = encodeModel({
-    irVersion: IR_VERSION,
-    opsets: g.domains.has('com.microsoft')
-      ? [
-          { domain: '', version: OPSET },
-          { domain: 'com.microsoft', version: 1 },
-        ]
-      : [{ domain: '', version: OPSET }],
-    producerName: 'trm-trainer',
-    producerVersion: ONNX_FORMAT_VERSION,
-    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${config.hidden_size}, T=${config.H_cycles}, n=${config.L_cycles}, ${precision}, no-gradient recursions ${noGradForm}, ${JSON.stringify({ ...pickTrainOps(TRAIN_OPS), ...trainOps })}`,
-    graphName: 'trm_train_step',
-    nodes: g.nodes,
-    initializers: g.initializers,
+  return {
+    builder: g,
     inputs,
     outputs,
-    metadata: {},
-  });
-  return {
-    bytes,
+    docString: `TRM training step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${config.hidden_size}, T=${config.H_cycles}, n=${config.L_cycles}, ${precision}, no-gradient recursions ${noGradForm}, ${JSON.stringify({ ...pickTrainOps(TRAIN_OPS), ...trainOps })}`,
     params,
     puzzleEmb: hasPuzzle,
     precision,

@@ -85,6 +85,11 @@ export interface HostOptimizerOptions {
    * shared) and no worker thread is started.
    */
   device?: DeviceUpdate;
+  /**
+   * The state in plain arrays that something else updates (the training graph of several steps per run reads and
+   * writes them through `flatState` and `updated`); no worker thread is started.
+   */
+  external?: boolean;
 }
 
 /** The flat state of every parameter, one array each: parameters, moments, gradients, EMA shadow. */
@@ -123,9 +128,10 @@ export class HostOptimizer {
       this.offsets.set(name, total);
       total += t.data.length;
     }
-    const shared = () => (o.device ? new Float32Array(total) : new Float32Array(new SharedArrayBuffer(4 * total)));
+    const plain = o.device !== undefined || o.external === true;
+    const shared = () => (plain ? new Float32Array(total) : new Float32Array(new SharedArrayBuffer(4 * total)));
     this.flat = { p: shared(), m: shared(), v: shared(), g: shared(), e: shared() };
-    this.mirror = o.device ? this.flat.p : new Float32Array(total);
+    this.mirror = plain ? this.flat.p : new Float32Array(total);
     for (const [name, t] of Object.entries(initial)) {
       const at = this.offsets.get(name)!;
       this.flat.p.set(t.data, at);
@@ -133,7 +139,7 @@ export class HostOptimizer {
     }
     this.syncMirror();
     this.flat.e.set(this.flat.p);
-    const threads = o.optimizer && !o.device ? (o.threads ?? 1) : 1;
+    const threads = o.optimizer && !plain ? (o.threads ?? 1) : 1;
     const buffers = [this.flat.p, this.flat.m, this.flat.v, this.flat.g, this.flat.e].map((a) => a.buffer);
     for (let i = 1; i < threads; i++) {
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { buffers } });
@@ -149,6 +155,18 @@ export class HostOptimizer {
 
   get step(): number {
     return this.t;
+  }
+
+  /** The flat arrays, for an `external` optimiser to read and write (parameters in the order of `params`). */
+  flatState(): FlatState {
+    if (!this.o.external) throw new Error('flatState is for an optimiser updated externally');
+    return this.flat;
+  }
+
+  /** Records `n` updates applied externally (their bias corrections count them). */
+  updated(n: number): void {
+    if (!this.o.external) throw new Error('updated is for an optimiser updated externally');
+    this.t += n;
   }
 
   /** A copy of the EMA shadow by parameter name, or null without EMA. */

@@ -24,9 +24,9 @@ export class DynamicLossScale {
   goodSteps = 0;
   /** steps skipped because of non-finite gradients */
   skipped = 0;
-  private readonly growthInterval: number;
-  private readonly min: number;
-  private readonly max: number;
+  readonly growthInterval: number;
+  readonly min: number;
+  readonly max: number;
 
   constructor(o: LossScaleOptions = {}) {
     this.scale = o.initial ?? 2 ** 16;

@@ -37,6 +37,7 @@ import type { RunOptions, StepReport, TrainLoop } from '../run/training-run.js';
 import { OrtEvalSession } from './eval-step.js';
 import { deviceUpdate, type OptimizerPlace } from './optimizer-update.js';
 import type { NoGradForm, TrainCarry, TrainOps, TrainPrecision } from '@trm/graph';
+import { type MultiStepResult, OrtMultiStep } from './multi-step.js';
 import { type CarryArray, type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
 
 export interface OrtRunOptions extends RunOptions {
@@ -72,6 +73,12 @@ export interface OrtRunOptions extends RunOptions {
   reuseOutputs?: boolean;
   /** element type of the carry on the host and in the graph (default: float16 in fp16, else float32) */
   carry?: TrainCarry;
+  /**
+   * Optimiser steps per graph run (default 1). With K > 1 one run of a graph of K steps trains them (see
+   * ort/multi-step.ts): the carry, weights, moments, EMA and loss scale stay on the device between them. One
+   * device, the whole batch per run, the optimiser in the graph; not with `freeze`.
+   */
+  stepsPerRun?: number;
   /** ONNX Runtime's profiler on the training sessions, written under this prefix (device d: `<prefix>-d<d>`) */
   profilePrefix?: string;
 }
@@ -125,11 +132,14 @@ export class OrtTrainingRun implements TrainLoop {
     weights: NamedArrays,
     private readonly sessions: OrtTrainStep[],
     device: DeviceUpdate | undefined,
+    /** the graph of several steps per run, in place of `sessions` */
+    private readonly multi: OrtMultiStep | null = null,
   ) {
     this.config = opts.model;
     this.batchSize = opts.model.batch_size;
     const initial: NamedArrays = {};
-    for (const n of sessions[0]!.params) initial[n] = weights[n]!;
+    const first = multi ?? sessions[0]!;
+    for (const n of first.params) initial[n] = weights[n]!;
     this.buffers = { H_init: weights.H_init!, L_init: weights.L_init! };
     const t = weights[PUZZLE_TABLE_NAME];
     this.table = t ? new PuzzleTable(t.shape[0]!, t.shape[1]!, t.data.slice()) : null;
@@ -144,15 +154,16 @@ export class OrtTrainingRun implements TrainLoop {
       emaRate: opts.freeze || !tc.ema ? null : tc.ema_rate,
       threads: opts.optimizerThreads,
       device,
+      external: multi !== null,
     });
     this.rule = trainingHaltRule(opts.model);
     if (!this.rule.noActContinue) throw new Error('the ONNX Runtime backend trains with no_ACT_continue = true only');
     this.slots = initialSlots(this.batchSize);
     const stateSize = this.batchSize * stateLen(this.config) * this.config.hidden_size;
-    const half = sessions[0]!.carry === 'fp16';
+    const half = first.carry === 'fp16';
     this.zH = half ? new Uint16Array(stateSize) : new Float32Array(stateSize);
     this.zL = half ? new Uint16Array(stateSize) : new Float32Array(stateSize);
-    this.lossScale = sessions[0]!.precision === 'fp16' ? new DynamicLossScale() : null;
+    this.lossScale = first.precision === 'fp16' ? new DynamicLossScale() : null;
   }
 
   /**
@@ -168,6 +179,9 @@ export class OrtTrainingRun implements TrainLoop {
       weights = await model.exportWeights();
       model.dispose();
     }
+    const K = opts.stepsPerRun ?? 1;
+    if (!Number.isInteger(K) || K < 1) throw new Error(`stepsPerRun must be a positive integer (got ${K})`);
+    if (K > 1) return OrtTrainingRun.createMulti(opts, weights, K);
     const devices = opts.devices ?? 1;
     if (!Number.isInteger(devices) || devices < 1)
       throw new Error(`devices must be a positive integer (got ${devices})`);
@@ -203,6 +217,42 @@ export class OrtTrainingRun implements TrainLoop {
     return new OrtTrainingRun(opts, weights, sessions, device);
   }
 
+  /** A run of K > 1 steps per graph run: one device, the whole batch, the optimiser in the graph. */
+  private static async createMulti(opts: OrtRunOptions, weights: NamedArrays, K: number): Promise<OrtTrainingRun> {
+    const refuse = (why: string): never => {
+      throw new Error(`several steps per run (${K}) ${why}`);
+    };
+    if ((opts.devices ?? 1) > 1 || (opts.lanes ?? 1) > 1) refuse('run on one device in one session');
+    if (opts.microBatch !== undefined && opts.microBatch < opts.model.batch_size)
+      refuse('take the whole batch per run (no --micro-batch)');
+    if (opts.freeze) refuse('do not adapt puzzle rows alone');
+    if (opts.optimizerOn === 'device') refuse('have the optimiser in their graph already (no --optimizer-on device)');
+    const tc = opts.train;
+    const rule = trainingHaltRule(opts.model);
+    const scale = new DynamicLossScale();
+    const precision = opts.precision ?? 'fp32';
+    const table = weights[PUZZLE_TABLE_NAME];
+    const multi = await OrtMultiStep.create(opts.model, weights, {
+      provider: opts.provider,
+      deviceId: opts.provider === 'cpu' ? undefined : 0,
+      threads: opts.threads,
+      precision,
+      noGradForm: opts.noGradForm,
+      trainOps: opts.trainOps,
+      carry: opts.carry,
+      profilePrefix: opts.profilePrefix ? `${opts.profilePrefix}-d0` : undefined,
+      steps: K,
+      optimizer: tc.optimizer,
+      ema: tc.ema,
+      hyper: { beta1: tc.beta1, beta2: tc.beta2, eps: 1e-8, emaRate: tc.ema_rate },
+      maxSteps: rule.maxSteps,
+      learnedHalt: rule.training && rule.maxSteps > 1,
+      lossScale: precision === 'fp16' ? { growthInterval: scale.growthInterval, min: scale.min, max: scale.max } : null,
+      puzzleRows: table ? table.shape[0]! : 0,
+    });
+    return new OrtTrainingRun(opts, weights, [], undefined, multi);
+  }
+
   get step(): number {
     return this.steps;
   }
@@ -220,6 +270,7 @@ export class OrtTrainingRun implements TrainLoop {
    * gradients on the host, advance the halting, and keep the carry for the next step.
    */
   async trainStep(): Promise<StepReport> {
+    if (this.multi) return (await this.trainSteps(1))[0]!;
     const t0 = performance.now();
     const B = this.batchSize;
     const incoming = this.sampler.next();
@@ -246,6 +297,138 @@ export class OrtTrainingRun implements TrainLoop {
     this.lastTiming.optimizer = (t2 - t1) / 1000;
     this.lastTiming.host = (t3 - t0) / 1000 - runSeconds - this.lastTiming.optimizer;
     return { step, lr, metrics, halted: countHalted(this.slots), batchSize: B };
+  }
+
+  /**
+   * Up to `max` optimiser steps: with several steps per run, min(max, K) of them in one graph run (the session loop
+   * asks for no more than it has until its next evaluation); otherwise one.
+   */
+  async trainSteps(max: number): Promise<StepReport[]> {
+    if (!this.multi) return [await this.trainStep()];
+    const t0 = performance.now();
+    const K = this.multi.steps;
+    const n = Math.max(1, Math.min(max, K));
+    const B = this.batchSize;
+    const S = this.config.seq_len;
+    const tc = this.opts.train;
+    const f = {
+      tokens: new Int32Array(K * B * S),
+      labels: new Int32Array(K * B * S),
+      ids: new Int32Array(K * B),
+      minHalt: new Float32Array(K * B),
+      active: new Uint8Array(K),
+      lr: new Float32Array(K),
+      wdAlpha: new Float32Array(K),
+      bc1Reciprocal: new Float32Array(K),
+      bc2Sqrt: new Float32Array(K),
+      puzzleLr: new Float32Array(K),
+      puzzleDecay: new Float32Array(K),
+    };
+    // What does not depend on the data, drawn in the order the one-step loop draws it.
+    const incoming: HostBatch[] = [];
+    const lrs: number[] = [];
+    const learned = this.rule.training && this.rule.maxSteps > 1;
+    for (let j = 0; j < n; j++) {
+      const batch = this.sampler.next();
+      if (this.opts.idMap) for (let i = 0; i < B; i++) batch.puzzleIds[i] = this.opts.idMap[batch.puzzleIds[i]!]!;
+      incoming.push(batch);
+      f.tokens.set(batch.inputs, j * B * S);
+      f.labels.set(batch.labels, j * B * S);
+      f.ids.set(batch.puzzleIds, j * B);
+      if (learned)
+        for (let i = 0; i < B; i++) {
+          const explore = this.exploreRng.random() < this.rule.explorationProb;
+          const draw = this.exploreRng.int(2, this.rule.maxSteps);
+          f.minHalt[j * B + i] = explore ? draw : 0;
+        }
+      const step = this.steps + j + 1;
+      const lr = this.lrAt(step, tc.lr);
+      lrs.push(lr);
+      f.lr[j] = lr;
+      f.wdAlpha[j] = 1 - lr * tc.weight_decay;
+      const lrRows = this.lrAt(step, tc.puzzle_emb_lr);
+      f.puzzleLr[j] = lrRows;
+      f.puzzleDecay[j] = Math.fround(1 - lrRows * tc.puzzle_emb_weight_decay);
+      f.active[j] = 1;
+    }
+    for (let j = 0; j < K; j++) {
+      const t = this.optim.step + j + 1;
+      f.bc1Reciprocal[j] = 1 / (1 - tc.beta1 ** t);
+      f.bc2Sqrt[j] = Math.sqrt(1 - tc.beta2 ** t);
+    }
+    const flat = this.optim.flatState();
+    const data = this.data;
+    const r = await this.multi.run({
+      ...f,
+      state: {
+        tokens: data ? data.inputs : new Int32Array(B * S),
+        labels: data ? data.labels : new Int32Array(B * S),
+        ids: data ? data.puzzleIds : new Int32Array(B),
+        steps: Float32Array.from(this.slots.steps),
+        halted: this.slots.halted,
+        zH: this.zH,
+        zL: this.zL,
+        p: flat.p,
+        m: flat.m,
+        v: flat.v,
+        e: flat.e,
+        scale: this.lossScale?.scale ?? 1,
+        good: this.lossScale?.goodSteps ?? 0,
+        table: this.table ? this.table.data : null,
+      },
+    });
+    return this.afterMulti(r, incoming, lrs, t0);
+  }
+
+  /** Takes back a K-step run's state and makes one report per step it trained. */
+  private afterMulti(r: MultiStepResult, incoming: HostBatch[], lrs: number[], began: number): StepReport[] {
+    const B = this.batchSize;
+    const n = incoming.length;
+    const flat = this.optim.flatState();
+    flat.p.set(r.state.p);
+    flat.m.set(r.state.m);
+    flat.v.set(r.state.v);
+    if (this.opts.train.ema) flat.e.set(r.state.e);
+    let applied = 0;
+    for (let j = 0; j < n; j++) applied += r.applied[j]!;
+    this.optim.updated(applied);
+    if (this.lossScale) {
+      this.lossScale.restore({ scale: r.state.scale, goodSteps: r.state.good });
+      this.lossScale.skipped += n - applied;
+    }
+    if (this.table && r.state.table) this.table.data.set(r.state.table);
+    this.zH = r.state.zH;
+    this.zL = r.state.zL;
+    const reports: StepReport[] = [];
+    for (let j = 0; j < n; j++) {
+      // the admission the graph made, replayed on the host's copy of the slots' samples
+      this.data = admitRows(this.data, incoming[j]!, beginStep(this.slots).reset);
+      const rows = (a: Float32Array) => a.subarray(j * B, (j + 1) * B);
+      const end: StepEnd = {
+        steps: Int32Array.from(rows(r.steps)),
+        halted: Uint8Array.from(rows(r.halted)),
+        minHalt: new Int32Array(B),
+      };
+      const metrics = haltedMetrics(
+        {
+          lmLoss: r.lmLoss[j]!,
+          qHaltLoss: r.qHaltLoss[j]!,
+          qHalt: rows(r.qHalt),
+          rowCorrect: rows(r.rowCorrect),
+          rowAccuracy: rows(r.rowAccuracy),
+          rowCount: rows(r.rowCount),
+        },
+        end,
+      );
+      this.slots = { steps: end.steps, halted: end.halted };
+      this.steps++;
+      reports.push({ step: this.steps, lr: lrs[j]!, metrics, halted: countHalted(this.slots), batchSize: B });
+    }
+    // per step: the graph run (which includes the optimiser) and the host's share of the rest
+    this.lastTiming.run = r.runSeconds / n;
+    this.lastTiming.optimizer = 0;
+    this.lastTiming.host = ((performance.now() - began) / 1000 - r.runSeconds) / n;
+    return reports;
   }
 
   /**
@@ -390,7 +573,7 @@ export class OrtTrainingRun implements TrainLoop {
     if (arrays.carry) {
       // saved as float32 whatever the carry's type in the graph
       const load = (data: Float32Array) =>
-        this.sessions[0]!.carry === 'fp16' ? f32ToF16(data) : Float32Array.from(data);
+        (this.multi ?? this.sessions[0]!).carry === 'fp16' ? f32ToF16(data) : Float32Array.from(data);
       this.zH = load(arrays.carry.zH.data);
       this.zL = load(arrays.carry.zL.data);
       this.data = arrays.carry.data;
@@ -401,13 +584,17 @@ export class OrtTrainingRun implements TrainLoop {
   async dispose(): Promise<void> {
     await this.optim.dispose();
     for (const s of this.sessions) await s.release();
+    await this.multi?.release();
   }
 }
 
 type MergedResult = Omit<OrtStepResult, 'runSeconds'>;
 
 /** The step's metrics over the rows that halted (those with labelled cells), the losses over the whole batch. */
-function haltedMetrics(merged: MergedResult, end: StepEnd): ActMetrics {
+function haltedMetrics(
+  merged: Pick<MergedResult, 'lmLoss' | 'qHaltLoss' | 'qHalt' | 'rowCorrect' | 'rowAccuracy' | 'rowCount'>,
+  end: StepEnd,
+): ActMetrics {
   const metrics: ActMetrics = {
     count: 0,
     accuracy: 0,

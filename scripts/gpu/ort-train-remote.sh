@@ -18,6 +18,7 @@
 #   io      (after the parts) the host transfers apart from the graph (ort-io), and the training step with fresh
 #           against reused output buffers and a float32 against a float16 carry (--outputs new,reused --carry)
 #   lanes   (after the parts) the training step on 1 or 2 sessions per device and 8 or 16 optimiser threads
+#   multi   (after the parts) the training step with k optimiser steps per graph run (TRM_MULTI_K)
 #   official the official code's training speed alone, in the foreground (TRM_OFFICIAL_CONFIGS)
 #   forms-train  (after profile and a setup that built the dataset) the default forms against the fastest in
 #           training, TRM_FORM_SECONDS (90) each from the same seed: their loss curves, to show they agree
@@ -33,7 +34,7 @@
 # (with TRM_TFJS_WEBGPU=1 the tfjs webgpu step still runs during setup, before training starts).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-phase=${1:?phase: setup | part | bench | train | profile | forms-train | io | lanes | official}
+phase=${1:?phase: setup | part | bench | train | profile | forms-train | io | lanes | multi | official}
 W=/opt/trm/work
 O=/opt/trm/out
 OUT=${OUT:-/tmp/trm-out}
@@ -259,6 +260,20 @@ lanes)
     node "$W/payload/dist/ort-train-speed.mjs" --backend "$BACKEND" --precision "${TRM_PRECISION:-fp16}" \
       --cases "${TRM_PROFILE_CASE:-sudoku-mlp:768}" --json "$O/ort-lanes-${spec/:/-}.json" --steps "${TRM_BENCH_STEPS:-8}" \
       --warmup 2 --lanes "${spec%%:*}" --optimizer-threads "${spec##*:}" 2>&1 | grep -v '^  ' | tee -a "$O/lanes.log"
+  done
+  collect
+  ;;
+multi)
+  # Optimiser steps per graph run (the training graph of k steps: the carry, weights and optimiser state stay on
+  # the device between them), TRM_MULTI_K lists k (default 1 2 4 8); each line's wall time includes opening the
+  # session (its graph grows with k).
+  need_provider
+  for k in ${TRM_MULTI_K:-1 2 4 8}; do
+    t0=$(date +%s)
+    node "$W/payload/dist/ort-train-speed.mjs" --backend "$BACKEND" --precision "${TRM_PRECISION:-fp16}" \
+      --cases "${TRM_PROFILE_CASE:-sudoku-mlp:768}" --json "$O/ort-multi-$k.json" --steps "${TRM_MULTI_RUNS:-3}" \
+      --warmup 1 --steps-per-run "$k" 2>&1 | grep -v '^  ' | tee -a "$O/multi.log"
+    echo "k=$k: $(($(date +%s) - t0)) s in all" | tee -a "$O/multi.log"
   done
   collect
   ;;

@@ -168,6 +168,14 @@ const spec: CliSpec = {
       help: "sessions per device, run at once in worker threads (one's transfers overlap another's kernels)",
     },
     {
+      name: 'steps-per-run',
+      kind: 'int',
+      min: 1,
+      default: 1,
+      value: '<k>',
+      help: 'optimiser steps per graph run (the graph of k steps: --steps and --warmup then count runs of k steps)',
+    },
+    {
       name: 'optimizer-threads',
       kind: 'int',
       min: 1,
@@ -232,10 +240,11 @@ function product<T extends Record<string, unknown>>(lists: { [K in keyof T]: rea
 }
 
 /** A row's fields naming its variant (as in the JSON). */
-function variantFields(v: Variant) {
+function variantFields(v: Variant, stepsPerRun = 1) {
   return {
     precision: v.precision,
-    optimizer_on: v.optimizerOn,
+    // with several steps per run the update is part of the training graph
+    optimizer_on: stepsPerRun > 1 ? ('graph' as const) : v.optimizerOn,
     no_grad_form: v.noGradForm,
     ops: v.trainOps,
     outputs: v.outputs,
@@ -247,7 +256,7 @@ interface Row {
   preset: string;
   batch: number;
   precision: TrainPrecision;
-  optimizer_on: OptimizerPlace;
+  optimizer_on: OptimizerPlace | 'graph';
   no_grad_form: NoGradForm;
   /** the op forms of the differentiated part */
   ops: TrainOps;
@@ -275,7 +284,14 @@ async function runCase(
   devices: number,
   microBatch: number | undefined,
   v: Variant,
-  timing: { steps: number; warmup: number; profile: boolean; lanes: number; optimizerThreads: number },
+  timing: {
+    steps: number;
+    warmup: number;
+    profile: boolean;
+    lanes: number;
+    optimizerThreads: number;
+    stepsPerRun: number;
+  },
 ): Promise<Row> {
   const p = getPreset(preset);
   const shape = TASK_SHAPES[p.model.task];
@@ -314,14 +330,16 @@ async function runCase(
       carry: v.carry,
       profilePrefix: profileDir ? join(profileDir, 'train') : undefined,
       optimizerThreads: timing.optimizerThreads,
+      stepsPerRun: timing.stepsPerRun,
     });
     const times: number[] = [];
     const parts = { run: [] as number[], optimizer: [] as number[], host: [] as number[] };
     try {
       for (let i = 0; i < warmup + steps; i++) {
         const t0 = performance.now();
-        await run.trainStep();
-        const dt = (performance.now() - t0) / 1000;
+        const done =
+          timing.stepsPerRun > 1 ? (await run.trainSteps(timing.stepsPerRun)).length : (await run.trainStep(), 1);
+        const dt = (performance.now() - t0) / 1000 / done;
         if (i < warmup) continue;
         times.push(dt);
         parts.run.push(run.lastTiming.run);
@@ -334,12 +352,12 @@ async function runCase(
     }
     // device 0's graph runs during the warm-up steps: its share of the batch, in micro-batches
     const [from, to] = shareRows(batch, devices * timing.lanes)[0]!;
-    const warmupRuns = warmup * Math.ceil((to - from) / (microBatch ?? to - from));
+    const warmupRuns = timing.stepsPerRun > 1 ? warmup : warmup * Math.ceil((to - from) / (microBatch ?? to - from));
     const step = median(times);
     return {
       preset,
       batch,
-      ...variantFields(v),
+      ...variantFields(v, timing.stepsPerRun),
       profile: profileDir ? profileOf(profileDir, warmupRuns) : undefined,
       micro_batch: microBatch,
       ok: true,
@@ -411,6 +429,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
     profile: values.profile === true,
     lanes,
     optimizerThreads,
+    stepsPerRun: values['steps-per-run'] as number,
   };
   const provider = backend.slice(4) as OrtProvider;
   await selectBackend('cpu', () => {}); // the seeded initialisation is drawn by tfjs
@@ -443,7 +462,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
         rows.push({
           preset,
           batch: Number(b),
-          ...variantFields(v),
+          ...variantFields(v, timing.stepsPerRun),
           micro_batch: microBatch,
           ok: false,
           error: why.slice(0, 300),
@@ -455,7 +474,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
     }
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
   io.out(
-    `\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''}${lanes > 1 ? `, ${lanes} sessions per device` : ''}, optimiser on ${optimizerThreads} thread(s) (${machineDescription()})`,
+    `\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''}${lanes > 1 ? `, ${lanes} sessions per device` : ''}${timing.stepsPerRun > 1 ? `, ${timing.stepsPerRun} steps per graph run` : ''}, optimiser on ${optimizerThreads} thread(s) (${machineDescription()})`,
   );
   io.out(
     '| preset | batch | precision | optimizer on | no-grad ops | swiglu, mlp_t, norm, silu, pad | outputs, carry | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',
@@ -474,7 +493,15 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
     writeFileSync(
       values.json as string,
       JSON.stringify(
-        { backend, gpus, lanes, optimizer_threads: optimizerThreads, machine: machineDescription(), rows },
+        {
+          backend,
+          gpus,
+          lanes,
+          steps_per_run: timing.stepsPerRun,
+          optimizer_threads: optimizerThreads,
+          machine: machineDescription(),
+          rows,
+        },
         null,
         1,
       ),

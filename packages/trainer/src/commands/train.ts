@@ -122,6 +122,13 @@ export const trainSpec: CliSpec = {
       help: 'ort-cpu: threads per session (default: the cores divided by --gpus)',
     },
     {
+      name: 'steps-per-run',
+      kind: 'int',
+      min: 1,
+      value: '<k>',
+      help: 'ort-* backends: optimiser steps per graph run (default 1); with k > 1 the carry, weights and optimiser state stay on the device for k steps (one device, the whole batch per run, the optimiser in the graph; the session takes longer to open)',
+    },
+    {
       name: 'precision',
       kind: 'enum',
       choices: TRAIN_PRECISIONS,
@@ -370,7 +377,7 @@ async function trainEngine(
   const devices = f.gpus as number;
   if (engine.kind !== 'ort') {
     if (devices > 1) throw new FlagError('--gpus needs an ort-* backend', '--gpus');
-    for (const name of ['micro-batch', 'precision', 'optimizer-on', 'graph-ops'])
+    for (const name of ['micro-batch', 'precision', 'optimizer-on', 'graph-ops', 'steps-per-run'])
       if (f[name] !== undefined) throw new FlagError(`--${name} needs an ort-* backend`, `--${name}`);
     meta.backend = (await selectBackend(engine.backend, log)).backend;
     return undefined;
@@ -391,6 +398,24 @@ async function trainEngine(
   const optimizerOn = f['optimizer-on'] as OptimizerPlace | undefined;
   if (optimizerOn === 'device') meta.backend += ', optimiser on the device';
   if (graphOps) meta.backend += `, graph ops ${f['graph-ops']}`;
+  const stepsPerRun = f['steps-per-run'] as number | undefined;
+  if (stepsPerRun !== undefined && stepsPerRun > 1) {
+    if (devices > 1) throw new FlagError('--steps-per-run above 1 runs on one device (no --gpus)', '--steps-per-run');
+    if (microBatch !== undefined)
+      throw new FlagError(
+        '--steps-per-run above 1 takes the whole batch per run (no --micro-batch)',
+        '--steps-per-run',
+      );
+    if (optimizerOn === 'device')
+      throw new FlagError(
+        '--steps-per-run above 1 has the optimiser in its graph already (no --optimizer-on)',
+        '--steps-per-run',
+      );
+    meta.backend += `, ${stepsPerRun} steps per run`;
+    log(
+      `${stepsPerRun} optimiser steps per graph run: the carry, weights and optimiser state stay on the device between them`,
+    );
+  }
   // The host optimiser runs between graph runs, so it can use every core (16 threads: 0.035 s against 0.048 s
   // for 8 on an H100 host's 16 cores, BENCHMARKS.md).
   const optimizerThreads = Math.min(16, availableParallelism());
@@ -407,6 +432,7 @@ async function trainEngine(
       noGradForm: graphOps?.noGradForm,
       trainOps: graphOps?.trainOps,
       carry: graphOps?.carry,
+      stepsPerRun,
     });
 }
 

@@ -167,16 +167,22 @@ class Session {
     const { run, meta } = this;
     while (run.step < this.stopAt) {
       if (this.o.signal?.aborted) return true;
-      const r = await run.trainStep();
+      // an engine that trains several steps per call never runs past the next evaluation or the stop step
+      const untilEval = meta.eval_every > 0 ? meta.eval_every - (run.step % meta.eval_every) : Infinity;
+      const reports = run.trainSteps
+        ? await run.trainSteps(Math.min(untilEval, this.stopAt - run.step))
+        : [await run.trainStep()];
       // On wasm and cpu a step never waits for I/O, so without this the loop would starve the event loop and a
       // Ctrl-C (a signal event) would not be seen until the end of the run.
       await yieldToEventLoop();
-      this.logSteps(r);
-      this.progress.tick(1, progressFields(r.step, meta.total_steps, this.lastTrain));
-      const evalDue = meta.eval_every > 0 && r.step % meta.eval_every === 0 && r.step < this.stopAt;
-      if (evalDue) {
-        await this.evaluate();
-        await this.save();
+      for (const r of reports) {
+        this.logSteps(r);
+        this.progress.tick(1, progressFields(r.step, meta.total_steps, this.lastTrain));
+        const evalDue = meta.eval_every > 0 && r.step % meta.eval_every === 0 && r.step < this.stopAt;
+        if (evalDue) {
+          await this.evaluate();
+          await this.save();
+        }
       }
     }
     return false;

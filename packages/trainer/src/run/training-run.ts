@@ -67,6 +67,8 @@ export interface TrainLoop {
   readonly step: number;
   readonly epochs: number;
   trainStep(): Promise<StepReport>;
+  /** up to `max` steps at once, where the engine runs several per call (the ONNX Runtime graph of K steps) */
+  trainSteps?(max: number): Promise<StepReport[]>;
   /** evaluates the EMA model (the live one without EMA) on a split */
   evaluate(split: SplitSource, opts: EvalOptions): Promise<EvalResult>;
   exportState(): Promise<{ json: RunStateJson; arrays: RunStateArrays }>;

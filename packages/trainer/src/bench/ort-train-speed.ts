@@ -337,8 +337,7 @@ async function runCase(
     try {
       for (let i = 0; i < warmup + steps; i++) {
         const t0 = performance.now();
-        const done =
-          timing.stepsPerRun > 1 ? (await run.trainSteps(timing.stepsPerRun)).length : (await run.trainStep(), 1);
+        const done = (await run.trainSteps(timing.stepsPerRun)).length;
         const dt = (performance.now() - t0) / 1000 / done;
         if (i < warmup) continue;
         times.push(dt);

@@ -15,9 +15,9 @@ beforeAll(async () => {
   await selectBackend('cpu', () => {});
 });
 
-/** sudoku-tiny-mlp on easy sudoku, with `ids` puzzle identifiers spread over the examples. */
-function setup(ids = 1): RunOptions {
-  const p = getPreset('sudoku-tiny-mlp');
+/** sudoku-tiny-mlp (or `preset`) on easy sudoku, with `ids` puzzle identifiers spread over the examples. */
+function setup(ids = 1, preset = 'sudoku-tiny-mlp'): RunOptions {
+  const p = getPreset(preset);
   // halt_max_steps 3: slots halt and take new rows inside a run, by the limit and by the learned rule
   const model: ModelConfig = validateModelConfig({
     ...p.model,
@@ -99,6 +99,16 @@ describe('OrtTrainingRun with several steps per graph run', () => {
     expect(a.slice(1).some((r) => r.metrics.count > 0 && r.metrics.steps < 2 * r.metrics.count)).toBe(true);
     await one.dispose();
     await three.dispose();
+  });
+
+  it('attention + RoPE: takes the steps of one step per run', async () => {
+    const o: OrtRunOptions = { ...setup(3, 'sudoku-tiny'), provider: 'cpu', threads: 1 };
+    const one = await OrtTrainingRun.create(o);
+    const two = await OrtTrainingRun.create({ ...o, stepsPerRun: 2 });
+    expectSameSteps(await train(two, [2, 2, 1]), await train(one, [1, 1, 1, 1, 1]), 1e-4);
+    await expectSameWeights(two, one, 2e-5);
+    await one.dispose();
+    await two.dispose();
   });
 
   it('resumes exactly from a state saved between two runs', async () => {

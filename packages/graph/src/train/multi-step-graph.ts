@@ -20,7 +20,7 @@ import {
 } from '../contract.js';
 import { GraphBuilder } from '../onnx/graph-builder.js';
 import { inlineGraph } from '../onnx/inline.js';
-import { DataType, encodeModel, type ValueInfoMsg } from '../onnx/onnx-proto.js';
+import { AttributeType, DataType, encodeModel, rawValueInfo, type ValueInfoMsg } from '../onnx/onnx-proto.js';
 import { OPTIMIZER_OUTPUTS, OPTIMIZER_STATE, type OptimizerGraphKind, optimizerGraphParts } from './optimizer-graph.js';
 import { type TrainCarry, type TrainGraphOptions, type TrainPrecision, trainGraphParts } from './train-graph.js';
 
@@ -87,6 +87,21 @@ export const MULTI_OUTPUTS = {
 
 export const outName = (state: string) => `${state}_out`;
 
+/** The loop-carried count of the updates applied so far in the run (the bias corrections' index). */
+const APPLIED = 'applied';
+
+/** The shape of a per-step output, [K, B] or [K] (the step's own part is the shape without the first axis). */
+function perStepShape(name: string, B: string): (number | string)[] {
+  const scalar: string[] = [MULTI_OUTPUTS.lmLoss, MULTI_OUTPUTS.qHaltLoss, MULTI_OUTPUTS.applied];
+  return scalar.includes(name) ? ['K'] : ['K', B];
+}
+
+/**
+ * How the K steps are laid out: `loop`, one ONNX Loop whose body is a step (the graph stays the size of one step),
+ * or `unrolled`, K copies of the step (ONNX Runtime's session takes longer to open as K grows).
+ */
+export type TrainStepsForm = 'loop' | 'unrolled';
+
 export interface MultiStepOptions extends TrainGraphOptions {
   /** optimiser steps per run, K >= 1 */
   steps: number;
@@ -100,6 +115,8 @@ export interface MultiStepOptions extends TrainGraphOptions {
   lossScale: { growthInterval: number; min: number; max: number } | null;
   /** rows of the puzzle table (models with a puzzle embedding) */
   puzzleRows: number;
+  /** default loop */
+  form?: TrainStepsForm;
 }
 
 export interface MultiStepGraph {
@@ -119,7 +136,7 @@ export function buildMultiStepGraph(config: ModelConfig, weights: NamedArrays, o
   if (!Number.isInteger(K) || K < 1) throw new Error(`steps per run must be a positive integer (got ${K})`);
   const one = trainGraphParts(config, weights, o);
   const opt = optimizerGraphParts(o.optimizer, o.ema);
-  const g = new GraphBuilder();
+  const form = o.form ?? 'loop';
   const B = 'batch';
   const S = config.seq_len;
   const L = stateLen(config);
@@ -131,7 +148,6 @@ export function buildMultiStepGraph(config: ModelConfig, weights: NamedArrays, o
   const carryType = one.carry === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
   const sizes = one.params.map((p) => weights[p]!.data.length);
   const P = sizes.reduce((a, b) => a + b, 0);
-  const f = (v: number) => g.scalar(v);
   const I = MULTI_INPUTS;
   const X = MULTI_STATE;
 
@@ -166,166 +182,235 @@ export function buildMultiStepGraph(config: ModelConfig, weights: NamedArrays, o
   ];
   inputs.push(...stateInfo);
 
-  // the running state: value names of g, replaced step by step
-  const s: Record<string, string> = {};
-  for (const v of stateInfo) s[v.name] = v.name;
-  let applied = f(0);
-  const perStep: Record<string, string[]> = Object.fromEntries(Object.values(MULTI_OUTPUTS).map((k) => [k, []]));
-  const at = (v: string, j: number) => g.op('Gather', [v, g.ints([j])], { axis: 0 }); // [1, ...]
-  const pick = (v: string, j: number) => g.op('Squeeze', [at(v, j), g.ints([0])]);
-  const rows = g.op('Cast', [g.op('Slice', [g.op('Shape', [X.tokens]), g.ints([0]), g.ints([1])])], {
-    to: DataType.FLOAT,
-  });
   const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
 
-  for (let j = 0; j < K; j++) {
-    const act = g.op('Squeeze', [at(I.active, j), g.ints([0])]); // bool []
-    const scale = o.lossScale ? s[X.scale]! : f(1); // this step's loss scale
-    const reset = s[X.halted]!;
-    const reset2 = g.op('Unsqueeze', [reset, g.ints([1])]);
-    const tokens = g.op('Where', [reset2, pick(I.tokens, j), s[X.tokens]!]);
-    const labels = g.op('Where', [reset2, pick(I.labels, j), s[X.labels]!]);
-    const ids = puzzle ? g.op('Where', [reset, pick(I.ids, j), s[X.ids]!]) : '';
-    const stepsBefore = g.op('Where', [reset, f(0), s[X.steps]!]);
-    const bind: Record<string, string> = {
-      [STEP_INPUTS.tokens]: g.op('Cast', [tokens], { to: DataType.INT64 }),
-      [TRAIN_INPUTS.labels]: g.op('Cast', [labels], { to: DataType.INT64 }),
-      [STEP_INPUTS.reset]: reset,
-      [STEP_INPUTS.zH]: s[X.zH]!,
-      [STEP_INPUTS.zL]: s[X.zL]!,
-      [TRAIN_INPUTS.lossScale]: g.op('Div', [scale, rows]),
-    };
-    if (puzzle) bind[STEP_INPUTS.puzzleEmb] = g.op('Gather', [s[X.table]!, ids], { axis: 0 });
-    one.params.forEach((name, i) => {
-      const flat = g.op('Slice', [s[X.p]!, g.ints([offsets[i]!]), g.ints([offsets[i]! + sizes[i]!])]);
-      bind[name] = g.op('Reshape', [flat, g.ints(weights[name]!.shape)]);
-    });
-    const v = inlineGraph(g, one.builder, bind, `s${j}/`, 'step/');
+  /**
+   * Appends step `index` (an int64 [1] value of `g`: which row of the per-step inputs it reads) to `g`: reads and
+   * replaces the state values `s` and the applied-update count; returns its per-step outputs.
+   */
+  const appendStep = (
+    g: GraphBuilder,
+    s: Record<string, string>,
+    index: string,
+    tag: string,
+  ): Record<string, string> => {
+    const f = (v: number) => g.scalar(v);
+    const pick = (v: string) => g.op('Squeeze', [g.op('Gather', [v, index], { axis: 0 }), g.ints([0])]);
+    const rows = g.op(
+      'Cast',
+      [g.op('Squeeze', [g.op('Slice', [g.op('Shape', [s[X.tokens]!]), g.ints([0]), g.ints([1])]), g.ints([0])])],
+      {
+        to: DataType.FLOAT,
+      },
+    );
+    {
+      const act = pick(I.active); // bool []
+      const scale = o.lossScale ? s[X.scale]! : f(1); // this step's loss scale
+      const reset = s[X.halted]!;
+      const reset2 = g.op('Unsqueeze', [reset, g.ints([1])]);
+      const tokens = g.op('Where', [reset2, pick(I.tokens), s[X.tokens]!]);
+      const labels = g.op('Where', [reset2, pick(I.labels), s[X.labels]!]);
+      const ids = puzzle ? g.op('Where', [reset, pick(I.ids), s[X.ids]!]) : '';
+      const stepsBefore = g.op('Where', [reset, f(0), s[X.steps]!]);
+      const bind: Record<string, string> = {
+        [STEP_INPUTS.tokens]: g.op('Cast', [tokens], { to: DataType.INT64 }),
+        [TRAIN_INPUTS.labels]: g.op('Cast', [labels], { to: DataType.INT64 }),
+        [STEP_INPUTS.reset]: reset,
+        [STEP_INPUTS.zH]: s[X.zH]!,
+        [STEP_INPUTS.zL]: s[X.zL]!,
+        [TRAIN_INPUTS.lossScale]: g.op('Div', [scale, rows]),
+      };
+      if (puzzle) bind[STEP_INPUTS.puzzleEmb] = g.op('Gather', [s[X.table]!, ids], { axis: 0 });
+      one.params.forEach((name, i) => {
+        const flat = g.op('Slice', [s[X.p]!, g.ints([offsets[i]!]), g.ints([offsets[i]! + sizes[i]!])]);
+        bind[name] = g.op('Reshape', [flat, g.ints(weights[name]!.shape)]);
+      });
+      const v = inlineGraph(g, one.builder, bind, `${tag}s/`, 'step/');
 
-    // The gradients, unscaled; the step applies only when they are finite (always in fp32).
-    const inv = g.op('Reciprocal', [scale]);
-    const grad = g.op('Mul', [
-      g.op(
-        'Concat',
-        one.params.map((p) => g.op('Reshape', [v(gradientName(p)), g.ints([-1])])),
-        { axis: 0 },
-      ),
-      inv,
-    ]);
-    const puzzleGrad = puzzle ? g.op('Mul', [v(gradientName(STEP_INPUTS.puzzleEmb)), inv]) : '';
-    let finite = g.initializerOf('true') ? 'true' : g.initializer('true', [], DataType.BOOL, Uint8Array.of(1));
-    if (o.lossScale) {
-      const bad = (x: string) =>
+      // The gradients, unscaled; the step applies only when they are finite (always in fp32).
+      const inv = g.op('Reciprocal', [scale]);
+      const grad = g.op('Mul', [
         g.op(
-          'ReduceMax',
-          [g.op('Cast', [g.op('Or', [g.op('IsNaN', [x]), g.op('IsInf', [x])])], { to: DataType.FLOAT })],
-          {
-            keepdims: 0,
-          },
-        );
-      const worst = puzzle ? g.op('Max', [bad(grad), bad(puzzleGrad)]) : bad(grad);
-      finite = g.op('Equal', [worst, f(0)]);
-    }
-    const update = g.op('And', [act, finite]);
-    const nth = g.op('Cast', [g.op('Reshape', [applied, g.ints([1])])], { to: DataType.INT64 });
-    const bc1 = g.op('Squeeze', [g.op('Gather', [I.bc1Reciprocal, nth], { axis: 0 }), g.ints([0])]);
-    const bc2 = g.op('Squeeze', [g.op('Gather', [I.bc2Sqrt, nth], { axis: 0 }), g.ints([0])]);
-    const lr = pick(I.lr, j);
-    const scalars: Record<string, string> = {
-      lr,
-      wdAlpha: pick(I.wdAlpha, j),
-      a1: f(1 - o.hyper.beta1),
-      a2: f(1 - o.hyper.beta2),
-      beta2: f(o.hyper.beta2),
-      bc1Reciprocal: bc1,
-      bc2Sqrt: bc2,
-      stepSize: g.op('Mul', [lr, bc1]),
-      eps: f(o.hyper.eps),
-      emaRate: f(o.hyper.emaRate),
-    };
-    const optBind: Record<string, string> = {
-      [OPTIMIZER_STATE.p]: s[X.p]!,
-      [OPTIMIZER_STATE.m]: s[X.m]!,
-      [OPTIMIZER_STATE.v]: s[X.v]!,
-      [OPTIMIZER_STATE.g]: grad,
-      ...(o.ema ? { [OPTIMIZER_STATE.e]: s[X.e]! } : {}),
-    };
-    for (const info of opt.inputs) if (!(info.name in optBind)) optBind[info.name] = scalars[info.name]!;
-    const u = inlineGraph(g, opt.builder, optBind, `u${j}/`, 'update/');
-    const keep = (x: string, next: string, when = update) => g.op('Where', [when, next, x]);
-    const next: Record<string, string> = {
-      [X.p]: keep(s[X.p]!, u(OPTIMIZER_OUTPUTS.p)),
-      [X.m]: keep(s[X.m]!, u(OPTIMIZER_OUTPUTS.m)),
-      [X.v]: keep(s[X.v]!, u(OPTIMIZER_OUTPUTS.v)),
-    };
-    if (o.ema) next[X.e] = keep(s[X.e]!, u(OPTIMIZER_OUTPUTS.e));
-    if (puzzle) {
-      // sign-SGD of the rows the batch touched, from their summed gradients (optim/sign-sgd.ts)
-      const zeros = (dims: number[]) =>
-        g.op('ConstantOfShape', [g.ints(dims)], {
-          value: { name: '', dims: [1], data_type: DataType.FLOAT, raw_data: new Uint8Array(4) },
-        });
-      const index = g.op('Unsqueeze', [g.op('Cast', [ids], { to: DataType.INT64 }), g.ints([1])]); // [B, 1]
-      const sums = g.op('ScatterND', [zeros([N, E]), index, puzzleGrad], { reduction: 'add' });
-      const ones = g.op('Expand', [f(1), g.op('Shape', [ids])]);
-      const counts = g.op('ScatterND', [zeros([N]), index, ones], { reduction: 'add' });
-      const touched = g.op('Unsqueeze', [g.op('Greater', [counts, f(0)]), g.ints([1])]); // [N, 1]
-      const stepped = g.op('Sub', [
-        g.op('Mul', [s[X.table]!, pick(I.puzzleDecay, j)]),
-        g.op('Mul', [pick(I.puzzleLr, j), g.op('Sign', [sums])]),
+          'Concat',
+          one.params.map((p) => g.op('Reshape', [v(gradientName(p)), g.ints([-1])])),
+          { axis: 0 },
+        ),
+        inv,
       ]);
-      next[X.table] = keep(s[X.table]!, keep(s[X.table]!, stepped, touched));
-    }
-    applied = g.op('Add', [applied, g.op('Cast', [update], { to: DataType.FLOAT })]);
-    if (o.lossScale) {
-      const { growthInterval, min, max } = o.lossScale;
-      const overflow = g.op('And', [act, g.op('Not', [finite])]);
-      const counted = g.op('Where', [update, g.op('Add', [s[X.good]!, f(1)]), s[X.good]!]);
-      const grow = g.op('And', [update, g.op('GreaterOrEqual', [counted, f(growthInterval)])]);
-      const halved = g.op('Max', [g.op('Mul', [scale, f(0.5)]), f(min)]);
-      const doubled = g.op('Min', [g.op('Mul', [scale, f(2)]), f(max)]);
-      next[X.scale] = g.op('Where', [grow, doubled, g.op('Where', [overflow, halved, scale])]);
-      next[X.good] = g.op('Where', [g.op('Or', [grow, overflow]), f(0), counted]);
-    }
+      const puzzleGrad = puzzle ? g.op('Mul', [v(gradientName(STEP_INPUTS.puzzleEmb)), inv]) : '';
+      let finite = g.initializerOf('true') ? 'true' : g.initializer('true', [], DataType.BOOL, Uint8Array.of(1));
+      if (o.lossScale) {
+        const bad = (x: string) =>
+          g.op(
+            'ReduceMax',
+            [g.op('Cast', [g.op('Or', [g.op('IsNaN', [x]), g.op('IsInf', [x])])], { to: DataType.FLOAT })],
+            {
+              keepdims: 0,
+            },
+          );
+        const worst = puzzle ? g.op('Max', [bad(grad), bad(puzzleGrad)]) : bad(grad);
+        finite = g.op('Equal', [worst, f(0)]);
+      }
+      const update = g.op('And', [act, finite]);
+      const nth = g.op('Cast', [g.op('Reshape', [s[APPLIED]!, g.ints([1])])], { to: DataType.INT64 });
+      const bc1 = g.op('Squeeze', [g.op('Gather', [I.bc1Reciprocal, nth], { axis: 0 }), g.ints([0])]);
+      const bc2 = g.op('Squeeze', [g.op('Gather', [I.bc2Sqrt, nth], { axis: 0 }), g.ints([0])]);
+      const lr = pick(I.lr);
+      const scalars: Record<string, string> = {
+        lr,
+        wdAlpha: pick(I.wdAlpha),
+        a1: f(1 - o.hyper.beta1),
+        a2: f(1 - o.hyper.beta2),
+        beta2: f(o.hyper.beta2),
+        bc1Reciprocal: bc1,
+        bc2Sqrt: bc2,
+        stepSize: g.op('Mul', [lr, bc1]),
+        eps: f(o.hyper.eps),
+        emaRate: f(o.hyper.emaRate),
+      };
+      const optBind: Record<string, string> = {
+        [OPTIMIZER_STATE.p]: s[X.p]!,
+        [OPTIMIZER_STATE.m]: s[X.m]!,
+        [OPTIMIZER_STATE.v]: s[X.v]!,
+        [OPTIMIZER_STATE.g]: grad,
+        ...(o.ema ? { [OPTIMIZER_STATE.e]: s[X.e]! } : {}),
+      };
+      for (const info of opt.inputs) if (!(info.name in optBind)) optBind[info.name] = scalars[info.name]!;
+      const u = inlineGraph(g, opt.builder, optBind, `${tag}u/`, 'update/');
+      const keep = (x: string, next: string, when = update) => g.op('Where', [when, next, x]);
+      const next: Record<string, string> = {
+        [X.p]: keep(s[X.p]!, u(OPTIMIZER_OUTPUTS.p)),
+        [X.m]: keep(s[X.m]!, u(OPTIMIZER_OUTPUTS.m)),
+        [X.v]: keep(s[X.v]!, u(OPTIMIZER_OUTPUTS.v)),
+      };
+      if (o.ema) next[X.e] = keep(s[X.e]!, u(OPTIMIZER_OUTPUTS.e));
+      if (puzzle) {
+        // sign-SGD of the rows the batch touched, from their summed gradients (optim/sign-sgd.ts)
+        const zeros = (dims: number[]) =>
+          g.op('ConstantOfShape', [g.ints(dims)], {
+            value: { name: '', dims: [1], data_type: DataType.FLOAT, raw_data: new Uint8Array(4) },
+          });
+        const index = g.op('Unsqueeze', [g.op('Cast', [ids], { to: DataType.INT64 }), g.ints([1])]); // [B, 1]
+        const sums = g.op('ScatterND', [zeros([N, E]), index, puzzleGrad], { reduction: 'add' });
+        const ones = g.op('Expand', [f(1), g.op('Shape', [ids])]);
+        const counts = g.op('ScatterND', [zeros([N]), index, ones], { reduction: 'add' });
+        const touched = g.op('Unsqueeze', [g.op('Greater', [counts, f(0)]), g.ints([1])]); // [N, 1]
+        const stepped = g.op('Sub', [
+          g.op('Mul', [s[X.table]!, pick(I.puzzleDecay)]),
+          g.op('Mul', [pick(I.puzzleLr), g.op('Sign', [sums])]),
+        ]);
+        next[X.table] = keep(s[X.table]!, keep(s[X.table]!, stepped, touched));
+      }
+      s[APPLIED] = g.op('Add', [s[APPLIED]!, g.op('Cast', [update], { to: DataType.FLOAT })]);
+      if (o.lossScale) {
+        const { growthInterval, min, max } = o.lossScale;
+        const overflow = g.op('And', [act, g.op('Not', [finite])]);
+        const counted = g.op('Where', [update, g.op('Add', [s[X.good]!, f(1)]), s[X.good]!]);
+        const grow = g.op('And', [update, g.op('GreaterOrEqual', [counted, f(growthInterval)])]);
+        const halved = g.op('Max', [g.op('Mul', [scale, f(0.5)]), f(min)]);
+        const doubled = g.op('Min', [g.op('Mul', [scale, f(2)]), f(max)]);
+        next[X.scale] = g.op('Where', [grow, doubled, g.op('Where', [overflow, halved, scale])]);
+        next[X.good] = g.op('Where', [g.op('Or', [grow, overflow]), f(0), counted]);
+      }
 
-    // The halting rule (act/slots.ts endStep), then the state the next step starts from.
-    const stepsAfter = g.op('Add', [stepsBefore, f(1)]);
-    let halt = g.op('GreaterOrEqual', [stepsAfter, f(o.maxSteps)]);
-    const qHalt = v(STEP_OUTPUTS.qHalt);
-    if (o.learnedHalt)
-      halt = g.op('And', [
-        g.op('Or', [halt, g.op('Greater', [qHalt, f(0)])]),
-        g.op('GreaterOrEqual', [stepsAfter, pick(I.minHalt, j)]),
-      ]);
-    const moved: Record<string, string> = {
-      [X.tokens]: tokens,
-      [X.labels]: labels,
-      [X.steps]: stepsAfter,
-      [X.halted]: halt,
-      [X.zH]: v(STEP_OUTPUTS.zH),
-      [X.zL]: v(STEP_OUTPUTS.zL),
-      ...(puzzle ? { [X.ids]: ids } : {}),
-    };
-    for (const [k, x] of Object.entries(moved))
-      s[k] =
-        k === X.halted // Where has no bool kernel on the CPU provider
-          ? g.op('Or', [g.op('And', [act, x]), g.op('And', [g.op('Not', [act]), s[k]!])])
-          : keep(s[k]!, x, act);
-    for (const [k, x] of Object.entries(next)) s[k] = x;
-    if (o.lossScale) {
-      s[X.scale] = next[X.scale]!;
-      s[X.good] = next[X.good]!;
+      // The halting rule (act/slots.ts endStep), then the state the next step starts from.
+      const stepsAfter = g.op('Add', [stepsBefore, f(1)]);
+      let halt = g.op('GreaterOrEqual', [stepsAfter, f(o.maxSteps)]);
+      const qHalt = v(STEP_OUTPUTS.qHalt);
+      if (o.learnedHalt)
+        halt = g.op('And', [
+          g.op('Or', [halt, g.op('Greater', [qHalt, f(0)])]),
+          g.op('GreaterOrEqual', [stepsAfter, pick(I.minHalt)]),
+        ]);
+      const moved: Record<string, string> = {
+        [X.tokens]: tokens,
+        [X.labels]: labels,
+        [X.steps]: stepsAfter,
+        [X.halted]: halt,
+        [X.zH]: v(STEP_OUTPUTS.zH),
+        [X.zL]: v(STEP_OUTPUTS.zL),
+        ...(puzzle ? { [X.ids]: ids } : {}),
+      };
+      for (const [k, x] of Object.entries(moved))
+        s[k] =
+          k === X.halted // Where has no bool kernel on the CPU provider
+            ? g.op('Or', [g.op('And', [act, x]), g.op('And', [g.op('Not', [act]), s[k]!])])
+            : keep(s[k]!, x, act);
+      for (const [k, x] of Object.entries(next)) s[k] = x;
+      if (o.lossScale) {
+        s[X.scale] = next[X.scale]!;
+        s[X.good] = next[X.good]!;
+      }
+      return {
+        [MULTI_OUTPUTS.qHalt]: qHalt,
+        [MULTI_OUTPUTS.lmLoss]: v(TRAIN_OUTPUTS.lmLoss),
+        [MULTI_OUTPUTS.qHaltLoss]: v(TRAIN_OUTPUTS.qHaltLoss),
+        [MULTI_OUTPUTS.rowCorrect]: v(TRAIN_OUTPUTS.rowCorrect),
+        [MULTI_OUTPUTS.rowAccuracy]: v(TRAIN_OUTPUTS.rowAccuracy),
+        [MULTI_OUTPUTS.rowCount]: v(TRAIN_OUTPUTS.rowCount),
+        [MULTI_OUTPUTS.halted]: g.op('Cast', [halt], { to: DataType.FLOAT }),
+        [MULTI_OUTPUTS.steps]: stepsAfter,
+        [MULTI_OUTPUTS.applied]: g.op('Cast', [update], { to: DataType.FLOAT }),
+      };
     }
-    const row = (x: string) => g.op('Unsqueeze', [x, g.ints([0])]);
-    perStep[MULTI_OUTPUTS.qHalt]!.push(row(qHalt));
-    perStep[MULTI_OUTPUTS.lmLoss]!.push(row(v(TRAIN_OUTPUTS.lmLoss)));
-    perStep[MULTI_OUTPUTS.qHaltLoss]!.push(row(v(TRAIN_OUTPUTS.qHaltLoss)));
-    perStep[MULTI_OUTPUTS.rowCorrect]!.push(row(v(TRAIN_OUTPUTS.rowCorrect)));
-    perStep[MULTI_OUTPUTS.rowAccuracy]!.push(row(v(TRAIN_OUTPUTS.rowAccuracy)));
-    perStep[MULTI_OUTPUTS.rowCount]!.push(row(v(TRAIN_OUTPUTS.rowCount)));
-    perStep[MULTI_OUTPUTS.halted]!.push(row(g.op('Cast', [halt], { to: DataType.FLOAT })));
-    perStep[MULTI_OUTPUTS.steps]!.push(row(stepsAfter));
-    perStep[MULTI_OUTPUTS.applied]!.push(row(g.op('Cast', [update], { to: DataType.FLOAT })));
+  };
+
+  const g = new GraphBuilder();
+  const s: Record<string, string> = {};
+  for (const info of stateInfo) s[info.name] = info.name;
+  const perStep: Record<string, string[]> = Object.fromEntries(Object.values(MULTI_OUTPUTS).map((k) => [k, []]));
+  if (form === 'unrolled') {
+    s[APPLIED] = g.scalar(0);
+    for (let j = 0; j < K; j++) {
+      const out = appendStep(g, s, g.ints([j]), `${j}/`);
+      for (const [k, x] of Object.entries(out)) perStep[k]!.push(g.op('Unsqueeze', [x, g.ints([0])]));
+    }
+    for (const [name, list] of Object.entries(perStep)) g.node('Concat', list, { axis: 0 }, { outputs: [name] });
+  } else {
+    // one Loop of K iterations whose body is the step: the state is loop-carried, the per-step outputs scanned
+    const b = new GraphBuilder();
+    const carried = [...stateInfo, { name: APPLIED, elemType: DataType.FLOAT, shape: [] } as ValueInfoMsg];
+    const inner: Record<string, string> = {};
+    for (const info of carried) inner[info.name] = `body_${info.name}`;
+    const index = b.op('Reshape', ['body_iter', b.ints([1])], {}, 'body_index');
+    const out = appendStep(b, inner, index, '');
+    const bodyOut = (x: string, name: string) => b.node('Identity', [x], {}, { outputs: [name] })[0]!;
+    bodyOut('body_cond_in', 'body_cond_out');
+    for (const info of carried) bodyOut(inner[info.name]!, `body_${info.name}_out`);
+    for (const [name, x] of Object.entries(out)) bodyOut(x, `body_${name}`);
+    const info = (v: ValueInfoMsg) => rawValueInfo(v);
+    const body = {
+      name: 'trm_train_step_body',
+      node: b.nodes,
+      initializer: b.initializers,
+      input: [
+        info({ name: 'body_iter', elemType: DataType.INT64, shape: [] }),
+        info({ name: 'body_cond_in', elemType: DataType.BOOL, shape: [] }),
+        ...carried.map((c) => info({ ...c, name: `body_${c.name}` })),
+      ],
+      output: [
+        info({ name: 'body_cond_out', elemType: DataType.BOOL, shape: [] }),
+        ...carried.map((c) => info({ ...c, name: `body_${c.name}_out` })),
+        ...Object.keys(out).map((name) =>
+          info({ name: `body_${name}`, elemType: DataType.FLOAT, shape: perStepShape(name, B).slice(1) }),
+        ),
+      ],
+    };
+    for (const d of b.domains) g.domains.add(d);
+    const trips = g.initializer('loop_trips', [], DataType.INT64, BigInt64Array.of(BigInt(K)));
+    const yes = g.initializer('loop_true', [], DataType.BOOL, Uint8Array.of(1));
+    const zero = g.initializer('loop_zero', [], DataType.FLOAT, Float32Array.of(0));
+    const finals = carried.map((c) => `loop_${c.name}`);
+    g.nodes.push({
+      name: 'n_loop',
+      op_type: 'Loop',
+      input: [trips, yes, ...stateInfo.map((c) => c.name), zero],
+      output: [...finals, ...Object.keys(out)],
+      attribute: [{ name: 'body', type: AttributeType.GRAPH, g: body }],
+    });
+    carried.forEach((c, i) => {
+      s[c.name] = finals[i]!;
+    });
   }
   const outputs: ValueInfoMsg[] = [];
   for (const info of stateInfo) {
@@ -333,15 +418,8 @@ export function buildMultiStepGraph(config: ModelConfig, weights: NamedArrays, o
     g.node('Identity', [s[info.name]!], {}, { outputs: [name] });
     outputs.push({ ...info, name });
   }
-  const perStepShape: Record<string, (number | string)[]> = {
-    [MULTI_OUTPUTS.lmLoss]: [K],
-    [MULTI_OUTPUTS.qHaltLoss]: [K],
-    [MULTI_OUTPUTS.applied]: [K],
-  };
-  for (const [name, list] of Object.entries(perStep)) {
-    g.node('Concat', list, { axis: 0 }, { outputs: [name] });
-    outputs.push({ name, elemType: DataType.FLOAT, shape: perStepShape[name] ?? [K, B] });
-  }
+  for (const name of Object.values(MULTI_OUTPUTS))
+    outputs.push({ name, elemType: DataType.FLOAT, shape: [K, ...perStepShape(name, B).slice(1)] });
   const bytes = encodeModel({
     irVersion: IR_VERSION,
     opsets: g.domains.has('com.microsoft')

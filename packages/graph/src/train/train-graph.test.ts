@@ -23,7 +23,7 @@ describe('parseGraphOps', () => {
       '--graph-ops: no-grad must be one of differentiable, inference (got "none")',
     );
     expect(() => parseGraphOps('attention=mha')).toThrow(
-      '--graph-ops: unknown key "attention" (known: no-grad, swiglu, mlpT, norm, silu, mlpTPad, carry)',
+      '--graph-ops: unknown key "attention" (known: no-grad, swiglu, mlpT, norm, silu, mlpTPad, carry, steps)',
     );
   });
 

@@ -385,10 +385,11 @@ export function parseGraphOps(text: string): {
   noGradForm?: NoGradForm;
   trainOps: Partial<TrainOps>;
   carry?: TrainCarry;
+  stepsForm?: 'loop' | 'unrolled';
 } {
   const trainOps: Record<string, string> = {};
-  const out: { noGradForm?: NoGradForm; carry?: TrainCarry } = {};
-  const keys = ['no-grad', ...Object.keys(TRAIN_OP_CHOICES), 'carry'];
+  const out: { noGradForm?: NoGradForm; carry?: TrainCarry; stepsForm?: 'loop' | 'unrolled' } = {};
+  const keys = ['no-grad', ...Object.keys(TRAIN_OP_CHOICES), 'carry', 'steps'];
   const pick = <T extends string>(k: string, v: string, allowed: readonly T[]): T => {
     if (!allowed.includes(v as T))
       throw new FlagError(`--graph-ops: ${k} must be one of ${allowed.join(', ')} (got "${v}")`, '--graph-ops');
@@ -398,13 +399,19 @@ export function parseGraphOps(text: string): {
     const [k, v = ''] = part.split('=') as [string, string | undefined];
     if (k === 'no-grad') out.noGradForm = pick(k, v, NO_GRAD_FORMS);
     else if (k === 'carry') out.carry = pick(k, v, TRAIN_CARRIES);
+    else if (k === 'steps') out.stepsForm = pick(k, v, ['loop', 'unrolled'] as const);
     else {
       const allowed = (TRAIN_OP_CHOICES as Record<string, readonly string[]>)[k];
       if (!allowed) throw new FlagError(`--graph-ops: unknown key "${k}" (known: ${keys.join(', ')})`, '--graph-ops');
       trainOps[k] = pick(k, v, allowed);
     }
   }
-  return { noGradForm: out.noGradForm, trainOps: trainOps as Partial<TrainOps>, carry: out.carry };
+  return {
+    noGradForm: out.noGradForm,
+    trainOps: trainOps as Partial<TrainOps>,
+    carry: out.carry,
+    stepsForm: out.stepsForm,
+  };
 }
 
 /** `o` when each key is a known form of TRAIN_OP_CHOICES; an error that names the key otherwise. */

@@ -48,6 +48,7 @@ import {
   type TrainCarry,
   type TrainOps,
   type TrainPrecision,
+  type TrainStepsForm,
 } from '@trm/graph';
 import { OPTIMIZER_PLACES, type OptimizerPlace } from '../ort/optimizer-update.js';
 
@@ -176,6 +177,13 @@ const spec: CliSpec = {
       help: 'optimiser steps per graph run (the graph of k steps: --steps and --warmup then count runs of k steps)',
     },
     {
+      name: 'steps-form',
+      kind: 'string',
+      default: 'loop',
+      value: '<f>',
+      help: 'with --steps-per-run above 1: the steps as one ONNX Loop (loop) or k copies of the step (unrolled)',
+    },
+    {
       name: 'optimizer-threads',
       kind: 'int',
       min: 1,
@@ -291,6 +299,7 @@ async function runCase(
     lanes: number;
     optimizerThreads: number;
     stepsPerRun: number;
+    stepsForm: TrainStepsForm;
   },
 ): Promise<Row> {
   const p = getPreset(preset);
@@ -331,6 +340,7 @@ async function runCase(
       profilePrefix: profileDir ? join(profileDir, 'train') : undefined,
       optimizerThreads: timing.optimizerThreads,
       stepsPerRun: timing.stepsPerRun,
+      stepsForm: timing.stepsForm,
     });
     const times: number[] = [];
     const parts = { run: [] as number[], optimizer: [] as number[], host: [] as number[] };
@@ -429,6 +439,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
     lanes,
     optimizerThreads,
     stepsPerRun: values['steps-per-run'] as number,
+    stepsForm: listFlag(values['steps-form'] as string, ['loop', 'unrolled'] as const, 'steps-form')[0]!,
   };
   const provider = backend.slice(4) as OrtProvider;
   await selectBackend('cpu', () => {}); // the seeded initialisation is drawn by tfjs
@@ -473,7 +484,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
     }
   const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
   io.out(
-    `\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''}${lanes > 1 ? `, ${lanes} sessions per device` : ''}${timing.stepsPerRun > 1 ? `, ${timing.stepsPerRun} steps per graph run` : ''}, optimiser on ${optimizerThreads} thread(s) (${machineDescription()})`,
+    `\nONNX Runtime training speed, ${backend}${gpus > 1 ? ` x${gpus}` : ''}${lanes > 1 ? `, ${lanes} sessions per device` : ''}${timing.stepsPerRun > 1 ? `, ${timing.stepsPerRun} steps per graph run (${timing.stepsForm})` : ''}, optimiser on ${optimizerThreads} thread(s) (${machineDescription()})`,
   );
   io.out(
     '| preset | batch | precision | optimizer on | no-grad ops | swiglu, mlp_t, norm, silu, pad | outputs, carry | step s | samples/s | TFLOP/s | session.run s | optimizer s | other host s |',

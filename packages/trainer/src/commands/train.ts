@@ -144,7 +144,7 @@ export const trainSpec: CliSpec = {
       name: 'graph-ops',
       kind: 'string',
       value: '<k=v,...>',
-      help: 'ort-* backends: forms of the training graph, e.g. no-grad=differentiable,swiglu=fused,norm=stats,silu=decomposed,carry=fp16 (keys: no-grad, swiglu, mlpT, norm, silu: the same function in other kernels; carry: fp32 or fp16 (with --precision fp16, its default there), the carry crossing to the device and back; mlpTPad: none or align8 (default); ort-train-speed measures them)',
+      help: 'ort-* backends: forms of the training graph, e.g. no-grad=differentiable,swiglu=fused,norm=stats,silu=decomposed,carry=fp16 (keys: no-grad, swiglu, mlpT, norm, silu: the same function in other kernels; carry: fp32 or fp16 (with --precision fp16, its default there), the carry crossing to the device and back; mlpTPad: none or align8 (default); steps: loop (default) or unrolled, the layout of the --steps-per-run graph; ort-train-speed measures them)',
     },
     { name: 'resume', kind: 'bool', help: 'continue the run saved in --out (same data order and RNG)' },
     {
@@ -433,6 +433,7 @@ async function trainEngine(
       trainOps: graphOps?.trainOps,
       carry: graphOps?.carry,
       stepsPerRun,
+      stepsForm: graphOps?.stepsForm,
     });
 }
 

@@ -1,5 +1,5 @@
-// Several optimiser steps per graph run (stepsPerRun = K, the K-step training graph) against one step per run, on
-// the CPU provider from the same seed: the same losses, halting and weights step by step (float32 rounding apart:
+// Several optimiser steps per graph run (stepsPerRun = K, the K-step training graph, as one Loop or unrolled)
+// against one step per run, on the CPU provider from the same seed: the same losses, halting and weights step by step (float32 rounding apart:
 // the update runs in float32 in the graph and in float64 on the host), runs of fewer than K steps, an exact resume
 // from a state saved between runs, puzzle rows with several ids, and float16 with its loss scale.
 import { getPreset, type ModelConfig, Rng, type TrainConfig, validateModelConfig } from '@trm/core';
@@ -65,23 +65,24 @@ async function expectSameWeights(a: OrtTrainingRun, b: OrtTrainingRun, tol: numb
 }
 
 describe('OrtTrainingRun with several steps per graph run', () => {
-  it('takes the steps of one step per run: 3 + 3 + 1 steps in graphs of 3 (float32, EMA)', async () => {
-    const o: OrtRunOptions = { ...setup(), provider: 'cpu', threads: 1 };
-    const one = await OrtTrainingRun.create(o);
-    const three = await OrtTrainingRun.create({ ...o, stepsPerRun: 3 });
-    const a = await train(one, [1, 1, 1, 1, 1, 1, 1]);
-    const b = await train(three, [5, 3, 1]);
-    expectSameSteps(b, a, 1e-4);
-    // the runs did halt and admit rows, and learned
-    expect(a.reduce((n, r) => n + r.halted, 0)).toBeGreaterThan(12);
-    expect(a[6]!.metrics.lm_loss).not.toBe(a[0]!.metrics.lm_loss);
-    await expectSameWeights(three, one, 2e-5);
-    const [sa, sb] = [await one.exportState(), await three.exportState()];
-    expect(sb.json).toEqual(sa.json);
-    expect(Array.from(sb.arrays.carry!.data.inputs)).toEqual(Array.from(sa.arrays.carry!.data.inputs));
-    await one.dispose();
-    await three.dispose();
-  });
+  for (const stepsForm of ['loop', 'unrolled'] as const)
+    it(`takes the steps of one step per run: 3 + 3 + 1 steps in graphs of 3 (float32, EMA, ${stepsForm})`, async () => {
+      const o: OrtRunOptions = { ...setup(), provider: 'cpu', threads: 1 };
+      const one = await OrtTrainingRun.create(o);
+      const three = await OrtTrainingRun.create({ ...o, stepsPerRun: 3, stepsForm });
+      const a = await train(one, [1, 1, 1, 1, 1, 1, 1]);
+      const b = await train(three, [5, 3, 1]);
+      expectSameSteps(b, a, 1e-4);
+      // the runs did halt and admit rows, and learned
+      expect(a.reduce((n, r) => n + r.halted, 0)).toBeGreaterThan(12);
+      expect(a[6]!.metrics.lm_loss).not.toBe(a[0]!.metrics.lm_loss);
+      await expectSameWeights(three, one, 2e-5);
+      const [sa, sb] = [await one.exportState(), await three.exportState()];
+      expect(sb.json).toEqual(sa.json);
+      expect(Array.from(sb.arrays.carry!.data.inputs)).toEqual(Array.from(sa.arrays.carry!.data.inputs));
+      await one.dispose();
+      await three.dispose();
+    });
 
   it('halts on the learned rule (q_halt > 0, after the exploration minimum) as the host does', async () => {
     const base = setup();
@@ -149,27 +150,28 @@ describe('OrtTrainingRun with several steps per graph run', () => {
     await three.dispose();
   });
 
-  it('float16: steps whose gradients overflow inside a run are skipped as the host skips them', async () => {
-    const o: OrtRunOptions = { ...setup(), provider: 'cpu', threads: 1, precision: 'fp16' };
-    const one = await OrtTrainingRun.create(o);
-    const three = await OrtTrainingRun.create({ ...o, stepsPerRun: 3 });
-    await train(one, [1]);
-    await train(three, [1]);
-    // a scale so large that float16 gradients overflow: halved at each skipped step until they fit
-    one.lossScale!.scale = 2 ** 40;
-    three.lossScale!.scale = 2 ** 40;
-    expectSameSteps(await train(three, [3, 3]), await train(one, [1, 1, 1, 1, 1, 1]), 2e-3);
-    expect(three.lossScale!.skipped).toBeGreaterThan(0);
-    expect([three.lossScale!.state(), three.lossScale!.skipped]).toEqual([
-      one.lossScale!.state(),
-      one.lossScale!.skipped,
-    ]);
-    const [sa, sb] = [await one.exportState(), await three.exportState()];
-    expect(sb.json.optimizer).toEqual(sa.json.optimizer);
-    await expectSameWeights(three, one, 2e-3);
-    await one.dispose();
-    await three.dispose();
-  });
+  for (const stepsForm of ['loop', 'unrolled'] as const)
+    it(`float16: steps whose gradients overflow inside a run are skipped as the host skips them (${stepsForm})`, async () => {
+      const o: OrtRunOptions = { ...setup(), provider: 'cpu', threads: 1, precision: 'fp16' };
+      const one = await OrtTrainingRun.create(o);
+      const three = await OrtTrainingRun.create({ ...o, stepsPerRun: 3, stepsForm });
+      await train(one, [1]);
+      await train(three, [1]);
+      // a scale so large that float16 gradients overflow: halved at each skipped step until they fit
+      one.lossScale!.scale = 2 ** 40;
+      three.lossScale!.scale = 2 ** 40;
+      expectSameSteps(await train(three, [3, 3]), await train(one, [1, 1, 1, 1, 1, 1]), 2e-3);
+      expect(three.lossScale!.skipped).toBeGreaterThan(0);
+      expect([three.lossScale!.state(), three.lossScale!.skipped]).toEqual([
+        one.lossScale!.state(),
+        one.lossScale!.skipped,
+      ]);
+      const [sa, sb] = [await one.exportState(), await three.exportState()];
+      expect(sb.json.optimizer).toEqual(sa.json.optimizer);
+      await expectSameWeights(three, one, 2e-3);
+      await one.dispose();
+      await three.dispose();
+    });
 
   it('refuses what it cannot do, naming it', async () => {
     const o: OrtRunOptions = { ...setup(), provider: 'cpu', threads: 1, stepsPerRun: 2 };

@@ -36,7 +36,7 @@ import {
 import type { RunOptions, StepReport, TrainLoop } from '../run/training-run.js';
 import { OrtEvalSession } from './eval-step.js';
 import { deviceUpdate, type OptimizerPlace } from './optimizer-update.js';
-import type { NoGradForm, TrainCarry, TrainOps, TrainPrecision } from '@trm/graph';
+import type { NoGradForm, TrainCarry, TrainOps, TrainPrecision, TrainStepsForm } from '@trm/graph';
 import { type MultiStepResult, OrtMultiStep } from './multi-step.js';
 import { type CarryArray, type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
 
@@ -79,6 +79,8 @@ export interface OrtRunOptions extends RunOptions {
    * device, the whole batch per run, the optimiser in the graph; not with `freeze`.
    */
   stepsPerRun?: number;
+  /** with stepsPerRun > 1: the steps as one ONNX Loop (default) or unrolled (see multi-step-graph.ts) */
+  stepsForm?: TrainStepsForm;
   /** ONNX Runtime's profiler on the training sessions, written under this prefix (device d: `<prefix>-d<d>`) */
   profilePrefix?: string;
 }
@@ -242,6 +244,7 @@ export class OrtTrainingRun implements TrainLoop {
       carry: opts.carry,
       profilePrefix: opts.profilePrefix ? `${opts.profilePrefix}-d0` : undefined,
       steps: K,
+      form: opts.stepsForm,
       optimizer: tc.optimizer,
       ema: tc.ema,
       hyper: { beta1: tc.beta1, beta2: tc.beta2, eps: 1e-8, emaRate: tc.ema_rate },

@@ -78,16 +78,35 @@ class StagedFile {
     this.temp = join(dir, `.${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   }
 
+  /** set by discard(): a write still in flight (the parser's entry outlives a failed pipeline) leaves no file */
+  private discarded = false;
+
+  /** The open file, or null once discarded (a file opened meanwhile is removed again). */
+  private async file(): Promise<FileHandle | null> {
+    if (this.discarded) return null;
+    if (this.handle) return this.handle;
+    const handle = await open(this.temp, 'w', 0o755);
+    if (this.discarded) {
+      await handle.close();
+      await rm(this.temp, { force: true });
+      return null;
+    }
+    this.handle = handle;
+    return handle;
+  }
+
   async write(chunk: Uint8Array): Promise<void> {
-    this.handle ??= await open(this.temp, 'w', 0o755);
-    await this.handle.write(chunk);
+    const handle = await this.file();
+    if (!handle) return;
+    await handle.write(chunk);
     this.bytes += chunk.length;
   }
 
   async close(): Promise<void> {
-    this.handle ??= await open(this.temp, 'w', 0o755);
-    await this.handle.sync();
-    await this.handle.close();
+    const handle = await this.file();
+    if (!handle) return;
+    await handle.sync();
+    await handle.close();
     this.handle = null;
   }
 
@@ -96,7 +115,10 @@ class StagedFile {
   }
 
   async discard(): Promise<void> {
-    await this.handle?.close().catch(() => {});
+    this.discarded = true;
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.close().catch(() => {});
     await rm(this.temp, { force: true });
   }
 }

@@ -130,6 +130,27 @@ describe('OrtTrainingRun with several steps per graph run', () => {
     await resumed.dispose();
   });
 
+  it('continues a run saved with one step per run (and the other way round)', async () => {
+    const o: OrtRunOptions = { ...setup(), provider: 'cpu', threads: 1 };
+    const straight = await OrtTrainingRun.create(o);
+    const all = await train(straight, [1, 1, 1, 1, 1, 1]);
+    const first = await OrtTrainingRun.create(o);
+    await train(first, [1, 1]);
+    const saved = await first.exportState();
+    const many = await OrtTrainingRun.create({ ...o, stepsPerRun: 2, weights: await first.folderWeights() });
+    await first.dispose();
+    many.importState(saved.json, saved.arrays);
+    expectSameSteps(await train(many, [2]), all.slice(2, 4), 1e-4);
+    const back = await many.exportState();
+    const last = await OrtTrainingRun.create({ ...o, weights: await many.folderWeights() });
+    await many.dispose();
+    last.importState(back.json, back.arrays);
+    expectSameSteps(await train(last, [1, 1]), all.slice(4), 1e-4);
+    await expectSameWeights(last, straight, 2e-5);
+    await straight.dispose();
+    await last.dispose();
+  });
+
   it('trains the puzzle rows of several ids by sign-SGD as the host does', async () => {
     const o: OrtRunOptions = { ...setup(4), provider: 'cpu', threads: 1 };
     const one = await OrtTrainingRun.create(o);

@@ -126,7 +126,7 @@ export const trainSpec: CliSpec = {
       kind: 'int',
       min: 1,
       value: '<k>',
-      help: 'ort-* backends: optimiser steps per graph run (default 1); with k > 1 the carry, weights and optimiser state stay on the device for k steps (one device, the whole batch per run, the optimiser in the graph; the session takes longer to open)',
+      help: 'ort-* backends: optimiser steps per graph run (default 1); with k > 1 the carry, weights and optimiser state stay on the device for k steps (one device, the whole batch per run, the optimiser in the graph)',
     },
     {
       name: 'precision',

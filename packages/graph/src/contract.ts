@@ -65,6 +65,13 @@ export const ONNX_FORMAT_VERSION = '1';
 export const OPSET = 23;
 export const IR_VERSION = 10;
 
+/** The opset imports of a graph whose nodes use `domains` (the default domain, plus com.microsoft when used). */
+export function opsetImports(domains: ReadonlySet<string>): { domain: string; version: number }[] {
+  const opsets = [{ domain: '', version: OPSET }];
+  if (domains.has('com.microsoft')) opsets.push({ domain: 'com.microsoft', version: 1 });
+  return opsets;
+}
+
 /** Inputs of a training graph besides those of the step graph and the trained parameters (by reference name). */
 export const TRAIN_INPUTS = {
   /** int64 [B, S]: target tokens, IGNORE_LABEL_ID where no loss is taken */

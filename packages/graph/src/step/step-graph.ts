@@ -12,7 +12,14 @@ import {
   ropeTables,
   stateLen,
 } from '@trm/core';
-import { IR_VERSION, METADATA_KEYS, ONNX_FORMAT_VERSION, OPSET, STEP_INPUTS, STEP_OUTPUTS } from '../contract.js';
+import {
+  IR_VERSION,
+  METADATA_KEYS,
+  ONNX_FORMAT_VERSION,
+  opsetImports,
+  STEP_INPUTS,
+  STEP_OUTPUTS,
+} from '../contract.js';
 import { GraphBuilder } from '../onnx/graph-builder.js';
 import { DataType, type DataTypeId, type Dim, encodeModel, type ValueInfoMsg } from '../onnx/onnx-proto.js';
 
@@ -604,11 +611,9 @@ export function exportStepGraph(config: ModelConfig, weights: NamedArrays, optio
     { name: STEP_OUTPUTS.logits, elemType: DataType.FLOAT, shape: [B, S, config.vocab_size] },
     { name: STEP_OUTPUTS.qHalt, elemType: DataType.FLOAT, shape: [B] },
   ];
-  const opsets = [{ domain: '', version: OPSET }];
-  if (g.domains.has('com.microsoft')) opsets.push({ domain: 'com.microsoft', version: 1 });
   return encodeModel({
     irVersion: IR_VERSION,
-    opsets,
+    opsets: opsetImports(g.domains),
     producerName: 'trm-exporter',
     producerVersion: ONNX_FORMAT_VERSION,
     docString: `TRM supervision step: ${config.task}, ${config.mlp_t ? 'MLP-mixer' : 'attention'}, D=${D}, T=${config.H_cycles}, n=${config.L_cycles}, ${dtype}`,

@@ -12,7 +12,7 @@ import {
   gradientName,
   IR_VERSION,
   ONNX_FORMAT_VERSION,
-  OPSET,
+  opsetImports,
   STEP_INPUTS,
   STEP_OUTPUTS,
   TRAIN_INPUTS,
@@ -195,164 +195,155 @@ export function buildMultiStepGraph(config: ModelConfig, weights: NamedArrays, o
     tag: string,
   ): Record<string, string> => {
     const f = (v: number) => g.scalar(v);
-    const pick = (v: string) => g.op('Squeeze', [g.op('Gather', [v, index], { axis: 0 }), g.ints([0])]);
+    /** row `at` (int64 [1]; default: this step's) of a per-step input */
+    const pick = (v: string, at = index) => g.op('Squeeze', [g.op('Gather', [v, at], { axis: 0 }), g.ints([0])]);
     const rows = g.op(
       'Cast',
       [g.op('Squeeze', [g.op('Slice', [g.op('Shape', [s[X.tokens]!]), g.ints([0]), g.ints([1])]), g.ints([0])])],
-      {
-        to: DataType.FLOAT,
-      },
+      { to: DataType.FLOAT },
     );
-    {
-      const act = pick(I.active); // bool []
-      const scale = o.lossScale ? s[X.scale]! : f(1); // this step's loss scale
-      const reset = s[X.halted]!;
-      const reset2 = g.op('Unsqueeze', [reset, g.ints([1])]);
-      const tokens = g.op('Where', [reset2, pick(I.tokens), s[X.tokens]!]);
-      const labels = g.op('Where', [reset2, pick(I.labels), s[X.labels]!]);
-      const ids = puzzle ? g.op('Where', [reset, pick(I.ids), s[X.ids]!]) : '';
-      const stepsBefore = g.op('Where', [reset, f(0), s[X.steps]!]);
-      const bind: Record<string, string> = {
-        [STEP_INPUTS.tokens]: g.op('Cast', [tokens], { to: DataType.INT64 }),
-        [TRAIN_INPUTS.labels]: g.op('Cast', [labels], { to: DataType.INT64 }),
-        [STEP_INPUTS.reset]: reset,
-        [STEP_INPUTS.zH]: s[X.zH]!,
-        [STEP_INPUTS.zL]: s[X.zL]!,
-        [TRAIN_INPUTS.lossScale]: g.op('Div', [scale, rows]),
-      };
-      if (puzzle) bind[STEP_INPUTS.puzzleEmb] = g.op('Gather', [s[X.table]!, ids], { axis: 0 });
-      one.params.forEach((name, i) => {
-        const flat = g.op('Slice', [s[X.p]!, g.ints([offsets[i]!]), g.ints([offsets[i]! + sizes[i]!])]);
-        bind[name] = g.op('Reshape', [flat, g.ints(weights[name]!.shape)]);
-      });
-      const v = inlineGraph(g, one.builder, bind, `${tag}s/`, 'step/');
+    const act = pick(I.active); // bool []
+    const scale = o.lossScale ? s[X.scale]! : f(1); // this step's loss scale
+    const reset = s[X.halted]!;
+    const reset2 = g.op('Unsqueeze', [reset, g.ints([1])]);
+    const tokens = g.op('Where', [reset2, pick(I.tokens), s[X.tokens]!]);
+    const labels = g.op('Where', [reset2, pick(I.labels), s[X.labels]!]);
+    const ids = puzzle ? g.op('Where', [reset, pick(I.ids), s[X.ids]!]) : '';
+    const stepsBefore = g.op('Where', [reset, f(0), s[X.steps]!]);
+    const bind: Record<string, string> = {
+      [STEP_INPUTS.tokens]: g.op('Cast', [tokens], { to: DataType.INT64 }),
+      [TRAIN_INPUTS.labels]: g.op('Cast', [labels], { to: DataType.INT64 }),
+      [STEP_INPUTS.reset]: reset,
+      [STEP_INPUTS.zH]: s[X.zH]!,
+      [STEP_INPUTS.zL]: s[X.zL]!,
+      [TRAIN_INPUTS.lossScale]: g.op('Div', [scale, rows]),
+    };
+    if (puzzle) bind[STEP_INPUTS.puzzleEmb] = g.op('Gather', [s[X.table]!, ids], { axis: 0 });
+    one.params.forEach((name, i) => {
+      const flat = g.op('Slice', [s[X.p]!, g.ints([offsets[i]!]), g.ints([offsets[i]! + sizes[i]!])]);
+      bind[name] = g.op('Reshape', [flat, g.ints(weights[name]!.shape)]);
+    });
+    const v = inlineGraph(g, one.builder, bind, `${tag}s/`, 'step/');
 
-      // The gradients, unscaled; the step applies only when they are finite (always in fp32).
-      const inv = g.op('Reciprocal', [scale]);
-      const grad = g.op('Mul', [
-        g.op(
-          'Concat',
-          one.params.map((p) => g.op('Reshape', [v(gradientName(p)), g.ints([-1])])),
-          { axis: 0 },
-        ),
-        inv,
+    // The gradients, unscaled; the step applies only when they are finite (always in fp32).
+    const inv = g.op('Reciprocal', [scale]);
+    const grad = g.op('Mul', [
+      g.op(
+        'Concat',
+        one.params.map((p) => g.op('Reshape', [v(gradientName(p)), g.ints([-1])])),
+        { axis: 0 },
+      ),
+      inv,
+    ]);
+    const puzzleGrad = puzzle ? g.op('Mul', [v(gradientName(STEP_INPUTS.puzzleEmb)), inv]) : '';
+    const bad = (x: string) =>
+      g.op(
+        'ReduceMax',
+        [g.op('Cast', [g.op('Or', [g.op('IsNaN', [x]), g.op('IsInf', [x])])], { to: DataType.FLOAT })],
+        { keepdims: 0 },
+      );
+    const finite = o.lossScale
+      ? g.op('Equal', [puzzle ? g.op('Max', [bad(grad), bad(puzzleGrad)]) : bad(grad), f(0)])
+      : g.initializerOf('true')
+        ? 'true'
+        : g.initializer('true', [], DataType.BOOL, Uint8Array.of(1));
+    const update = g.op('And', [act, finite]);
+    const nth = g.op('Cast', [g.op('Reshape', [s[APPLIED]!, g.ints([1])])], { to: DataType.INT64 });
+    const bc1 = pick(I.bc1Reciprocal, nth);
+    const bc2 = pick(I.bc2Sqrt, nth);
+    const lr = pick(I.lr);
+    const scalars: Record<string, string> = {
+      lr,
+      wdAlpha: pick(I.wdAlpha),
+      a1: f(1 - o.hyper.beta1),
+      a2: f(1 - o.hyper.beta2),
+      beta2: f(o.hyper.beta2),
+      bc1Reciprocal: bc1,
+      bc2Sqrt: bc2,
+      stepSize: g.op('Mul', [lr, bc1]),
+      eps: f(o.hyper.eps),
+      emaRate: f(o.hyper.emaRate),
+    };
+    const optBind: Record<string, string> = {
+      [OPTIMIZER_STATE.p]: s[X.p]!,
+      [OPTIMIZER_STATE.m]: s[X.m]!,
+      [OPTIMIZER_STATE.v]: s[X.v]!,
+      [OPTIMIZER_STATE.g]: grad,
+      ...(o.ema ? { [OPTIMIZER_STATE.e]: s[X.e]! } : {}),
+    };
+    for (const info of opt.inputs) if (!(info.name in optBind)) optBind[info.name] = scalars[info.name]!;
+    const u = inlineGraph(g, opt.builder, optBind, `${tag}u/`, 'update/');
+    const keep = (x: string, next: string, when = update) => g.op('Where', [when, next, x]);
+    const next: Record<string, string> = {
+      [X.p]: keep(s[X.p]!, u(OPTIMIZER_OUTPUTS.p)),
+      [X.m]: keep(s[X.m]!, u(OPTIMIZER_OUTPUTS.m)),
+      [X.v]: keep(s[X.v]!, u(OPTIMIZER_OUTPUTS.v)),
+    };
+    if (o.ema) next[X.e] = keep(s[X.e]!, u(OPTIMIZER_OUTPUTS.e));
+    if (puzzle) {
+      // sign-SGD of the rows the batch touched, from their summed gradients (optim/sign-sgd.ts)
+      const zeros = (dims: number[]) =>
+        g.op('ConstantOfShape', [g.ints(dims)], {
+          value: { name: '', dims: [1], data_type: DataType.FLOAT, raw_data: new Uint8Array(4) },
+        });
+      const index = g.op('Unsqueeze', [g.op('Cast', [ids], { to: DataType.INT64 }), g.ints([1])]); // [B, 1]
+      const sums = g.op('ScatterND', [zeros([N, E]), index, puzzleGrad], { reduction: 'add' });
+      const ones = g.op('Expand', [f(1), g.op('Shape', [ids])]);
+      const counts = g.op('ScatterND', [zeros([N]), index, ones], { reduction: 'add' });
+      const touched = g.op('Unsqueeze', [g.op('Greater', [counts, f(0)]), g.ints([1])]); // [N, 1]
+      const stepped = g.op('Sub', [
+        g.op('Mul', [s[X.table]!, pick(I.puzzleDecay)]),
+        g.op('Mul', [pick(I.puzzleLr), g.op('Sign', [sums])]),
       ]);
-      const puzzleGrad = puzzle ? g.op('Mul', [v(gradientName(STEP_INPUTS.puzzleEmb)), inv]) : '';
-      let finite = g.initializerOf('true') ? 'true' : g.initializer('true', [], DataType.BOOL, Uint8Array.of(1));
-      if (o.lossScale) {
-        const bad = (x: string) =>
-          g.op(
-            'ReduceMax',
-            [g.op('Cast', [g.op('Or', [g.op('IsNaN', [x]), g.op('IsInf', [x])])], { to: DataType.FLOAT })],
-            {
-              keepdims: 0,
-            },
-          );
-        const worst = puzzle ? g.op('Max', [bad(grad), bad(puzzleGrad)]) : bad(grad);
-        finite = g.op('Equal', [worst, f(0)]);
-      }
-      const update = g.op('And', [act, finite]);
-      const nth = g.op('Cast', [g.op('Reshape', [s[APPLIED]!, g.ints([1])])], { to: DataType.INT64 });
-      const bc1 = g.op('Squeeze', [g.op('Gather', [I.bc1Reciprocal, nth], { axis: 0 }), g.ints([0])]);
-      const bc2 = g.op('Squeeze', [g.op('Gather', [I.bc2Sqrt, nth], { axis: 0 }), g.ints([0])]);
-      const lr = pick(I.lr);
-      const scalars: Record<string, string> = {
-        lr,
-        wdAlpha: pick(I.wdAlpha),
-        a1: f(1 - o.hyper.beta1),
-        a2: f(1 - o.hyper.beta2),
-        beta2: f(o.hyper.beta2),
-        bc1Reciprocal: bc1,
-        bc2Sqrt: bc2,
-        stepSize: g.op('Mul', [lr, bc1]),
-        eps: f(o.hyper.eps),
-        emaRate: f(o.hyper.emaRate),
-      };
-      const optBind: Record<string, string> = {
-        [OPTIMIZER_STATE.p]: s[X.p]!,
-        [OPTIMIZER_STATE.m]: s[X.m]!,
-        [OPTIMIZER_STATE.v]: s[X.v]!,
-        [OPTIMIZER_STATE.g]: grad,
-        ...(o.ema ? { [OPTIMIZER_STATE.e]: s[X.e]! } : {}),
-      };
-      for (const info of opt.inputs) if (!(info.name in optBind)) optBind[info.name] = scalars[info.name]!;
-      const u = inlineGraph(g, opt.builder, optBind, `${tag}u/`, 'update/');
-      const keep = (x: string, next: string, when = update) => g.op('Where', [when, next, x]);
-      const next: Record<string, string> = {
-        [X.p]: keep(s[X.p]!, u(OPTIMIZER_OUTPUTS.p)),
-        [X.m]: keep(s[X.m]!, u(OPTIMIZER_OUTPUTS.m)),
-        [X.v]: keep(s[X.v]!, u(OPTIMIZER_OUTPUTS.v)),
-      };
-      if (o.ema) next[X.e] = keep(s[X.e]!, u(OPTIMIZER_OUTPUTS.e));
-      if (puzzle) {
-        // sign-SGD of the rows the batch touched, from their summed gradients (optim/sign-sgd.ts)
-        const zeros = (dims: number[]) =>
-          g.op('ConstantOfShape', [g.ints(dims)], {
-            value: { name: '', dims: [1], data_type: DataType.FLOAT, raw_data: new Uint8Array(4) },
-          });
-        const index = g.op('Unsqueeze', [g.op('Cast', [ids], { to: DataType.INT64 }), g.ints([1])]); // [B, 1]
-        const sums = g.op('ScatterND', [zeros([N, E]), index, puzzleGrad], { reduction: 'add' });
-        const ones = g.op('Expand', [f(1), g.op('Shape', [ids])]);
-        const counts = g.op('ScatterND', [zeros([N]), index, ones], { reduction: 'add' });
-        const touched = g.op('Unsqueeze', [g.op('Greater', [counts, f(0)]), g.ints([1])]); // [N, 1]
-        const stepped = g.op('Sub', [
-          g.op('Mul', [s[X.table]!, pick(I.puzzleDecay)]),
-          g.op('Mul', [pick(I.puzzleLr), g.op('Sign', [sums])]),
-        ]);
-        next[X.table] = keep(s[X.table]!, keep(s[X.table]!, stepped, touched));
-      }
-      s[APPLIED] = g.op('Add', [s[APPLIED]!, g.op('Cast', [update], { to: DataType.FLOAT })]);
-      if (o.lossScale) {
-        const { growthInterval, min, max } = o.lossScale;
-        const overflow = g.op('And', [act, g.op('Not', [finite])]);
-        const counted = g.op('Where', [update, g.op('Add', [s[X.good]!, f(1)]), s[X.good]!]);
-        const grow = g.op('And', [update, g.op('GreaterOrEqual', [counted, f(growthInterval)])]);
-        const halved = g.op('Max', [g.op('Mul', [scale, f(0.5)]), f(min)]);
-        const doubled = g.op('Min', [g.op('Mul', [scale, f(2)]), f(max)]);
-        next[X.scale] = g.op('Where', [grow, doubled, g.op('Where', [overflow, halved, scale])]);
-        next[X.good] = g.op('Where', [g.op('Or', [grow, overflow]), f(0), counted]);
-      }
-
-      // The halting rule (act/slots.ts endStep), then the state the next step starts from.
-      const stepsAfter = g.op('Add', [stepsBefore, f(1)]);
-      let halt = g.op('GreaterOrEqual', [stepsAfter, f(o.maxSteps)]);
-      const qHalt = v(STEP_OUTPUTS.qHalt);
-      if (o.learnedHalt)
-        halt = g.op('And', [
-          g.op('Or', [halt, g.op('Greater', [qHalt, f(0)])]),
-          g.op('GreaterOrEqual', [stepsAfter, pick(I.minHalt)]),
-        ]);
-      const moved: Record<string, string> = {
-        [X.tokens]: tokens,
-        [X.labels]: labels,
-        [X.steps]: stepsAfter,
-        [X.halted]: halt,
-        [X.zH]: v(STEP_OUTPUTS.zH),
-        [X.zL]: v(STEP_OUTPUTS.zL),
-        ...(puzzle ? { [X.ids]: ids } : {}),
-      };
-      for (const [k, x] of Object.entries(moved))
-        s[k] =
-          k === X.halted // Where has no bool kernel on the CPU provider
-            ? g.op('Or', [g.op('And', [act, x]), g.op('And', [g.op('Not', [act]), s[k]!])])
-            : keep(s[k]!, x, act);
-      for (const [k, x] of Object.entries(next)) s[k] = x;
-      if (o.lossScale) {
-        s[X.scale] = next[X.scale]!;
-        s[X.good] = next[X.good]!;
-      }
-      return {
-        [MULTI_OUTPUTS.qHalt]: qHalt,
-        [MULTI_OUTPUTS.lmLoss]: v(TRAIN_OUTPUTS.lmLoss),
-        [MULTI_OUTPUTS.qHaltLoss]: v(TRAIN_OUTPUTS.qHaltLoss),
-        [MULTI_OUTPUTS.rowCorrect]: v(TRAIN_OUTPUTS.rowCorrect),
-        [MULTI_OUTPUTS.rowAccuracy]: v(TRAIN_OUTPUTS.rowAccuracy),
-        [MULTI_OUTPUTS.rowCount]: v(TRAIN_OUTPUTS.rowCount),
-        [MULTI_OUTPUTS.halted]: g.op('Cast', [halt], { to: DataType.FLOAT }),
-        [MULTI_OUTPUTS.steps]: stepsAfter,
-        [MULTI_OUTPUTS.applied]: g.op('Cast', [update], { to: DataType.FLOAT }),
-      };
+      next[X.table] = keep(s[X.table]!, keep(s[X.table]!, stepped, touched));
     }
+    s[APPLIED] = g.op('Add', [s[APPLIED]!, g.op('Cast', [update], { to: DataType.FLOAT })]);
+    if (o.lossScale) {
+      const { growthInterval, min, max } = o.lossScale;
+      const overflow = g.op('And', [act, g.op('Not', [finite])]);
+      const counted = g.op('Where', [update, g.op('Add', [s[X.good]!, f(1)]), s[X.good]!]);
+      const grow = g.op('And', [update, g.op('GreaterOrEqual', [counted, f(growthInterval)])]);
+      const halved = g.op('Max', [g.op('Mul', [scale, f(0.5)]), f(min)]);
+      const doubled = g.op('Min', [g.op('Mul', [scale, f(2)]), f(max)]);
+      next[X.scale] = g.op('Where', [grow, doubled, g.op('Where', [overflow, halved, scale])]);
+      next[X.good] = g.op('Where', [g.op('Or', [grow, overflow]), f(0), counted]);
+    }
+
+    // The halting rule (act/slots.ts endStep), then the state the next step starts from.
+    const stepsAfter = g.op('Add', [stepsBefore, f(1)]);
+    let halt = g.op('GreaterOrEqual', [stepsAfter, f(o.maxSteps)]);
+    const qHalt = v(STEP_OUTPUTS.qHalt);
+    if (o.learnedHalt)
+      halt = g.op('And', [
+        g.op('Or', [halt, g.op('Greater', [qHalt, f(0)])]),
+        g.op('GreaterOrEqual', [stepsAfter, pick(I.minHalt)]),
+      ]);
+    const moved: Record<string, string> = {
+      [X.tokens]: tokens,
+      [X.labels]: labels,
+      [X.steps]: stepsAfter,
+      [X.halted]: halt,
+      [X.zH]: v(STEP_OUTPUTS.zH),
+      [X.zL]: v(STEP_OUTPUTS.zL),
+      ...(puzzle ? { [X.ids]: ids } : {}),
+    };
+    for (const [k, x] of Object.entries(moved))
+      s[k] =
+        k === X.halted // Where has no bool kernel on the CPU provider
+          ? g.op('Or', [g.op('And', [act, x]), g.op('And', [g.op('Not', [act]), s[k]!])])
+          : keep(s[k]!, x, act);
+    for (const [k, x] of Object.entries(next)) s[k] = x;
+    return {
+      [MULTI_OUTPUTS.qHalt]: qHalt,
+      [MULTI_OUTPUTS.lmLoss]: v(TRAIN_OUTPUTS.lmLoss),
+      [MULTI_OUTPUTS.qHaltLoss]: v(TRAIN_OUTPUTS.qHaltLoss),
+      [MULTI_OUTPUTS.rowCorrect]: v(TRAIN_OUTPUTS.rowCorrect),
+      [MULTI_OUTPUTS.rowAccuracy]: v(TRAIN_OUTPUTS.rowAccuracy),
+      [MULTI_OUTPUTS.rowCount]: v(TRAIN_OUTPUTS.rowCount),
+      [MULTI_OUTPUTS.halted]: g.op('Cast', [halt], { to: DataType.FLOAT }),
+      [MULTI_OUTPUTS.steps]: stepsAfter,
+      [MULTI_OUTPUTS.applied]: g.op('Cast', [update], { to: DataType.FLOAT }),
+    };
   };
 
   const g = new GraphBuilder();
@@ -422,12 +413,7 @@ export function buildMultiStepGraph(config: ModelConfig, weights: NamedArrays, o
     outputs.push({ name, elemType: DataType.FLOAT, shape: [K, ...perStepShape(name, B).slice(1)] });
   const bytes = encodeModel({
     irVersion: IR_VERSION,
-    opsets: g.domains.has('com.microsoft')
-      ? [
-          { domain: '', version: OPSET },
-          { domain: 'com.microsoft', version: 1 },
-        ]
-      : [{ domain: '', version: OPSET }],
+    opsets: opsetImports(g.domains),
     producerName: 'trm-trainer',
     producerVersion: ONNX_FORMAT_VERSION,
     docString: `${one.docString}; ${K} optimiser steps per run, ${o.optimizer}${o.ema ? ' + EMA' : ''}`,

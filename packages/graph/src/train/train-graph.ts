@@ -19,7 +19,7 @@ import {
   IGNORE_LABEL,
   IR_VERSION,
   ONNX_FORMAT_VERSION,
-  OPSET,
+  opsetImports,
   STEP_INPUTS,
   STEP_OUTPUTS,
   TRAIN_INPUTS,
@@ -277,12 +277,7 @@ export function buildTrainGraph(
   const { builder, inputs, outputs, docString, ...graph } = trainGraphParts(config, weights, options);
   const bytes = encodeModel({
     irVersion: IR_VERSION,
-    opsets: builder.domains.has('com.microsoft')
-      ? [
-          { domain: '', version: OPSET },
-          { domain: 'com.microsoft', version: 1 },
-        ]
-      : [{ domain: '', version: OPSET }],
+    opsets: opsetImports(builder.domains),
     producerName: 'trm-trainer',
     producerVersion: ONNX_FORMAT_VERSION,
     docString,

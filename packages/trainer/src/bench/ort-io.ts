@@ -17,7 +17,7 @@ import {
   runCli,
   stateLen,
 } from '@trm/core';
-import { DataType, type DataTypeId, encodeModel, GraphBuilder, IR_VERSION, OPSET } from '@trm/graph';
+import { DataType, type DataTypeId, encodeModel, GraphBuilder, IR_VERSION, OPSET, type ValueInfoMsg } from '@trm/graph';
 import * as ort from 'onnxruntime-node';
 
 const spec: CliSpec = {
@@ -49,6 +49,29 @@ const spec: CliSpec = {
   examples: ['node packages/trainer/dist/ort-io.mjs --backend ort-cuda --preset sudoku-mlp --batch 768'],
 };
 
+/** The bytes of a probe graph built in `g`. */
+function probeModel(
+  g: GraphBuilder,
+  graphName: string,
+  docString: string,
+  inputs: ValueInfoMsg[],
+  outputs: ValueInfoMsg[],
+): Uint8Array {
+  return encodeModel({
+    irVersion: IR_VERSION,
+    opsets: [{ domain: '', version: OPSET }],
+    producerName: 'trm-trainer',
+    producerVersion: '1',
+    docString,
+    graphName,
+    nodes: g.nodes,
+    initializers: g.initializers,
+    inputs,
+    outputs,
+    metadata: {},
+  });
+}
+
 /** The pass-through graph: z_h, z_l ([B, L, D], `state`) and params ([P], float32) to outputs of the same. */
 function passThrough(L: number, D: number, P: number, state: DataTypeId): Uint8Array {
   const g = new GraphBuilder();
@@ -58,27 +81,15 @@ function passThrough(L: number, D: number, P: number, state: DataTypeId): Uint8A
   out(plusZero('z_h', state), 'z_h_out');
   out(plusZero('z_l', state), 'z_l_out');
   out(plusZero('params', DataType.FLOAT), 'grads');
-  return encodeModel({
-    irVersion: IR_VERSION,
-    opsets: [{ domain: '', version: OPSET }],
-    producerName: 'trm-trainer',
-    producerVersion: '1',
-    docString: 'pass-through of a training step’s carry and parameters',
-    graphName: 'io_probe',
-    nodes: g.nodes,
-    initializers: g.initializers,
-    inputs: [
-      { name: 'z_h', elemType: state, shape: ['batch', L, D] },
-      { name: 'z_l', elemType: state, shape: ['batch', L, D] },
-      { name: 'params', elemType: DataType.FLOAT, shape: [P] },
-    ],
-    outputs: [
-      { name: 'z_h_out', elemType: state, shape: ['batch', L, D] },
-      { name: 'z_l_out', elemType: state, shape: ['batch', L, D] },
-      { name: 'grads', elemType: DataType.FLOAT, shape: [P] },
-    ],
-    metadata: {},
-  });
+  const carry = (name: string): ValueInfoMsg => ({ name, elemType: state, shape: ['batch', L, D] });
+  const flat = (name: string): ValueInfoMsg => ({ name, elemType: DataType.FLOAT, shape: [P] });
+  return probeModel(
+    g,
+    'io_probe',
+    'pass-through of a training step’s carry and parameters',
+    [carry('z_h'), carry('z_l'), flat('params')],
+    [carry('z_h_out'), carry('z_l_out'), flat('grads')],
+  );
 }
 
 /** A chain of `n` element-wise nodes on a 16-value tensor: its run time is the provider's fixed cost per node. */
@@ -87,19 +98,8 @@ function nodeChain(n: number): Uint8Array {
   let x = 'x';
   for (let i = 0; i < n; i++) x = g.op(i % 2 === 0 ? 'Add' : 'Mul', [x, g.scalar(i % 2 === 0 ? 0 : 1)]);
   g.node('Identity', [x], {}, { outputs: ['y'] });
-  return encodeModel({
-    irVersion: IR_VERSION,
-    opsets: [{ domain: '', version: OPSET }],
-    producerName: 'trm-trainer',
-    producerVersion: '1',
-    docString: 'chain of tiny element-wise nodes',
-    graphName: 'node_probe',
-    nodes: g.nodes,
-    initializers: g.initializers,
-    inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [16] }],
-    outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [16] }],
-    metadata: {},
-  });
+  const vec = (name: string): ValueInfoMsg => ({ name, elemType: DataType.FLOAT, shape: [16] });
+  return probeModel(g, 'node_probe', 'chain of tiny element-wise nodes', [vec('x')], [vec('y')]);
 }
 
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

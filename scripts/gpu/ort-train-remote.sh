@@ -268,6 +268,10 @@ multi)
   # the device between them), TRM_MULTI_K lists k (default 1 2 4 8); each line's wall time includes opening the
   # session (its graph grows with k).
   need_provider
+  # how long each k's run takes to open on this provider (graph built, session created; nothing trained)
+  node "$W/payload/dist/ort-train-open.mjs" --backend "$BACKEND" --preset "${TRM_PRESET:-sudoku-mlp}" \
+    --precision "${TRM_PRECISION:-fp16}" --forms loop --k "$(echo "${TRM_MULTI_K:-1 2 4 8}" | tr ' ' ',')" 2>/dev/null |
+    tee -a "$O/multi.log"
   for k in ${TRM_MULTI_K:-1 2 4 8}; do
     t0=$(date +%s)
     node "$W/payload/dist/ort-train-speed.mjs" --backend "$BACKEND" --precision "${TRM_PRECISION:-fp16}" \

@@ -11,7 +11,7 @@ shared=${1:-../shared}
 [ -f "$shared/tools/official-train-anchor.py" ] || { echo "no $shared/tools/official-train-anchor.py" >&2; exit 1; }
 [ -f .ref/models/ema.py ] || { echo "run scripts/official/fetch-reference.sh first (.ref/models/ema.py missing)" >&2; exit 1; }
 bundles=(packages/trainer/dist/train.mjs packages/trainer/dist/eval.mjs packages/trainer/dist/ort-train-speed.mjs
-  packages/trainer/dist/ort-io.mjs
+  packages/trainer/dist/ort-io.mjs packages/trainer/dist/ort-train-open.mjs
   packages/trainer/dist/forward-backward.mjs packages/core/dist/build-dataset.mjs packages/exporter/dist/ship.mjs)
 for b in "${bundles[@]}"; do [ -f "$b" ] || { echo "missing $b: run pnpm build" >&2; exit 1; }; done
 work=$(mktemp -d)

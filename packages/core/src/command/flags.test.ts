@@ -7,6 +7,7 @@ const spec: CliSpec = {
   flags: [
     { name: 'steps', kind: 'int', min: 1, default: 10, help: 'optimiser steps', value: '<n>' },
     { name: 'lr', kind: 'number', min: 0, exclusiveMin: true, help: 'learning rate' },
+    { name: 'rate', kind: 'number', min: 0, max: 1, help: 'a rate' },
     { name: 'backend', kind: 'enum', choices: ['cpu', 'wasm'], default: 'wasm', help: 'backend' },
     { name: 'out', kind: 'path', default: 'runs/x', help: 'output folder', value: '<dir>' },
     { name: 'resume', kind: 'bool', help: 'continue' },
@@ -42,6 +43,9 @@ describe('parseFlags', () => {
     expect(error(['--steps', '0']).message).toBe('--steps must be an integer >= 1 (got "0")');
     expect(error(['--steps', '2.5']).flag).toBe('--steps');
     expect(error(['--lr', '0']).message).toBe('--lr must be a number > 0 (got "0")');
+    expect(error(['--rate', '1.5']).message).toBe('--rate must be a number >= 0 and <= 1 (got "1.5")');
+    expect(error(['--rate', '-0.1']).flag).toBe('--rate');
+    expect(parseFlags(['--rate', '1'], spec).values.rate).toBe(1);
     expect(error(['--backend', 'gpu']).message).toBe('--backend must be one of cpu, wasm (got "gpu")');
     expect(error(['--step', '3']).message).toMatch(/^unknown flag --step \(known: --steps, /);
     expect(error(['--steps']).message).toBe('--steps needs a value <n>');

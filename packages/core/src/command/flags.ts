@@ -17,7 +17,7 @@ export type FlagSpec =
   | (FlagBase & { kind: 'string'; default?: string; multiple?: boolean })
   | (FlagBase & { kind: 'path'; default?: string; multiple?: boolean })
   | (FlagBase & { kind: 'int'; default?: number; min?: number; max?: number })
-  | (FlagBase & { kind: 'number'; default?: number; min?: number; exclusiveMin?: boolean })
+  | (FlagBase & { kind: 'number'; default?: number; min?: number; exclusiveMin?: boolean; max?: number })
   | (FlagBase & { kind: 'enum'; choices: readonly string[]; default?: string })
   | (FlagBase & { kind: 'bool' });
 
@@ -82,12 +82,18 @@ function convert(spec: FlagSpec, raw: string, cwd: string): string | number {
     case 'number': {
       const n = Number(raw);
       const min = spec.min ?? Number.NEGATIVE_INFINITY;
+      const max = spec.max ?? Number.POSITIVE_INFINITY;
       const low = spec.exclusiveMin ? n <= min : n < min;
-      if (raw.trim() === '' || !Number.isFinite(n) || low)
+      if (raw.trim() === '' || !Number.isFinite(n) || low || n > max) {
+        const bounds = [
+          Number.isFinite(min) ? `${spec.exclusiveMin ? '>' : '>='} ${min}` : '',
+          Number.isFinite(max) ? `<= ${max}` : '',
+        ].filter((b) => b !== '');
         throw new FlagError(
-          `${flag} must be a number${Number.isFinite(min) ? ` ${spec.exclusiveMin ? '>' : '>='} ${min}` : ''} (got "${raw}")`,
+          `${flag} must be a number${bounds.length > 0 ? ` ${bounds.join(' and ')}` : ''} (got "${raw}")`,
           flag,
         );
+      }
       return n;
     }
     case 'bool':

@@ -111,6 +111,32 @@ describe('train command', () => {
     expect(lrs.slice(3)).toEqual([lrs[2], lrs[2], lrs[2]]);
   });
 
+  it('--weight-decay, --puzzle-lr and --ema-rate set the optimiser; --ema-rate 0 saves the trained weights', async () => {
+    const out = join(root, 'hyper');
+    const args = ['--steps', '2', '--weight-decay', '0.25', '--puzzle-lr', '0.03', '--ema-rate', '0.9'];
+    await trainCommand([...common, ...args, '--out', out], io());
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(
+      /weight decay 0\.25, puzzle-embedding lr 0\.03, EMA 0\.9,/,
+    );
+    await expect(trainCommand(['--out', out, '--resume', '--weight-decay', '1'], io())).rejects.toThrow(
+      '--weight-decay cannot change on --resume (the run was saved with 0.25, got 1)',
+    );
+    await expect(trainCommand(['--out', out, '--resume', '--ema-rate', '0'], io())).rejects.toThrow(
+      '--ema-rate cannot change on --resume (the run was saved with 0.9, got 0)',
+    );
+    // Without EMA the saved weights are the trained ones: the same as the optimiser's copy in the training state.
+    const plain = join(root, 'no-ema');
+    await trainCommand([...common, '--steps', '2', '--ema-rate', '0', '--out', plain], io());
+    expect(readFileSync(join(plain, 'README.md'), 'utf8')).toContain('EMA off');
+    const withEma = await tensors(join(out, 'weights.safetensors'));
+    const without = await tensors(join(plain, 'weights.safetensors'));
+    expect(Object.keys(without)).toEqual(Object.keys(withEma));
+    expect(without).not.toEqual(withEma);
+    await expect(trainCommand([...common, '--ema-rate', '1.5', '--out', join(root, 'bad')], io())).rejects.toThrow(
+      '--ema-rate must be a number >= 0 and <= 1 (got "1.5")',
+    );
+  });
+
   it('refuses to overwrite a saved run, to resume nothing, and to change the batch on resume', async () => {
     const out = join(root, 'straight');
     await expect(trainCommand([...common, '--steps', '1', '--out', out], io())).rejects.toThrow(

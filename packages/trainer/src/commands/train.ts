@@ -77,6 +77,29 @@ export const trainSpec: CliSpec = {
       value: '<x>',
       help: "learning rate (default: the preset's)",
     },
+    {
+      name: 'weight-decay',
+      kind: 'number',
+      min: 0,
+      value: '<x>',
+      help: "decoupled weight decay of the network's weights (default: the preset's, 1.0 for the paper sizes; the official code's short runs learn faster with 0.1 and --lr 1e-3)",
+    },
+    {
+      name: 'puzzle-lr',
+      kind: 'number',
+      min: 0,
+      exclusiveMin: true,
+      value: '<x>',
+      help: "learning rate of the puzzle-embedding rows (sign-SGD) (default: the preset's)",
+    },
+    {
+      name: 'ema-rate',
+      kind: 'number',
+      min: 0,
+      max: 1,
+      value: '<x>',
+      help: "rate of the weights' exponential moving average, saved as the model's weights; 0 = no EMA, the trained weights are saved (default: the preset's, 0.999 for the paper sizes, which lags a run of a few thousand steps)",
+    },
     { name: 'optimizer', kind: 'enum', choices: ['adam_atan2', 'adamw'], help: "optimiser (default: the preset's)" },
     {
       name: 'warmup',
@@ -255,6 +278,13 @@ function prepareNew(f: FlagValues): Prepared {
   if (f.lr !== undefined) train.lr = f.lr as number;
   if (f.optimizer !== undefined) train.optimizer = f.optimizer as TrainConfig['optimizer'];
   if (f.warmup !== undefined) train.lr_warmup_steps = f.warmup as number;
+  if (f['weight-decay'] !== undefined) train.weight_decay = f['weight-decay'] as number;
+  if (f['puzzle-lr'] !== undefined) train.puzzle_emb_lr = f['puzzle-lr'] as number;
+  if (f['ema-rate'] !== undefined) {
+    const rate = f['ema-rate'] as number;
+    train.ema = rate > 0;
+    if (rate > 0) train.ema_rate = rate;
+  }
   const generated: GeneratedData | undefined =
     f.data === undefined && preset.model.task === 'sudoku'
       ? { kind: 'easy-sudoku', ...GENERATED, train: f.generate as number, seed }
@@ -293,6 +323,9 @@ function prepareResume(f: FlagValues, point: ResumePoint): Prepared {
     ['lr', f.lr, meta.train.lr],
     ['optimizer', f.optimizer, meta.train.optimizer],
     ['warmup', f.warmup, meta.train.lr_warmup_steps],
+    ['weight-decay', f['weight-decay'], meta.train.weight_decay],
+    ['puzzle-lr', f['puzzle-lr'], meta.train.puzzle_emb_lr],
+    ['ema-rate', f['ema-rate'], meta.train.ema ? meta.train.ema_rate : 0],
     ['seed', f.seed, meta.train.seed],
   ];
   for (const [name, given, saved] of fixed)

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CommandIo } from '@trm/core';
 import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
 import { writeDataset } from '../data/write-dataset.js';
-import { trainCommand } from './train.js';
+import { defaultStepsPerRun, trainCommand } from './train.js';
 
 const root = mkdtempSync(join(tmpdir(), 'trm-train-cmd-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -221,4 +221,15 @@ describe('train command', () => {
     expect(card()).toContain('- data: init-data (weights from data-base)');
     expect(card()).toContain('2 of 2 optimiser steps');
   }, 120_000);
+
+  it('runs 16 optimiser steps per graph run by default only on one CUDA device with the whole batch', () => {
+    const base = { provider: 'cuda', devices: 1, microBatch: undefined, optimizerOn: undefined } as const;
+    expect(defaultStepsPerRun(base)).toBe(16);
+    expect(defaultStepsPerRun({ ...base, optimizerOn: 'host' })).toBe(16);
+    expect(defaultStepsPerRun({ ...base, provider: 'cpu' })).toBe(1);
+    expect(defaultStepsPerRun({ ...base, provider: 'webgpu' })).toBe(1);
+    expect(defaultStepsPerRun({ ...base, devices: 2 })).toBe(1);
+    expect(defaultStepsPerRun({ ...base, microBatch: 64 })).toBe(1);
+    expect(defaultStepsPerRun({ ...base, optimizerOn: 'device' })).toBe(1);
+  });
 });

@@ -6,14 +6,22 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import type { EvalRecord, MetricRecord, TrainRecord } from '../metrics/records.js';
 import type { StepReport } from './training-run.js';
 
-/** Sums StepReports until `flush` turns them into one TrainRecord. */
+/**
+ * Sums StepReports until `flush` turns them into one TrainRecord. The record's rates divide by the seconds given
+ * with the steps when every step came with its own (an engine that runs several steps per call gives each its share
+ * of the call, so that a window that ends inside a call is not credited with steps it did not wait for), else by
+ * the clock since the last flush.
+ */
 export class MetricWindow {
   private n = 0;
   private sums = { count: 0, accuracy: 0, exact: 0, qacc: 0, steps: 0, lm: 0, qh: 0, halted: 0, rows: 0 };
   private last: StepReport | null = null;
   private started = performance.now();
+  /** seconds given with the steps so far; null once a step came without */
+  private timed: number | null = 0;
 
-  add(r: StepReport): void {
+  add(r: StepReport, seconds?: number): void {
+    this.timed = seconds === undefined || this.timed === null ? null : this.timed + seconds;
     const m = r.metrics;
     const s = this.sums;
     s.count += m.count;
@@ -37,7 +45,7 @@ export class MetricWindow {
     if (!this.last) return null;
     const s = this.sums;
     const c = Math.max(s.count, 1);
-    const seconds = Math.max((performance.now() - this.started) / 1000, 1e-9);
+    const seconds = Math.max(this.timed ?? (performance.now() - this.started) / 1000, 1e-9);
     const rec: TrainRecord = {
       kind: 'train',
       step: this.last.step,
@@ -59,6 +67,7 @@ export class MetricWindow {
     this.sums = { count: 0, accuracy: 0, exact: 0, qacc: 0, steps: 0, lm: 0, qh: 0, halted: 0, rows: 0 };
     this.last = null;
     this.started = performance.now();
+    this.timed = 0;
     return rec;
   }
 }

@@ -169,14 +169,17 @@ class Session {
       if (this.o.signal?.aborted) return true;
       // an engine that trains several steps per call never runs past the next evaluation or the stop step
       const untilEval = meta.eval_every > 0 ? meta.eval_every - (run.step % meta.eval_every) : Infinity;
+      const called = performance.now();
       const reports = run.trainSteps
         ? await run.trainSteps(Math.min(untilEval, this.stopAt - run.step))
         : [await run.trainStep()];
+      // each step's share of the call, for the logged rates (evaluations and saves between calls are not training)
+      const share = (performance.now() - called) / 1000 / Math.max(1, reports.length);
       // On wasm and cpu a step never waits for I/O, so without this the loop would starve the event loop and a
       // Ctrl-C (a signal event) would not be seen until the end of the run.
       await yieldToEventLoop();
       for (const r of reports) {
-        this.logSteps(r);
+        this.logSteps(r, share);
         this.progress.tick(1, progressFields(r.step, meta.total_steps, this.lastTrain));
         const evalDue = meta.eval_every > 0 && r.step % meta.eval_every === 0 && r.step < this.stopAt;
         if (evalDue) {
@@ -189,8 +192,8 @@ class Session {
   }
 
   /** Adds the step to the window; every logEvery steps (and at the stop step) the window becomes one record. */
-  private logSteps(r: StepReport): void {
-    this.window.add(r);
+  private logSteps(r: StepReport, seconds: number): void {
+    this.window.add(r, seconds);
     if (this.window.size < this.o.logEvery && r.step !== this.stopAt) return;
     this.flushWindow();
   }

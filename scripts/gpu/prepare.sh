@@ -12,7 +12,7 @@ WEBGPU_VERSION=${WEBGPU_VERSION:-0.6.2}
 ORT_VERSION=${ORT_VERSION:-1.29.0}
 ORT_CUDA_PACKAGE=${ORT_CUDA_PACKAGE:-com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9}
 # Parts of the CUDA provider: one travels per copy of the tree (64 MiB with the tree itself, ~14 MiB).
-CUDA_PART_SIZE=${CUDA_PART_SIZE:-40M}
+CUDA_PART_SIZE=${CUDA_PART_SIZE:-16M}
 mkdir -p .gpu .gpu-cuda .gl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -32,20 +32,20 @@ function usageError(argv: string[]): string {
 
 describe('defaultModelDir', () => {
   const root = resolve(import.meta.dirname, '../../../..');
-  const shipped = join(root, 'models', 'sudoku-newspaper-small-mlp');
+  const shipped = join(root, 'models', 'sudoku-newspaper-mlp');
 
-  it('is models/sudoku-newspaper-small-mlp of the repository, from the sources and from the bundle', () => {
+  it('is models/sudoku-newspaper-mlp of the repository, from the sources and from the bundle', () => {
     expect(defaultModelDir(import.meta.url)).toBe(shipped);
     expect(defaultModelDir(pathToFileURL(join(root, 'packages/server/src/http/start-command.ts')).href)).toBe(shipped);
     // pnpm build writes the start command to packages/server/dist/start.mjs, two folders higher up than the sources.
     expect(defaultModelDir(pathToFileURL(join(root, 'packages/server/dist/start.mjs')).href)).toBe(shipped);
   });
 
-  it('is models/sudoku-newspaper-small-mlp of the working folder outside a repository', () => {
+  it('is models/sudoku-newspaper-mlp of the working folder outside a repository', () => {
     const away = mkdtempSync(join(tmpdir(), 'trm-no-repo-'));
     try {
       expect(defaultModelDir(pathToFileURL(join(away, 'dist', 'start.mjs')).href)).toBe(
-        resolve('models', 'sudoku-newspaper-small-mlp'),
+        resolve('models', 'sudoku-newspaper-mlp'),
       );
     } finally {
       rmSync(away, { recursive: true, force: true });
@@ -72,7 +72,7 @@ describe('parseStartArgs', () => {
       allowedHosts: [],
       log: false,
     });
-    expect(DEFAULT_MODEL_DIR).toBe(resolve(import.meta.dirname, '../../../../models/sudoku-newspaper-small-mlp'));
+    expect(DEFAULT_MODEL_DIR).toBe(resolve(import.meta.dirname, '../../../../models/sudoku-newspaper-mlp'));
     expect(parse('--help')).toEqual({ kind: 'help' });
     expect(parse('-h')).toEqual({ kind: 'help' });
   });

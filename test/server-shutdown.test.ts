@@ -1,4 +1,6 @@
-// The `start` command as a process, stopped by real signals while it serves the shipped sudoku model on the CPU:
+// The `start` command as a process, stopped by real signals while it serves the shipped CPU sudoku model
+// (models/sudoku-newspaper-small-mlp: a batch of 16 puzzles runs its 16 steps well within the 30-s drain limit on two
+// cores, where the default paper-size model's would not):
 // SIGTERM drains and exits 0, a second SIGTERM shortens the drain (queued puzzles get 503, those in a batch still
 // get their answer) and never kills the process under a running step; Ctrl-C exits 130 after the drain.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -11,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The sources of the `start` command, as the server package exports them. */
 const START = createRequire(import.meta.url).resolve('@trm/server/cli/start');
+const SMALL_MODEL = fileURLToPath(new URL('../models/sudoku-newspaper-small-mlp', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Server {
@@ -26,7 +29,8 @@ afterEach(() => {
 });
 
 async function startServer(...flags: string[]): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', START, '--port', '0', '--ep', 'cpu', ...flags], {
+  const args = ['--import', 'tsx', START, '--model', SMALL_MODEL, '--port', '0', '--ep', 'cpu', ...flags];
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -1,4 +1,5 @@
-// The inference engine behind POST /solve: loads a model folder (config.json, model.onnx, the puzzle table),
+// The inference engine behind POST /solve: loads a model folder (config.json, model.onnx, the puzzle table; a
+// folder shipped without model.onnx gets it built from weights.safetensors first, step-graph-file.ts),
 // starts the inference workers on the execution provider `auto` or the caller picks, and serves solve requests
 // through the continuous batcher. Engine.start resolves once every worker has loaded the model.
 import { basename, join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { cpuThreadsPerWorker } from './providers.js';
 import { PuzzleTable } from './puzzle-table.js';
 import { unrecordedWeightsWarning } from './weights-checksum.js';
 import { checkSolveRequest } from './solve-request.js';
+import { stepGraphFile, WEIGHTS_FILE } from './step-graph-file.js';
 import type { StepShape } from './step/step-function.js';
 import type {
   EngineHealth,
@@ -92,6 +94,8 @@ export interface EngineOptions {
   onWorkerEvent?: (event: WorkerEvent) => void;
   /** what the engine found worth a warning, e.g. a graph without a checksum of its weights (default: stderr) */
   onWarning?: (message: string) => void;
+  /** what the engine did that the log should say, e.g. model.onnx built from the weights (default: stderr) */
+  onNote?: (message: string) => void;
 }
 
 export const ENGINE_DEFAULTS = {
@@ -169,7 +173,14 @@ export class Engine implements SolveEngine {
     if (!(o.queueTimeoutMs >= 0)) throw new Error(`queueTimeoutMs must be >= 0 (got ${o.queueTimeoutMs})`);
     const modelDir = resolve(options.modelDir);
     const config = await readModelConfig(modelDir);
-    const modelPath = join(modelDir, o.modelFile ?? MODEL_FILE);
+    // A folder shipped without model.onnx gets it built from its weights (a file named by modelFile never is).
+    const requested = join(modelDir, o.modelFile ?? MODEL_FILE);
+    const file = o.modelFile === undefined ? await stepGraphFile(modelDir, requested) : { path: requested };
+    const modelPath = file.path;
+    if (file.builtSeconds !== undefined)
+      (o.onNote ?? ((m: string) => process.stderr.write(`${m}\n`)))(
+        `${MODEL_FILE} built from ${WEIGHTS_FILE} in ${file.builtSeconds.toFixed(1)} s: ${modelPath}`,
+      );
     const graph = await readStepGraphMetadata(modelPath);
     checkGraphMatchesConfig(graph.config, config, modelPath);
     // Workers check the weights against the recorded checksum before loading them; older exports have none.

@@ -46,7 +46,8 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
       multiple: true,
       value: 'DIR',
       help:
-        'model folder with model.onnx (default: models/sudoku-newspaper-mlp of the repository; on a slow CPU, ' +
+        'model folder with model.onnx, or with config.json and weights.safetensors, from which model.onnx is built at ' +
+        'first load (default: models/sudoku-newspaper-mlp of the repository; on a slow CPU, ' +
         'models/sudoku-newspaper-small-mlp takes about 2 ms per step against 150-200 ms); several serve several ' +
         'models, the first is the default of a request',
     },
@@ -195,6 +196,7 @@ export type EngineSettings = Pick<
   | 'stepsWhenQueued'
   | 'onWorkerEvent'
   | 'onWarning'
+  | 'onNote'
 >;
 
 export type StartCommand =
@@ -204,7 +206,7 @@ export type StartCommand =
       modelDirs: string[];
       port: number;
       host: string;
-      engine: Omit<EngineSettings, 'modelDir' | 'onWorkerEvent' | 'onWarning'>;
+      engine: Omit<EngineSettings, 'modelDir' | 'onWorkerEvent' | 'onWarning' | 'onNote'>;
       bodyLimit: string | number;
       /** names accepted in Host besides localhost, IP addresses and the bind name */
       allowedHosts: string[];
@@ -295,7 +297,8 @@ export async function runStart(cmd: Extract<StartCommand, { kind: 'start' }>, io
       const name = basename(modelDir);
       const onWorkerEvent = (e: WorkerEvent) => err(workerEventLine(name, e));
       const onWarning = (message: string) => err(`model ${name}: warning: ${message}`);
-      const engine = await startEngine({ modelDir, ...cmd.engine, onWorkerEvent, onWarning });
+      const onNote = (message: string) => err(`model ${name}: ${message}`);
+      const engine = await startEngine({ modelDir, ...cmd.engine, onWorkerEvent, onWarning, onNote });
       engines.set(engine.info.name, engine);
     }
     if (io.signal?.aborted) return;

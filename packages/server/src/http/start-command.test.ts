@@ -193,6 +193,7 @@ describe('runStart', () => {
         workers: undefined,
         onWorkerEvent: expect.any(Function),
         onWarning: expect.any(Function),
+        onNote: expect.any(Function),
       },
       {
         modelDir: '/work/here/m/maze-y',
@@ -204,6 +205,7 @@ describe('runStart', () => {
         workers: undefined,
         onWorkerEvent: expect.any(Function),
         onWarning: expect.any(Function),
+        onNote: expect.any(Function),
       },
     ]);
     expect(engines.map((e) => e.ready())).toEqual([false, false]);

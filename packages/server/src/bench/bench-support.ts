@@ -52,7 +52,7 @@ export function modelFlags(verb: string): FlagSpec[] {
       name: 'model',
       kind: 'path',
       value: '<dir>',
-      help: `${verb} this model folder (config.json + model.onnx) instead`,
+      help: `${verb} this model folder (config.json + model.onnx, or + weights.safetensors to build it from) instead`,
     },
     { name: 'dtype', kind: 'enum', choices: GRAPH_DTYPES, default: 'fp32', help: 'graph variant of the preset' },
     {

@@ -18,7 +18,8 @@ import { createCpuSession } from '@trm/exporter';
 import { MULTI_STEP_FORMS, type MultiStepForm } from '@trm/graph';
 import { type LoopAnswer, referenceLoop } from '@trm/exporter/testing';
 import { benchRoot, writeBenchRecord } from './bench-support.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, MODEL_FILE } from '../engine/engine.js';
+import { stepGraphFile } from '../engine/step-graph-file.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
 import type { ExecutionProviderChoice, SolveResult } from '../engine/types.js';
@@ -96,7 +97,8 @@ async function referenceAnswers(
   tokens: Uint8Array[],
   s: LoopSettings,
 ): Promise<LoopAnswer[]> {
-  const session = await createCpuSession(join(modelDir, 'model.onnx'));
+  // a folder shipped without model.onnx: the graph the engine builds from its weights
+  const session = await createCpuSession((await stepGraphFile(modelDir, join(modelDir, MODEL_FILE))).path);
   const reference: LoopAnswer[] = [];
   for (let i = 0; i < tokens.length; i += 64)
     reference.push(

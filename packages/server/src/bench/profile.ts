@@ -29,6 +29,7 @@ import { MULTI_STEP_FORMS, MULTI_STEP_INPUTS, type MultiStepForm, STEP_INPUTS, u
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { benchModel, benchRoot, integerList, modelFlags, writeBenchRecord } from './bench-support.js';
 import { MODEL_FILE } from '../engine/engine.js';
+import { stepGraphFile } from '../engine/step-graph-file.js';
 import { cpuThreadsPerWorker, sessionOptions } from '../engine/providers.js';
 import type { ExecutionProviderName } from '../engine/types.js';
 
@@ -181,7 +182,8 @@ async function benchProfile(argv: readonly string[], io: CommandIo): Promise<voi
   const { modelDir, config, label, made } = await benchModel(f);
   const results: CaseResult[] = [];
   try {
-    const bytes = new Uint8Array(readFileSync(join(modelDir, MODEL_FILE)));
+    const graphPath = (await stepGraphFile(modelDir, join(modelDir, MODEL_FILE))).path;
+    const bytes = new Uint8Array(readFileSync(graphPath));
     io.err(`bench:profile ${label} on ${f.ep as string}, ${machineDescription()}`);
     for (const k of ks)
       for (const batch of batches) {

@@ -19,6 +19,7 @@ import {
   TRAIN_OUTPUTS,
 } from '../contract.js';
 import { GraphBuilder } from '../onnx/graph-builder.js';
+import type { MultiStepForm } from '../step/unroll.js';
 import { inlineGraph } from '../onnx/inline.js';
 import { AttributeType, DataType, encodeModel, rawValueInfo, type ValueInfoMsg } from '../onnx/onnx-proto.js';
 import { OPTIMIZER_OUTPUTS, OPTIMIZER_STATE, type OptimizerGraphKind, optimizerGraphParts } from './optimizer-graph.js';
@@ -97,10 +98,11 @@ function perStepShape(name: string, B: string): (number | string)[] {
 }
 
 /**
- * How the K steps are laid out: `loop`, one ONNX Loop whose body is a step (the graph stays the size of one step),
- * or `unrolled`, K copies of the step (ONNX Runtime's session takes longer to open as K grows).
+ * How the K steps are laid out, as for the inference graph of several steps (MULTI_STEP_FORMS): `loop`, one ONNX
+ * Loop whose body is a step (the graph stays the size of one step), or `unrolled`, K copies of the step (ONNX
+ * Runtime's session takes longer to open as K grows).
  */
-export type TrainStepsForm = 'loop' | 'unrolled';
+export type TrainStepsForm = MultiStepForm;
 
 export interface MultiStepOptions extends TrainGraphOptions {
   /** optimiser steps per run, K >= 1 */

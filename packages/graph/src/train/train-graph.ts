@@ -26,6 +26,7 @@ import {
   TRAIN_OUTPUTS,
 } from '../contract.js';
 import { GraphBuilder } from '../onnx/graph-builder.js';
+import { MULTI_STEP_FORMS, type MultiStepForm } from '../step/unroll.js';
 import { DataType, type DataTypeId, encodeModel, type ValueInfoMsg } from '../onnx/onnx-proto.js';
 import { buildStep, type OpChoice } from '../step/step-graph.js';
 
@@ -380,10 +381,10 @@ export function parseGraphOps(text: string): {
   noGradForm?: NoGradForm;
   trainOps: Partial<TrainOps>;
   carry?: TrainCarry;
-  stepsForm?: 'loop' | 'unrolled';
+  stepsForm?: MultiStepForm;
 } {
   const trainOps: Record<string, string> = {};
-  const out: { noGradForm?: NoGradForm; carry?: TrainCarry; stepsForm?: 'loop' | 'unrolled' } = {};
+  const out: { noGradForm?: NoGradForm; carry?: TrainCarry; stepsForm?: MultiStepForm } = {};
   const keys = ['no-grad', ...Object.keys(TRAIN_OP_CHOICES), 'carry', 'steps'];
   const pick = <T extends string>(k: string, v: string, allowed: readonly T[]): T => {
     if (!allowed.includes(v as T))
@@ -394,7 +395,7 @@ export function parseGraphOps(text: string): {
     const [k, v = ''] = part.split('=') as [string, string | undefined];
     if (k === 'no-grad') out.noGradForm = pick(k, v, NO_GRAD_FORMS);
     else if (k === 'carry') out.carry = pick(k, v, TRAIN_CARRIES);
-    else if (k === 'steps') out.stepsForm = pick(k, v, ['loop', 'unrolled'] as const);
+    else if (k === 'steps') out.stepsForm = pick(k, v, MULTI_STEP_FORMS);
     else {
       const allowed = (TRAIN_OP_CHOICES as Record<string, readonly string[]>)[k];
       if (!allowed) throw new FlagError(`--graph-ops: unknown key "${k}" (known: ${keys.join(', ')})`, '--graph-ops');

@@ -26,13 +26,7 @@ const spec: CliSpec = {
     "The cost of a training step's host transfers on an ONNX Runtime provider: a graph that only passes the carry\n" +
     'and the parameters through, per carry type, output allocation and preferred output location.',
   flags: [
-    {
-      name: 'backend',
-      kind: 'string',
-      default: 'ort-cpu',
-      value: '<name>',
-      help: `ONNX Runtime backend: ${ORT_BACKENDS.join(', ')}`,
-    },
+    { name: 'backend', kind: 'enum', choices: ORT_BACKENDS, default: 'ort-cpu', help: 'ONNX Runtime backend' },
     { name: 'preset', kind: 'string', default: 'sudoku-mlp', value: '<name>', help: 'model shape of the carry' },
     { name: 'batch', kind: 'int', min: 1, default: 768, value: '<n>', help: 'rows per run' },
     { name: 'runs', kind: 'int', min: 1, default: 10, value: '<n>', help: 'timed runs per variant' },

@@ -14,14 +14,13 @@ import {
   runCli,
   validateModelConfig,
 } from '@trm/core';
-import { TRAIN_PRECISIONS, type TrainPrecision, type TrainStepsForm } from '@trm/graph';
+import { MULTI_STEP_FORMS, TRAIN_PRECISIONS, type TrainPrecision } from '@trm/graph';
 import { selectBackend } from '../backend/backend.js';
 import { fromMemory } from '../data/split.js';
 import { TrmModel } from '../model/model.js';
+import { listFlag } from './list-flag.js';
 import { OrtTrainingRun } from '../ort/ort-training-run.js';
 import type { OrtProvider } from '../ort/train-step.js';
-
-const FORMS: readonly TrainStepsForm[] = ['loop', 'unrolled'];
 
 const spec: CliSpec = {
   usage: 'node packages/trainer/dist/ort-train-open.mjs',
@@ -29,13 +28,7 @@ const spec: CliSpec = {
     'Seconds to open a training run of the ONNX Runtime backend (training graph built, session created) for k\n' +
     'optimiser steps per graph run, as one Loop and unrolled. Nothing is trained.',
   flags: [
-    {
-      name: 'backend',
-      kind: 'string',
-      default: 'ort-cpu',
-      value: '<name>',
-      help: `ONNX Runtime backend: ${ORT_BACKENDS.join(', ')}`,
-    },
+    { name: 'backend', kind: 'enum', choices: ORT_BACKENDS, default: 'ort-cpu', help: 'ONNX Runtime backend' },
     { name: 'preset', kind: 'string', default: 'sudoku-mlp', value: '<name>', help: 'model of the training graph' },
     {
       name: 'batch',
@@ -49,9 +42,9 @@ const spec: CliSpec = {
     {
       name: 'forms',
       kind: 'string',
-      default: FORMS.join(','),
+      default: MULTI_STEP_FORMS.join(','),
       value: '<f,...>',
-      help: `layouts of the k steps: ${FORMS.join(', ')}`,
+      help: `layouts of the k steps: ${MULTI_STEP_FORMS.join(', ')}`,
     },
     {
       name: 'max-unrolled',
@@ -61,13 +54,7 @@ const spec: CliSpec = {
       value: '<k>',
       help: 'largest k opened unrolled (its opening grows fast with k)',
     },
-    {
-      name: 'precision',
-      kind: 'string',
-      default: 'fp16',
-      value: '<p>',
-      help: `arithmetic of the graph: ${TRAIN_PRECISIONS.join(', ')}`,
-    },
+    { name: 'precision', kind: 'enum', choices: TRAIN_PRECISIONS, default: 'fp16', help: 'arithmetic of the graph' },
     { name: 'threads', kind: 'int', min: 1, default: 2, value: '<n>', help: 'ort-cpu: threads of the session' },
   ],
   examples: ['node packages/trainer/dist/ort-train-open.mjs --backend ort-cpu --preset sudoku-mlp --k 1,2,4,8,16'],
@@ -77,16 +64,11 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values, help } = parseFlags(argv, spec);
   if (help) return;
   const backend = values.backend as string;
-  if (!(ORT_BACKENDS as readonly string[]).includes(backend))
-    throw new Error(`--backend must be one of ${ORT_BACKENDS.join(', ')}`);
   const provider = backend.slice(4) as OrtProvider;
   const precision = values.precision as TrainPrecision;
-  if (!TRAIN_PRECISIONS.includes(precision))
-    throw new Error(`--precision must be one of ${TRAIN_PRECISIONS.join(', ')} (got ${precision})`);
   const ks = (values.k as string).split(',').map(Number);
   if (ks.some((k) => !Number.isInteger(k) || k < 1)) throw new Error(`--k takes positive integers (got ${values.k})`);
-  const forms = (values.forms as string).split(',') as TrainStepsForm[];
-  for (const f of forms) if (!FORMS.includes(f)) throw new Error(`--forms takes ${FORMS.join(', ')} (got ${f})`);
+  const forms = listFlag(values.forms as string, MULTI_STEP_FORMS, 'forms');
   await selectBackend('cpu', () => {}); // the seeded initialisation is drawn by tfjs
   const p = getPreset(values.preset as string);
   const model = validateModelConfig({ ...p.model, batch_size: values.batch as number });

@@ -38,6 +38,7 @@ import { OrtTrainingRun, shareRows } from '../ort/ort-training-run.js';
 import type { OrtProvider } from '../ort/train-step.js';
 import {
   DEFAULT_NO_GRAD_FORM,
+  MULTI_STEP_FORMS,
   NO_GRAD_FORMS,
   type NoGradForm,
   TRAIN_OP_CHOICES,
@@ -51,14 +52,7 @@ import {
   type TrainStepsForm,
 } from '@trm/graph';
 import { OPTIMIZER_PLACES, type OptimizerPlace } from '../ort/optimizer-update.js';
-
-/** A comma-separated flag value, each item one of `allowed`. */
-function listFlag<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
-  const items = value.split(',') as T[];
-  for (const item of items)
-    if (!allowed.includes(item)) throw new Error(`--${flag}: ${item} is not one of ${allowed.join(', ')}`);
-  return items;
-}
+import { listFlag } from './list-flag.js';
 
 const spec: CliSpec = {
   usage: 'node packages/trainer/dist/ort-train-speed.mjs',
@@ -439,7 +433,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<void> {
     lanes,
     optimizerThreads,
     stepsPerRun: values['steps-per-run'] as number,
-    stepsForm: listFlag(values['steps-form'] as string, ['loop', 'unrolled'] as const, 'steps-form')[0]!,
+    stepsForm: listFlag(values['steps-form'] as string, MULTI_STEP_FORMS, 'steps-form')[0]!,
   };
   const provider = backend.slice(4) as OrtProvider;
   await selectBackend('cpu', () => {}); // the seeded initialisation is drawn by tfjs

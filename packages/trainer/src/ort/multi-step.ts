@@ -92,14 +92,7 @@ export class OrtMultiStep {
     weights: NamedArrays,
     o: OrtStepOptions & Omit<MultiStepOptions, 'precision' | 'noGradForm' | 'trainOps' | 'carry'>,
   ): Promise<OrtMultiStep> {
-    const options: MultiStepOptions = {
-      ...o,
-      precision: o.precision,
-      noGradForm: o.noGradForm,
-      trainOps: o.trainOps,
-      carry: o.carry,
-    };
-    const graph = buildMultiStepGraph(config, weights, options);
+    const graph = buildMultiStepGraph(config, weights, o);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(graph.bytes, sessionOptions(o));
@@ -108,8 +101,7 @@ export class OrtMultiStep {
       throw new Error(`cannot open the training graph of ${o.steps} steps on the ${o.provider} provider: ${why}`);
     }
     return new OrtMultiStep(session, config, graph.params, graph.puzzleEmb, graph.precision, graph.carry, o.steps, {
-      ...options,
-      provider: o.provider,
+      ...o,
       puzzleDim: config.puzzle_emb_ndim,
     });
   }
@@ -123,10 +115,9 @@ export class OrtMultiStep {
     const X = MULTI_STATE;
     const t = (type: ort.Tensor.Type, data: ort.Tensor.DataType, dims: number[]) => new ort.Tensor(type, data, dims);
     const f32 = (data: Float32Array, dims: number[]) => t('float32', data, dims);
+    const D = this.config.hidden_size;
     const carry = (data: Float32Array | Uint16Array) =>
-      data instanceof Uint16Array
-        ? t('float16', data, [B, data.length / B / this.config.hidden_size, this.config.hidden_size])
-        : f32(data, [B, data.length / B / this.config.hidden_size, this.config.hidden_size]);
+      t(data instanceof Uint16Array ? 'float16' : 'float32', data, [B, data.length / B / D, D]);
     const feeds: Record<string, ort.Tensor> = {
       [I.tokens]: t('int32', f.tokens, [K, B, S]),
       [I.labels]: t('int32', f.labels, [K, B, S]),

@@ -3,12 +3,14 @@
 // the update runs in float32 in the graph and in float64 on the host), runs of fewer than K steps, an exact resume
 // from a state saved between runs, puzzle rows with several ids, and float16 with its loss scale.
 import { getPreset, type ModelConfig, Rng, type TrainConfig, validateModelConfig } from '@trm/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { selectBackend } from '../backend/backend.js';
 import { easySudoku, sudokuSplit } from '../data/easy-sudoku.js';
 import { fromMemory } from '../data/split.js';
 import { TrmModel } from '../model/model.js';
 import type { RunOptions, StepReport } from '../run/training-run.js';
+import { OrtEvalSession } from './eval-step.js';
+import { OrtMultiStep } from './multi-step.js';
 import { OrtTrainingRun, type OrtRunOptions } from './ort-training-run.js';
 
 beforeAll(async () => {
@@ -128,6 +130,51 @@ describe('OrtTrainingRun with several steps per graph run', () => {
     await expectSameWeights(resumed, straight, 0);
     await straight.dispose();
     await resumed.dispose();
+  });
+
+  it('an evaluation that finds no device memory closes the training graph, evaluates and opens it again', async () => {
+    const o: OrtRunOptions = { ...setup(), provider: 'cpu', threads: 1, stepsPerRun: 2 };
+    const test = fromMemory(sudokuSplit(easySudoku(8, [3, 6], new Rng(4))));
+    const straight = await OrtTrainingRun.create(o);
+    await train(straight, [2]);
+    const expected = await straight.evaluate(test, { batchSize: 4 });
+    const after = await train(straight, [2]);
+    const squeezed = await OrtTrainingRun.create(o);
+    await train(squeezed, [2]);
+    // the first evaluation session fails as ONNX Runtime's CUDA arena does when the training graph holds the card
+    const create = OrtEvalSession.create;
+    let calls = 0;
+    const spy = vi.spyOn(OrtEvalSession, 'create').mockImplementation(async (...args) => {
+      calls++;
+      if (calls === 1)
+        throw new Error(
+          "Non-zero status code returned while running MatMul node. Name:'n_MatMul_0' Status Message: bfc_arena.cc:359 Failed to allocate memory for requested buffer of size 805306368",
+        );
+      return create.apply(OrtEvalSession, args);
+    });
+    const opened = vi.spyOn(OrtMultiStep, 'create');
+    let reopened = -1;
+    try {
+      expect(await squeezed.evaluate(test, { batchSize: 4 })).toEqual(expected);
+      reopened = opened.mock.calls.length;
+    } finally {
+      spy.mockRestore();
+      opened.mockRestore();
+    }
+    expect(calls).toBe(2);
+    expect(reopened).toBe(1);
+    // the reopened graph trains on as the one that never closed
+    expect((await train(squeezed, [2])).map((r) => r.metrics)).toEqual(after.map((r) => r.metrics));
+    await expectSameWeights(squeezed, straight, 0);
+    // any other failure of an evaluation is the caller's
+    const other = vi.spyOn(OrtEvalSession, 'create').mockRejectedValue(new Error('model file is corrupt'));
+    try {
+      await expect(squeezed.evaluate(test, { batchSize: 4 })).rejects.toThrow('model file is corrupt');
+    } finally {
+      other.mockRestore();
+    }
+    await straight.dispose();
+    await squeezed.dispose();
   });
 
   it('continues a run saved with one step per run (and the other way round)', async () => {

@@ -38,7 +38,7 @@ import { OrtEvalSession } from './eval-step.js';
 import { deviceUpdate, type OptimizerPlace } from './optimizer-update.js';
 import type { NoGradForm, TrainCarry, TrainOps, TrainPrecision, TrainStepsForm } from '@trm/graph';
 import { type MultiStepResult, OrtMultiStep } from './multi-step.js';
-import { type CarryArray, type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
+import { type CarryArray, isOutOfMemory, type OrtProvider, type OrtStepResult, OrtTrainStep } from './train-step.js';
 
 export interface OrtRunOptions extends RunOptions {
   provider: OrtProvider;
@@ -135,7 +135,9 @@ export class OrtTrainingRun implements TrainLoop {
     private readonly sessions: OrtTrainStep[],
     device: DeviceUpdate | undefined,
     /** the graph of several steps per run, in place of `sessions` */
-    private readonly multi: OrtMultiStep | null = null,
+    private multi: OrtMultiStep | null = null,
+    /** opens `multi` again (after an evaluation that needed its device memory) */
+    private readonly reopenMulti: (() => Promise<OrtMultiStep>) | null = null,
   ) {
     this.config = opts.model;
     this.batchSize = opts.model.batch_size;
@@ -234,26 +236,28 @@ export class OrtTrainingRun implements TrainLoop {
     const scale = new DynamicLossScale();
     const precision = opts.precision ?? 'fp32';
     const table = weights[PUZZLE_TABLE_NAME];
-    const multi = await OrtMultiStep.create(opts.model, weights, {
-      provider: opts.provider,
-      deviceId: opts.provider === 'cpu' ? undefined : 0,
-      threads: opts.threads,
-      precision,
-      noGradForm: opts.noGradForm,
-      trainOps: opts.trainOps,
-      carry: opts.carry,
-      profilePrefix: opts.profilePrefix ? `${opts.profilePrefix}-d0` : undefined,
-      steps: K,
-      form: opts.stepsForm,
-      optimizer: tc.optimizer,
-      ema: tc.ema,
-      hyper: { beta1: tc.beta1, beta2: tc.beta2, eps: 1e-8, emaRate: tc.ema_rate },
-      maxSteps: rule.maxSteps,
-      learnedHalt: rule.training && rule.maxSteps > 1,
-      lossScale: precision === 'fp16' ? { growthInterval: scale.growthInterval, min: scale.min, max: scale.max } : null,
-      puzzleRows: table ? table.shape[0]! : 0,
-    });
-    return new OrtTrainingRun(opts, weights, [], undefined, multi);
+    const open = () =>
+      OrtMultiStep.create(opts.model, weights, {
+        provider: opts.provider,
+        deviceId: opts.provider === 'cpu' ? undefined : 0,
+        threads: opts.threads,
+        precision,
+        noGradForm: opts.noGradForm,
+        trainOps: opts.trainOps,
+        carry: opts.carry,
+        profilePrefix: opts.profilePrefix ? `${opts.profilePrefix}-d0` : undefined,
+        steps: K,
+        form: opts.stepsForm,
+        optimizer: tc.optimizer,
+        ema: tc.ema,
+        hyper: { beta1: tc.beta1, beta2: tc.beta2, eps: 1e-8, emaRate: tc.ema_rate },
+        maxSteps: rule.maxSteps,
+        learnedHalt: rule.training && rule.maxSteps > 1,
+        lossScale:
+          precision === 'fp16' ? { growthInterval: scale.growthInterval, min: scale.min, max: scale.max } : null,
+        puzzleRows: table ? table.shape[0]! : 0,
+      });
+    return new OrtTrainingRun(opts, weights, [], undefined, await open(), open);
   }
 
   get step(): number {
@@ -504,7 +508,28 @@ export class OrtTrainingRun implements TrainLoop {
     return this.optim.shadow ?? this.optim.params;
   }
 
+  /**
+   * Evaluates the parameters to save in a session of their own. Where that session finds no device memory left and a
+   * graph of several steps per run holds it (ONNX Runtime's arena keeps the size of the graph's largest run: on an
+   * 80 GB card, 16 steps of sudoku-mlp at batch 768 leave nothing), the training graph is closed for the evaluation
+   * and opened again after it (about 2 s on an H200).
+   */
   async evaluate(split: SplitSource, opts: EvalOptions): Promise<EvalResult> {
+    try {
+      return await this.evaluateOnce(split, opts);
+    } catch (e) {
+      if (!this.multi || !this.reopenMulti || !isOutOfMemory(e)) throw e;
+      await this.multi.release();
+      this.multi = null;
+      try {
+        return await this.evaluateOnce(split, opts);
+      } finally {
+        this.multi = await this.reopenMulti();
+      }
+    }
+  }
+
+  private async evaluateOnce(split: SplitSource, opts: EvalOptions): Promise<EvalResult> {
     const session = await OrtEvalSession.create(
       this.config,
       { ...this.buffers, ...this.evalParams() },

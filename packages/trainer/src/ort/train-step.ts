@@ -267,10 +267,16 @@ async function workerRunner(bytes: Uint8Array, options: ort.InferenceSession.Ses
   };
 }
 
+/** Whether ONNX Runtime's error says that the device had no memory left for the run. */
+export function isOutOfMemory(e: unknown): boolean {
+  const why = e instanceof Error ? e.message : String(e);
+  return /out of memory|failed to allocate|bfcarena|cudaErrorMemoryAllocation/i.test(why);
+}
+
 /** A failed run's error, made clear when the device ran out of memory (it names the rows per run and the way out). */
 export function explainRunError(e: unknown, provider: OrtProvider, rows: number): Error {
   const why = e instanceof Error ? e.message : String(e);
-  if (/out of memory|failed to allocate|bfcarena|cudaErrorMemoryAllocation/i.test(why))
+  if (isOutOfMemory(e))
     return new Error(
       `the ${provider} device ran out of memory for a training run of ${rows} rows (batch size ${rows} per run): pass a smaller --micro-batch (the batch's rows are then run in parts and their gradients summed) or a smaller --batch. ${why.split('\n')[0]}`,
     );

@@ -13,6 +13,9 @@
 #           background, stopped by SIGINT after TRM_RUN_SECONDS (the trainer saves): the first run of a host starts
 #           from models/MODEL (train --init) when that folder exists, else fresh; later runs --resume. The run that
 #           just ended is shipped (float16 weights) in the background meanwhile.
+#   wait    wait (at most TRM_WAIT_SECONDS) for the run in flight, returning as soon as it ends (how it ended is
+#           reported: a run that failed, say out of memory, is seen at once instead of after the whole wait); keeps
+#           the host busy between train calls without starting anything
 #   finish  wait for the run in flight (at most TRM_FINISH_WAIT_SECONDS, then stop it with SIGINT), eval it on the
 #           whole test split, ship it, eval the shipped form (not for ARC: its table is cut to one row)
 #
@@ -31,7 +34,7 @@ cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=scripts/gpu/campaign-models.sh
 source scripts/gpu/campaign-models.sh
 MODEL=${1:?MODEL: one of $CAMPAIGN_MODELS}
-PHASE=${2:?PHASE: setup | part | train | finish}
+PHASE=${2:?PHASE: setup | part | train | wait | finish}
 campaign_recipe "$MODEL" || { echo "unknown model $MODEL (expected one of $CAMPAIGN_MODELS)" >&2; exit 2; }
 LOCAL=${TRM_LOCAL:-}
 BACKEND=${TRM_BACKEND:-ort-cuda}
@@ -273,6 +276,25 @@ train)
   progress
   collect
   ;;
+wait)
+  n=$(runs_started)
+  [ "$n" -gt 0 ] || { echo "no training run on this host"; collect; exit 1; }
+  if [ ! -f "$O/train-$n.done" ]; then
+    stamp "waiting for run $n (at most $WAIT_SECONDS s)"
+    if ! wait_for "$O/train-$n.done" "$WAIT_SECONDS"; then
+      echo "run $n still going"
+      log_tail "$O/train-$n.log" 2
+      progress
+      collect
+      exit 0
+    fi
+  fi
+  report_run "$n"
+  progress
+  collect
+  code=$(cat "$O/train-$n.done")
+  [ "$code" = 0 ] || [ "$code" = 124 ] || [ "$code" = 130 ]
+  ;;
 finish)
   n=$(runs_started)
   [ "$n" -gt 0 ] || { echo "no training run on this host"; collect; exit 1; }
@@ -304,7 +326,7 @@ finish)
   collect
   ;;
 *)
-  echo "unknown phase $PHASE (setup | part | train | finish)" >&2
+  echo "unknown phase $PHASE (setup | part | train | wait | finish)" >&2
   exit 2
   ;;
 esac

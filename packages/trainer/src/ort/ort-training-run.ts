@@ -236,8 +236,10 @@ export class OrtTrainingRun implements TrainLoop {
     const scale = new DynamicLossScale();
     const precision = opts.precision ?? 'fp32';
     const table = weights[PUZZLE_TABLE_NAME];
+    // kept for reopening the graph: the puzzle table is an input of each run, not part of the graph
+    const { [PUZZLE_TABLE_NAME]: _table, ...graphWeights } = weights;
     const open = () =>
-      OrtMultiStep.create(opts.model, weights, {
+      OrtMultiStep.create(opts.model, graphWeights, {
         provider: opts.provider,
         deviceId: opts.provider === 'cpu' ? undefined : 0,
         threads: opts.threads,

@@ -114,7 +114,7 @@ describe('Engine on the CPU provider', () => {
     const ok: SolveRequest = { tokens: puzzle(), maxSteps: 2, haltThreshold: 0.5, trace: false };
     await expect(engine.solve({ ...ok, tokens: new Uint8Array(5) })).rejects.toThrow('tokens has 5 values');
     await expect(engine.solve({ ...ok, tokens: new Uint8Array(81).fill(11) })).rejects.toThrow('tokens[0] = 11');
-    await expect(engine.solve({ ...ok, maxSteps: 17 })).rejects.toThrow('maxSteps must be an integer in 1..16');
+    await expect(engine.solve({ ...ok, maxSteps: 65 })).rejects.toThrow('maxSteps must be an integer in 1..64');
     await expect(engine.solve({ ...ok, puzzleEmb: new Float32Array(3) })).rejects.toThrow('puzzle_emb_ndim = 16');
     await expect(engine.solve({ ...ok, settleFrom: 3, acceptAnswer: () => true })).rejects.toThrow(
       'settleFrom must be an integer in 1..maxSteps = 2 (got 3)',

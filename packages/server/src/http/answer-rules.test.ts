@@ -179,13 +179,14 @@ describe('untilValid', () => {
 });
 
 describe('maxSteps', () => {
-  it("defaults to the model's halt_max_steps, within the API's 1..16", async () => {
+  it("defaults to the model's halt_max_steps, within the API's 1..64", async () => {
     const config = getPreset('sudoku-tiny').model;
     const never = () => 0;
     for (const [halt_max_steps, expected] of [
       [4, 4],
       [16, 16],
-      [32, 16],
+      [32, 32],
+      [100, 64],
     ] as const) {
       const { engine, server } = await serve('sudoku', {
         config: { ...config, halt_max_steps },
@@ -202,7 +203,7 @@ describe('maxSteps', () => {
     }
   });
 
-  it("gives an answer that breaks the rules at the model's last step more steps, up to 16", async () => {
+  it("gives an answer that breaks the rules at the model's last step more steps, up to 4 times as many", async () => {
     const config = { ...getPreset('sudoku-tiny').model, halt_max_steps: 4 };
     // invalid until step 6, then solved; the model never crosses the threshold
     const late = await serve('sudoku', {
@@ -213,7 +214,7 @@ describe('maxSteps', () => {
     const body = await solve(late.server, { task: 'sudoku', grid: SUDOKU_PUZZLE });
     expect(body).toMatchObject({ answer: SUDOKU_SOLUTION, check: { valid: true }, steps: 6, halted: false });
     expect([late.engine.received.at(-1)!.maxSteps, late.engine.received.at(-1)!.settleFrom]).toEqual([16, 4]);
-    // never valid: all 16 steps, then the last answer, reported invalid
+    // never valid: all 4 x 4 steps, then the last answer, reported invalid
     const never = await serve('sudoku', { config, haltProbability: () => 0, answerAt: () => encodeSudoku(SWAPPED) });
     const lost = await solve(never.server, { task: 'sudoku', grid: SUDOKU_PUZZLE });
     expect(lost).toMatchObject({ check: { valid: false }, steps: 16, halted: false });
@@ -222,5 +223,23 @@ describe('maxSteps', () => {
     expect([asked.steps, never.engine.received.at(-1)!.settleFrom]).toEqual([4, undefined]);
     const plain = await solve(never.server, { task: 'sudoku', grid: SUDOKU_PUZZLE, untilValid: false });
     expect(plain.steps).toBe(4);
+  });
+
+  it('runs an invalid answer of a 16-step model on to 64 steps, and never past the API limit', async () => {
+    const base = getPreset('sudoku-tiny').model;
+    for (const [halt_max_steps, limit, settleFrom] of [
+      [16, 64, 16],
+      [32, 64, 32],
+      [64, 64, undefined],
+    ] as const) {
+      const never = await serve('sudoku', {
+        config: { ...base, halt_max_steps },
+        haltProbability: () => 0,
+        answerAt: () => encodeSudoku(SWAPPED),
+      });
+      const lost = await solve(never.server, { task: 'sudoku', grid: SUDOKU_PUZZLE });
+      expect(lost, `halt_max_steps ${halt_max_steps}`).toMatchObject({ check: { valid: false }, steps: limit });
+      expect(never.engine.received.at(-1)!.settleFrom).toBe(settleFrom);
+    }
   });
 });

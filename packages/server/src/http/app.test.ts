@@ -99,7 +99,7 @@ beforeEach(() => {
 });
 
 describe('POST /solve', () => {
-  it("solves a sudoku with the defaults: the model's 16 steps at most, threshold 0.5, no trace, untilValid", async () => {
+  it("solves a sudoku with the defaults: the model's 16 steps (64 while invalid), threshold 0.5, no trace, untilValid", async () => {
     const before = sudoku.received.length;
     const r = await server.post('/solve', { task: 'sudoku', grid: SUDOKU_PUZZLE });
     expect(r.status).toBe(200);
@@ -120,8 +120,14 @@ describe('POST /solve', () => {
     expect(body.timing.totalMs).toBeGreaterThanOrEqual(body.timing.computeMs);
     expect(body.timing.computeMs).toBeGreaterThan(1); // two steps of 1 ms
     const sent = sudoku.received[before]!;
-    expect({ maxSteps: sent.maxSteps, haltThreshold: sent.haltThreshold, trace: sent.trace }).toEqual({
-      maxSteps: 16,
+    expect({
+      maxSteps: sent.maxSteps,
+      settleFrom: sent.settleFrom,
+      haltThreshold: sent.haltThreshold,
+      trace: sent.trace,
+    }).toEqual({
+      maxSteps: 64,
+      settleFrom: 16,
       haltThreshold: 0.5,
       trace: false,
     });
@@ -291,10 +297,10 @@ describe('POST /solve', () => {
     ],
     ['maxSteps 0', { task: 'sudoku', grid: SUDOKU_PUZZLE, maxSteps: 0 }, 'maxSteps', 'maxSteps must be >= 1 (got 0)'],
     [
-      'maxSteps 17',
-      { task: 'sudoku', grid: SUDOKU_PUZZLE, maxSteps: 17 },
+      'maxSteps 65',
+      { task: 'sudoku', grid: SUDOKU_PUZZLE, maxSteps: 65 },
       'maxSteps',
-      'maxSteps must be <= 16 (got 17)',
+      'maxSteps must be <= 64 (got 65)',
     ],
     [
       'maxSteps "3"',

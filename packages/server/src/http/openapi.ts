@@ -4,7 +4,7 @@
 import packageJson from '../../package.json' with { type: 'json' };
 import { errorSchema } from './schemas/error.js';
 import { modelsResponseSchema } from './schemas/models.js';
-import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
+import { MAX_STEPS_LIMIT, UNTIL_VALID_FACTOR } from '../engine/solve-request.js';
 import { DEFAULT_HALT_THRESHOLD, solveRequestSchema } from './schemas/solve-request.js';
 import { checkSchema, solveResponseSchema, stepEventSchema } from './schemas/solve-response.js';
 
@@ -45,7 +45,8 @@ export function openApiDocument(): Record<string, unknown> {
         `the halt probability exceeds \`haltThreshold\` (default ${DEFAULT_HALT_THRESHOLD}). Every answer says ` +
         "whether it satisfies the task's rules (`check`); for sudoku and maze a halt on an answer that does not is " +
         'overruled until one does or maxSteps is reached (`untilValid`, default true; without maxSteps, an answer ' +
-        `still invalid at the model's halt_max_steps gets steps up to ${MAX_STEPS_LIMIT}), and a sudoku answer never ` +
+        `still invalid at the model's halt_max_steps gets up to ${UNTIL_VALID_FACTOR} times as many steps, at most ${MAX_STEPS_LIMIT}), ` +
+        'and a sudoku answer never ' +
         'changes a given (`givensRestored` counts those the model had changed).',
     },
     paths: {

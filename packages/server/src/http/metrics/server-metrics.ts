@@ -5,7 +5,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { SolveEngine } from '../../engine/types.js';
 
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-const STEP_BUCKETS = Array.from({ length: 16 }, (_, i) => i + 1);
+// every step up to 16 (the trained steps of the paper's models), then coarser up to MAX_STEPS_LIMIT (64)
+const STEP_BUCKETS = [...Array.from({ length: 16 }, (_, i) => i + 1), 20, 24, 28, 32, 40, 48, 56, 64];
 
 /** The Content-Type of the text exposition format (0.0.4). */
 export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;

@@ -3,7 +3,7 @@
 // 0..9); the task's own codec in @trm/core then checks the exact shape (sudoku 9x9, maze 30x30 of 1..5, ARC
 // rectangular), so each message can name the cell that is wrong.
 import { ARC, TASK_NAMES } from '@trm/core';
-import { MAX_STEPS_LIMIT } from '../../engine/solve-request.js';
+import { MAX_STEPS_LIMIT, UNTIL_VALID_FACTOR } from '../../engine/solve-request.js';
 
 export const DEFAULT_HALT_THRESHOLD = 0.5;
 /** Longest model name or puzzle id accepted; real ones are far shorter. */
@@ -43,7 +43,7 @@ export const solveRequestSchema = {
     maxSteps: {
       description:
         `Supervision steps at most (default: the model's halt_max_steps, at most ${MAX_STEPS_LIMIT}; with untilValid, ` +
-        `an answer that still breaks the rules there gets more steps, up to ${MAX_STEPS_LIMIT}).`,
+        `an answer that still breaks the rules there gets more steps, up to ${UNTIL_VALID_FACTOR} times as many, at most ${MAX_STEPS_LIMIT}).`,
       type: 'integer',
       minimum: 1,
       maximum: MAX_STEPS_LIMIT,
@@ -62,7 +62,7 @@ export const solveRequestSchema = {
       description:
         "sudoku and maze (default true): a halt on an answer that breaks the task's rules is overruled and the " +
         "steps go on, up to maxSteps (without maxSteps: a valid answer ends the puzzle by the model's halt_max_steps, " +
-        `an invalid one runs on up to ${MAX_STEPS_LIMIT}); false lets the halt probability alone decide. No effect for ARC.`,
+        `an invalid one runs on up to ${UNTIL_VALID_FACTOR} times as many steps, at most ${MAX_STEPS_LIMIT}); false lets the halt probability alone decide. No effect for ARC.`,
       type: 'boolean',
     },
     puzzleId: {

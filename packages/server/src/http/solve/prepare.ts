@@ -3,7 +3,7 @@
 // limit, running on past an invalid answer where the task has rules), and make sure the engine takes work.
 // Every refusal is an HttpError naming the field, raised before anything is queued.
 import { BLANK_IDENTIFIER, type TaskName } from '@trm/core';
-import { MAX_STEPS_LIMIT } from '../../engine/solve-request.js';
+import { MAX_STEPS_LIMIT, untilValidLimit } from '../../engine/solve-request.js';
 import type { SolveEngine } from '../../engine/types.js';
 import { type AppContext, hasPuzzleRows } from '../context.js';
 import { HttpError, RETRY_AFTER_SECONDS } from '../http-error.js';
@@ -20,7 +20,7 @@ export interface PreparedSolve {
   maxSteps: number;
   /**
    * with untilValid and no maxSteps in the body: the model's halt_max_steps, from which a valid answer ends the
-   * puzzle; an invalid one gets steps up to maxSteps (MAX_STEPS_LIMIT)
+   * puzzle; an invalid one gets steps up to maxSteps (untilValidLimit: 4 x halt_max_steps, at most MAX_STEPS_LIMIT)
    */
   settleFrom?: number;
   haltThreshold: number;
@@ -82,16 +82,17 @@ export function prepareSolve(ctx: AppContext, rawBody: unknown): PreparedSolve {
   const untilValid = (body.untilValid ?? true) && TASK_CODECS[task].hasRules;
   const modelSteps = defaultMaxSteps(engine);
   // Without a maxSteps of its own, a puzzle the model leaves unsolved at its last trained step gets more steps (up to
-  // MAX_STEPS_LIMIT) while its answer breaks the rules: recursion past the trained steps still improves answers
-  // (BENCHMARKS.md, "Steps past the trained ones"). A valid answer ends it by the trained step, as before.
-  const extend = untilValid && body.maxSteps === undefined && modelSteps < MAX_STEPS_LIMIT;
+  // four times as many, at most MAX_STEPS_LIMIT) while its answer breaks the rules: recursion past the trained steps
+  // still improves answers (BENCHMARKS.md, "Steps past the trained ones"). A valid answer ends it by the trained step.
+  const extendTo = untilValidLimit(modelSteps);
+  const extend = untilValid && body.maxSteps === undefined && modelSteps < extendTo;
   return {
     model,
     task,
     engine,
     tokens,
     puzzleEmb,
-    maxSteps: body.maxSteps ?? (extend ? MAX_STEPS_LIMIT : modelSteps),
+    maxSteps: body.maxSteps ?? (extend ? extendTo : modelSteps),
     ...(extend ? { settleFrom: modelSteps } : {}),
     haltThreshold: body.haltThreshold ?? DEFAULT_HALT_THRESHOLD,
     trace: body.trace ?? false,

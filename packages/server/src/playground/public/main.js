@@ -26,7 +26,7 @@ import { verdict } from './verdict.js';
 /** @typedef {import('./server-api.js').DoneEvent} DoneEvent */
 /**
  * maxSteps: the limit the chart spans (the model's own under the automatic limit); auto: no limit was typed, so the
- * server's default applies (the model's halt_max_steps, and for sudoku and maze up to 16 while the answer breaks
+ * server's default applies (the model's halt_max_steps, and for sudoku and maze up to 4 times as many while the answer breaks
  * the rules).
  * @typedef {{ task: TaskName, puzzle: Grid, model: ServedModel, maxSteps: number, auto: boolean, threshold: number,
  *   history: StepEvent[], done: DoneEvent | null, running: boolean, controller: AbortController,
@@ -248,23 +248,28 @@ function selectedModel() {
 /** The tasks whose answers the server checks, and so runs past the model's steps while an answer breaks the rules. */
 const CHECKED_TASKS = new Set(['sudoku', 'maze']);
 
-/** The model's own step limit (halt_max_steps), within the API's 1..16. */
+/** The API's step limit and how far past its trained steps the server runs an invalid answer (solve-request.ts). */
+const MAX_STEPS_LIMIT = 64;
+const UNTIL_VALID_FACTOR = 4;
+
+/** The model's own step limit (halt_max_steps), within the API's 1..MAX_STEPS_LIMIT. */
 function modelStepLimit() {
   const limit = Number(selectedModel()?.config?.halt_max_steps);
-  return Number.isInteger(limit) ? Math.min(16, Math.max(1, limit)) : 16;
+  return Number.isInteger(limit) ? Math.min(MAX_STEPS_LIMIT, Math.max(1, limit)) : MAX_STEPS_LIMIT;
 }
 
 /**
  * The step limit starts empty: the server's default, the model's own limit (shown as the placeholder), and for
- * sudoku and maze up to 16 steps while the answer breaks the rules. A typed number is a hard limit.
+ * sudoku and maze up to four times as many steps while the answer breaks the rules. A typed number is a hard limit.
  */
 function applyModelDefaults() {
   const limit = modelStepLimit();
+  const extended = Math.min(MAX_STEPS_LIMIT, UNTIL_VALID_FACTOR * limit);
   maxStepsInput.value = '';
   maxStepsInput.placeholder = `auto: ${limit}`;
   maxStepsInput.title =
-    state.task !== null && CHECKED_TASKS.has(state.task) && limit < 16
-      ? `Empty: the model's ${limit} steps, and up to 16 while the answer breaks the rules. A number is a hard limit.`
+    state.task !== null && CHECKED_TASKS.has(state.task) && limit < extended
+      ? `Empty: the model's ${limit} steps, and up to ${extended} while the answer breaks the rules. A number is a hard limit.`
       : `Empty: the model's ${limit} steps. A number is a hard limit.`;
   if (state.run === null) renderRun();
 }
@@ -368,8 +373,9 @@ function syncArcSize() {
 
 /** The step limit of a run in words: a typed one, or the automatic one (longer for an answer that breaks the rules). @param {Run} run */
 function stepLimitText(run) {
-  return run.auto && CHECKED_TASKS.has(run.task) && run.maxSteps < 16
-    ? `${run.maxSteps} (16 while the answer breaks the rules)`
+  const extended = Math.min(MAX_STEPS_LIMIT, UNTIL_VALID_FACTOR * run.maxSteps);
+  return run.auto && CHECKED_TASKS.has(run.task) && run.maxSteps < extended
+    ? `${run.maxSteps} (${extended} while the answer breaks the rules)`
     : String(run.maxSteps);
 }
 
@@ -377,9 +383,9 @@ function stepLimitText(run) {
 function readOptions() {
   const typed = maxStepsInput.value.trim();
   const maxSteps = typed === '' ? null : Number(typed);
-  if (maxSteps !== null && (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > 16)) {
+  if (maxSteps !== null && (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > MAX_STEPS_LIMIT)) {
     throw new Error(
-      `Max steps must be a whole number from 1 to 16, or empty for the automatic limit (got "${typed}").`,
+      `Max steps must be a whole number from 1 to ${MAX_STEPS_LIMIT}, or empty for the automatic limit (got "${typed}").`,
     );
   }
   const threshold = Number(thresholdInput.value);

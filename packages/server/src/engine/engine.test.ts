@@ -202,7 +202,7 @@ describe('Engine with an fp16 graph (float16 state)', () => {
 
 describe('Engine with several supervision steps per run', () => {
   for (const stepsForm of ['loop', 'unrolled'] as const)
-    it(`answers 16 concurrent puzzles exactly as the reference loop, with 4 steps per run (${stepsForm}) and rows refilled`, async () => {
+    it(`answers 16 concurrent puzzles exactly as the reference loop, with 4 steps per run (${stepsForm}), rows refilled, up to 64 steps`, async () => {
       const engine = await Engine.start({
         modelDir: dir,
         executionProvider: 'cpu',
@@ -215,7 +215,8 @@ describe('Engine with several supervision steps per run', () => {
         expect(engine.info.stepsPerRun).toBe(4);
         const requests: SolveRequest[] = Array.from({ length: 16 }, (_, i) => ({
           tokens: puzzle(),
-          maxSteps: [16, 5, 1, 9, 3][i % 5]!,
+          // past 16 as well: a request runs several 4-step runs up to the API's 64 (puzzles 6 and 12 never halt)
+          maxSteps: [16, 5, 1, 9, 3, 64, 40][i % 7]!,
           haltThreshold: i % 3 === 0 ? 1 : 0.5,
           puzzleEmb: i % 4 === 0 ? engine.puzzleRow('task-a') : undefined,
           trace: i === 1,
@@ -224,6 +225,7 @@ describe('Engine with several supervision steps per run', () => {
         const want = await reference(requests);
         for (const [i, g] of got.entries()) expectSame(g, want[i]!);
         expect(got.some((g) => g.halted && g.steps % 4 !== 0)).toBe(true);
+        expect([got[6]!.steps, got[12]!.steps]).toEqual([40, 64]);
         expect(got[1]!.trace!.map((t) => t.step)).toEqual(want[1]!.trace.map((_, k) => k + 1));
       } finally {
         await engine.drain();

@@ -159,6 +159,22 @@ report_run() { # k: how run k ended
   log_tail "$O/train-$1.log" 3
 }
 
+run_succeeded() { # k: true when run k ended with all its steps or stopped and saved
+  case $(cat "$O/train-$1.done") in 0 | 124 | 130) return 0 ;; *) return 1 ;; esac
+}
+
+# Waits up to WAIT_SECONDS for run k to end; while it still goes on, says so, packs what exists and ends the call.
+wait_or_leave() { # k
+  [ -f "$O/train-$1.done" ] && return 0
+  stamp "waiting for run $1 (at most $WAIT_SECONDS s)"
+  wait_for "$O/train-$1.done" "$WAIT_SECONDS" && return 0
+  echo "run $1 still going"
+  log_tail "$O/train-$1.log" 2
+  progress
+  collect
+  exit 0
+}
+
 ship_run() { # k source-folder: its shipped form in $W/ship-k (float16 weights, one puzzle row, model.onnx)
   node "$W/payload/dist/ship.mjs" --model "$2" --out "$W/ship-$1" --force --quiet >"$O/ship-$1.log" 2>&1
   echo $? >"$O/ship-$1.done"
@@ -235,20 +251,10 @@ part)
   ;;
 train)
   n=$(runs_started)
-  if [ "$n" -gt 0 ] && [ ! -f "$O/train-$n.done" ]; then
-    stamp "waiting for run $n (at most $WAIT_SECONDS s)"
-    if ! wait_for "$O/train-$n.done" "$WAIT_SECONDS"; then
-      echo "run $n still going"
-      log_tail "$O/train-$n.log" 2
-      progress
-      collect
-      exit 0
-    fi
-  fi
   if [ "$n" -gt 0 ]; then
+    wait_or_leave "$n"
     report_run "$n"
-    code=$(cat "$O/train-$n.done")
-    if [ "$code" != 0 ] && [ "$code" != 124 ] && [ "$code" != 130 ] && [ ! -f "$O/train-$n.reported" ]; then
+    if ! run_succeeded "$n" && [ ! -f "$O/train-$n.reported" ]; then
       # once: the next train call starts a new run (e.g. with another TRM_MICRO_BATCH)
       touch "$O/train-$n.reported"
       collect
@@ -279,21 +285,11 @@ train)
 wait)
   n=$(runs_started)
   [ "$n" -gt 0 ] || { echo "no training run on this host"; collect; exit 1; }
-  if [ ! -f "$O/train-$n.done" ]; then
-    stamp "waiting for run $n (at most $WAIT_SECONDS s)"
-    if ! wait_for "$O/train-$n.done" "$WAIT_SECONDS"; then
-      echo "run $n still going"
-      log_tail "$O/train-$n.log" 2
-      progress
-      collect
-      exit 0
-    fi
-  fi
+  wait_or_leave "$n"
   report_run "$n"
   progress
   collect
-  code=$(cat "$O/train-$n.done")
-  [ "$code" = 0 ] || [ "$code" = 124 ] || [ "$code" = 130 ]
+  run_succeeded "$n"
   ;;
 finish)
   n=$(runs_started)

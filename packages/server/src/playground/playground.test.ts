@@ -15,6 +15,7 @@ import { generateSudoku, Rng } from '@trm/core';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine.js';
+import { untilValidLimit } from '../engine/solve-request.js';
 import { createApp } from '../http/app.js';
 import { listen } from '../testing/client.js';
 import { PLAYGROUND_DIR } from './index.js';
@@ -126,7 +127,7 @@ async function solveAndCompare(
   expect(await page.locator('#halt-chart circle.halt-point').count()).toBe(expected.steps);
   expect(await page.getAttribute('#step-view', 'max')).toBe(String(expected.steps));
   const stepsFact = await page.textContent('[data-fact="steps"]');
-  const extended = Math.min(64, 4 * limit);
+  const extended = untilValidLimit(limit);
   const limitText =
     maxSteps === undefined && limit < extended
       ? `${limit} \\(${extended} while the answer breaks the rules\\)`

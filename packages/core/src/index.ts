@@ -4,6 +4,7 @@ export * from './augment/colour.js';
 export * from './augment/dihedral.js';
 export * from './augment/sudoku.js';
 export * from './augment/translate.js';
+export * from './augment/views.js';
 export * from './check/arc.js';
 export * from './check/maze.js';
 export * from './check/sudoku.js';

@@ -1,4 +1,4 @@
-import { Progress, writeFileAtomic } from '@trm/core';
+import { MAX_MAZE_VIEWS, Progress, puzzleViews, type TaskName, VIEW_TASKS, writeFileAtomic } from '@trm/core';
 import { selectBackend } from '../backend/backend.js';
 import { type ModelFolderContents, readModelFolder } from '@trm/core';
 import { configForData, datasetIdentifiers, hasSplit, type OpenedSplit, openSplit } from '../data/dataset-folder.js';
@@ -37,11 +37,24 @@ export const evalSpec: CliSpec = {
       default: 'auto',
       help: 'ort-cuda / ort-webgpu / ort-cpu: the step graph on ONNX Runtime; cpu / wasm / webgpu / tensorflow: TensorFlow.js; auto: ort-cuda when its provider is installed, else the fastest tfjs backend',
     },
+    {
+      name: 'views',
+      kind: 'int',
+      min: 1,
+      value: '<n>',
+      default: 1,
+      help:
+        'also answer each example through n views of it (itself and n - 1 symmetries of its task: sudoku shuffles, ' +
+        'maze rotations and mirrors, at most 8) and report the exact accuracy of the first answer, mapped back, that ' +
+        "follows the task's rules; sudoku and maze only",
+    },
+    { name: 'views-seed', kind: 'int', min: 0, value: '<n>', default: 0, help: 'seed of the sudoku views' },
     { name: 'json', kind: 'path', value: '<file>', help: 'also write the results as JSON' },
   ],
   examples: [
     'pnpm --filter @trm/trainer eval --model models/sudoku-small-mlp --data data/quickstart-ds',
     'pnpm --filter @trm/trainer eval --model runs/easy-sudoku --data data/quickstart-ds --split all --limit 100 --json out/easy-sudoku-eval.json',
+    'pnpm --filter @trm/trainer eval --model models/sudoku-newspaper-mlp --data data/sudoku-hard --limit 256 --views 8',
   ],
 };
 
@@ -79,6 +92,19 @@ async function evalEngine(
   await selectBackend(engine.backend, log);
   const model = TrmModel.fromWeights(folder.config, folder.weights);
   return { run: (source, o) => evaluate(model, model.puzzleTable, source, o), close: () => model.dispose() };
+}
+
+/** The views of --views (null for 1), after checking that the task has rules to check answers against. */
+function evalViews(task: TaskName, count: number, seed: number): EvalOptions['views'] | null {
+  if (count === 1) return null;
+  if (!VIEW_TASKS.includes(task))
+    throw new FlagError(`--views: ${task} answers cannot be checked against rules (sudoku and maze only)`, '--views');
+  if (task === 'maze' && count > MAX_MAZE_VIEWS)
+    throw new FlagError(
+      `--views: a maze has ${MAX_MAZE_VIEWS} symmetries, so at most ${MAX_MAZE_VIEWS} views`,
+      '--views',
+    );
+  return { task, views: puzzleViews(task, count, seed) };
 }
 
 /**
@@ -127,6 +153,7 @@ export async function evalCommand(argv: readonly string[], io: CommandIo): Promi
   const engine = await evalEngine(f.backend as TrainBackendName, folder, io.quiet ? () => {} : io.err);
   const steps = (f.steps as number | undefined) ?? folder.config.halt_max_steps;
   const batchSize = (f.batch as number | undefined) ?? folder.config.batch_size;
+  const views = evalViews(folder.config.task, f.views as number, f['views-seed'] as number);
   const result: EvalCommandResult = { model: modelDir, data: dataDir, steps, splits: [] };
   try {
     for (const split of splits) {
@@ -140,6 +167,7 @@ export async function evalCommand(argv: readonly string[], io: CommandIo): Promi
           steps,
           limit: (f.limit as number) > 0 ? (f.limit as number) : undefined,
           idMap,
+          views: views ?? undefined,
           onBatch: (done, total) => {
             bar ??= new Progress(`eval ${split}`, total, { unit: 'examples', silent: io.quiet });
             bar.update(done);
@@ -151,6 +179,10 @@ export async function evalCommand(argv: readonly string[], io: CommandIo): Promi
         io.out(
           `${split}: ${r.examples} examples, exact ${pct(r.exact_accuracy)} at ${steps} steps, ${pct(r.exact_accuracy_halted)} with early halting (${r.steps_halted.toFixed(2)} steps), token accuracy ${pct(r.accuracy)}, q_halt accuracy ${pct(r.q_halt_accuracy)} [${seconds.toFixed(1)} s]`,
         );
+        if (r.views)
+          io.out(
+            `${split}: through ${r.views.count} views, exact ${pct(r.views.exact_accuracy)} at ${steps} steps (an answer that follows the rules: ${pct(r.views.follows_rules)}, of which ${pct(r.views.follows_rules_not_exact)} not the label's; the example's own answer follows them for ${pct(r.views.own_follows_rules)})`,
+          );
       } finally {
         opened.close();
       }

@@ -2,6 +2,7 @@
 // fresh carry, as the reference's evaluation does, and the answer at the last step is scored (exact accuracy: every
 // supervised cell right). Alongside, the answer at the first step whose halt logit is positive is scored too
 // ("early halting", what a server would return), with the number of steps it used.
+import { answerFollowsRules, fromView, type PuzzleView, type TaskName, toView } from '@trm/core';
 import * as tf from '@tensorflow/tfjs';
 import type { HostBatch } from '../data/batch.js';
 import { IGNORE_LABEL } from '../data/batch.js';
@@ -21,6 +22,28 @@ export interface EvalOptions {
   idMap?: Int32Array;
   /** called after each batch with the examples done so far */
   onBatch?: (done: number, total: number) => void;
+  /**
+   * Also answer every example through these views of it (the first the example itself, `puzzleViews`): the answer
+   * is the first view's answer, mapped back, that follows the task's rules, else the example's own. The graph runs
+   * then hold batchSize / views.length examples of views.length rows each.
+   */
+  views?: { task: TaskName; views: readonly PuzzleView[] };
+}
+
+/** Answers through views (EvalOptions.views), after the last step and per step. */
+export interface ViewsResult {
+  /** views per example, the example itself included */
+  count: number;
+  /** exact accuracy of the chosen answers after the last step */
+  exact_accuracy: number;
+  /** the same after each step 1..steps */
+  exact_by_step: number[];
+  /** fraction of examples with an answer that follows the rules (in some view) after the last step */
+  follows_rules: number;
+  /** of those, the fraction that still differs from the label (a valid answer that is not the reference's) */
+  follows_rules_not_exact: number;
+  /** fraction of examples whose own answer (view 0) follows the rules after the last step */
+  own_follows_rules: number;
 }
 
 export interface EvalResult {
@@ -39,6 +62,8 @@ export interface EvalResult {
   q_halt_accuracy: number;
   /** exact accuracy after each step 1..steps */
   exact_by_step: number[];
+  /** with EvalOptions.views */
+  views?: ViewsResult;
 }
 
 /** Per-row scoring of argmax predictions against labels: [cells right, cells supervised]. */
@@ -114,7 +139,8 @@ export async function evaluateSteps(
   opts: EvalOptions,
 ): Promise<EvalResult> {
   const steps = opts.steps ?? haltMaxSteps;
-  const B = opts.batchSize;
+  const K = opts.views?.views.length ?? 1;
+  const B = K > 1 ? Math.max(1, Math.floor(opts.batchSize / K)) : opts.batchSize;
   const total = Math.min(split.numExamples, opts.limit ?? Number.POSITIVE_INFINITY);
   opts.onBatch?.(0, total);
   let n = 0;
@@ -125,15 +151,19 @@ export async function evaluateSteps(
   let halting = 0;
   let qAcc = 0;
   const byStep = new Array<number>(steps).fill(0);
+  const viewTally = opts.views && K > 1 ? new ViewTally(steps) : null;
   for (const { batch, count } of testBatches(split, B, total)) {
-    const ids = opts.idMap ? batch.puzzleIds.map((id) => opts.idMap![id]!) : batch.puzzleIds;
-    const stepper = open(batch, ids);
+    const rows = viewTally ? viewRows(batch, count, opts.views!.views) : batch;
+    const ids = opts.idMap ? rows.puzzleIds.map((id) => opts.idMap![id]!) : rows.puzzleIds;
+    const stepper = open(rows, ids);
     const stoppedAt = new Int32Array(count); // 0 = not halted yet
     const haltedExact = new Uint8Array(count);
     try {
       for (let s = 1; s <= steps; s++) {
         const { pred, qHalt: q } = await stepper.next();
+        // with views, rows [0, count) are the examples themselves (view 0)
         const { right, total: cells } = scoreRows(pred, batch, count);
+        viewTally?.add(s, pred, batch, count, opts.views!);
         for (let r = 0; r < count; r++) {
           const ok = right[r] === cells[r];
           if (ok) byStep[s - 1]!++;
@@ -169,5 +199,81 @@ export async function evaluateSteps(
     halt_rate: halting / d,
     q_halt_accuracy: qAcc / d,
     exact_by_step: byStep.map((x) => x / d),
+    ...(viewTally ? { views: viewTally.result(K, d) } : {}),
   };
+}
+
+/** The rows of a test batch's `count` examples under each view: row v * count + r is view v of example r. */
+function viewRows(batch: HostBatch, count: number, views: readonly PuzzleView[]): HostBatch {
+  const S = batch.seqLen;
+  const K = views.length;
+  const inputs = new Int32Array(K * count * S);
+  const puzzleIds = new Int32Array(K * count);
+  for (let v = 0; v < K; v++)
+    for (let r = 0; r < count; r++) {
+      const row = batch.inputs.subarray(r * S, (r + 1) * S);
+      inputs.set(v === 0 ? row : toView(views[v]!, row), (v * count + r) * S);
+      puzzleIds[v * count + r] = batch.puzzleIds[r]!;
+    }
+  return { size: K * count, seqLen: S, inputs, labels: new Int32Array(K * count * S), puzzleIds };
+}
+
+/** Exact answers through views: per example, the first view whose answer (mapped back) follows the rules. */
+class ViewTally {
+  private readonly byStep: number[];
+  private exact = 0;
+  private follows = 0;
+  private followsNotExact = 0;
+  private ownFollows = 0;
+
+  constructor(private readonly steps: number) {
+    this.byStep = new Array<number>(steps).fill(0);
+  }
+
+  add(
+    step: number,
+    pred: ArrayLike<number>,
+    batch: HostBatch,
+    count: number,
+    o: NonNullable<EvalOptions['views']>,
+  ): void {
+    const S = batch.seqLen;
+    const all = Int32Array.from(pred as ArrayLike<number>);
+    for (let r = 0; r < count; r++) {
+      const question = batch.inputs.subarray(r * S, (r + 1) * S);
+      let chosen: Int32Array | null = null;
+      for (let v = 0; v < o.views.length && !chosen; v++) {
+        const row = all.subarray((v * count + r) * S, (v * count + r + 1) * S);
+        const answer = v === 0 ? row : fromView(o.views[v]!, row);
+        if (answerFollowsRules(o.task, question, answer)) {
+          chosen = answer;
+          if (v === 0 && step === this.steps) this.ownFollows++;
+        }
+      }
+      const follows = chosen !== null;
+      chosen ??= all.subarray(r * S, (r + 1) * S);
+      let ok = true;
+      for (let t = 0; t < S && ok; t++) {
+        const l = batch.labels[r * S + t]!;
+        if (l !== IGNORE_LABEL && chosen[t] !== l) ok = false;
+      }
+      if (ok) this.byStep[step - 1]!++;
+      if (step === this.steps) {
+        if (ok) this.exact++;
+        if (follows) this.follows++;
+        if (follows && !ok) this.followsNotExact++;
+      }
+    }
+  }
+
+  result(count: number, examples: number): ViewsResult {
+    return {
+      count,
+      exact_accuracy: this.exact / examples,
+      exact_by_step: this.byStep.map((x) => x / examples),
+      follows_rules: this.follows / examples,
+      follows_rules_not_exact: this.follows > 0 ? this.followsNotExact / this.follows : 0,
+      own_follows_rules: this.ownFollows / examples,
+    };
+  }
 }

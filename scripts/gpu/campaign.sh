@@ -18,6 +18,9 @@
 #           the host busy between train calls without starting anything
 #   finish  wait for the run in flight (at most TRM_FINISH_WAIT_SECONDS, then stop it with SIGINT), eval it on the
 #           whole test split, ship it, eval the shipped form (not for ARC: its table is cut to one row)
+#   views   eval through views (eval --views TRM_VIEWS [8], --steps TRM_VIEWS_STEPS [the model's], the first
+#           TRM_VIEWS_LIMIT [1024; 0 = all] test examples) of the start model (TRM_INIT) and of the last shipped run,
+#           one after the other in the background; waits like `wait` (sudoku and maze only)
 #
 # Environment (defaults in brackets): TRM_RUN_SECONDS [480] length of each run; TRM_WAIT_SECONDS [540] most a train
 # call waits; TRM_FINISH_WAIT_SECONDS [300]; TRM_PRECISION [fp16]; TRM_MICRO_BATCH [the recipe's; 0 = the whole
@@ -34,7 +37,7 @@ cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=scripts/gpu/campaign-models.sh
 source scripts/gpu/campaign-models.sh
 MODEL=${1:?MODEL: one of $CAMPAIGN_MODELS}
-PHASE=${2:?PHASE: setup | part | train | wait | finish}
+PHASE=${2:?PHASE: setup | part | train | wait | finish | views}
 campaign_recipe "$MODEL" || { echo "unknown model $MODEL (expected one of $CAMPAIGN_MODELS)" >&2; exit 2; }
 LOCAL=${TRM_LOCAL:-}
 BACKEND=${TRM_BACKEND:-ort-cuda}
@@ -321,8 +324,35 @@ finish)
   stamp "finished"
   collect
   ;;
+views)
+  # One background job evaluates the models in turn; a later call only waits for it and reports.
+  if [ ! -f "$O/views.started" ]; then
+    models=()
+    [ "$INIT" != none ] && [ -f "$INIT/config.json" ] && models+=("$INIT")
+    k=$(cat "$O/shipped-run.txt" 2>/dev/null)
+    [ -n "$k" ] && [ -f "$W/ship-$k/config.json" ] && models+=("$W/ship-$k")
+    [ "${#models[@]}" -gt 0 ] || { echo "no model to evaluate (no TRM_INIT folder, no shipped run)"; collect; exit 1; }
+    [ -d "$DATA/test" ] || { echo "no dataset at $DATA (run setup first)"; collect; exit 1; }
+    vflags=(--data "$DATA" --split test --limit "${TRM_VIEWS_LIMIT:-1024}" --views "${TRM_VIEWS:-8}"
+      --backend "$BACKEND" ${TRM_VIEWS_STEPS:+--steps "$TRM_VIEWS_STEPS"})
+    script=""
+    for i in "${!models[@]}"; do
+      script+="node $(printf '%q ' "$W/payload/dist/eval.mjs" --model "${models[$i]}" "${vflags[@]}" --json "$O/views-$i.json") >$O/views-$i.log 2>&1; "
+      echo "${models[$i]}" >"$O/views-$i.model"
+    done
+    touch "$O/views.started"
+    in_background "$O/views.done" "$O/views.log" bash -c "$script"
+    stamp "views: ${models[*]} with ${vflags[*]}"
+  fi
+  stamp "waiting for the views evaluation (at most $WAIT_SECONDS s)"
+  wait_for "$O/views.done" "$WAIT_SECONDS" || echo "views evaluation still going"
+  for f in "$O"/views-*.log; do
+    [ -f "$f" ] && echo "${f##*/}: $(cat "${f%.log}.model")" && log_tail "$f" 3
+  done
+  collect
+  ;;
 *)
-  echo "unknown phase $PHASE (setup | part | train | wait | finish)" >&2
+  echo "unknown phase $PHASE (setup | part | train | wait | finish | views)" >&2
   exit 2
   ;;
 esac

@@ -213,14 +213,15 @@ describe('maxSteps', () => {
     });
     const body = await solve(late.server, { task: 'sudoku', grid: SUDOKU_PUZZLE });
     expect(body).toMatchObject({ answer: SUDOKU_SOLUTION, check: { valid: true }, steps: 6, halted: false });
-    expect([late.engine.received.at(-1)!.maxSteps, late.engine.received.at(-1)!.settleFrom]).toEqual([16, 4]);
+    expect([late.engine.received[0]!.maxSteps, late.engine.received[0]!.settleFrom]).toEqual([16, 4]);
     // never valid: all 4 x 4 steps, then the last answer, reported invalid
     const never = await serve('sudoku', { config, haltProbability: () => 0, answerAt: () => encodeSudoku(SWAPPED) });
     const lost = await solve(never.server, { task: 'sudoku', grid: SUDOKU_PUZZLE });
     expect(lost).toMatchObject({ check: { valid: false }, steps: 16, halted: false });
     // an explicit maxSteps, or untilValid false, gets no extra steps
+    const before = never.engine.received.length;
     const asked = await solve(never.server, { task: 'sudoku', grid: SUDOKU_PUZZLE, maxSteps: 4 });
-    expect([asked.steps, never.engine.received.at(-1)!.settleFrom]).toEqual([4, undefined]);
+    expect([asked.steps, never.engine.received[before]!.settleFrom]).toEqual([4, undefined]);
     const plain = await solve(never.server, { task: 'sudoku', grid: SUDOKU_PUZZLE, untilValid: false });
     expect(plain.steps).toBe(4);
   });
@@ -239,7 +240,7 @@ describe('maxSteps', () => {
       });
       const lost = await solve(never.server, { task: 'sudoku', grid: SUDOKU_PUZZLE });
       expect(lost, `halt_max_steps ${halt_max_steps}`).toMatchObject({ check: { valid: false }, steps: limit });
-      expect(never.engine.received.at(-1)!.settleFrom).toBe(settleFrom);
+      expect(never.engine.received[0]!.settleFrom).toBe(settleFrom);
     }
   });
 });

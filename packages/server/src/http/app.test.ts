@@ -336,7 +336,7 @@ describe('POST /solve', () => {
       'an unknown field',
       { task: 'sudoku', grid: SUDOKU_PUZZLE, steps: 3 },
       'steps',
-      'steps is not a known field (known: task, grid, model, maxSteps, haltThreshold, trace, untilValid, puzzleId)',
+      'steps is not a known field (known: task, grid, model, maxSteps, haltThreshold, trace, untilValid, views, puzzleId)',
     ],
     [
       'a key that is not an identifier',

@@ -11,6 +11,7 @@ import { DATA_CSP, PLAYGROUND_CSP, recordExchanges, routeLabel, UNMATCHED } from
 import { DEFAULT_ALLOWED_HOSTS, hostProblem } from './host-check.js';
 import { HttpError, middlewareErrorToHttp } from './http-error.js';
 import { parseJson, requireJson } from './json-body.js';
+import { DEFAULT_VIEWS } from './schemas/solve-request.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { sendError, solveRoutes } from './solve/routes.js';
 import { statusRoutes } from './status/routes.js';
@@ -37,6 +38,8 @@ export interface AppOptions {
    * DEFAULT_ALLOWED_HOSTS; see host-check.ts, `allowedHosts` builds the list, `*` accepts any)
    */
   allowedHosts?: readonly string[];
+  /** copies of a sudoku or maze puzzle when the request has no `views` (default DEFAULT_VIEWS) */
+  views?: number;
 }
 
 /** Methods per known path, for 405 answers and their Allow header. */
@@ -59,6 +62,7 @@ function appContext(engines: ReadonlyMap<string, SolveEngine> | SolveEngine, opt
     lifecycle: options.lifecycle ?? { draining: false },
     metrics: createServerMetrics(byName),
     logError: options.logError ?? ((line) => process.stderr.write(`${line}\n`)),
+    defaultViews: options.views ?? DEFAULT_VIEWS,
   };
 }
 

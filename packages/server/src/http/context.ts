@@ -14,6 +14,8 @@ export interface AppContext {
   lifecycle: Lifecycle;
   metrics: ServerMetrics;
   logError: (line: string) => void;
+  /** copies of a sudoku or maze puzzle when the request does not say (its `views`; solve/views.ts) */
+  defaultViews: number;
 }
 
 /**

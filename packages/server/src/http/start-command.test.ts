@@ -70,6 +70,7 @@ describe('parseStartArgs', () => {
       },
       bodyLimit: '1mb',
       allowedHosts: [],
+      views: 16,
       log: false,
     });
     expect(DEFAULT_MODEL_DIR).toBe(resolve(import.meta.dirname, '../../../../models/sudoku-newspaper-mlp'));
@@ -82,7 +83,7 @@ describe('parseStartArgs', () => {
       ...['--model', 'models/a', '--model', '/abs/b', '--port', '0', '--host', '0.0.0.0', '--ep', 'cpu'],
       ...['--max-batch', '16', '--max-queue', '0', '--max-wait-ms', '5', '--queue-timeout', '2500', '--workers', '2'],
       ...['--steps-per-run', '4', '--steps-when-queued', '2', '--devices', '0, 2'],
-      ...['--body-limit', '512KB', '--allowed-hosts', 'trm.example.com, .lan,[fd00::1]', '--log'],
+      ...['--body-limit', '512KB', '--allowed-hosts', 'trm.example.com, .lan,[fd00::1]', '--views', '4', '--log'],
     );
     expect(cmd).toEqual({
       kind: 'start',
@@ -102,8 +103,10 @@ describe('parseStartArgs', () => {
       },
       bodyLimit: '512kb',
       allowedHosts: ['trm.example.com', '.lan', '[fd00::1]'],
+      views: 4,
       log: true,
     } satisfies StartCommand);
+    expect(usageError(['--views', '17'])).toBe('--views must be an integer 1..16 (got "17")');
     expect((parse('--body-limit', '2048') as { bodyLimit: unknown }).bodyLimit).toBe(2048);
   });
 

@@ -11,6 +11,7 @@ import { deviceList, EXECUTION_PROVIDER_CHOICES, workerCount } from '../engine/p
 import type { ExecutionProviderChoice, SolveEngine } from '../engine/types.js';
 import { type WorkerEvent, workerEventLine } from '../engine/worker/worker-lane.js';
 import { DEFAULT_BODY_LIMIT } from './app.js';
+import { DEFAULT_VIEWS, MAX_VIEWS } from './schemas/solve-request.js';
 import { serve } from './server.js';
 
 /**
@@ -168,6 +169,18 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
         '.example.com for a domain and its subdomains, * for any name. Other names get 403 (a guard against DNS ' +
         'rebinding). Default: none',
     },
+    {
+      name: 'views',
+      kind: 'int',
+      min: 1,
+      max: MAX_VIEWS,
+      default: DEFAULT_VIEWS,
+      value: 'N',
+      help:
+        "copies of a sudoku or maze puzzle whose own answer still breaks the rules at the model's trained step: " +
+        'N - 1 symmetric views of it join it and the first answer that follows the rules is taken (a maze has at ' +
+        'most 8); a request may set its own `views`; 1 turns them off',
+    },
     { name: 'log', kind: 'bool', help: 'one line per request on stderr' },
   ],
   examples: [
@@ -210,6 +223,8 @@ export type StartCommand =
       bodyLimit: string | number;
       /** names accepted in Host besides localhost, IP addresses and the bind name */
       allowedHosts: string[];
+      /** copies of a sudoku or maze puzzle by default (the request's `views`) */
+      views: number;
       log: boolean;
     };
 
@@ -266,6 +281,7 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
     },
     bodyLimit: bodyLimit(f['body-limit'] as string),
     allowedHosts: hostList(f['allowed-hosts'] as string | undefined),
+    views: f.views as number,
     log: f.log === true,
   };
 }
@@ -307,6 +323,7 @@ export async function runStart(cmd: Extract<StartCommand, { kind: 'start' }>, io
       host: cmd.host,
       bodyLimit: cmd.bodyLimit,
       allowedHosts: cmd.allowedHosts,
+      views: cmd.views,
       signal: io.signal,
       hurry: io.hurry,
       // runCommand owns SIGINT and SIGTERM and turns them into `signal` and `hurry`.

@@ -92,9 +92,28 @@ export const solveResponseSchema = {
       },
     },
     trace: {
-      description: 'present when the request set trace: one entry per step',
+      description:
+        'present when the request set trace: one entry per step of the puzzle itself (when another view answered, ' +
+        'the steps of the puzzle until it was stopped)',
       type: 'array',
       items: stepEventSchema,
+    },
+    view: {
+      description:
+        'present when the request ran with views > 1: which copy of the puzzle gave the answer (steps, ' +
+        "haltProbability and halted are that copy's)",
+      type: 'object',
+      additionalProperties: false,
+      required: ['index', 'name', 'tried'],
+      properties: {
+        index: { description: '0: the puzzle itself; else the view that answered', type: 'integer', minimum: 0 },
+        name: { description: 'identity, sudoku shuffle, rot90, fliplr, ...', type: 'string' },
+        tried: {
+          description: 'copies that ran: 1 when the puzzle answered by the trained step, else views',
+          type: 'integer',
+          minimum: 1,
+        },
+      },
     },
   },
 } as const;
@@ -117,6 +136,7 @@ export interface SolveResponseBody {
   halted: boolean;
   timing: { queueMs: number; computeMs: number; totalMs: number };
   trace?: StepEventBody[];
+  view?: { index: number; name: string; tried: number };
 }
 
 export interface StepEventBody {

@@ -2,7 +2,7 @@
 // the model's, encode the grid, look up the puzzle-embedding row, fill in the defaults (the model's own step
 // limit, running on past an invalid answer where the task has rules), and make sure the engine takes work.
 // Every refusal is an HttpError naming the field, raised before anything is queued.
-import { BLANK_IDENTIFIER, type TaskName } from '@trm/core';
+import { BLANK_IDENTIFIER, MAX_MAZE_VIEWS, type TaskName } from '@trm/core';
 import { MAX_STEPS_LIMIT, untilValidLimit } from '../../engine/solve-request.js';
 import type { SolveEngine } from '../../engine/types.js';
 import { type AppContext, hasPuzzleRows } from '../context.js';
@@ -27,6 +27,10 @@ export interface PreparedSolve {
   trace: boolean;
   /** a halt on an answer that breaks the task's rules is overruled (never for a task without rules) */
   untilValid: boolean;
+  /** copies of the puzzle in all (views.ts); 1 = the puzzle alone (always without untilValid) */
+  views: number;
+  /** with views > 1: the step at which an own answer that breaks the rules starts the other copies */
+  viewsFrom: number;
 }
 
 const unavailable = (message: string) =>
@@ -86,16 +90,44 @@ export function prepareSolve(ctx: AppContext, rawBody: unknown): PreparedSolve {
   // still improves answers (BENCHMARKS.md, "Steps past the trained ones"). A valid answer ends it by the trained step.
   const extendTo = untilValidLimit(modelSteps);
   const extend = untilValid && body.maxSteps === undefined && modelSteps < extendTo;
+  const maxSteps = body.maxSteps ?? (extend ? extendTo : modelSteps);
   return {
     model,
     task,
     engine,
     tokens,
     puzzleEmb,
-    maxSteps: body.maxSteps ?? (extend ? extendTo : modelSteps),
+    maxSteps,
     ...(extend ? { settleFrom: modelSteps } : {}),
     haltThreshold: body.haltThreshold ?? DEFAULT_HALT_THRESHOLD,
     trace: body.trace ?? false,
     untilValid,
+    views: requestViews(task, body.views, untilValid, ctx.defaultViews),
+    viewsFrom: Math.min(modelSteps, maxSteps),
   };
+}
+
+/**
+ * The copies a request runs: its own `views`, checked against the task (rules to hold answers to, untilValid on,
+ * a maze's 8 symmetries), or the server's default where it applies (sudoku and maze with untilValid).
+ */
+function requestViews(task: TaskName, asked: number | undefined, untilValid: boolean, serverDefault: number): number {
+  if (asked === undefined)
+    return untilValid ? Math.min(serverDefault, task === 'maze' ? MAX_MAZE_VIEWS : serverDefault) : 1;
+  if (asked === 1) return 1;
+  if (!TASK_CODECS[task].hasRules)
+    throw new HttpError(
+      400,
+      `views applies to sudoku and maze, whose answers can be held to rules (not ${task})`,
+      'views',
+    );
+  if (!untilValid)
+    throw new HttpError(400, 'views needs untilValid: a copy answers only when its answer follows the rules', 'views');
+  if (task === 'maze' && asked > MAX_MAZE_VIEWS)
+    throw new HttpError(
+      400,
+      `views is at most ${MAX_MAZE_VIEWS} for a maze (its rotations and mirrors; got ${asked})`,
+      'views',
+    );
+  return asked;
 }

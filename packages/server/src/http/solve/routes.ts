@@ -1,7 +1,8 @@
 // POST /solve and POST /solve/stream. Both prepare the same work; /solve answers once with JSON, /solve/stream
 // sends a `step` event after every supervision step and then `done` (the /solve body) or `error` (the error
 // body). Every answer shown is held to the task's rules (givens written back, `check`), and with untilValid the
-// engine is told not to halt on an answer that fails them. A client that goes away aborts its puzzle through the
+// engine is told not to halt on an answer that fails them; with views, copies of a puzzle the model has not solved
+// by its trained step join it (views.ts), and the step events are those of the puzzle itself. A client that goes away aborts its puzzle through the
 // request's AbortSignal, freeing its batch slot.
 import type { NextFunction, Request, Response } from 'express';
 import type { SolveRequest, SolveResult, StepEvent } from '../../engine/types.js';
@@ -11,6 +12,7 @@ import type { SolveResponseBody, StepEventBody } from '../schemas/solve-response
 import { EventStream } from './event-stream.js';
 import { type PreparedSolve, prepareSolve } from './prepare.js';
 import { TASK_CODECS } from './task-codec.js';
+import { solveThroughViews, type ViewOutcome } from './views.js';
 
 function stepBody(work: PreparedSolve, event: StepEvent): StepEventBody {
   return {
@@ -20,7 +22,12 @@ function stepBody(work: PreparedSolve, event: StepEvent): StepEventBody {
   };
 }
 
-function responseBody(work: PreparedSolve, result: SolveResult, startedAt: number): SolveResponseBody {
+function responseBody(
+  work: PreparedSolve,
+  result: SolveResult,
+  startedAt: number,
+  view: ViewOutcome | null,
+): SolveResponseBody {
   const body: SolveResponseBody = {
     model: work.model,
     task: work.task,
@@ -35,7 +42,25 @@ function responseBody(work: PreparedSolve, result: SolveResult, startedAt: numbe
     },
   };
   if (work.trace) body.trace = (result.trace ?? []).map((e) => stepBody(work, e));
+  if (view) body.view = view;
   return body;
+}
+
+/** The engine's answer to prepared work: the puzzle alone, or through views of it (views.ts). */
+async function answer(
+  work: PreparedSolve,
+  signal: AbortSignal,
+  onStep?: (event: StepEvent) => void,
+): Promise<{ result: SolveResult; view: ViewOutcome | null }> {
+  const request = engineRequest(work, signal, onStep);
+  if (work.views <= 1) return { result: await work.engine.solve(request), view: null };
+  return solveThroughViews({
+    task: work.task,
+    engine: work.engine,
+    request,
+    views: work.views,
+    startAt: work.viewsFrom,
+  });
 }
 
 /** The engine's request for prepared work; with untilValid, the task's rule check decides whether a halt stands. */
@@ -89,9 +114,9 @@ export function solveRoutes(ctx: AppContext) {
     }
     const signal = clientGone(res);
     try {
-      const result = await work.engine.solve(engineRequest(work, signal));
+      const { result, view } = await answer(work, signal);
       ctx.metrics.steps.observe({ model: work.model }, result.steps);
-      if (!signal.aborted) res.json(responseBody(work, result, startedAt));
+      if (!signal.aborted) res.json(responseBody(work, result, startedAt, view));
     } catch (err) {
       if (signal.aborted) return;
       sendError(ctx, res, engineErrorToHttp(err), err);
@@ -110,18 +135,16 @@ export function solveRoutes(ctx: AppContext) {
     const signal = clientGone(res);
     const events = new EventStream(res);
     try {
-      const result = await work.engine.solve(
-        engineRequest(work, signal, (event) => {
-          // The engine calls this inside its loop: a failure to write one event must not break the batch.
-          try {
-            events.send('step', stepBody(work, event));
-          } catch (err) {
-            ctx.logError(`could not send a step event: ${(err as Error).message}`);
-          }
-        }),
-      );
+      const { result, view } = await answer(work, signal, (event) => {
+        // The engine calls this inside its loop: a failure to write one event must not break the batch.
+        try {
+          events.send('step', stepBody(work, event));
+        } catch (err) {
+          ctx.logError(`could not send a step event: ${(err as Error).message}`);
+        }
+      });
       ctx.metrics.steps.observe({ model: work.model }, result.steps);
-      events.send('done', responseBody(work, result, startedAt));
+      events.send('done', responseBody(work, result, startedAt, view));
       events.end();
     } catch (err) {
       if (signal.aborted) return;

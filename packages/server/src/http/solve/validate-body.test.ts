@@ -66,7 +66,7 @@ describe('validateSolveBody', () => {
     const unknown = fieldOf({ task: 'arc', grid: [[0]], [longKey]: 1 });
     expect(unknown.field).toBe(longKey);
     expect(unknown.message).toBe(
-      `the field "${'k'.repeat(60)}..." is not a known field (known: task, grid, model, maxSteps, haltThreshold, trace, untilValid, puzzleId)`,
+      `the field "${'k'.repeat(60)}..." is not a known field (known: task, grid, model, maxSteps, haltThreshold, trace, untilValid, views, puzzleId)`,
     );
     expect(fieldOf({ task: 'arc', grid: [[0]], 'a/b~c': 1 }).field).toBe('["a/b~c"]');
   });

@@ -11,13 +11,15 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSudoku, Rng } from '@trm/core';
+import { encodeSudoku, generateSudoku, Rng } from '@trm/core';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine.js';
 import { untilValidLimit } from '../engine/solve-request.js';
 import { createApp } from '../http/app.js';
 import { listen } from '../testing/client.js';
+import { FakeEngine, fakeEngineAnswer } from '../testing/fake-engine.js';
+import { SUDOKU_PUZZLE, SUDOKU_SOLUTION } from '../testing/fixtures.js';
 import { PLAYGROUND_DIR } from './index.js';
 import type { AnswerCheck, DoneEvent, ServedModel } from './public/server-api.js';
 import { changedCells, type Grid, parseGridText, TASKS, type TaskName } from './public/tasks.js';
@@ -191,14 +193,14 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
   });
 
   /** A fresh page on the playground, with page errors collected (the test fails on any). */
-  async function openPage(): Promise<{ page: Page; errors: string[] }> {
+  async function openPage(url = server.url): Promise<{ page: Page; errors: string[] }> {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
     page.on('console', (msg) => {
       if (msg.type() === 'error') errors.push(msg.text());
     });
-    const response = await page.goto(server.url);
+    const response = await page.goto(url);
     // The page runs under the server's Content-Security-Policy: a violation is a console error, so fails the test.
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     expect(response?.headers()['x-content-type-options']).toBe('nosniff');
@@ -294,6 +296,40 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
     expect(await page.textContent('[data-fact="steps"]')).toMatch(/but on no answer that is a solution$/);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('shows an answer that came from a symmetric copy of the puzzle as such, after its own steps', async () => {
+    // A model that never solves the puzzle as typed but solves every other view of it.
+    const typed = encodeSudoku(SUDOKU_PUZZLE);
+    const engine = new FakeEngine({
+      task: 'sudoku',
+      name: 'views-only',
+      answerAt: (_step, tokens) =>
+        tokens.every((t, i) => t === typed[i]) ? tokens.slice() : fakeEngineAnswer('sudoku', tokens),
+    });
+    const http = await listen(createApp(engine, { playgroundDir: PLAYGROUND_DIR }));
+    try {
+      const { page, errors } = await openPage(http.url);
+      await page.click('summary');
+      await page.fill('#grid-text', SUDOKU_PUZZLE.flat().join(''));
+      await page.click('#load-text');
+      await page.click('#solve');
+      await page.waitForSelector('#output[data-state="done"]', { timeout: 60_000 });
+      expect((await readGrid(page, '#answer-host .grid')).grid).toEqual(SUDOKU_SOLUTION);
+      expect(await page.textContent('#verdict')).toMatch(/^Solved: every row, column and box/);
+      expect(await page.textContent('#step-label')).toMatch(
+        /^The answer of copy 2 of 16 \(sudoku shuffle\) after its step \d+, mapped back to the puzzle: /,
+      );
+      expect(await page.textContent('[data-fact="answered-by"]')).toMatch(/^copy 2 of 16 \(sudoku shuffle: /);
+      // the chart holds the puzzle's own steps: 16 (the trained ones) and the one in flight when the copy answered
+      const own = await page.locator('#halt-chart circle.halt-point').count();
+      expect(own).toBeGreaterThanOrEqual(16);
+      expect(await page.getAttribute('#step-view', 'max')).toBe(String(own + 1));
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await http.close();
+    }
   });
 
   it('shows tasks that no served model solves as disabled, with the reason', async () => {

@@ -24,12 +24,14 @@ import { verdict } from './verdict.js';
 /** @typedef {import('./server-api.js').ServedModel} ServedModel */
 /** @typedef {import('./server-api.js').StepEvent} StepEvent */
 /** @typedef {import('./server-api.js').DoneEvent} DoneEvent */
+/** @typedef {import('./server-api.js').ViewOutcome} ViewOutcome */
+/** A step of the puzzle, or (with `view`) the answer of a symmetric copy of it that followed the rules. @typedef {StepEvent & { view?: ViewOutcome }} HistoryEntry */
 /**
  * maxSteps: the limit the chart spans (the model's own under the automatic limit); auto: no limit was typed, so the
  * server's default applies (the model's halt_max_steps, and for sudoku and maze up to 4 times as many while the answer breaks
  * the rules).
  * @typedef {{ task: TaskName, puzzle: Grid, model: ServedModel, maxSteps: number, auto: boolean, threshold: number,
- *   history: StepEvent[], done: DoneEvent | null, running: boolean, controller: AbortController,
+ *   history: HistoryEntry[], done: DoneEvent | null, running: boolean, controller: AbortController,
  *   startedAt: number, finishedAt: number, viewStep: number }} Run
  */
 
@@ -453,8 +455,18 @@ async function solve() {
     if (state.run !== run) return;
     run.finishedAt = performance.now();
     run.done = done;
-    // The done event is the answer; the stream's last step should be it, and is made so if a step went missing.
-    if (run.history.at(-1)?.step !== done.steps) {
+    // The done event is the answer; the stream's last step should be it, and is made so if a step went missing. An
+    // answer from a symmetric copy of the puzzle (views) comes after the puzzle's own steps, marked as such.
+    if (done.view && done.view.index > 0) {
+      run.history.push({
+        step: done.steps,
+        answer: done.answer,
+        givensRestored: done.givensRestored,
+        check: done.check,
+        haltProbability: done.haltProbability,
+        view: done.view,
+      });
+    } else if (run.history.at(-1)?.step !== done.steps) {
       run.history.push({
         step: done.steps,
         answer: done.answer,
@@ -512,22 +524,25 @@ function renderRun() {
   renderGrid(answerHost, run.task, entry.answer, {
     puzzle: run.task === 'sudoku' ? run.puzzle : undefined,
     changed,
-    label: `Answer after step ${entry.step}`,
+    label: entry.view ? `Answer of a symmetric copy after its step ${entry.step}` : `Answer after step ${entry.step}`,
   }).dataset.step = String(entry.step);
 
   stepView.max = String(count);
   stepView.value = String(view);
   stepView.disabled = count < 2;
   const since = view === 1 ? 'from the puzzle' : 'since the step before';
-  $('step-label').textContent =
-    `Step ${entry.step} of ${count}${run.running ? ' so far' : ''}: ${changed.length} ` +
-    `${changed.length === 1 ? 'cell' : 'cells'} changed ${since}, P(halt) ${entry.haltProbability.toFixed(2)}`;
+  $('step-label').textContent = entry.view
+    ? `The answer of copy ${entry.view.index + 1} of ${entry.view.tried} (${entry.view.name}) after its step ` +
+      `${entry.step}, mapped back to the puzzle: ${changed.length} ${changed.length === 1 ? 'cell differs' : 'cells differ'} ` +
+      `from the puzzle's own last answer`
+    : `Step ${entry.step} of ${count}${run.running ? ' so far' : ''}: ${changed.length} ` +
+      `${changed.length === 1 ? 'cell' : 'cells'} changed ${since}, P(halt) ${entry.haltProbability.toFixed(2)}`;
 
   renderHaltChart(chart, {
-    points: run.history,
+    points: run.history.filter((e) => !e.view),
     maxSteps: run.maxSteps,
     threshold: run.threshold,
-    selected: entry.step,
+    selected: entry.view ? undefined : entry.step,
     onSelect: (step) => showStep(step),
   });
 
@@ -559,6 +574,21 @@ function renderFacts(run) {
             ? `P(halt) rose above ${run.threshold}, but on no answer that is a solution`
             : `P(halt) ${done.haltProbability.toFixed(2)} never rose above ${run.threshold}`),
     ],
+    ...(done.view && done.view.tried > 1
+      ? [
+          [
+            'Answered by',
+            done.view.index === 0
+              ? done.check?.valid
+                ? `the puzzle itself, ahead of ${done.view.tried - 1} symmetric copies of it that ran beside it`
+                : `the puzzle itself: none of ${done.view.tried - 1} symmetric copies of it found an answer that ` +
+                  'follows the rules either'
+              : `copy ${done.view.index + 1} of ${done.view.tried} (${done.view.name}: the same puzzle moved by a ` +
+                'symmetry), whose answer followed the rules, mapped back; the puzzle itself had not solved it by ' +
+                "the model's own number of steps",
+          ],
+        ]
+      : []),
     [
       'Server time',
       `${formatMs(done.timing.totalMs)} (waiting ${formatMs(done.timing.queueMs)}, computing ${formatMs(done.timing.computeMs)})`,

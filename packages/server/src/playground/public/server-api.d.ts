@@ -32,12 +32,20 @@ export interface StepEvent {
   haltProbability: number;
 }
 
+/** Which copy of the puzzle answered (POST /solve with views). */
+export interface ViewOutcome {
+  index: number;
+  name: string;
+  tried: number;
+}
+
 export interface DoneEvent {
   model: string;
   task: string;
   answer: Grid;
   givensRestored?: number;
   check?: AnswerCheck;
+  view?: ViewOutcome;
   steps: number;
   haltProbability: number;
   halted: boolean;

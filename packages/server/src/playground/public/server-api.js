@@ -15,9 +15,10 @@ import { readEventStream } from './sse.js';
  * @typedef {{ step: number, answer: Grid, givensRestored?: number, check?: AnswerCheck,
  *   haltProbability: number }} StepEvent
  */
+/** @typedef {{ index: number, name: string, tried: number }} ViewOutcome */
 /**
  * @typedef {{ model: string, task: string, answer: Grid, givensRestored?: number, check?: AnswerCheck,
- *   steps: number, haltProbability: number, halted: boolean,
+ *   steps: number, haltProbability: number, halted: boolean, view?: ViewOutcome,
  *   timing: { queueMs: number, computeMs: number, totalMs: number } }} DoneEvent
  */
 /**

@@ -352,6 +352,33 @@ describe('Batcher', () => {
     await b.drain();
   });
 
+  it('background puzzles take a row only when no other waits, and never make the queue refuse one', async () => {
+    const lane = new TestLane('compact');
+    let open!: () => void;
+    lane.gate = new Promise((r) => (open = r));
+    const b = new Batcher([lane], settings({ maxBatch: 1, maxQueue: 2 }));
+    const order: string[] = [];
+    const solve = (name: string, over: Partial<SolveRequest>) => {
+      const r = request(puzzle(), { maxSteps: 1, ...over });
+      return b.solve(r).then((got) => {
+        check(r, got);
+        order.push(name);
+      });
+    };
+    const running = solve('first', {});
+    await sleep(5); // the first puzzle takes the row
+    const copies = [solve('copy 1', { background: true }), solve('copy 2', { background: true })];
+    // two background puzzles fill the queue for background ones, not for the others
+    await expect(b.solve(request(puzzle(), { background: true }))).rejects.toBeInstanceOf(QueueFullError);
+    const others = [solve('other 1', {}), solve('other 2', {})];
+    await expect(b.solve(request(puzzle()))).rejects.toBeInstanceOf(QueueFullError);
+    open();
+    lane.gate = null;
+    await Promise.all([running, ...copies, ...others]);
+    expect(order).toEqual(['first', 'other 1', 'other 2', 'copy 1', 'copy 2']);
+    await b.drain();
+  });
+
   it('maxQueue 0: takes puzzles while rows are free (also on an idle batcher) and refuses the rest', async () => {
     const lanes = [new TestLane('compact', 20), new TestLane('fixed', 20)];
     const b = new Batcher(lanes, settings({ maxBatch: 2, maxQueue: 0 }));

@@ -4,7 +4,8 @@
 // takes a row, starting from H_init/L_init (reset = true). So a batch never waits for its slowest puzzle, and a new
 // puzzle waits at most one run for a row when one is free. A
 // request may carry a rule check of its answer (acceptAnswer): a row that would halt on an answer the check
-// refuses stays for the next step, up to its maxSteps.
+// refuses stays for the next step, up to its maxSteps. A background request (a copy that only helps another puzzle,
+// the server's views) takes a row only when no other puzzle waits, and never makes the queue refuse one.
 //
 // Rows are laid out as the lane's runner allows (step/plan.ts): `compact` keeps the active rows contiguous (rows
 // close up and new ones are appended, the state rows are moved on the host); `fixed` keeps every puzzle in its
@@ -119,8 +120,10 @@ export class Batcher {
     if (this.unavailable !== null) return Promise.reject(new EngineUnavailableError(this.unavailable));
     if (request.signal?.aborted) return Promise.reject(abortReason(request.signal));
     // Puzzles that a free row takes at the next step do not wait for a slot, so they do not count against
-    // maxQueue: with maxQueue 0 a puzzle is taken while a row is free and refused otherwise.
-    if (this.queue.length - this.freeRows() >= this.settings.maxQueue)
+    // maxQueue: with maxQueue 0 a puzzle is taken while a row is free and refused otherwise. Background puzzles
+    // count against it only among themselves.
+    const waiting = request.background ? this.queue.length : this.queue.filter((j) => !j.request.background).length;
+    if (waiting - this.freeRows() >= this.settings.maxQueue)
       return Promise.reject(new QueueFullError(this.settings.maxQueue));
     return new Promise<SolveResult>((resolve, reject) => {
       const job: Job = {
@@ -262,9 +265,11 @@ export class Batcher {
     }
   }
 
+  /** The next puzzle to take a row: the first that is not background, else the first. */
   private admit(): Job | null {
-    const job = this.queue.shift();
-    if (!job) return null;
+    if (this.queue.length === 0) return null;
+    const first = this.queue.findIndex((j) => !j.request.background);
+    const [job] = this.queue.splice(first < 0 ? 0 : first, 1) as [Job];
     clearTimeout(job.queueTimer);
     job.admittedAt = performance.now();
     return job;

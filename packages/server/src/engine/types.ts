@@ -30,6 +30,11 @@ export interface SolveRequest {
    * the halt probability can end a puzzle before maxSteps.
    */
   settleFrom?: number;
+  /**
+   * A copy that only helps another puzzle (the server's views): it takes a row only when no other puzzle waits for
+   * one, and only other background puzzles count against maxQueue for it (it never makes the queue refuse a puzzle).
+   */
+  background?: boolean;
   /** when true, the answer after every step is kept in `trace` */
   trace: boolean;
   /** called after every supervision step of this puzzle (used by POST /solve/stream) */

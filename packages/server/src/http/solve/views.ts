@@ -81,6 +81,8 @@ export async function solveThroughViews(plan: ViewsPlan): Promise<{ result: Solv
         maxSteps: request.maxSteps,
         haltThreshold: request.haltThreshold,
         trace: false,
+        // a copy takes a row only when no other request waits for one
+        background: true,
         signal: stops[v]!.signal,
         acceptAnswer: (tokens) => follows(question, tokens),
         // a copy's first answer that follows the rules ends it: it is the answer (a sudoku has one solution)

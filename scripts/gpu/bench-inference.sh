@@ -116,7 +116,9 @@ if [ "${1:-}" = serve-bg ] || [ "${1:-}" = serve-wait ]; then
 fi
 if [ "${1:-}" = serve ]; then
   # TRM_SERVE_K: steps per run to compare (TRM_SERVE_FORMS=loop,unrolled with TRM_SERVE_K=1,4 compares the graph forms: unrolled loads in k^2); TRM_SERVE_BATCHES / TRM_SERVE_MAZE_BATCHES: engine batches; TRM_SERVE_QUEUED_BATCHES (default 256; empty: none): batches also run with --steps-when-queued 1;
-  # TRM_SERVE_OFFICIAL=0 skips PyTorch; TRM_SERVE_EP=cpu TRM_SERVE_DTYPE=fp32 (with small batches;
+  # TRM_SERVE_PAD=0 skips the padded token mix (TRM_SERVE_PAD_BATCHES, default "1 1024"); TRM_SERVE_HARD_CSV=<file>
+  # (e.g. .gpu-run/hard-test.csv from `head -n 257 ../shared/data/sudoku/test.csv`, carried) adds hard sudoku over
+  # HTTP through views, TRM_SERVE_HARD_LIMIT puzzles (64); TRM_SERVE_OFFICIAL=0 skips PyTorch; TRM_SERVE_EP=cpu TRM_SERVE_DTYPE=fp32 (with small batches;
   # TRM_SERVE_MAZE_BATCHES= skips maze) is a dry run on a CPU machine.
   ks=${TRM_SERVE_K:-1,4,16}
   ep=${TRM_SERVE_EP:-cuda}
@@ -154,6 +156,24 @@ if [ "${1:-}" = serve ]; then
       --requests $((bc < 16 ? 16 : 2 * bc)) --steps-per-run "$ks" --out "$out/serve/engine-maze-att-b$bc.json" 2>&1 |
       grep -v '^  ' | tee -a "$out/serve/engine.log"
   done
+  if [ "${TRM_SERVE_PAD:-1}" != 0 ]; then
+    # The training graph's token mix ran 2.4x faster padded to 104 positions (BENCHMARKS.md); the serving graph's
+    # default is unpadded until this says otherwise.
+    step "engine $ep sudoku-mlp with the token mix padded to a multiple of 8 (--ops mlpTPad=align8)"
+    for bc in ${TRM_SERVE_PAD_BATCHES:-1 1024}; do
+      timeout 240 node $S/engine.mjs --preset sudoku-mlp --dtype $dtype --ep $ep --ops mlpTPad=align8 --batch $bc \
+        --concurrency $((bc * workers)) --workers "$workers" --requests $((bc < 32 ? 32 : 2 * bc * workers)) \
+        --steps-per-run "$ks" --halting fixed --out "$out/serve/engine-sudoku-mlp-pad8-b$bc-w$workers.json" 2>&1 |
+        grep -v '^  ' | tee -a "$out/serve/engine.log"
+    done
+  fi
+  if [ -f "${TRM_SERVE_HARD_CSV:-}" ] && [ -f models/sudoku-newspaper-mlp/config.json ]; then
+    # Served accuracy and latency on hard sudoku, the puzzle alone against 16 views (views in the server README).
+    step "hard sudoku over HTTP: models/sudoku-newspaper-mlp, views 1 and 16, lone puzzles"
+    timeout 420 node $S/solve-csv.mjs --model models/sudoku-newspaper-mlp --ep $ep --csv "$TRM_SERVE_HARD_CSV" \
+      --limit "${TRM_SERVE_HARD_LIMIT:-64}" --views 1,16 --clients 1 --out "$out/serve/solve-hard.json" 2>&1 |
+      tee -a "$out/serve/solve.log"
+  fi
   step "where a run's time goes (ONNX Runtime's profiler): sudoku-mlp batch 1 and 256, maze-att batch 1 and 64"
   timeout 240 node $S/profile.mjs --preset sudoku-mlp --dtype $dtype --ep $ep --batch 1,256 --steps-per-run 1,16 \
     --runs 20 --out "$out/serve/profile-sudoku-mlp.json" 2>&1 | tee "$out/serve/profile.log" | grep '^batch'

@@ -47,7 +47,13 @@ const spec: CliSpec = {
       default: '1,16',
       help: `views of every request, one row each (1..${MAX_VIEWS})`,
     },
-    { name: 'clients', kind: 'string', value: '<n,n,...>', default: '1', help: 'clients, each with one puzzle in flight' },
+    {
+      name: 'clients',
+      kind: 'string',
+      value: '<n,n,...>',
+      default: '1',
+      help: 'clients, each with one puzzle in flight',
+    },
     {
       name: 'max-steps',
       kind: 'int',
@@ -76,11 +82,13 @@ function readSudokuCsv(path: string, limit: number): Puzzle[] {
   const header = rows[0]!.split(',');
   const qi = header.indexOf('question');
   const ai = header.indexOf('answer');
-  if (qi < 0 || ai < 0) throw new FlagError(`--csv ${path}: the header must name the columns question and answer`, '--csv');
+  if (qi < 0 || ai < 0)
+    throw new FlagError(`--csv ${path}: the header must name the columns question and answer`, '--csv');
   return rows.slice(1, 1 + limit).map((line, i) => {
     const cols = line.split(',');
     const solution = cols[ai] ?? '';
-    if (!/^[1-9]{81}$/.test(solution)) throw new FlagError(`--csv ${path} row ${i + 2}: the answer must be 81 digits`, '--csv');
+    if (!/^[1-9]{81}$/.test(solution))
+      throw new FlagError(`--csv ${path} row ${i + 2}: the answer must be 81 digits`, '--csv');
     return { grid: parseSudokuString(cols[qi] ?? '', `--csv row ${i + 2}`), solution };
   });
 }
@@ -243,7 +251,9 @@ async function benchSolve(argv: readonly string[], io: CommandIo): Promise<void>
       for (const c of clients) {
         const row = await measure(url, puzzles, v, c, f['max-steps'] as number | undefined);
         rows.push(row);
-        io.err(`  views ${v}, ${c} client(s): ${pct(row.solved, row.puzzles)} solved, p50 ${row.latencyS.p50.toFixed(2)} s`);
+        io.err(
+          `  views ${v}, ${c} client(s): ${pct(row.solved, row.puzzles)} solved, p50 ${row.latencyS.p50.toFixed(2)} s`,
+        );
       }
   } finally {
     await server?.shutdown();
@@ -252,7 +262,8 @@ async function benchSolve(argv: readonly string[], io: CommandIo): Promise<void>
     '| views | clients | puzzles | solved | valid | through a view | halted | mean steps | p50 s | p99 s | slowest s | seconds |';
   io.out([head, head.replace(/[^|]+/g, '---'), ...rows.map(tableRow)].join('\n'));
   const out =
-    (f.out as string | undefined) ?? join(benchRoot(), 'results', `solve-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    (f.out as string | undefined) ??
+    join(benchRoot(), 'results', `solve-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeBenchRecord(
     out,
     { bench: 'solve', argv, csv, server: where, machine: machineDescription(), maxSteps: f['max-steps'] ?? null, rows },

@@ -269,7 +269,7 @@ export class Batcher {
   private admit(): Job | null {
     if (this.queue.length === 0) return null;
     const first = this.queue.findIndex((j) => !j.request.background);
-    const [job] = this.queue.splice(first < 0 ? 0 : first, 1) as [Job];
+    const [job] = this.queue.splice(Math.max(first, 0), 1) as [Job]; // -1: only background ones wait
     clearTimeout(job.queueTimer);
     job.admittedAt = performance.now();
     return job;

@@ -78,7 +78,8 @@ export const solveRequestSchema = {
         'sudoku and maze, with untilValid: copies of the puzzle in all, the puzzle itself included. When its own ' +
         "answer still breaks the rules at the model's halt_max_steps (or at maxSteps, if lower), views - 1 " +
         'symmetric copies (sudoku: digits relabelled, transposed, bands, rows, stacks and columns permuted; maze: ' +
-        'rotated and mirrored, at most 8 in all) run alongside it up to the same maxSteps; the first answer that ' +
+        "rotated and mirrored, at most 8 in all) run alongside it, each for up to the model's halt_max_steps (or " +
+        'maxSteps, if lower); the first answer that ' +
         'follows the rules, mapped back, is the answer (`view` says which copy). 1: the puzzle alone. ' +
         `Default: the server's (--views), at most ${MAX_VIEWS}.`,
       type: 'integer',

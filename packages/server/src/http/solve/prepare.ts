@@ -29,7 +29,10 @@ export interface PreparedSolve {
   untilValid: boolean;
   /** copies of the puzzle in all (views.ts); 1 = the puzzle alone (always without untilValid) */
   views: number;
-  /** with views > 1: the step at which an own answer that breaks the rules starts the other copies */
+  /**
+   * with views > 1: the step at which an own answer that breaks the rules starts the other copies, and the most
+   * steps each copy runs: the model's halt_max_steps, or maxSteps if lower
+   */
   viewsFrom: number;
 }
 

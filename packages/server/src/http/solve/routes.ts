@@ -60,6 +60,7 @@ async function answer(
     request,
     views: work.views,
     startAt: work.viewsFrom,
+    copySteps: work.viewsFrom,
   });
 }
 

@@ -1,8 +1,8 @@
 // Answering a sudoku or maze through views of it (the request's `views`): when the puzzle's own answer still
 // breaks the task's rules at the model's last trained step, views-1 symmetric copies of the puzzle (sudoku: digit
 // relabelling, transpose, band/row/stack/column permutations; maze: rotations and mirrors; @trm/core's
-// puzzleViews) join it in the engine, each with the puzzle's step limit and rule check, and each ending at its first
-// answer that follows the rules. The first such answer, mapped back to the puzzle's frame, is the answer, and every
+// puzzleViews) join it in the engine, each for the model's trained steps at most (the puzzle itself goes on to its
+// own limit) and each ending at its first answer that follows the rules. The first such answer, mapped back to the puzzle's frame, is the answer, and every
 // other copy stops (its batch row is freed). When none does, the puzzle's own answer stands. A puzzle solved by its
 // trained step costs nothing more. On the hard sudoku test split, the newspaper model solves 22.8 % of the puzzles
 // alone and 68.8 % through 8 views (82.2 % of the first 1,024 through 16; BENCHMARKS.md, "Answers through views").
@@ -42,6 +42,8 @@ export interface ViewsPlan {
   views: number;
   /** the step at which an own answer that breaks the rules starts the other views */
   startAt: number;
+  /** the most steps a copy runs (the model's trained steps; the puzzle itself may run on to request.maxSteps) */
+  copySteps: number;
 }
 
 function isAbort(err: unknown): boolean {
@@ -78,7 +80,7 @@ export async function solveThroughViews(plan: ViewsPlan): Promise<{ result: Solv
       const copy: SolveRequest = {
         tokens: question,
         puzzleEmb: request.puzzleEmb,
-        maxSteps: request.maxSteps,
+        maxSteps: Math.min(request.maxSteps, plan.copySteps),
         haltThreshold: request.haltThreshold,
         trace: false,
         // a copy takes a row only when no other request waits for one

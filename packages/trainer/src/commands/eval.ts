@@ -150,10 +150,10 @@ export async function evalCommand(argv: readonly string[], io: CommandIo): Promi
   const splits = splitsToEvaluate(f.split as string, dataDir);
 
   const folder = await readModelFolder(modelDir);
+  const views = evalViews(folder.config.task, f.views as number, f['views-seed'] as number);
   const engine = await evalEngine(f.backend as TrainBackendName, folder, io.quiet ? () => {} : io.err);
   const steps = (f.steps as number | undefined) ?? folder.config.halt_max_steps;
   const batchSize = (f.batch as number | undefined) ?? folder.config.batch_size;
-  const views = evalViews(folder.config.task, f.views as number, f['views-seed'] as number);
   const result: EvalCommandResult = { model: modelDir, data: dataDir, steps, splits: [] };
   try {
     for (const split of splits) {

@@ -178,9 +178,10 @@ describe('easy sudoku from generator to server', () => {
 
   it('answers as eval scored after each supervision step', async () => {
     const answers = await Promise.all(
-      // the model's own step limit, as eval runs it (without maxSteps an invalid answer would get steps past it)
+      // the model's own step limit, as eval runs it (without maxSteps an invalid answer would get steps past it),
+      // and the puzzle alone (views would answer some invalid ones through a copy)
       heldOut.map((p) =>
-        solve({ task: 'sudoku', grid: p.grid, maxSteps: haltMaxSteps, haltThreshold: 1, trace: true }),
+        solve({ task: 'sudoku', grid: p.grid, maxSteps: haltMaxSteps, haltThreshold: 1, trace: true, views: 1 }),
       ),
     );
     const exactByStep = Array.from(

@@ -101,6 +101,7 @@ temporary folder beside <out> and moved into place only when complete.`,
   ],
   examples: [
     'pnpm --filter @trm/core build-dataset --task sudoku --input ../shared/data/sudoku/train.csv --out data/sudoku-1k-aug-1000 --subsample 1000 --augment 1000',
+    'pnpm --filter @trm/core build-dataset --task sudoku --input ../shared/data/sudoku --out data/sudoku-hard --subsample 1000 --augment 0',
     'pnpm --filter @trm/core build-dataset --task maze --input ../shared/data/maze-hard-like --out data/maze --augment 8',
     'pnpm --filter @trm/core build-dataset --task arc1 --input ../shared/data --out data/arc1-aug-1000',
     'pnpm --filter @trm/core build-dataset --task arc --input data/arc-simple --test-tasks data/simple-new --out data/simple-aug-7 --augment 7 --canvas 8',

@@ -2,7 +2,7 @@
 // rules at the model's trained step gets symmetric copies beside it, the first copy's answer that follows the rules
 // is mapped back and returned (`view` says which), the other copies are stopped, and a puzzle solved by its trained
 // step costs nothing more. Fake engines that solve only some frames of a puzzle make each case happen.
-import { encodeMaze, encodeSudoku, type TaskName } from '@trm/core';
+import { encodeMaze, encodeSudoku, getPreset, type TaskName } from '@trm/core';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeEngine, type FakeEngineOptions, fakeEngineAnswer } from '../testing/fake-engine.js';
@@ -137,6 +137,41 @@ describe('views', () => {
     expect(events.at(-1)!.event).toBe('done');
     expect(done).toMatchObject({ check: { valid: true }, view: { index: 1, tried: 2 } });
     expect(done.trace.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it('copies the engine refuses (a full queue) are left out: the puzzle is answered, tried counts what ran', async () => {
+    const { engine, server } = await serve('sudoku', {
+      slots: 1,
+      maxQueue: 0,
+      answerAt: solvesOnlyViews(SUDOKU_TOKENS, 'sudoku'),
+    });
+    const body = await solve(server, { task: 'sudoku', grid: SUDOKU_PUZZLE, views: 4 });
+    expect(body).toMatchObject({ check: { valid: false }, steps: 64, view: { index: 0, name: 'identity', tried: 1 } });
+    // the engine was asked for the three copies and refused them (no slot free, no waiting allowed)
+    expect(engine.received).toHaveLength(4);
+  });
+
+  it('a client that goes away stops the puzzle and every copy of it', async () => {
+    // copies start at step 2 (the model's steps) and never answer; each step takes 20 ms
+    const config = { ...getPreset('sudoku-tiny').model, halt_max_steps: 2 };
+    const { engine, server } = await serve('sudoku', {
+      config,
+      stepDelayMs: 20,
+      haltProbability: () => 0,
+      answerAt: (_step, tokens) => tokens.slice(),
+    });
+    const body = JSON.stringify({ task: 'sudoku', grid: SUDOKU_PUZZLE, views: 4 });
+    const gone = server.send('/solve', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+      abortAfterMs: 150,
+    });
+    await expect(gone).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(engine.received).toHaveLength(4);
+    expect(engine.received.map((r) => r.signal?.aborted)).toEqual([true, true, true, true]);
+    expect(engine.stats()).toMatchObject({ queueDepth: 0, activeSlots: 0 });
   });
 
   it('refuses views where they cannot apply, naming the field', async () => {

@@ -67,13 +67,14 @@ export async function solveThroughViews(plan: ViewsPlan): Promise<{ result: Solv
   client?.addEventListener('abort', stopAll, { once: true });
   const follows = (question: Uint8Array, tokens: Uint8Array) => codec.settle(question, tokens).check.valid === true;
 
-  let tried = 1;
+  let started = 0;
+  let failed = 0; // copies the engine refused (a full queue) or that failed: they did not run
   let winner: { result: SolveResult; view: number } | null = null;
   const others: Promise<void>[] = [];
-  let started = false;
+  let othersStarted = false;
   const startOthers = () => {
-    if (started || winner || client?.aborted) return;
-    started = true;
+    if (othersStarted || winner || client?.aborted) return;
+    othersStarted = true;
     for (let v = 1; v < views.length; v++) {
       const view = views[v]!;
       const question = Uint8Array.from(toView(view, request.tokens));
@@ -90,7 +91,7 @@ export async function solveThroughViews(plan: ViewsPlan): Promise<{ result: Solv
         // a copy's first answer that follows the rules ends it: it is the answer (a sudoku has one solution)
         settleFrom: 1,
       };
-      tried++;
+      started++;
       others.push(
         engine.solve(copy).then(
           (result) => {
@@ -99,7 +100,10 @@ export async function solveThroughViews(plan: ViewsPlan): Promise<{ result: Solv
             winner = { result: { ...result, tokens, trace: request.trace ? ownSteps.slice() : undefined }, view: v };
             stopAll();
           },
-          () => {}, // refused, failed or stopped: the other copies go on
+          (err) => {
+            // refused, failed or stopped: the other copies go on
+            if (!isAbort(err)) failed++;
+          },
         ),
       );
     }
@@ -116,6 +120,7 @@ export async function solveThroughViews(plan: ViewsPlan): Promise<{ result: Solv
       if (event.step === plan.startAt && !follows(request.tokens, event.tokens)) startOthers();
     },
   };
+  const tried = () => 1 + started - failed;
   try {
     let ownResult: SolveResult | null = null;
     try {
@@ -127,7 +132,7 @@ export async function solveThroughViews(plan: ViewsPlan): Promise<{ result: Solv
     if (ownResult && !winner) {
       if (follows(request.tokens, ownResult.tokens)) {
         stopAll();
-        return { result: ownResult, view: { index: 0, name: views[0]!.name, tried } };
+        return { result: ownResult, view: { index: 0, name: views[0]!.name, tried: tried() } };
       }
       // the own answer ended without following the rules: the others (started now if not yet) may still
       startOthers();
@@ -135,8 +140,8 @@ export async function solveThroughViews(plan: ViewsPlan): Promise<{ result: Solv
     await Promise.all(others);
     if (client?.aborted) throw client.reason ?? new DOMException('the request was aborted', 'AbortError');
     const w = winner as { result: SolveResult; view: number } | null;
-    if (w) return { result: w.result, view: { index: w.view, name: views[w.view]!.name, tried } };
-    return { result: ownResult!, view: { index: 0, name: views[0]!.name, tried } };
+    if (w) return { result: w.result, view: { index: w.view, name: views[w.view]!.name, tried: tried() } };
+    return { result: ownResult!, view: { index: 0, name: views[0]!.name, tried: tried() } };
   } finally {
     client?.removeEventListener('abort', stopAll);
     stopAll();

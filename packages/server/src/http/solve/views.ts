@@ -1,11 +1,12 @@
 // Answering a sudoku or maze through views of it (the request's `views`): when the puzzle's own answer still
 // breaks the task's rules at the model's last trained step, views-1 symmetric copies of the puzzle (sudoku: digit
 // relabelling, transpose, band/row/stack/column permutations; maze: rotations and mirrors; @trm/core's
-// puzzleViews) join it in the engine, each for the model's trained steps at most (the puzzle itself goes on to its
-// own limit) and each ending at its first answer that follows the rules. The first such answer, mapped back to the puzzle's frame, is the answer, and every
-// other copy stops (its batch row is freed). When none does, the puzzle's own answer stands. A puzzle solved by its
-// trained step costs nothing more. On the hard sudoku test split, the newspaper model solves 22.8 % of the puzzles
-// alone and 68.8 % through 8 views (82.2 % of the first 1,024 through 16; BENCHMARKS.md, "Answers through views").
+// puzzleViews) join it in the engine, each for the model's trained steps at most (the puzzle itself goes on to
+// its own limit) and each ending at its first answer that follows the rules. The first such answer, mapped back
+// to the puzzle's frame, is the answer, and every other copy stops (its batch row is freed). When none comes,
+// the puzzle's own answer stands. A puzzle solved by its trained step costs nothing more. On the hard sudoku test
+// split, the newspaper model solves 22.8 % of the puzzles alone and 68.8 % through 8 views (82.2 % of the first
+// 1,024 through 16; BENCHMARKS.md, "Answers through views").
 import { fromView, type PuzzleView, puzzleViews, type TaskName, toView } from '@trm/core';
 import type { SolveEngine, SolveRequest, SolveResult, StepEvent } from '../../engine/types.js';
 import { TASK_CODECS } from './task-codec.js';

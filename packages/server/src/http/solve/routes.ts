@@ -2,8 +2,8 @@
 // sends a `step` event after every supervision step and then `done` (the /solve body) or `error` (the error
 // body). Every answer shown is held to the task's rules (givens written back, `check`), and with untilValid the
 // engine is told not to halt on an answer that fails them; with views, copies of a puzzle the model has not solved
-// by its trained step join it (views.ts), and the step events are those of the puzzle itself. A client that goes away aborts its puzzle through the
-// request's AbortSignal, freeing its batch slot.
+// by its trained step join it (views.ts), and the step events are those of the puzzle itself. A client that goes
+// away aborts its puzzle (and its copies) through the request's AbortSignal, freeing their batch slots.
 import type { NextFunction, Request, Response } from 'express';
 import type { SolveRequest, SolveResult, StepEvent } from '../../engine/types.js';
 import type { AppContext } from '../context.js';

@@ -20,7 +20,8 @@
 #           whole test split, ship it, eval the shipped form (not for ARC: its table is cut to one row)
 #   views   eval through views (eval --views TRM_VIEWS [8], --steps TRM_VIEWS_STEPS [the model's], the first
 #           TRM_VIEWS_LIMIT [1024; 0 = all] test examples) of the start model (TRM_INIT) and of the last shipped run,
-#           one after the other in the background; waits like `wait` (sudoku and maze only)
+#           one after the other in the background; waits like `wait` (sudoku and maze only). Each setting runs once
+#           per host (views-<tag>-K.json, tag v<views>-s<steps>-n<limit>); another setting starts after it
 #
 # Environment (defaults in brackets): TRM_RUN_SECONDS [480] length of each run; TRM_WAIT_SECONDS [540] most a train
 # call waits; TRM_FINISH_WAIT_SECONDS [300]; TRM_PRECISION [fp16]; TRM_MICRO_BATCH [the recipe's; 0 = the whole
@@ -325,8 +326,17 @@ finish)
   collect
   ;;
 views)
-  # One background job evaluates the models in turn; a later call only waits for it and reports.
-  if [ ! -f "$O/views.started" ]; then
+  # One background job per setting (its tag: views, steps and limit) evaluates the models in turn; a later call with
+  # the same setting only waits for it and reports, one with another setting starts the next once it is done.
+  tag="v${TRM_VIEWS:-8}-s${TRM_VIEWS_STEPS:-model}-n${TRM_VIEWS_LIMIT:-1024}"
+  if [ ! -f "$O/views-$tag.started" ]; then
+    for f in "$O"/views-*.started; do
+      [ -f "$f" ] || continue
+      other=${f%.started}
+      [ -f "$other.done" ] && continue
+      stamp "waiting for ${other##*/} before $tag (at most $WAIT_SECONDS s)"
+      wait_for "$other.done" "$WAIT_SECONDS" || { echo "${other##*/} still going"; collect; exit 0; }
+    done
     models=()
     [ "$INIT" != none ] && [ -f "$INIT/config.json" ] && models+=("$INIT")
     k=$(cat "$O/shipped-run.txt" 2>/dev/null)
@@ -337,16 +347,17 @@ views)
       --backend "$BACKEND" ${TRM_VIEWS_STEPS:+--steps "$TRM_VIEWS_STEPS"})
     script=""
     for i in "${!models[@]}"; do
-      script+="node $(printf '%q ' "$W/payload/dist/eval.mjs" --model "${models[$i]}" "${vflags[@]}" --json "$O/views-$i.json") >$O/views-$i.log 2>&1; "
-      echo "${models[$i]}" >"$O/views-$i.model"
+      script+="node $(printf '%q ' "$W/payload/dist/eval.mjs" --model "${models[$i]}" "${vflags[@]}" \
+        --json "$O/views-$tag-$i.json") >$O/views-$tag-$i.log 2>&1; "
+      echo "${models[$i]}" >"$O/views-$tag-$i.model"
     done
-    touch "$O/views.started"
-    in_background "$O/views.done" "$O/views.log" bash -c "$script"
-    stamp "views: ${models[*]} with ${vflags[*]}"
+    touch "$O/views-$tag.started"
+    in_background "$O/views-$tag.done" "$O/views-$tag.txt" bash -c "$script"
+    stamp "views $tag: ${models[*]} with ${vflags[*]}"
   fi
-  stamp "waiting for the views evaluation (at most $WAIT_SECONDS s)"
-  wait_for "$O/views.done" "$WAIT_SECONDS" || echo "views evaluation still going"
-  for f in "$O"/views-*.log; do
+  stamp "waiting for views $tag (at most $WAIT_SECONDS s)"
+  wait_for "$O/views-$tag.done" "$WAIT_SECONDS" || echo "views $tag still going"
+  for f in "$O"/views-*-[0-9]*.log; do
     [ -f "$f" ] && echo "${f##*/}: $(cat "${f%.log}.model")" && log_tail "$f" 3
   done
   collect

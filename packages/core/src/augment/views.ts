@@ -27,9 +27,6 @@ export interface PuzzleView {
   tokensBack: Int32Array;
 }
 
-/** The tasks whose answers can be checked against their rules, and so answered through views. */
-export const VIEW_TASKS: readonly TaskName[] = ['sudoku', 'maze'];
-
 /** Most views a maze has (its 8 symmetries); sudoku has more than anyone asks for. */
 export const MAX_MAZE_VIEWS = 8;
 

@@ -1,4 +1,4 @@
-import { MAX_MAZE_VIEWS, Progress, puzzleViews, type TaskName, VIEW_TASKS, writeFileAtomic } from '@trm/core';
+import { Progress, puzzleViews, type TaskName, writeFileAtomic } from '@trm/core';
 import { selectBackend } from '../backend/backend.js';
 import { type ModelFolderContents, readModelFolder } from '@trm/core';
 import { configForData, datasetIdentifiers, hasSplit, type OpenedSplit, openSplit } from '../data/dataset-folder.js';
@@ -94,17 +94,16 @@ async function evalEngine(
   return { run: (source, o) => evaluate(model, model.puzzleTable, source, o), close: () => model.dispose() };
 }
 
-/** The views of --views (null for 1), after checking that the task has rules to check answers against. */
+/** The views of --views (null for 1); a task without them (ARC) or too many for a maze is a FlagError. */
 function evalViews(task: TaskName, count: number, seed: number): EvalOptions['views'] | null {
   if (count === 1) return null;
-  if (!VIEW_TASKS.includes(task))
-    throw new FlagError(`--views: ${task} answers cannot be checked against rules (sudoku and maze only)`, '--views');
-  if (task === 'maze' && count > MAX_MAZE_VIEWS)
-    throw new FlagError(
-      `--views: a maze has ${MAX_MAZE_VIEWS} symmetries, so at most ${MAX_MAZE_VIEWS} views`,
-      '--views',
-    );
-  return { task, views: puzzleViews(task, count, seed) };
+  try {
+    return { task, views: puzzleViews(task, count, seed) };
+  } catch (err) {
+    // puzzleViews names what the task allows (no views for ARC, at most 8 for a maze)
+    if (err instanceof RangeError) throw new FlagError(`--${err.message}`, '--views');
+    throw err;
+  }
 }
 
 /**

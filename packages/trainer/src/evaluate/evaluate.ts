@@ -238,7 +238,7 @@ class ViewTally {
     o: NonNullable<EvalOptions['views']>,
   ): void {
     const S = batch.seqLen;
-    const all = Int32Array.from(pred as ArrayLike<number>);
+    const all = pred instanceof Int32Array ? pred : Int32Array.from(pred);
     for (let r = 0; r < count; r++) {
       const question = batch.inputs.subarray(r * S, (r + 1) * S);
       let chosen: Int32Array | null = null;

@@ -115,8 +115,10 @@ export function prepareSolve(ctx: AppContext, rawBody: unknown): PreparedSolve {
  * a maze's 8 symmetries), or the server's default where it applies (sudoku and maze with untilValid).
  */
 function requestViews(task: TaskName, asked: number | undefined, untilValid: boolean, serverDefault: number): number {
-  if (asked === undefined)
-    return untilValid ? Math.min(serverDefault, task === 'maze' ? MAX_MAZE_VIEWS : serverDefault) : 1;
+  if (asked === undefined) {
+    if (!untilValid) return 1;
+    return task === 'maze' ? Math.min(serverDefault, MAX_MAZE_VIEWS) : serverDefault;
+  }
   if (asked === 1) return 1;
   if (!TASK_CODECS[task].hasRules)
     throw new HttpError(

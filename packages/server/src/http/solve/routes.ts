@@ -59,8 +59,7 @@ async function answer(
     engine: work.engine,
     request,
     views: work.views,
-    startAt: work.viewsFrom,
-    copySteps: work.viewsFrom,
+    trainedSteps: work.viewsFrom,
   });
 }
 

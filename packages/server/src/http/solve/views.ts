@@ -41,10 +41,11 @@ export interface ViewsPlan {
   request: SolveRequest;
   /** copies in all, the puzzle itself included */
   views: number;
-  /** the step at which an own answer that breaks the rules starts the other views */
-  startAt: number;
-  /** the most steps a copy runs (the model's trained steps; the puzzle itself may run on to request.maxSteps) */
-  copySteps: number;
+  /**
+   * The model's trained steps (or maxSteps, if lower): the step at which an own answer that breaks the rules starts
+   * the other views, and the most steps each of them runs (the puzzle itself may run on to request.maxSteps).
+   */
+  trainedSteps: number;
 }
 
 function isAbort(err: unknown): boolean {
@@ -82,7 +83,7 @@ export async function solveThroughViews(plan: ViewsPlan): Promise<{ result: Solv
       const copy: SolveRequest = {
         tokens: question,
         puzzleEmb: request.puzzleEmb,
-        maxSteps: Math.min(request.maxSteps, plan.copySteps),
+        maxSteps: plan.trainedSteps,
         haltThreshold: request.haltThreshold,
         trace: false,
         // a copy takes a row only when no other request waits for one
@@ -118,7 +119,7 @@ export async function solveThroughViews(plan: ViewsPlan): Promise<{ result: Solv
     onStep: (event: StepEvent) => {
       if (request.trace) ownSteps.push(event);
       request.onStep?.(event);
-      if (event.step === plan.startAt && !follows(request.tokens, event.tokens)) startOthers();
+      if (event.step === plan.trainedSteps && !follows(request.tokens, event.tokens)) startOthers();
     },
   };
   const tried = () => 1 + started - failed;

@@ -457,22 +457,15 @@ async function solve() {
     run.done = done;
     // The done event is the answer; the stream's last step should be it, and is made so if a step went missing. An
     // answer from a symmetric copy of the puzzle (views) comes after the puzzle's own steps, marked as such.
-    if (done.view && done.view.index > 0) {
+    const fromCopy = done.view !== undefined && done.view.index > 0;
+    if (fromCopy || run.history.at(-1)?.step !== done.steps) {
       run.history.push({
         step: done.steps,
         answer: done.answer,
         givensRestored: done.givensRestored,
         check: done.check,
         haltProbability: done.haltProbability,
-        view: done.view,
-      });
-    } else if (run.history.at(-1)?.step !== done.steps) {
-      run.history.push({
-        step: done.steps,
-        answer: done.answer,
-        givensRestored: done.givensRestored,
-        check: done.check,
-        haltProbability: done.haltProbability,
+        ...(fromCopy ? { view: done.view } : {}),
       });
     }
     run.running = false;

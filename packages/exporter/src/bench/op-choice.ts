@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   type CliSpec,
   type CommandIo,
+  FlagError,
   getPreset,
   machineDescription,
   type ModelConfig,
@@ -18,8 +19,15 @@ import {
 } from '@trm/core';
 import * as ort from 'onnxruntime-node';
 import { randomWeights } from '../export/random-weights.js';
-import { formatOps } from '@trm/graph';
-import { exportStepGraph, type GraphDtype, type OpChoice, STEP_INPUTS } from '@trm/graph';
+import {
+  DEFAULT_OPS,
+  exportStepGraph,
+  formatOps,
+  type GraphDtype,
+  type OpChoice,
+  parseOps,
+  STEP_INPUTS,
+} from '@trm/graph';
 
 const spec: CliSpec = {
   usage: 'pnpm --filter @trm/exporter bench:ops',
@@ -38,9 +46,20 @@ const spec: CliSpec = {
       value: '<s>',
       help: 'skip larger batches of a graph after a point takes longer than this',
     },
+    {
+      name: 'ops',
+      kind: 'string',
+      value: '<list>',
+      help:
+        'time these op choices instead of every combination: semicolon-separated changes from the defaults in the ' +
+        'exporter\'s --ops form, `default` for none, e.g. "default;silu=op,mlpTPad=align8;norm=skip,seqNorm=l2"',
+    },
     { name: 'json', kind: 'path', value: '<file>', help: 'output JSON (default bench/results/op-choice-<ep>.json)' },
   ],
-  examples: ['pnpm --filter @trm/exporter bench:ops --ep cpu --preset sudoku-att --batch 1,8'],
+  examples: [
+    'pnpm --filter @trm/exporter bench:ops --ep cpu --preset sudoku-att --batch 1,8',
+    'pnpm --filter @trm/exporter bench:ops --ep cuda --preset sudoku-mlp --dtype fp16 --batch 1,256 --ops "default;silu=op"',
+  ],
 };
 
 /** Forward FLOPs of one supervision step per sequence (2 per multiply-add; TRM-SPEC §10). */
@@ -66,6 +85,16 @@ function opChoices(c: ModelConfig): OpChoice[] {
   // the MLP-mixer's token mix padded to a multiple of 8 positions (aligned float16 products), next to the defaults
   if (c.mlp_t) out.push({ norm: 'op', attention: 'decomposed', swiglu: 'split', mlpT: 'broadcast', mlpTPad: 'align8' });
   return out;
+}
+
+/** `--ops a;b`: each entry's changes from the defaults (`default`: none), with the entry's text as its label. */
+function listedChoices(text: string): { ops: OpChoice; label: string }[] {
+  const entries = text
+    .split(';')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (entries.length === 0) throw new FlagError('--ops: no op choice given', '--ops');
+  return entries.map((e) => ({ ops: { ...DEFAULT_OPS, ...(e === 'default' ? {} : parseOps(e)) }, label: e }));
 }
 
 /** Short label: norm/attention/swiglu[/mlpT[/pad8]], e.g. op/mha/split or dec/-/fused/transpose. */
@@ -122,22 +151,23 @@ async function bench(argv: readonly string[], io: CommandIo): Promise<void> {
   if (help) return;
   const list = (k: string) => String(f[k]).split(',').filter(Boolean);
   const points: Point[] = [];
+  const listed = f.ops === undefined ? null : listedChoices(f.ops as string);
+  const width = Math.max(26, ...(listed ?? []).map((l) => l.label.length + 2));
   const fmt = (p: Point) =>
-    `${p.ep.padEnd(7)}${p.preset.padEnd(12)}${p.dtype.padEnd(13)}${p.ops.padEnd(26)}${String(p.batch).padStart(5)}` +
+    `${p.ep.padEnd(7)}${p.preset.padEnd(12)}${p.dtype.padEnd(13)}${p.ops.padEnd(width)}${String(p.batch).padStart(5)}` +
     (p.error
       ? `  ERROR ${p.error}`
       : `${p.loadMs.toFixed(0).padStart(8)}${p.msPerStep.toFixed(2).padStart(11)}${p.tflops.toFixed(2).padStart(9)}`);
   io.out(`# ${machineDescription()}, onnxruntime-node ${ort.env.versions.node}`);
   io.out(
-    `${'ep'.padEnd(7)}${'preset'.padEnd(12)}${'dtype'.padEnd(13)}${'ops'.padEnd(26)}${'batch'.padStart(5)}${'load ms'.padStart(8)}${'ms/step'.padStart(11)}${'TFLOP/s'.padStart(9)}`,
+    `${'ep'.padEnd(7)}${'preset'.padEnd(12)}${'dtype'.padEnd(13)}${'ops'.padEnd(width)}${'batch'.padStart(5)}${'load ms'.padStart(8)}${'ms/step'.padStart(11)}${'TFLOP/s'.padStart(9)}`,
   );
   for (const ep of list('ep'))
     for (const preset of list('preset')) {
       const c = { ...getPreset(preset).model, num_puzzle_identifiers: 1 };
       const weights = randomWeights(c, { seed: 1, gain: 0.5 });
       for (const dtype of list('dtype') as GraphDtype[])
-        for (const ops of opChoices(c)) {
-          const label = opsLabel(c, ops);
+        for (const { ops, label } of listed ?? opChoices(c).map((o) => ({ ops: o, label: opsLabel(c, o) }))) {
           const t0 = performance.now();
           let session: ort.InferenceSession | null = null;
           let loadMs = 0;

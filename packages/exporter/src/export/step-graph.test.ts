@@ -119,6 +119,8 @@ const OP_CHOICES: Partial<OpChoice>[] = [
   { norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'broadcast', rope: 'op' },
   // the training graph's default forms, and the MLP-mixer's 21 positions padded to 24 in its token mix
   { norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'broadcast', silu: 'op', mlpTPad: 'align8' },
+  // the MLP-mixer's sequence-axis norm as ReduceL2 and one Div, with the other forms a GPU graph takes
+  { norm: 'skip', attention: 'mha', swiglu: 'split', mlpT: 'broadcast', silu: 'op', mlpTPad: 'align8', seqNorm: 'l2' },
 ];
 
 describe('step graph on ORT CPU matches the trainer over 16 steps with resets (fp32)', () => {
@@ -151,6 +153,27 @@ describe('RotaryEmbedding (rope = op) with the score scale folded into the q tab
     expect(r.maxQ).toBeLessThanOrEqual(1e-4);
     expect(r.maxState).toBeLessThanOrEqual(1e-4);
     expect(r.argmaxAgree).toBe(r.cells);
+  });
+});
+
+describe('the sequence-axis norm as ReduceL2 (seqNorm = l2)', () => {
+  it('replaces the float32 passes of every MLP-mixer norm over the sequence; attention graphs keep their nodes', () => {
+    const opTypes = (over: Partial<ModelConfig>, dtype: GraphDtype, o: Partial<OpChoice>) => {
+      const config = configOf(over);
+      return decodeRawModel(exportStepGraph(config, randomWeights(config), { dtype, ops: o })).graph.node.map(
+        (n) => n.op_type,
+      );
+    };
+    const config = configOf(MLP);
+    const calls = config.H_cycles * (config.L_cycles + 1) * config.L_layers;
+    const count = (types: string[], t: string) => types.filter((x) => x === t).length;
+    const l2 = opTypes(MLP, 'fp16', { seqNorm: 'l2' });
+    const plain = opTypes(MLP, 'fp16', {});
+    expect(count(l2, 'ReduceL2')).toBe(calls);
+    expect(count(l2, 'Pow')).toBe(0);
+    expect(count(plain, 'Pow')).toBe(calls);
+    expect(count(l2, 'ReduceMean')).toBe(0);
+    expect(opTypes(ATT, 'fp16', { seqNorm: 'l2' })).toEqual(opTypes(ATT, 'fp16', {}));
   });
 });
 
@@ -227,6 +250,7 @@ describe('fp16 variants against the fp32 graph', () => {
       ['fp16', {}],
       ['fp16', { norm: 'skip' }],
       ['fp16', { rope: 'op' }],
+      ['fp16', { norm: 'skip', silu: 'op', mlpTPad: 'align8', seqNorm: 'l2' }],
     ] as const) {
       it(`${label}, ${dtype} ${JSON.stringify(ops)} (random weights)`, async () => {
         const config = configOf({ ...over, seq_len: 81 });

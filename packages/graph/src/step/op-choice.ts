@@ -16,6 +16,7 @@ const OP_VALUES: Record<keyof OpChoice, readonly string[]> = {
   rope: ['decomposed', 'op'],
   silu: ['decomposed', 'op'],
   mlpTPad: ['none', 'align8'],
+  seqNorm: ['decomposed', 'l2'],
 };
 
 /** Parses `norm=op,attention=mha`; errors name the key or value. */

@@ -48,6 +48,10 @@ export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'fp16-weights', 'fp1
  * - mlpTPad (MLP-mixer, broadcast form): `none` (absent), `align8` = the token mix's products over the sequence
  *   run on the state and weights padded with zeros to a multiple of 8 positions (97 -> 104 for sudoku), so that
  *   float16 matrix products see aligned leading dimensions; the same values.
+ * - seqNorm (MLP-mixer, broadcast form): the norm over the sequence axis, `decomposed` (absent) = the state widened
+ *   to float32, then Pow/ReduceMean/Add/Sqrt/Div and narrowed back (five passes over a float32 state), `l2` = one
+ *   ReduceL2 over the sequence in the compute type (ONNX Runtime accumulates float16 reductions in float32), the
+ *   [B, 1, D] statistic rms = sqrt(l2^2 / L + eps) in float32, and one Div of the state.
  */
 export interface OpChoice {
   norm: 'decomposed' | 'op' | 'skip' | 'stats';
@@ -60,6 +64,8 @@ export interface OpChoice {
   silu?: 'decomposed' | 'op';
   /** absent: none */
   mlpTPad?: 'none' | 'align8';
+  /** absent: decomposed */
+  seqNorm?: 'decomposed' | 'l2';
 }
 export const DEFAULT_OPS: OpChoice = { norm: 'op', attention: 'mha', swiglu: 'split', mlpT: 'broadcast' };
 
@@ -237,6 +243,15 @@ function rmsNorm(x: Ctx, input: string, axis: number, size = x.c.hidden_size): s
       { axis: -1, epsilon: { float: c.rms_norm_eps }, stash_type: 1 },
       'rms',
     );
+  }
+  if (x.ops.seqNorm === 'l2' && axis !== -1) {
+    // The root of the sum of squares stays finite in float16 (at most 65504 * sqrt(L) before it would not); its
+    // square, the mean and eps are taken in float32 on the small [B, 1, D] statistic.
+    const l2 = g.op('ReduceL2', [input, g.ints([axis])], { keepdims: 1 });
+    const l2f = x.ct === DataType.FLOAT ? l2 : g.op('Cast', [l2], { to: DataType.FLOAT });
+    const meanSq = g.op('Mul', [g.op('Mul', [l2f, l2f]), g.scalar(1 / size)]);
+    const rms = g.op('Sqrt', [g.op('Add', [meanSq, g.scalar(c.rms_norm_eps)])]);
+    return g.op('Div', [input, x.ct === DataType.FLOAT ? rms : g.op('Cast', [rms], { to: x.ct })], {}, 'rms');
   }
   const h = x.ct === DataType.FLOAT ? input : g.op('Cast', [input], { to: DataType.FLOAT });
   const sq = g.op('Pow', [h, g.scalar(2)]);

@@ -2,7 +2,7 @@
 import { FlagError } from '@trm/core';
 import type { OpChoice } from './step-graph.js';
 
-export function formatOps(o: OpChoice): string {
+export function formatOps(o: Partial<OpChoice>): string {
   return Object.entries(o)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');

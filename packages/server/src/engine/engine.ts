@@ -2,6 +2,7 @@
 // folder shipped without model.onnx gets it built from weights.safetensors first, step-graph-file.ts),
 // starts the inference workers on the execution provider `auto` or the caller picks, and serves solve requests
 // through the continuous batcher. Engine.start resolves once every worker has loaded the model.
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { type ModelConfig, puzzleEmbLen, readModelConfig, stateLen } from '@trm/core';
 import { MAX_STEPS_PER_RUN, type MultiStepForm } from '@trm/graph';
@@ -33,6 +34,13 @@ export interface EngineOptions {
   modelDir: string;
   /** the graph to load, relative to modelDir (default model.onnx) */
   modelFile?: string;
+  /**
+   * Which graph runs: `auto` (default): on the CUDA and WebGPU providers, a float16 graph built at load from the
+   * folder's weights.safetensors with the op forms measured fastest there (fp16-graph.ts), where the folder has
+   * the weights and no modelFile is named; model.onnx otherwise. `file`: always model.onnx (or modelFile).
+   * `fp16`: the built float16 graph on every provider, the CPU included (needs weights.safetensors).
+   */
+  graph?: GraphChoice;
   executionProvider?: ExecutionProviderChoice;
   /**
    * worker threads, each with its own session and batch; `auto` on the CUDA provider: as many per device as fit in
@@ -97,6 +105,10 @@ export interface EngineOptions {
   /** what the engine did that the log should say, e.g. model.onnx built from the weights (default: stderr) */
   onNote?: (message: string) => void;
 }
+
+/** EngineOptions.graph. */
+export type GraphChoice = 'auto' | 'file' | 'fp16';
+export const GRAPH_CHOICES: readonly GraphChoice[] = ['auto', 'file', 'fp16'];
 
 export const ENGINE_DEFAULTS = {
   executionProvider: 'auto' as ExecutionProviderChoice,
@@ -171,8 +183,17 @@ export class Engine implements SolveEngine {
       );
     if (!(o.maxWaitMs >= 0)) throw new Error(`maxWaitMs must be >= 0 (got ${o.maxWaitMs})`);
     if (!(o.queueTimeoutMs >= 0)) throw new Error(`queueTimeoutMs must be >= 0 (got ${o.queueTimeoutMs})`);
+    if (!GRAPH_CHOICES.includes(o.graph ?? 'auto'))
+      throw new Error(`graph must be one of ${GRAPH_CHOICES.join(', ')} (got ${JSON.stringify(o.graph)})`);
     const modelDir = resolve(options.modelDir);
     const config = await readModelConfig(modelDir);
+    const hasWeights = existsSync(join(modelDir, WEIGHTS_FILE));
+    if (o.graph === 'fp16' && !hasWeights)
+      throw new Error(`graph fp16 builds the graph from ${WEIGHTS_FILE}, which ${modelDir} does not have`);
+    // the float16 graph: asked for, or (auto) where a GPU provider may run and the folder's own graph would
+    const fp16Graph =
+      o.graph === 'fp16' ||
+      ((o.graph ?? 'auto') === 'auto' && hasWeights && o.modelFile === undefined && o.executionProvider !== 'cpu');
     // A folder shipped without model.onnx gets it built from its weights (a file named by modelFile never is).
     const requested = join(modelDir, o.modelFile ?? MODEL_FILE);
     const file = o.modelFile === undefined ? await stepGraphFile(modelDir, requested) : { path: requested };
@@ -217,6 +238,9 @@ export class Engine implements SolveEngine {
       stateOnDevice: o.stateOnDevice,
       stepsPerRun: o.stepsPerRun,
       stepsForm: o.stepsForm,
+      ...(fp16Graph
+        ? { fp16GraphFrom: modelDir, fp16GraphOn: o.graph === 'fp16' ? ('all' as const) : ('gpu' as const) }
+        : {}),
       shape,
     };
     const init: WorkerInit = { source: { ...source, ep: o.executionProvider } };
@@ -264,7 +288,7 @@ export class Engine implements SolveEngine {
       config,
       executionProvider: first.info.provider ?? 'cpu',
       providerNotes: autoNote ? [...first.info.notes, autoNote] : first.info.notes,
-      dtype: graph.dtype,
+      dtype: first.info.builtDtype ?? graph.dtype,
       maxBatch: o.maxBatch,
       workers: lanes.length,
       stepsPerRun,

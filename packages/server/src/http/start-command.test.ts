@@ -67,6 +67,7 @@ describe('parseStartArgs', () => {
         maxWaitMs: undefined,
         queueTimeoutMs: undefined,
         workers: undefined,
+        graph: 'auto',
       },
       bodyLimit: '1mb',
       allowedHosts: [],
@@ -82,7 +83,7 @@ describe('parseStartArgs', () => {
     const cmd = parse(
       ...['--model', 'models/a', '--model', '/abs/b', '--port', '0', '--host', '0.0.0.0', '--ep', 'cpu'],
       ...['--max-batch', '16', '--max-queue', '0', '--max-wait-ms', '5', '--queue-timeout', '2500', '--workers', '2'],
-      ...['--steps-per-run', '4', '--steps-when-queued', '2', '--devices', '0, 2'],
+      ...['--steps-per-run', '4', '--steps-when-queued', '2', '--devices', '0, 2', '--graph', 'file'],
       ...['--body-limit', '512KB', '--allowed-hosts', 'trm.example.com, .lan,[fd00::1]', '--views', '4', '--log'],
     );
     expect(cmd).toEqual({
@@ -100,6 +101,7 @@ describe('parseStartArgs', () => {
         stepsPerRun: 4,
         stepsWhenQueued: 2,
         devices: [0, 2],
+        graph: 'file',
       },
       bodyLimit: '512kb',
       allowedHosts: ['trm.example.com', '.lan', '[fd00::1]'],
@@ -128,6 +130,7 @@ describe('parseStartArgs', () => {
 
   it('names the bad flag and what it expects', () => {
     expect(usageError(['--ep', 'tpu'])).toBe('--ep must be one of auto, cuda, webgpu, cpu (got "tpu")');
+    expect(usageError(['--graph', 'bf16'])).toBe('--graph must be one of auto, file, fp16 (got "bf16")');
     expect(usageError(['--port', '70000'])).toBe('--port must be an integer 0..65535 (got "70000")');
     expect(usageError(['--max-batch', '0'])).toBe('--max-batch must be an integer >= 1 (got "0")');
     expect(usageError(['--workers', '1.5'])).toBe('--workers must be an integer >= 1 or auto (got "1.5")');
@@ -194,6 +197,7 @@ describe('runStart', () => {
         maxWaitMs: undefined,
         queueTimeoutMs: undefined,
         workers: undefined,
+        graph: 'auto',
         onWorkerEvent: expect.any(Function),
         onWarning: expect.any(Function),
         onNote: expect.any(Function),
@@ -206,6 +210,7 @@ describe('runStart', () => {
         maxWaitMs: undefined,
         queueTimeoutMs: undefined,
         workers: undefined,
+        graph: 'auto',
         onWorkerEvent: expect.any(Function),
         onWarning: expect.any(Function),
         onNote: expect.any(Function),

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { type CliSpec, helpText, parseFlags, UsageError } from '@trm/core';
 import { MAX_STEPS_PER_RUN } from '@trm/graph';
 import { findRepoRoot } from '../arc/adapt-command.js';
-import { Engine, type EngineOptions } from '../engine/engine.js';
+import { Engine, type EngineOptions, GRAPH_CHOICES, type GraphChoice } from '../engine/engine.js';
 import { deviceList, EXECUTION_PROVIDER_CHOICES, workerCount } from '../engine/providers.js';
 import type { ExecutionProviderChoice, SolveEngine } from '../engine/types.js';
 import { type WorkerEvent, workerEventLine } from '../engine/worker/worker-lane.js';
@@ -154,6 +154,17 @@ one shortens the drain: queued puzzles get 503 at once, puzzles in a batch still
         'freed by halting are refilled sooner under load; a lone puzzle still takes K per run (default: K)',
     },
     {
+      name: 'graph',
+      kind: 'enum',
+      choices: GRAPH_CHOICES,
+      default: 'auto',
+      value: 'WHICH',
+      help:
+        "the step graph that runs: auto: on CUDA and WebGPU a float16 graph built at load from the folder's " +
+        'weights.safetensors with the op forms measured fastest on a GPU, model.onnx on the CPU; file: always ' +
+        'model.onnx; fp16: the built float16 graph on every provider',
+    },
+    {
       name: 'body-limit',
       kind: 'string',
       default: String(DEFAULT_BODY_LIMIT),
@@ -207,6 +218,7 @@ export type EngineSettings = Pick<
   | 'devices'
   | 'stepsPerRun'
   | 'stepsWhenQueued'
+  | 'graph'
   | 'onWorkerEvent'
   | 'onWarning'
   | 'onNote'
@@ -278,6 +290,7 @@ export function parseStartArgs(argv: readonly string[], cwd: string): StartComma
       stepsPerRun: f['steps-per-run'] as number | undefined,
       stepsWhenQueued: f['steps-when-queued'] as number | undefined,
       devices: deviceList(f.devices as string | undefined),
+      graph: f.graph as GraphChoice,
     },
     bodyLimit: bodyLimit(f['body-limit'] as string),
     allowedHosts: hostList(f['allowed-hosts'] as string | undefined),

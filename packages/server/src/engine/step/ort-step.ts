@@ -169,34 +169,55 @@ export interface OrtStep {
   provider: ExecutionProviderName;
   notes: string[];
   stateType: StateType;
+  /** the session runs the graph `builtGraph` made (not `model`) */
+  built: boolean;
+}
+
+/** A graph made at load for some providers instead of the model file: `build` runs once, on the first that asks. */
+export interface BuiltGraph {
+  /** whether a session on this provider runs the built graph */
+  on(provider: ExecutionProviderName): boolean;
+  build(): Promise<Uint8Array>;
+  /** the note the worker's notes get when it runs the built graph */
+  note: string;
 }
 
 /**
- * Opens the step graph (a file's path or its bytes) on the provider `ep` chooses and wraps it for the step runner;
- * with k = stepsPerRunOn(provider, settings) > 1, the graph of k steps per run made from it (unrollStepGraph).
+ * Opens the step graph (a file's path or its bytes, or the graph `builtGraph` makes for the provider tried) on the
+ * provider `ep` chooses and wraps it for the step runner; with k = stepsPerRunOn(provider, settings) > 1, the
+ * graph of k steps per run made from it (unrollStepGraph).
  */
 export async function openOrtStep(
   model: string | Uint8Array,
   ep: ExecutionProviderChoice,
   settings: SessionSettings,
   shape: StepShape,
+  builtGraph?: BuiltGraph,
 ): Promise<OrtStep> {
   const ort = await import('onnxruntime-node');
-  // The graph is made for each provider tried, since the steps per run may depend on it.
+  let built: Promise<Uint8Array> | null = null;
+  // The graph is made for each provider tried, since the steps per run and the graph itself may depend on it.
   const graphFor = async (provider: ExecutionProviderName) => {
     const k = stepsPerRunOn(provider, settings);
-    if (k === 1) return model;
-    return unrollStepGraph(typeof model === 'string' ? await readFile(model) : model, k, settings.stepsForm ?? 'loop');
+    let base = model;
+    if (builtGraph?.on(provider)) {
+      built ??= builtGraph.build();
+      base = await built;
+    }
+    if (k === 1) return base;
+    return unrollStepGraph(typeof base === 'string' ? await readFile(base) : base, k, settings.stepsForm ?? 'loop');
   };
   const opened: OpenedSession = await openSession(graphFor, ep, settings);
   const k = stepsPerRunOn(opened.provider, settings);
+  const runsBuilt = builtGraph?.on(opened.provider) ?? false;
   try {
     const stateType = checkStepGraph(opened.session, shape, k);
     const limitSteps = opened.session.inputNames.includes(MULTI_STEP_INPUTS.haltLogit) ? k : 0;
     const fn = opened.stateOnDevice
       ? new DeviceStateStep(ort, opened.session, shape, stateType, k, limitSteps)
       : new HostStateStep(ort, opened.session, shape, stateType, k, limitSteps);
-    return { fn, provider: opened.provider, notes: opened.notes, stateType };
+    const notes = runsBuilt ? [...opened.notes, builtGraph!.note] : opened.notes;
+    return { fn, provider: opened.provider, notes, stateType, built: runsBuilt };
   } catch (err) {
     await opened.session.release();
     throw err;

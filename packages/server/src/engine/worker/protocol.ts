@@ -25,6 +25,13 @@ export type StepSource =
       deviceId?: number;
       /** how the graph of several steps per run is made (default loop) */
       stepsForm?: MultiStepForm;
+      /**
+       * A model folder with config.json and weights.safetensors: on the providers `fp16GraphOn` names, the worker
+       * runs the float16 graph built from these weights with FP16_GRAPH_OPS (fp16-graph.ts) instead of modelPath's.
+       */
+      fp16GraphFrom?: string;
+      /** where the float16 graph replaces modelPath's: the GPU providers (`gpu`) or every provider (`all`) */
+      fp16GraphOn?: 'gpu' | 'all';
       shape: StepShape;
     }
   /** a module exporting `createStepFunction(options)` (the fake model of the tests) */
@@ -53,6 +60,8 @@ export type FromWorker =
       stateType: string;
       /** supervision steps per run of the loaded graph */
       stepsPerRun: number;
+      /** set when the worker built the graph it runs (fp16GraphFrom): its element type, fp16 */
+      builtDtype?: string;
     }
   | { type: 'start-failed'; message: string }
   | { type: 'stepped'; id: number; steps: number; tokens: Uint8Array; qHalt: Float32Array }

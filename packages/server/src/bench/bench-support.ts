@@ -17,6 +17,7 @@ import {
 } from '@trm/core';
 import { exportStepGraph, GRAPH_DTYPES, type GraphDtype, type OpChoice, parseOps, randomWeights } from '@trm/exporter';
 import { findRepoRoot } from '../arc/adapt-command.js';
+import { GRAPH_CHOICES } from '../engine/engine.js';
 
 /** The checkout the user runs in (for default model and result paths), else the folder they run in. */
 export function benchRoot(): string {
@@ -36,6 +37,17 @@ export function presetFolder(
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   writeFileSync(join(dir, 'model.onnx'), exportStepGraph(config, randomWeights(config, { seed: 0 }), { dtype, ops }));
   return { dir, config };
+}
+
+/** --graph: the engine's graph choice (EngineOptions.graph). */
+export function graphFlag(prefix = ''): FlagSpec {
+  return {
+    name: 'graph',
+    kind: 'enum',
+    choices: GRAPH_CHOICES,
+    default: 'auto',
+    help: `${prefix}the step graph a model folder with weights runs (the server's --graph): auto (float16 built from the weights on a GPU), file (model.onnx) or fp16`,
+  };
 }
 
 /** --preset, --model, --dtype and --ops: the model a bench measures (`verb` as in "bench this model folder"). */

@@ -23,8 +23,16 @@ import {
   runCli,
 } from '@trm/core';
 import { MULTI_STEP_FORMS, type MultiStepForm } from '@trm/graph';
-import { benchModel, benchRoot, integerList, modelFlags, quantile, writeBenchRecord } from './bench-support.js';
-import { Engine, type EngineOptions } from '../engine/engine.js';
+import {
+  benchModel,
+  benchRoot,
+  graphFlag,
+  integerList,
+  modelFlags,
+  quantile,
+  writeBenchRecord,
+} from './bench-support.js';
+import { Engine, type EngineOptions, type GraphChoice } from '../engine/engine.js';
 import { deviceList, EXECUTION_PROVIDER_CHOICES, workerCount } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
 import type { ExecutionProviderChoice, SolveRequest } from '../engine/types.js';
@@ -37,6 +45,7 @@ const spec: CliSpec = {
   flags: [
     ...modelFlags('bench'),
     { name: 'ep', kind: 'enum', choices: EXECUTION_PROVIDER_CHOICES, default: 'auto', help: 'execution provider' },
+    graphFlag(),
     { name: 'batch', kind: 'string', value: '<n,n,...>', default: '1,8,32', help: 'engine batch sizes (maxBatch)' },
     {
       name: 'concurrency',
@@ -359,6 +368,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   const base: Omit<EngineOptions, 'maxBatch'> = {
     modelDir,
     executionProvider: f.ep as ExecutionProviderChoice,
+    graph: f.graph as GraphChoice,
     workers: workerCount(f.workers as string | undefined),
     threads: f.threads as number | undefined,
     stateOnDevice: f['state-on-host'] !== true,
@@ -369,6 +379,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
   };
   const results: CaseResult[] = [];
   let provider = '';
+  let dtype = '';
   let notes: string[] = [];
   let workers = 1;
   let calibration: Calibration | null = null;
@@ -380,6 +391,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
         const engine = await Engine.start({ ...base, maxBatch: batch, stepsPerRun, stepsForm, stepsWhenQueued });
         try {
           provider = engine.info.executionProvider;
+          dtype = engine.info.dtype;
           notes = engine.info.providerNotes;
           workers = engine.info.workers;
           if (calibration === null) {
@@ -401,7 +413,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
     if (made) rmSync(made.dir, { recursive: true, force: true });
   }
 
-  io.out(`\nengine: ${label}, ${provider}, ${workers} worker(s), --steps ${steps}, ${machineDescription()}`);
+  io.out(`\nengine: ${label}, ${dtype} graph on ${provider}, ${workers} worker(s), --steps ${steps}, ${machineDescription()}`);
   if (calibration && given !== undefined) io.out(`early halting: threshold ${given} (--threshold)`);
   else if (calibration)
     io.out(
@@ -426,6 +438,7 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
       model: label,
       config,
       executionProvider: provider,
+      graphDtype: dtype,
       providerNotes: notes,
       workers,
       devices: f.devices ?? null,

@@ -17,8 +17,8 @@ import {
   requiredPath,
   runCli,
 } from '@trm/core';
-import { benchRoot, integerList, quantile, writeBenchRecord } from './bench-support.js';
-import { ENGINE_DEFAULTS, Engine } from '../engine/engine.js';
+import { benchRoot, graphFlag, integerList, quantile, writeBenchRecord } from './bench-support.js';
+import { ENGINE_DEFAULTS, Engine, type GraphChoice } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
 import type { ExecutionProviderChoice } from '../engine/types.js';
@@ -36,6 +36,7 @@ const spec: CliSpec = {
     { name: 'url', kind: 'string', value: '<url>', help: 'a running server (instead of --model)' },
     { name: 'model', kind: 'path', value: '<dir>', help: 'start a server here on this sudoku model folder' },
     { name: 'ep', kind: 'enum', choices: EXECUTION_PROVIDER_CHOICES, default: 'cpu', help: 'with --model: provider' },
+    graphFlag('with --model: '),
     { name: 'batch', kind: 'int', min: 1, value: '<n>', help: 'with --model: engine batch size (maxBatch)' },
     { name: 'workers', kind: 'int', min: 1, value: '<n>', help: 'with --model: inference workers' },
     { name: 'steps-per-run', kind: 'int', min: 1, value: '<k>', help: "with --model: the server's --steps-per-run" },
@@ -224,6 +225,7 @@ async function benchSolve(argv: readonly string[], io: CommandIo): Promise<void>
     const engine = await Engine.start({
       modelDir: requiredPath(f, 'model', { exists: true }),
       executionProvider: f.ep as ExecutionProviderChoice,
+      graph: f.graph as GraphChoice,
       ...(f.batch !== undefined ? { maxBatch: f.batch as number } : {}),
       ...(f.workers !== undefined ? { workers: f.workers as number } : {}),
       ...(f['steps-per-run'] !== undefined ? { stepsPerRun: f['steps-per-run'] as number } : {}),

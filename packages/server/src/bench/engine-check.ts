@@ -17,8 +17,9 @@ import {
 import { createCpuSession } from '@trm/exporter';
 import { MULTI_STEP_FORMS, type MultiStepForm } from '@trm/graph';
 import { type LoopAnswer, referenceLoop } from '@trm/exporter/testing';
-import { benchRoot, writeBenchRecord } from './bench-support.js';
-import { Engine, MODEL_FILE } from '../engine/engine.js';
+import { benchRoot, graphFlag, writeBenchRecord } from './bench-support.js';
+import { Engine, type GraphChoice, MODEL_FILE } from '../engine/engine.js';
+import { buildFp16Graph } from '../engine/step/fp16-graph.js';
 import { stepGraphFile } from '../engine/step-graph-file.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
@@ -30,6 +31,7 @@ const spec: CliSpec = {
   flags: [
     { name: 'model', kind: 'path', value: '<dir>', help: 'sudoku model folder (default: models/sudoku-small-mlp)' },
     { name: 'ep', kind: 'enum', choices: EXECUTION_PROVIDER_CHOICES, default: 'auto', help: 'execution provider' },
+    graphFlag('(the reference loop runs the same graph) '),
     { name: 'puzzles', kind: 'int', min: 1, default: 256, value: '<n>', help: 'generated sudoku (45-70 givens)' },
     { name: 'batch', kind: 'int', min: 1, default: 32, value: '<n>', help: 'engine batch rows' },
     { name: 'concurrency', kind: 'int', min: 1, default: 96, value: '<n>', help: 'puzzles in flight' },
@@ -96,9 +98,13 @@ async function referenceAnswers(
   config: ModelConfig,
   tokens: Uint8Array[],
   s: LoopSettings,
+  built: boolean,
 ): Promise<LoopAnswer[]> {
-  // a folder shipped without model.onnx: the graph the engine builds from its weights
-  const session = await createCpuSession((await stepGraphFile(modelDir, join(modelDir, MODEL_FILE))).path);
+  // the float16 graph the engine built from the weights, or model.onnx (a folder shipped without it: the graph the
+  // engine builds from its weights)
+  const session = await createCpuSession(
+    built ? await buildFp16Graph(modelDir) : (await stepGraphFile(modelDir, join(modelDir, MODEL_FILE))).path,
+  );
   const reference: LoopAnswer[] = [];
   for (let i = 0; i < tokens.length; i += 64)
     reference.push(
@@ -141,6 +147,7 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
   const engine = await Engine.start({
     modelDir,
     executionProvider: f.ep as ExecutionProviderChoice,
+    graph: f.graph as GraphChoice,
     maxBatch: f.batch as number,
     maxQueue: tokens.length,
     queueTimeoutMs: 0, // every puzzle is queued at once; a slow provider must not time them out
@@ -155,7 +162,7 @@ async function check(argv: readonly string[], io: CommandIo): Promise<void> {
   const { answers, seconds } = await engineAnswers(engine, tokens, loop, f.concurrency as number);
   const provider = engine.info.executionProvider;
   await engine.drain();
-  const reference = await referenceAnswers(modelDir, config, tokens, loop);
+  const reference = await referenceAnswers(modelDir, config, tokens, loop, engine.info.graphBuilt === true);
   const { sameAnswer, sameSteps, sameHalted, maxHaltDiff } = compareAnswers(answers, reference);
 
   const n = tokens.length;

@@ -413,7 +413,9 @@ async function benchEngine(argv: readonly string[], io: CommandIo): Promise<void
     if (made) rmSync(made.dir, { recursive: true, force: true });
   }
 
-  io.out(`\nengine: ${label}, ${dtype} graph on ${provider}, ${workers} worker(s), --steps ${steps}, ${machineDescription()}`);
+  io.out(
+    `\nengine: ${label}, ${dtype} graph on ${provider}, ${workers} worker(s), --steps ${steps}, ${machineDescription()}`,
+  );
   if (calibration && given !== undefined) io.out(`early halting: threshold ${given} (--threshold)`);
   else if (calibration)
     io.out(

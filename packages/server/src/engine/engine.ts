@@ -289,6 +289,7 @@ export class Engine implements SolveEngine {
       executionProvider: first.info.provider ?? 'cpu',
       providerNotes: autoNote ? [...first.info.notes, autoNote] : first.info.notes,
       dtype: first.info.builtDtype ?? graph.dtype,
+      ...(first.info.builtDtype !== undefined ? { graphBuilt: true as const } : {}),
       maxBatch: o.maxBatch,
       workers: lanes.length,
       stepsPerRun,

@@ -83,6 +83,8 @@ export interface EngineInfo {
   providerNotes: string[];
   /** graph variant: fp32, fp16-weights or fp16 */
   dtype: string;
+  /** set when the workers run the float16 graph built from the weights (EngineOptions.graph), not model.onnx */
+  graphBuilt?: true;
   maxBatch: number;
   workers: number;
   /** supervision steps per run of the graph (1: one step per run) */

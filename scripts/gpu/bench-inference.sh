@@ -100,20 +100,23 @@ fi
 # serve outlasts one call of the copy tool (600 s): serve-bg starts it in the background (results under
 # /opt/trm/serve-out) and waits up to TRM_WAIT_SECONDS (default 540); serve-wait waits again; both copy what is done
 # to $OUT (serve-results.tgz once finished, the log so far otherwise).
-if [ "${1:-}" = serve-bg ] || [ "${1:-}" = serve-wait ]; then
-  bg=/opt/trm/serve-out
-  if [ "$1" = serve-bg ]; then
+# (graph-bg and graph-wait do the same for the graph phase.)
+case "${1:-}" in serve-bg | serve-wait | graph-bg | graph-wait)
+  phase=${1%-*}
+  bg=/opt/trm/$phase-out
+  if [ "${1#*-}" = bg ]; then
     rm -rf "$bg" && mkdir -p "$bg"
-    OUT=$bg setsid nohup bash "$0" serve >"$bg/serve.log" 2>&1 &
+    OUT=$bg setsid nohup bash "$0" "$phase" >"$bg/$phase.log" 2>&1 &
   fi
   t=0
-  while [ ! -f "$bg/serve-results.tgz" ] && [ "$t" -lt "${TRM_WAIT_SECONDS:-540}" ]; do sleep 5; t=$((t + 5)); done
-  cp "$bg/serve.log" "$out/" 2>/dev/null
-  if [ -f "$bg/serve-results.tgz" ]; then sleep 2; cp "$bg/serve-results.tgz" "$out/" && echo "serve done"; else
-    echo "serve still running after $t s"; tar czf "$out/serve-partial.tgz" -C "$bg" . 2>/dev/null; fi
-  tail -40 "$bg/serve.log"
+  while [ ! -f "$bg/$phase-results.tgz" ] && [ "$t" -lt "${TRM_WAIT_SECONDS:-540}" ]; do sleep 5; t=$((t + 5)); done
+  cp "$bg/$phase.log" "$out/" 2>/dev/null
+  if [ -f "$bg/$phase-results.tgz" ]; then sleep 2; cp "$bg/$phase-results.tgz" "$out/" && echo "$phase done"; else
+    echo "$phase still running after $t s"; tar czf "$out/$phase-partial.tgz" -C "$bg" . 2>/dev/null; fi
+  tail -40 "$bg/$phase.log"
   exit 0
-fi
+  ;;
+esac
 if [ "${1:-}" = serve ]; then
   # TRM_SERVE_K: steps per run to compare (TRM_SERVE_FORMS=loop,unrolled with TRM_SERVE_K=1,4 compares the graph forms: unrolled loads in k^2); TRM_SERVE_BATCHES / TRM_SERVE_MAZE_BATCHES: engine batches; TRM_SERVE_QUEUED_BATCHES (default 256; empty: none): batches also run with --steps-when-queued 1;
   # TRM_SERVE_PAD=0 skips the padded token mix (TRM_SERVE_PAD_BATCHES, default "1 1024"); TRM_SERVE_HARD_CSV=<file>
@@ -205,5 +208,87 @@ if [ "${1:-}" = serve ]; then
   (cd "$out" && tar czf serve-results.tgz serve && rm -rf serve)
   exit 0
 fi
-echo "usage: bash scripts/gpu/bench-inference.sh ops|engine|serve" >&2
+if [ "${1:-}" = graph ]; then
+  # The float16 graph the server builds for a GPU (FP16_GRAPH_OPS): op choices timed side by side, the engine with
+  # the old defaults against the fastest, the shipped newspaper model served from model.onnx (fp32) against the
+  # graph built from its weights (fp16), the engine check of the built graph, then the official code, one after the
+  # other on this card. TRM_GRAPH_HARD_CSV=<carried csv with answers> adds hard sudoku to the trained-model rows.
+  g="$out/graph"
+  mkdir -p "$g"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | tee "$g/gpu.txt"
+  sudoku_ops=${TRM_GRAPH_SUDOKU_OPS:-"default;silu=op;silu=op,mlpTPad=align8;silu=op,mlpTPad=align8,seqNorm=l2;norm=skip,silu=op,mlpTPad=align8,seqNorm=l2;swiglu=fused,silu=op,mlpTPad=align8,seqNorm=l2;norm=skip,silu=op,mlpT=transpose"}
+  maze_ops=${TRM_GRAPH_MAZE_OPS:-"default;silu=op;norm=skip,silu=op;norm=skip,silu=op,rope=op"}
+  step "op choices of the float16 graph: sudoku-mlp at batch 1, 256, 1024"
+  timeout 300 node $X/op-choice.mjs --ep cuda --preset sudoku-mlp --dtype fp16 --batch 1,256,1024 --reps 5 \
+    --ops "$sudoku_ops" --json "$g/ops-sudoku-mlp.json" 2>&1 | tee "$g/ops.log"
+  step "op choices of the float16 graph: maze-att at batch 1 and 64"
+  timeout 200 node $X/op-choice.mjs --ep cuda --preset maze-att --dtype fp16 --batch 1,64 --reps 3 \
+    --ops "$maze_ops" --json "$g/ops-maze-att.json" 2>&1 | tee -a "$g/ops.log"
+  # the fastest choice at the largest batch (its --ops argument, or nothing for the defaults)
+  fastest() {
+    node -e '
+      const pts = require(process.argv[1]).points.filter((p) => !p.error);
+      const maxB = Math.max(...pts.map((p) => p.batch));
+      const b = pts.filter((p) => p.batch === maxB).sort((x, y) => x.msPerStep - y.msPerStep)[0];
+      console.log(b.ops === "default" ? "" : b.ops);
+    ' "$1"
+  }
+  best_s=$(fastest "$g/ops-sudoku-mlp.json")
+  best_m=$(fastest "$g/ops-maze-att.json")
+  echo "fastest: sudoku-mlp '${best_s:-default}', maze-att '${best_m:-default}'" | tee "$g/fastest.txt"
+  step "engine sudoku-mlp fp16, 16 steps: the defaults against '${best_s:-default}' (2 workers x 1024; 1 x 1)"
+  for ops in default "${best_s:-default}"; do
+    a=(); [ "$ops" = default ] || a=(--ops "$ops")
+    tag=${ops//[=,]/-}
+    timeout 200 node $S/engine.mjs --preset sudoku-mlp --dtype fp16 --ep cuda "${a[@]}" --batch 1024 --concurrency 2048 \
+      --workers 2 --requests 4096 --steps-per-run 16 --halting fixed --out "$g/engine-sudoku-b1024-$tag.json" 2>&1 |
+      grep -v '^  ' | tee -a "$g/engine.log"
+    timeout 100 node $S/engine.mjs --preset sudoku-mlp --dtype fp16 --ep cuda "${a[@]}" --batch 1 --concurrency 1 \
+      --requests 32 --steps-per-run 16 --halting fixed --out "$g/engine-sudoku-b1-$tag.json" 2>&1 |
+      grep -v '^  ' | tee -a "$g/engine.log"
+  done
+  step "engine maze-att fp16, 16 steps: the defaults against '${best_m:-default}' (1 x 64)"
+  for ops in default "${best_m:-default}"; do
+    a=(); [ "$ops" = default ] || a=(--ops "$ops")
+    timeout 150 node $S/engine.mjs --preset maze-att --dtype fp16 --ep cuda "${a[@]}" --batch 64 --concurrency 64 \
+      --requests 256 --steps-per-run 16 --halting fixed --out "$g/engine-maze-b64-${ops//[=,]/-}.json" 2>&1 |
+      grep -v '^  ' | tee -a "$g/engine.log"
+  done
+  step "a lone sudoku-mlp puzzle over HTTP, 16 steps, '${best_s:-default}'"
+  a=(); [ -z "$best_s" ] || a=(--ops "$best_s")
+  timeout 120 node $S/http-overhead.mjs --preset sudoku-mlp --dtype fp16 --ep cuda "${a[@]}" --concurrency 1 \
+    --requests 64 --rounds 2 --steps 16 --halt-threshold 1 --batch 1 --steps-per-run 16 \
+    --out "$g/http-sudoku-mlp.json" 2>&1 | tail -3 | tee -a "$g/http.log"
+  step "models/sudoku-newspaper-mlp served from model.onnx (fp32) and from the graph built from its weights (fp16)"
+  node packages/core/dist/generate.mjs --task sudoku --count 1024 --givens 25..35 --seed 32 --out "$g/newspaper.csv" --quiet
+  for csv in "$g/newspaper.csv" ${TRM_GRAPH_HARD_CSV:+"$TRM_GRAPH_HARD_CSV"}; do
+    for graph in file auto; do
+      name=$(basename "$csv" .csv)
+      timeout 200 node $S/engine.mjs --model models/sudoku-newspaper-mlp --graph $graph --ep cuda --batch 256 \
+        --concurrency 256 --steps 16 --threshold 0.5 --puzzles "$csv" --requests 1024 --steps-per-run 4 \
+        --out "$g/engine-newspaper-mlp-$name-$graph-b256.json" 2>&1 | grep -v '^  ' | tee -a "$g/trained.log"
+      timeout 100 node $S/engine.mjs --model models/sudoku-newspaper-mlp --graph $graph --ep cuda --batch 1 \
+        --concurrency 1 --steps 16 --threshold 0.5 --puzzles "$csv" --requests 32 --steps-per-run 4 \
+        --out "$g/engine-newspaper-mlp-$name-$graph-b1.json" 2>&1 | grep -v '^  ' | tee -a "$g/trained.log"
+    done
+  done
+  rm -f "$g/newspaper.csv"
+  step "the engine's answers with the built float16 graph against the reference loop running it on the CPU"
+  for k in 1 4 16; do
+    timeout 120 node $S/engine-check.mjs --ep cuda --graph auto --puzzles 512 --batch 32 --concurrency 96 \
+      --steps-per-run $k --json "$g/engine-check-k$k.json" 2>&1 | tail -2 | tee -a "$g/engine-check.log"
+  done
+  step "where a run of the fastest sudoku graph spends its time (profiler): batch 1 and 256, 16 steps per run"
+  timeout 150 node $S/profile.mjs --preset sudoku-mlp --dtype fp16 --ep cuda "${a[@]}" --batch 1,256 --steps-per-run 16 \
+    --runs 10 --out "$g/profile-sudoku-mlp.json" 2>&1 | tee "$g/profile.log" | grep '^batch'
+  if [ "${TRM_SERVE_OFFICIAL:-1}" != 0 ]; then
+    step "the official PyTorch code, eager and compiled (sudoku-mlp 1024, maze-att 64; CUDA graphs at batch 1)"
+    timeout 480 python3 scripts/official/infer-bench.py --trm .ref --json "$g/official-infer.json" --configs \
+      "${TRM_GRAPH_OFFICIAL_CONFIGS:-sudoku-mlp:1:cudagraphs;sudoku-mlp:1024:eager,compiled;maze-att:1:cudagraphs;maze-att:64:eager,compiled}" \
+      2>&1 | tee "$g/official-infer.log" | tail -20
+  fi
+  (cd "$out" && tar czf graph-results.tgz graph && rm -rf graph)
+  exit 0
+fi
+echo "usage: bash scripts/gpu/bench-inference.sh ops|engine|serve|serve-bg|serve-wait|graph|profile" >&2
 exit 2

@@ -24,7 +24,7 @@ import {
   restoreSudokuGivens,
   runCli,
 } from '@trm/core';
-import { GRAPH_DTYPES, type GraphDtype } from '@trm/exporter';
+import { GRAPH_DTYPES, type GraphDtype, parseOps } from '@trm/exporter';
 import { benchRoot, integerList, presetFolder, quantile, writeBenchRecord } from './bench-support.js';
 import { ENGINE_DEFAULTS, Engine } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
@@ -56,6 +56,12 @@ const spec: CliSpec = {
       help: 'instead of --model: a sudoku preset with random weights (e.g. sudoku-mlp, the paper size)',
     },
     { name: 'dtype', kind: 'enum', choices: GRAPH_DTYPES, default: 'fp32', help: 'graph variant of --preset' },
+    {
+      name: 'ops',
+      kind: 'string',
+      value: '<k=v,...>',
+      help: "op choices of --preset's graph (the exporter's --ops), e.g. silu=op,mlpTPad=align8",
+    },
     { name: 'ep', kind: 'enum', choices: EXECUTION_PROVIDER_CHOICES, default: 'cpu', help: 'execution provider' },
     {
       name: 'concurrency',
@@ -270,7 +276,9 @@ async function benchSettings(f: FlagValues): Promise<BenchSettings> {
   if (config && config.task !== 'sudoku')
     throw new FlagError(`--model must be a sudoku model (${modelDir} solves ${config.task})`, '--model');
   // the folder of --preset is made last, once nothing else can fail here (benchHttp removes it)
-  const made = f.preset ? presetFolder(f.preset as string, f.dtype as GraphDtype, {}) : null;
+  const made = f.preset
+    ? presetFolder(f.preset as string, f.dtype as GraphDtype, f.ops ? parseOps(f.ops as string) : {})
+    : null;
   return {
     concurrencies,
     rounds,

@@ -273,6 +273,11 @@ if [ "${1:-}" = graph ]; then
     done
   done
   rm -f "$g/newspaper.csv"
+  if [ -f "${TRM_GRAPH_HARD_CSV:-}" ]; then
+    step "hard sudoku over HTTP on the built float16 graph: the puzzle alone against 16 views, lone puzzles"
+    timeout 300 node $S/solve-csv.mjs --model models/sudoku-newspaper-mlp --ep cuda --csv "$TRM_GRAPH_HARD_CSV" \
+      --limit "${TRM_GRAPH_HARD_LIMIT:-64}" --views 1,16 --clients 1 --out "$g/solve-hard.json" 2>&1 | tee -a "$g/solve.log"
+  fi
   step "the engine's answers with the built float16 graph against the reference loop running it on the CPU"
   for k in 1 4 16; do
     timeout 120 node $S/engine-check.mjs --ep cuda --graph auto --puzzles 512 --batch 32 --concurrency 96 \

@@ -21,6 +21,7 @@ import * as ort from 'onnxruntime-node';
 import { randomWeights } from '../export/random-weights.js';
 import {
   DEFAULT_OPS,
+  decodeRawModel,
   exportStepGraph,
   formatOps,
   type GraphDtype,
@@ -119,6 +120,8 @@ interface Point {
   /** the same choice as the exporter's --ops argument */
   opsArg: string;
   batch: number;
+  /** nodes of the exported graph (before ONNX Runtime's own fusions) */
+  nodes: number;
   loadMs: number;
   msPerStep: number;
   tflops: number;
@@ -154,13 +157,13 @@ async function bench(argv: readonly string[], io: CommandIo): Promise<void> {
   const listed = f.ops === undefined ? null : listedChoices(f.ops as string);
   const width = Math.max(26, ...(listed ?? []).map((l) => l.label.length + 2));
   const fmt = (p: Point) =>
-    `${p.ep.padEnd(7)}${p.preset.padEnd(12)}${p.dtype.padEnd(13)}${p.ops.padEnd(width)}${String(p.batch).padStart(5)}` +
+    `${p.ep.padEnd(7)}${p.preset.padEnd(16)}${p.dtype.padEnd(13)}${p.ops.padEnd(width)}${String(p.batch).padStart(5)}${String(p.nodes).padStart(6)}` +
     (p.error
       ? `  ERROR ${p.error}`
       : `${p.loadMs.toFixed(0).padStart(8)}${p.msPerStep.toFixed(2).padStart(11)}${p.tflops.toFixed(2).padStart(9)}`);
   io.out(`# ${machineDescription()}, onnxruntime-node ${ort.env.versions.node}`);
   io.out(
-    `${'ep'.padEnd(7)}${'preset'.padEnd(12)}${'dtype'.padEnd(13)}${'ops'.padEnd(width)}${'batch'.padStart(5)}${'load ms'.padStart(8)}${'ms/step'.padStart(11)}${'TFLOP/s'.padStart(9)}`,
+    `${'ep'.padEnd(7)}${'preset'.padEnd(16)}${'dtype'.padEnd(13)}${'ops'.padEnd(width)}${'batch'.padStart(5)}${'nodes'.padStart(6)}${'load ms'.padStart(8)}${'ms/step'.padStart(11)}${'TFLOP/s'.padStart(9)}`,
   );
   for (const ep of list('ep'))
     for (const preset of list('preset')) {
@@ -172,8 +175,10 @@ async function bench(argv: readonly string[], io: CommandIo): Promise<void> {
           let session: ort.InferenceSession | null = null;
           let loadMs = 0;
           let error: string | undefined;
+          const bytes = exportStepGraph(c, weights, { dtype, ops });
+          const nodes = decodeRawModel(bytes).graph.node.length;
           try {
-            session = await ort.InferenceSession.create(exportStepGraph(c, weights, { dtype, ops }), {
+            session = await ort.InferenceSession.create(bytes, {
               executionProviders: providers(ep),
               graphOptimizationLevel: 'all',
             });
@@ -189,6 +194,7 @@ async function bench(argv: readonly string[], io: CommandIo): Promise<void> {
               ops: label,
               opsArg: formatOps(ops),
               batch,
+              nodes,
               loadMs,
               msPerStep: 0,
               tflops: 0,

@@ -47,7 +47,7 @@ import { loadTasks, selectTasks } from '../arc/task-source.js';
 import { modelVariantIndex } from '../arc/variants.js';
 import { describeWork, estimateWork, measureEngine } from '../arc/work-estimate.js';
 import { type RunSettings, type TaskRecord, taskFingerprint, WorkFolder } from '../arc/work-folder.js';
-import { Engine, ENGINE_DEFAULTS, type EngineOptions } from '../engine/engine.js';
+import { Engine, ENGINE_DEFAULTS, type EngineOptions, GRAPH_CHOICES, type GraphChoice } from '../engine/engine.js';
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/providers.js';
 import { MAX_STEPS_LIMIT } from '../engine/solve-request.js';
 import type { ExecutionProviderChoice, ExecutionProviderName } from '../engine/types.js';
@@ -137,6 +137,13 @@ export const solveArcSpec: CliSpec = {
       help: 'seed of the variants and of adapt',
     },
     { name: 'ep', kind: 'enum', choices: EXECUTION_PROVIDER_CHOICES, default: 'auto', help: 'execution provider' },
+    {
+      name: 'graph',
+      kind: 'enum',
+      choices: GRAPH_CHOICES,
+      default: 'auto',
+      help: "the step graph that runs (the server's --graph): auto: on CUDA and WebGPU a float16 graph built from the weights, model.onnx on the CPU; file: always model.onnx; fp16: the built graph everywhere",
+    },
     {
       name: 'max-batch',
       kind: 'int',
@@ -348,6 +355,7 @@ function solveArcFlags(f: FlagValues, io: CommandIo): SolveArcFlags {
     quiet: io.quiet || (f.quiet as boolean),
     engine: {
       executionProvider: f.ep as ExecutionProviderChoice,
+      graph: f.graph as GraphChoice,
       maxBatch: f['max-batch'] as number,
       workers: f.workers as number,
     },

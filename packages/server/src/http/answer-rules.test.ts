@@ -2,13 +2,13 @@
 // sudoku answer never changes a given (written back and counted in givensRestored), every answer and step says
 // whether it satisfies the rules (`check`), a halt on an answer that does not is overruled while untilValid is on
 // (the default for sudoku and maze), and maxSteps defaults to the model's halt_max_steps.
-import { encodeMaze, encodeSudoku, getPreset, type Grid, mazeFromCells, type TaskName } from '@trm/core';
+import { encodeMaze, encodeSudoku, getPreset, type Grid, mazeFromCells } from '@trm/core';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createApp } from './app.js';
-import { FakeEngine, type FakeEngineOptions } from '../testing/fake-engine.js';
+import { describe, expect, it } from 'vitest';
+import { fakeAppServers, solveOk as solve } from '../testing/fake-app.js';
+import type { FakeEngineOptions } from '../testing/fake-engine.js';
 import { solveResponseSchema, stepEventSchema } from './schemas/solve-response.js';
-import { listen, parseEventStream, type TestServer } from '../testing/client.js';
+import { parseEventStream } from '../testing/client.js';
 import { ARC_PUZZLE, MAZE_PUZZLE, MAZE_SOLUTION, SUDOKU_PUZZLE, SUDOKU_SOLUTION } from '../testing/fixtures.js';
 
 const ajv = new Ajv2020({ strict: true });
@@ -29,28 +29,7 @@ const SWAPPED = sudokuWith([
   [0, 5, 5],
 ]);
 
-const servers: TestServer[] = [];
-
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
-
-/** A server on one fake engine of `task`; returns it with the engine, to read what the HTTP layer sent. */
-async function serve(task: TaskName, options: FakeEngineOptions = {}) {
-  const engine = new FakeEngine({ task, name: task, ...options });
-  const server = await listen(createApp(engine, { playgroundDir: null }));
-  servers.push(server);
-  return { engine, server };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: every body read here is first held to its JSON schema
-async function solve(server: TestServer, body: Record<string, unknown>): Promise<any> {
-  const r = await server.post('/solve', body);
-  expect(r.status, r.text).toBe(200);
-  const parsed = JSON.parse(r.text);
-  expect(isSolveResponse(parsed), JSON.stringify(isSolveResponse.errors)).toBe(true);
-  return parsed;
-}
+const serve = fakeAppServers();
 
 describe('givens', () => {
   it('writes back givens the model changed, says how many, and checks the answer as written back', async () => {

@@ -3,37 +3,13 @@
 // is mapped back and returned (`view` says which), the other copies are stopped, and a puzzle solved by its trained
 // step costs nothing more. Fake engines that solve only some frames of a puzzle make each case happen.
 import { encodeMaze, encodeSudoku, getPreset, type TaskName } from '@trm/core';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, describe, expect, it } from 'vitest';
-import { FakeEngine, type FakeEngineOptions, fakeEngineAnswer } from '../testing/fake-engine.js';
-import { listen, parseEventStream, type TestServer } from '../testing/client.js';
+import { describe, expect, it } from 'vitest';
+import { fakeAppServers, solveOk as solve } from '../testing/fake-app.js';
+import { fakeEngineAnswer } from '../testing/fake-engine.js';
+import { parseEventStream, type TestServer } from '../testing/client.js';
 import { ARC_PUZZLE, MAZE_PUZZLE, MAZE_SOLUTION, SUDOKU_PUZZLE, SUDOKU_SOLUTION } from '../testing/fixtures.js';
-import { type AppOptions, createApp } from './app.js';
-import { solveResponseSchema } from './schemas/solve-response.js';
 
-const ajv = new Ajv2020({ strict: true });
-const isSolveResponse = ajv.compile(solveResponseSchema);
-
-const servers: TestServer[] = [];
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
-
-async function serve(task: TaskName, options: FakeEngineOptions = {}, app: AppOptions = {}) {
-  const engine = new FakeEngine({ task, name: task, ...options });
-  const server = await listen(createApp(engine, { playgroundDir: null, ...app }));
-  servers.push(server);
-  return { engine, server };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: every body read here is first held to its JSON schema
-async function solve(server: TestServer, body: Record<string, unknown>): Promise<any> {
-  const r = await server.post('/solve', body);
-  expect(r.status, r.text).toBe(200);
-  const parsed = JSON.parse(r.text);
-  expect(isSolveResponse(parsed), JSON.stringify(isSolveResponse.errors)).toBe(true);
-  return parsed;
-}
+const serve = fakeAppServers();
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((t, i) => t === b[i]);
 const SUDOKU_TOKENS = encodeSudoku(SUDOKU_PUZZLE);

@@ -112,6 +112,7 @@ export const GRAPH_CHOICES: readonly GraphChoice[] = ['auto', 'file', 'fp16'];
 
 export const ENGINE_DEFAULTS = {
   executionProvider: 'auto' as ExecutionProviderChoice,
+  graph: 'auto' as GraphChoice,
   workers: 1,
   maxBatch: 64,
   maxQueue: 1024,
@@ -183,7 +184,7 @@ export class Engine implements SolveEngine {
       );
     if (!(o.maxWaitMs >= 0)) throw new Error(`maxWaitMs must be >= 0 (got ${o.maxWaitMs})`);
     if (!(o.queueTimeoutMs >= 0)) throw new Error(`queueTimeoutMs must be >= 0 (got ${o.queueTimeoutMs})`);
-    if (!GRAPH_CHOICES.includes(o.graph ?? 'auto'))
+    if (!GRAPH_CHOICES.includes(o.graph))
       throw new Error(`graph must be one of ${GRAPH_CHOICES.join(', ')} (got ${JSON.stringify(o.graph)})`);
     const modelDir = resolve(options.modelDir);
     const config = await readModelConfig(modelDir);
@@ -193,7 +194,7 @@ export class Engine implements SolveEngine {
     // the float16 graph: asked for, or (auto) where a GPU provider may run and the folder's own graph would
     const fp16Graph =
       o.graph === 'fp16' ||
-      ((o.graph ?? 'auto') === 'auto' && hasWeights && o.modelFile === undefined && o.executionProvider !== 'cpu');
+      (o.graph === 'auto' && hasWeights && o.modelFile === undefined && o.executionProvider !== 'cpu');
     // A folder shipped without model.onnx gets it built from its weights (a file named by modelFile never is).
     const requested = join(modelDir, o.modelFile ?? MODEL_FILE);
     const file = o.modelFile === undefined ? await stepGraphFile(modelDir, requested) : { path: requested };
@@ -239,7 +240,7 @@ export class Engine implements SolveEngine {
       stepsPerRun: o.stepsPerRun,
       stepsForm: o.stepsForm,
       ...(fp16Graph
-        ? { fp16GraphFrom: modelDir, fp16GraphOn: o.graph === 'fp16' ? ('all' as const) : ('gpu' as const) }
+        ? { fp16Graph: { from: modelDir, on: o.graph === 'fp16' ? ('all' as const) : ('gpu' as const) } }
         : {}),
       shape,
     };

@@ -26,12 +26,10 @@ export type StepSource =
       /** how the graph of several steps per run is made (default loop) */
       stepsForm?: MultiStepForm;
       /**
-       * A model folder with config.json and weights.safetensors: on the providers `fp16GraphOn` names, the worker
-       * runs the float16 graph built from these weights with FP16_GRAPH_OPS (fp16-graph.ts) instead of modelPath's.
+       * The float16 graph built from the weights of the model folder `from` (config.json + weights.safetensors) with
+       * FP16_GRAPH_OPS (fp16-graph.ts), run instead of modelPath's on the GPU providers (`gpu`) or on every one (`all`)
        */
-      fp16GraphFrom?: string;
-      /** where the float16 graph replaces modelPath's: the GPU providers (`gpu`) or every provider (`all`) */
-      fp16GraphOn?: 'gpu' | 'all';
+      fp16Graph?: { from: string; on: 'gpu' | 'all' };
       shape: StepShape;
     }
   /** a module exporting `createStepFunction(options)` (the fake model of the tests) */

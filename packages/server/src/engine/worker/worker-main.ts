@@ -3,11 +3,8 @@
 // session.run blocks this thread for the whole step, which is why it is not the main thread.
 import { readFile } from 'node:fs/promises';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { basename } from 'node:path';
-import { formatOps } from '@trm/graph';
-import { buildFp16Graph, FP16_GRAPH_OPS, runsFp16Graph } from '../step/fp16-graph.js';
+import { fp16BuiltGraph } from '../step/fp16-graph.js';
 import { openOrtStep } from '../step/ort-step.js';
-import { WEIGHTS_FILE } from '../step-graph-file.js';
 import type { StepFunction } from '../step/step-function.js';
 import { StepRunner } from '../step/step-runner.js';
 import { checkStepGraphWeights } from '../weights-checksum.js';
@@ -44,13 +41,7 @@ export async function runWorker(): Promise<void> {
           deviceId: src.deviceId,
         },
         src.shape,
-        src.fp16GraphFrom === undefined
-          ? undefined
-          : {
-              on: (provider) => runsFp16Graph(provider, src.fp16GraphOn ?? 'gpu'),
-              build: () => buildFp16Graph(src.fp16GraphFrom!),
-              note: `float16 graph built from ${WEIGHTS_FILE} (ops ${formatOps(FP16_GRAPH_OPS)}) in place of ${basename(src.modelPath)}`,
-            },
+        src.fp16Graph && fp16BuiltGraph(src.fp16Graph, src.modelPath),
       );
       fn = opened.fn as StepFunction<unknown>;
       post({
